@@ -1,0 +1,36 @@
+// Shared plumbing for ftstudio-cli verbs: usage errors, JSON output, progress on stderr.
+#pragma once
+
+#include "Error.h"
+#include "jobs/Job.h"
+
+#include <QCommandLineParser>
+#include <QJsonObject>
+#include <QStringList>
+
+namespace fts::cli {
+
+// Bad usage: printed with the verb's help hint, exit code 2.
+struct UsageError
+{
+    QString message;
+};
+
+// Parses `args` (verb first) with the verb's options; prints help and exits 0 on --help.
+void parseOrThrow(QCommandLineParser& parser, const QStringList& args, const QString& verb,
+                  const QString& description);
+// Exactly `count` positional arguments (named in `names` for the message), or UsageError.
+QStringList positionals(const QCommandLineParser& parser, const QStringList& names);
+
+void printJson(const QJsonObject& object);
+void printLine(const QString& line);
+// Draws "stage 42% ETA 0:13" on stderr when it is a terminal; silent otherwise.
+JobContext::ProgressSink terminalProgress();
+
+QString projectPathArgument(const QString& path); // adds .ftproj when no suffix is given
+
+int cmdNew(const QStringList& args);
+int cmdInfo(const QStringList& args);
+int cmdImport(const QStringList& args);
+
+} // namespace fts::cli

@@ -1,0 +1,133 @@
+// ftstudio-cli verbs on projects: new, info, import.
+#include "CliCommon.h"
+
+#include "data/Importer.h"
+#include "jobs/JobRunner.h"
+#include "project/Project.h"
+
+#include <QFileInfo>
+#include <QJsonArray>
+
+namespace fts::cli {
+namespace {
+
+const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
+
+QJsonObject summaryJson(const Project& project, const ProjectSummary& s)
+{
+    QJsonObject splits;
+    for (auto it = s.rowsPerSplit.cbegin(); it != s.rowsPerSplit.cend(); ++it)
+        splits.insert(it.key().isEmpty() ? QStringLiteral("none") : it.key(), it.value());
+    QJsonObject labels;
+    for (const QString& task : s.tasks) {
+        QJsonObject counts;
+        for (const LabelCount& c : s.labels)
+            if (c.task == task)
+                counts.insert(c.label, c.count);
+        labels.insert(task, counts);
+    }
+    return QJsonObject{{"project", project.path()},
+                       {"name", project.name()},
+                       {"rows", s.totalRows},
+                       {"splits", splits},
+                       {"tasks", QJsonArray::fromStringList(s.tasks)},
+                       {"labels", labels},
+                       {"unlabeled_rows", s.unlabeledRows},
+                       {"runs", QJsonArray()}};
+}
+
+} // namespace
+
+int cmdNew(const QStringList& args)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("The .ftproj file to create."));
+    parser.addOption(kJson);
+    parseOrThrow(parser, args, QStringLiteral("new"), QStringLiteral("Create an empty project."));
+    const QString path = projectPathArgument(positionals(parser, {"PROJECT"})[0]);
+    auto project = Project::create(path);
+    if (parser.isSet(kJson))
+        printJson({{"project", project->path()}, {"name", project->name()}});
+    else
+        printLine(QStringLiteral("Created %1").arg(project->path()));
+    return 0;
+}
+
+int cmdInfo(const QStringList& args)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("The .ftproj file."));
+    parser.addOption(kJson);
+    parseOrThrow(parser, args, QStringLiteral("info"),
+                 QStringLiteral("Rows per split, label counts and runs of a project."));
+    auto project = Project::open(positionals(parser, {"PROJECT"})[0], Project::Access::ReadOnly);
+    const ProjectSummary s = project->summary();
+    if (parser.isSet(kJson)) {
+        printJson(summaryJson(*project, s));
+        return 0;
+    }
+    printLine(QStringLiteral("Project %1 (%2)").arg(project->name(), project->path()));
+    printLine(QStringLiteral("Rows: %1").arg(s.totalRows));
+    for (auto it = s.rowsPerSplit.cbegin(); it != s.rowsPerSplit.cend(); ++it)
+        printLine(QStringLiteral("  %1: %2").arg(it.key().isEmpty() ? "no split" : it.key()).arg(it.value()));
+    for (const QString& task : s.tasks) {
+        printLine(QStringLiteral("Labels (%1):").arg(task));
+        for (const LabelCount& c : s.labels)
+            if (c.task == task)
+                printLine(QStringLiteral("  %1: %2").arg(c.label).arg(c.count));
+    }
+    printLine(QStringLiteral("Unlabeled rows: %1").arg(s.unlabeledRows));
+    printLine(QStringLiteral("Runs: none yet"));
+    return 0;
+}
+
+int cmdImport(const QStringList& args)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("The .ftproj file."));
+    parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The file to import."));
+    const QCommandLineOption format(QStringLiteral("format"), QStringLiteral("csv or tsv (default: from the file name)."), QStringLiteral("FORMAT"));
+    const QCommandLineOption text(QStringLiteral("text"), QStringLiteral("Column holding the text (default: detected)."), QStringLiteral("COL"));
+    const QCommandLineOption label(QStringLiteral("label"), QStringLiteral("A label column; repeat for several tasks (default: detected)."), QStringLiteral("COL"));
+    const QCommandLineOption noLabels(QStringLiteral("no-labels"), QStringLiteral("Import the rows unlabeled."));
+    const QCommandLineOption split(QStringLiteral("split"), QStringLiteral("Put every row in this split: train, val or test."), QStringLiteral("SPLIT"));
+    const QCommandLineOption splitColumn(QStringLiteral("split-column"), QStringLiteral("Column holding each row's split (default: a column named 'split')."), QStringLiteral("COL"));
+    parser.addOptions({format, text, label, noLabels, split, splitColumn, kJson});
+    parseOrThrow(parser, args, QStringLiteral("import"),
+                 QStringLiteral("Add the rows of a CSV or TSV file (with a header line) to a project. "
+                                "All or nothing: on any error the project is left as it was."));
+    const QStringList pos = positionals(parser, {"PROJECT", "FILE"});
+    if (parser.isSet(label) && parser.isSet(noLabels))
+        throw UsageError{QStringLiteral("--label and --no-labels cannot be used together")};
+    if (parser.isSet(split) && normalizeSplit(parser.value(split)).isEmpty())
+        throw UsageError{QStringLiteral("--split must be train, val or test, not '%1'").arg(parser.value(split))};
+
+    ImportOptions o;
+    o.file = pos[1];
+    o.format = formatForFile(o.file, parser.value(format));
+    o.textColumn = parser.value(text);
+    o.labelColumns = parser.isSet(noLabels) ? QStringList{QStringLiteral("-")} : parser.values(label);
+    o.fixedSplit = parser.value(split);
+    o.splitColumn = parser.value(splitColumn);
+
+    ImportJob job(pos[0], o);
+    if (!QFileInfo::exists(pos[0]))
+        throw Error(QStringLiteral("There is no project at %1. Create it first with: ftstudio-cli new %1").arg(pos[0]));
+    const JobOutcome out = runJob(job, nullptr, terminalProgress(), {});
+    if (out.status != JobStatus::Succeeded)
+        throw Error(out.message);
+    const ImportResult& r = job.result();
+    if (parser.isSet(kJson)) {
+        QJsonObject splits;
+        for (auto it = r.rowsPerSplit.cbegin(); it != r.rowsPerSplit.cend(); ++it)
+            splits.insert(it.key().isEmpty() ? QStringLiteral("none") : it.key(), it.value());
+        printJson({{"import_id", r.importId}, {"rows", r.rows}, {"labels", r.labels},
+                   {"splits", splits}, {"tasks", QJsonArray::fromStringList(r.tasks)},
+                   {"seconds", out.seconds}});
+    } else {
+        printLine(out.message);
+    }
+    return 0;
+}
+
+} // namespace fts::cli

@@ -1,0 +1,73 @@
+// ftstudio-cli: the headless front end. Verbs and flags are fixed in shared/CLI.md.
+#include "CliCommon.h"
+
+#include "Error.h"
+#include "runtime/TorchRuntime.h"
+
+#include <QCoreApplication>
+#include <QTextStream>
+
+#include <functional>
+#include <map>
+
+namespace {
+
+const char* kUsage =
+    "Usage: ftstudio-cli VERB [options]\n"
+    "\n"
+    "Verbs:\n"
+    "  new PROJECT                 create an empty project (.ftproj)\n"
+    "  info PROJECT [--json]       rows per split, label counts, runs\n"
+    "  import PROJECT FILE         add the rows of a CSV/TSV file\n"
+    "\n"
+    "Run 'ftstudio-cli VERB --help' for a verb's options.\n"
+    "Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.\n";
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("ftstudio-cli"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(FTS_VERSION));
+    QTextStream err(stderr);
+
+    const std::map<QString, std::function<int(const QStringList&)>> verbs = {
+        {QStringLiteral("new"), fts::cli::cmdNew},
+        {QStringLiteral("info"), fts::cli::cmdInfo},
+        {QStringLiteral("import"), fts::cli::cmdImport},
+    };
+    const QStringList args = app.arguments().mid(1);
+    if (args.isEmpty()) {
+        err << kUsage;
+        return 2;
+    }
+    const QString verb = args[0];
+    if (verb == QLatin1String("--help") || verb == QLatin1String("-h") || verb == QLatin1String("help")) {
+        QTextStream(stdout) << kUsage;
+        return 0;
+    }
+    if (verb == QLatin1String("--version")) {
+        QTextStream(stdout) << "ftstudio-cli " << FTS_VERSION << "\n";
+        return 0;
+    }
+    const auto it = verbs.find(verb);
+    if (it == verbs.end()) {
+        err << "ftstudio-cli: unknown verb '" << verb << "'\n\n" << kUsage;
+        return 2;
+    }
+    try {
+        fts::runtime::configureThreads();
+        return it->second(args);
+    } catch (const fts::cli::UsageError& e) {
+        err << "ftstudio-cli " << verb << ": " << e.message << " (see 'ftstudio-cli " << verb
+            << " --help')\n";
+        return 2;
+    } catch (const fts::Error& e) {
+        err << "error: " << e.message() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        err << "error: internal error: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,173 @@
+// The import dialog's preview and column mapping; the import itself runs as an ImportJob.
+#include "ImportDialog.h"
+
+#include "Error.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace fts {
+namespace {
+constexpr int kPreviewRows = 20;
+}
+
+ImportDialog::ImportDialog(QWidget* parent)
+    : QDialog(parent), m_path(new QLineEdit(this)), m_format(new QComboBox(this)),
+      m_previewTable(new QTableWidget(this)), m_text(new QComboBox(this)),
+      m_labels(new QListWidget(this)), m_split(new QComboBox(this)), m_error(new QLabel(this)),
+      m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this))
+{
+    setObjectName(QStringLiteral("importDialog"));
+    setWindowTitle(tr("Import data"));
+    resize(820, 600);
+
+    m_path->setObjectName(QStringLiteral("importPath"));
+    m_path->setPlaceholderText(tr("A CSV or TSV file with a header line"));
+    auto* browse = new QPushButton(tr("Browse…"), this);
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Import data"), m_path->text(),
+                                                       tr("Tables (*.csv *.tsv *.tab);;All files (*)"));
+        if (!f.isEmpty())
+            setFile(f);
+    });
+    connect(m_path, &QLineEdit::editingFinished, this, &ImportDialog::reloadPreview);
+    m_format->addItem(tr("Detect from name"), QString());
+    m_format->addItem(QStringLiteral("CSV"), QStringLiteral("csv"));
+    m_format->addItem(QStringLiteral("TSV"), QStringLiteral("tsv"));
+    connect(m_format, &QComboBox::currentIndexChanged, this, &ImportDialog::reloadPreview);
+
+    m_previewTable->setObjectName(QStringLiteral("importPreview"));
+    m_previewTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_previewTable->verticalHeader()->setVisible(false);
+    m_text->setObjectName(QStringLiteral("importTextColumn"));
+    m_labels->setObjectName(QStringLiteral("importLabelColumns"));
+    m_labels->setMaximumHeight(90);
+    m_split->setObjectName(QStringLiteral("importSplit"));
+    m_error->setObjectName(QStringLiteral("importError"));
+    m_error->setWordWrap(true);
+    m_error->setStyleSheet(QStringLiteral("color: #b00020"));
+    m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Import"));
+    connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+    auto* fileRow = new QHBoxLayout;
+    fileRow->addWidget(m_path, 1);
+    fileRow->addWidget(m_format);
+    fileRow->addWidget(browse);
+    auto* mapping = new QFormLayout;
+    mapping->addRow(tr("Text column:"), m_text);
+    mapping->addRow(tr("Label columns (one task each):"), m_labels);
+    mapping->addRow(tr("Split:"), m_split);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(fileRow);
+    layout->addWidget(new QLabel(tr("Preview (first %1 rows):").arg(kPreviewRows), this));
+    layout->addWidget(m_previewTable, 1);
+    layout->addLayout(mapping);
+    layout->addWidget(m_error);
+    layout->addWidget(m_buttons);
+    reloadPreview();
+}
+
+void ImportDialog::setFile(const QString& path)
+{
+    m_path->setText(path);
+    reloadPreview();
+}
+
+QString ImportDialog::errorText() const
+{
+    return m_error->text();
+}
+
+void ImportDialog::reloadPreview()
+{
+    m_preview.reset();
+    m_previewTable->clear();
+    m_previewTable->setRowCount(0);
+    m_previewTable->setColumnCount(0);
+    m_error->clear();
+    const QString path = m_path->text().trimmed();
+    if (!path.isEmpty()) {
+        try {
+            const TableFormat format = formatForFile(path, m_format->currentData().toString());
+            m_preview = previewTable(path, format, kPreviewRows);
+        } catch (const Error& e) {
+            m_error->setText(e.message());
+        }
+    }
+    if (m_preview) {
+        m_previewTable->setColumnCount(int(m_preview->header.size()));
+        m_previewTable->setHorizontalHeaderLabels(m_preview->header);
+        m_previewTable->setRowCount(int(m_preview->rows.size()));
+        for (int r = 0; r < m_preview->rows.size(); ++r)
+            for (int c = 0; c < m_preview->rows[r].size() && c < m_preview->header.size(); ++c)
+                m_previewTable->setItem(r, c, new QTableWidgetItem(m_preview->rows[r][c]));
+        m_previewTable->resizeColumnsToContents();
+        for (int c = 0; c < m_previewTable->columnCount(); ++c)
+            m_previewTable->setColumnWidth(c, std::min(m_previewTable->columnWidth(c), 360));
+    }
+    updateMapping();
+}
+
+void ImportDialog::updateMapping()
+{
+    m_text->clear();
+    m_labels->clear();
+    m_split->clear();
+    m_split->addItem(tr("Leave unassigned (split later)"), QStringLiteral("none"));
+    m_split->addItem(tr("All rows: train"), QStringLiteral("train"));
+    m_split->addItem(tr("All rows: validation"), QStringLiteral("val"));
+    m_split->addItem(tr("All rows: test"), QStringLiteral("test"));
+    const bool ok = m_preview.has_value();
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(ok);
+    if (!ok)
+        return;
+    const ColumnMapping& d = m_preview->detected;
+    for (int i = 0; i < m_preview->header.size(); ++i) {
+        const QString& name = m_preview->header[i];
+        m_text->addItem(name);
+        auto* item = new QListWidgetItem(name, m_labels);
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+        item->setCheckState(d.labels.contains(i) ? Qt::Checked : Qt::Unchecked);
+        if (i == d.split)
+            m_split->insertItem(0, tr("From column '%1'").arg(name), QStringLiteral("column:") + name);
+    }
+    if (d.text >= 0)
+        m_text->setCurrentIndex(d.text);
+    m_split->setCurrentIndex(0);
+    if (d.text < 0)
+        m_error->setText(tr("Choose which column holds the text."));
+}
+
+ImportOptions ImportDialog::options() const
+{
+    ImportOptions o;
+    o.file = m_path->text().trimmed();
+    o.format = m_preview ? m_preview->format : TableFormat::Csv;
+    o.textColumn = m_text->currentText();
+    for (int i = 0; i < m_labels->count(); ++i)
+        if (m_labels->item(i)->checkState() == Qt::Checked && m_labels->item(i)->text() != o.textColumn)
+            o.labelColumns << m_labels->item(i)->text();
+    if (o.labelColumns.isEmpty())
+        o.labelColumns = {QStringLiteral("-")};
+    const QString split = m_split->currentData().toString();
+    if (split.startsWith(QLatin1String("column:")))
+        o.splitColumn = split.mid(7);
+    else if (split == QLatin1String("none"))
+        o.splitColumn = QStringLiteral("-");
+    else
+        o.fixedSplit = split;
+    return o;
+}
+
+} // namespace fts

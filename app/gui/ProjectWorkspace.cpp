@@ -1,0 +1,95 @@
+// Builds the workflow pages; pages whose issue has not landed say so instead of pretending.
+#include "ProjectWorkspace.h"
+
+#include "pages/DataPage.h"
+#include "pages/PlannedPage.h"
+#include "project/Project.h"
+
+#include <QHBoxLayout>
+#include <QListWidget>
+#include <QStackedWidget>
+
+namespace fts {
+
+ProjectWorkspace::ProjectWorkspace(QWidget* parent)
+    : QWidget(parent), m_nav(new QListWidget(this)), m_pages(new QStackedWidget(this)),
+      m_dataPage(new DataPage(this))
+{
+    setObjectName(QStringLiteral("projectWorkspace"));
+    m_nav->setObjectName(QStringLiteral("workflowNav"));
+    m_nav->setFixedWidth(150);
+    m_nav->setSpacing(2);
+    QFont navFont = m_nav->font();
+    navFont.setPointSizeF(navFont.pointSizeF() * 1.15);
+    m_nav->setFont(navFont);
+
+    const QString notYet = tr("Not available in this version yet.");
+    struct Entry { QString name; QWidget* page; };
+    const QList<Entry> entries = {
+        {tr("Data"), m_dataPage},
+        {tr("Label"), new PlannedPage(tr("Label"),
+             tr("Label rows with the keyboard, one card at a time or in a table, with the model "
+                "suggesting labels and ordering the queue by uncertainty."), notYet, this)},
+        {tr("Model"), new PlannedPage(tr("Model"),
+             tr("Choose a built-in starter model or a Hugging Face model folder, and see its "
+                "architecture, size and tokenizer."), notYet, this)},
+        {tr("Train"), new PlannedPage(tr("Train"),
+             tr("Choose a method (feature extraction, full fine-tuning, layer freezing, LoRA), edit "
+                "hyperparameters and watch the loss live."), notYet, this)},
+        {tr("Evaluate"), new PlannedPage(tr("Evaluate"),
+             tr("Accuracy, precision, recall, F1 and the confusion matrix of each run; compare runs "
+                "side by side."), notYet, this)},
+        {tr("Deploy"), new PlannedPage(tr("Deploy"),
+             tr("Try the model, export it as a Hugging Face folder, run batch inference or a local "
+                "server."), notYet, this)},
+    };
+    for (const Entry& e : entries) {
+        auto* item = new QListWidgetItem(e.name, m_nav);
+        item->setSizeHint(QSize(0, 36));
+        m_pages->addWidget(e.page);
+    }
+    connect(m_nav, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
+    connect(m_dataPage, &DataPage::importRequested, this, &ProjectWorkspace::importRequested);
+    m_nav->setCurrentRow(Data);
+
+    auto* layout = new QHBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_nav);
+    layout->addWidget(m_pages, 1);
+}
+
+ProjectWorkspace::~ProjectWorkspace()
+{
+    // Pages hold models over the connection: detach them before the connection closes.
+    m_dataPage->setProject(nullptr);
+}
+
+void ProjectWorkspace::setProject(std::unique_ptr<Project> project)
+{
+    m_dataPage->setProject(nullptr);
+    m_project = std::move(project);
+    m_dataPage->setProject(m_project.get());
+    showPage(Data);
+}
+
+void ProjectWorkspace::showPage(Page page)
+{
+    m_nav->setCurrentRow(page);
+}
+
+ProjectWorkspace::Page ProjectWorkspace::currentPage() const
+{
+    return Page(m_nav->currentRow());
+}
+
+QWidget* ProjectWorkspace::page(Page page) const
+{
+    return m_pages->widget(page);
+}
+
+void ProjectWorkspace::refresh()
+{
+    m_dataPage->refresh();
+}
+
+} // namespace fts

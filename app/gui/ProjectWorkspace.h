@@ -1,0 +1,45 @@
+// An open project: the workflow sidebar (Data, Label, Model, Train, Evaluate, Deploy) and its pages.
+#pragma once
+
+#include <QWidget>
+
+#include <memory>
+
+class QListWidget;
+class QStackedWidget;
+
+namespace fts {
+
+class DataPage;
+class Project;
+
+class ProjectWorkspace : public QWidget
+{
+    Q_OBJECT
+public:
+    enum Page { Data, Label, Model, Train, Evaluate, Deploy, PageCount };
+
+    explicit ProjectWorkspace(QWidget* parent = nullptr);
+    ~ProjectWorkspace() override;
+
+    // Takes the GUI thread's connection to the project (nullptr closes).
+    void setProject(std::unique_ptr<Project> project);
+    Project* project() const { return m_project.get(); }
+    void showPage(Page page);
+    Page currentPage() const;
+    QWidget* page(Page page) const;
+    DataPage* dataPage() const { return m_dataPage; }
+    // Re-reads the project after the engine changed it (an import finished, say).
+    void refresh();
+
+Q_SIGNALS:
+    void importRequested();
+
+private:
+    std::unique_ptr<Project> m_project;
+    QListWidget* m_nav;
+    QStackedWidget* m_pages;
+    DataPage* m_dataPage;
+};
+
+} // namespace fts

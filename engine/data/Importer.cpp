@@ -1,0 +1,434 @@
+// CSV/TSV import: column detection, split normalisation, and the single-transaction insert.
+#include "data/Importer.h"
+
+#include "Error.h"
+#include "data/CsvReader.h"
+#include "project/Project.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSet>
+
+#include <optional>
+
+namespace fts {
+namespace {
+
+// Records read before the import starts, to detect the columns when the user did not choose them.
+constexpr int kDetectionSample = 200;
+// A column with at most this many distinct values in the sample may be a label column.
+constexpr int kMaxDetectedClasses = 20;
+
+const QStringList kTextNames = {"text",    "review", "sentence", "content",   "comment",
+                                "body",    "message", "document", "utterance", "tweet",
+                                "post",    "description", "input", "question"};
+const QStringList kLabelNames = {"label",  "labels", "sentiment", "class",  "category", "target",
+                                 "rating", "stance", "topic",     "intent", "emotion",  "polarity"};
+const QStringList kSplitNames = {"split", "subset", "fold", "partition"};
+
+int findNamed(const QStringList& header, const QStringList& names, const QSet<int>& taken = {})
+{
+    for (const QString& name : names)
+        for (int i = 0; i < header.size(); ++i)
+            if (!taken.contains(i) && header[i].trimmed().compare(name, Qt::CaseInsensitive) == 0)
+                return i;
+    return -1;
+}
+
+bool looksNumeric(const QString& s)
+{
+    bool ok = false;
+    s.trimmed().toDouble(&ok);
+    return ok;
+}
+
+char delimiterFor(TableFormat f)
+{
+    return f == TableFormat::Tsv ? '\t' : ',';
+}
+
+QString fileLabel(const QString& path)
+{
+    return QFileInfo(path).fileName();
+}
+
+// Opens the file and reads its header; throws for an empty file or duplicate column names.
+struct OpenedTable
+{
+    QFile file;
+    std::optional<CsvReader> reader;
+    QStringList header;
+};
+
+void openTable(OpenedTable& t, const QString& path, TableFormat format)
+{
+    t.file.setFileName(path);
+    if (!t.file.exists())
+        throw Error(QStringLiteral("There is no file at %1.").arg(path));
+    if (!t.file.open(QIODevice::ReadOnly))
+        throw Error(QStringLiteral("Could not read %1: %2").arg(path, t.file.errorString()));
+    t.reader.emplace(&t.file, fileLabel(path), delimiterFor(format));
+    CsvRecord header;
+    if (!t.reader->next(header))
+        throw Error(QStringLiteral("%1 is empty: there is no header line and no data.")
+                        .arg(fileLabel(path)));
+    for (int i = 0; i < header.fields.size(); ++i) {
+        QString name = header.fields[i].trimmed();
+        if (name.isEmpty())
+            name = QStringLiteral("column%1").arg(i + 1);
+        const int previous = t.header.indexOf(name);
+        if (previous >= 0)
+            throw Error(QStringLiteral("%1, line %2: columns %3 and %4 are both named '%5'. Rename "
+                                       "one of them so each column has its own name.")
+                            .arg(fileLabel(path))
+                            .arg(header.line)
+                            .arg(previous + 1)
+                            .arg(i + 1)
+                            .arg(name));
+        t.header << name;
+    }
+}
+
+int requireColumn(const QStringList& header, const QString& name, const char* role)
+{
+    for (int i = 0; i < header.size(); ++i)
+        if (header[i].compare(name.trimmed(), Qt::CaseInsensitive) == 0)
+            return i;
+    throw Error(QStringLiteral("There is no column named '%1' to use as the %2 column. The file's "
+                               "columns are: %3.")
+                    .arg(name, QLatin1String(role), header.join(QStringLiteral(", "))));
+}
+
+ColumnMapping resolveMapping(const ImportOptions& o, const QStringList& header,
+                             const QList<QStringList>& sample)
+{
+    ColumnMapping m = detectColumns(header, sample);
+    if (!o.textColumn.isEmpty())
+        m.text = requireColumn(header, o.textColumn, "text");
+    if (o.labelColumns == QStringList{QStringLiteral("-")}) {
+        m.labels.clear();
+    } else if (!o.labelColumns.isEmpty()) {
+        m.labels.clear();
+        for (const QString& name : o.labelColumns)
+            m.labels << requireColumn(header, name, "label");
+    }
+    if (o.splitColumn == QLatin1String("-"))
+        m.split = -1;
+    else if (!o.splitColumn.isEmpty())
+        m.split = requireColumn(header, o.splitColumn, "split");
+    if (m.text < 0)
+        throw Error(QStringLiteral("Could not tell which column holds the text. Choose it "
+                                   "(in the import dialog, or with --text COLUMN). Columns: %1.")
+                        .arg(header.join(QStringLiteral(", "))));
+    if (m.labels.contains(m.text))
+        throw Error(QStringLiteral("The column '%1' cannot be both the text and a label.")
+                        .arg(header[m.text]));
+    m.labels.removeAll(m.split);
+    return m;
+}
+
+// Keeps each task's label names in order of first appearance, merged with what the project has.
+void saveTaskLabels(QSqlDatabase& db, const QString& task, const QStringList& seen)
+{
+    QStringList labels;
+    {
+        SqlQuery q(db, QStringLiteral("SELECT labels FROM tasks WHERE name = ?"));
+        q.bind(task).exec("read the label task");
+        if (q.next())
+            for (const QJsonValue& v : QJsonDocument::fromJson(q.value(0).toByteArray()).array())
+                labels << v.toString();
+    }
+    for (const QString& l : seen)
+        if (!labels.contains(l))
+            labels << l;
+    SqlQuery(db, QStringLiteral("INSERT INTO tasks(name, labels) VALUES(?, ?) "
+                                "ON CONFLICT(name) DO UPDATE SET labels = excluded.labels"))
+        .bind(task)
+        .bind(QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(labels))
+                                    .toJson(QJsonDocument::Compact)))
+        .exec("save the label task");
+}
+
+} // namespace
+
+TableFormat formatForFile(const QString& path, const QString& requested)
+{
+    const QString f = (requested.isEmpty() ? QFileInfo(path).suffix() : requested).toLower();
+    if (f == QLatin1String("csv") || (requested.isEmpty() && f.isEmpty()))
+        return TableFormat::Csv;
+    if (f == QLatin1String("tsv") || f == QLatin1String("tab"))
+        return TableFormat::Tsv;
+    if (f == QLatin1String("xlsx") || f == QLatin1String("xls") || f == QLatin1String("ods"))
+        throw Error(QStringLiteral("Spreadsheet files cannot be imported directly. Open %1 in your "
+                                   "spreadsheet program, use Save As > CSV (UTF-8), and import that.")
+                        .arg(fileLabel(path)));
+    throw Error(QStringLiteral("'%1' files cannot be imported yet; supported formats: csv, tsv.")
+                    .arg(f));
+}
+
+QString formatName(TableFormat format)
+{
+    return format == TableFormat::Tsv ? QStringLiteral("tsv") : QStringLiteral("csv");
+}
+
+QString normalizeSplit(const QString& value)
+{
+    const QString v = value.trimmed().toLower();
+    if (v.isEmpty())
+        return QLatin1String("");
+    if (v == QLatin1String("train") || v == QLatin1String("training"))
+        return QStringLiteral("train");
+    if (v == QLatin1String("val") || v == QLatin1String("valid") ||
+        v == QLatin1String("validation") || v == QLatin1String("dev"))
+        return QStringLiteral("val");
+    if (v == QLatin1String("test") || v == QLatin1String("testing"))
+        return QStringLiteral("test");
+    return {};
+}
+
+ColumnMapping detectColumns(const QStringList& header, const QList<QStringList>& sample)
+{
+    ColumnMapping m;
+    const int n = int(header.size());
+    QList<double> avgLength(n, 0);
+    QList<int> numeric(n, 0);
+    QList<QSet<QString>> distinct(n);
+    QList<bool> splitLike(n, true);
+    for (const QStringList& row : sample)
+        for (int i = 0; i < n && i < row.size(); ++i) {
+            avgLength[i] += row[i].size();
+            numeric[i] += looksNumeric(row[i]);
+            distinct[i].insert(row[i].trimmed());
+            splitLike[i] = splitLike[i] && !normalizeSplit(row[i]).isNull();
+        }
+    const int rows = int(sample.size());
+    for (double& a : avgLength)
+        a /= std::max(1, rows);
+
+    m.split = findNamed(header, kSplitNames);
+    if (m.split >= 0 && (rows == 0 || !splitLike[m.split]))
+        m.split = -1;
+
+    QSet<int> taken;
+    if (m.split >= 0)
+        taken.insert(m.split);
+    m.text = findNamed(header, kTextNames, taken);
+    if (m.text < 0) {
+        double best = 0;
+        for (int i = 0; i < n; ++i)
+            if (!taken.contains(i) && numeric[i] * 2 < std::max(1, rows) && avgLength[i] > best) {
+                best = avgLength[i];
+                m.text = i;
+            }
+    }
+    if (m.text >= 0)
+        taken.insert(m.text);
+
+    for (int i = findNamed(header, kLabelNames, taken); i >= 0;
+         i = findNamed(header, kLabelNames, taken)) {
+        m.labels << i;
+        taken.insert(i);
+    }
+    if (m.labels.isEmpty() && rows > 0) {
+        // No label-like name: accept one short column with few distinct values as the label.
+        for (int i = 0; i < n; ++i) {
+            if (taken.contains(i))
+                continue;
+            const int classes = int(distinct[i].size());
+            if (classes >= 2 && classes <= kMaxDetectedClasses && avgLength[i] <= 30 &&
+                (rows < 10 || classes * 2 <= rows)) {
+                m.labels << i;
+                break;
+            }
+        }
+    }
+    return m;
+}
+
+TablePreview previewTable(const QString& path, TableFormat format, int maxRows)
+{
+    OpenedTable t;
+    openTable(t, path, format);
+    TablePreview p;
+    p.format = format;
+    p.header = t.header;
+    CsvRecord r;
+    while (p.rows.size() < maxRows && t.reader->next(r))
+        p.rows << r.fields;
+    p.detected = detectColumns(p.header, p.rows);
+    return p;
+}
+
+ImportResult importTable(Project& project, const ImportOptions& o, JobContext* ctx)
+{
+    if (project.isReadOnly())
+        throw Error(QStringLiteral("This project is open read-only; nothing can be imported."));
+    if (!o.fixedSplit.isEmpty() && normalizeSplit(o.fixedSplit).isEmpty())
+        throw Error(QStringLiteral("'%1' is not a split; use train, val or test.").arg(o.fixedSplit));
+    const QString fixedSplit = normalizeSplit(o.fixedSplit);
+    const QString label = fileLabel(o.file);
+
+    OpenedTable t;
+    openTable(t, o.file, o.format);
+    const qint64 totalBytes = std::max<qint64>(1, t.file.size());
+
+    QList<CsvRecord> pending;
+    CsvRecord rec;
+    while (pending.size() < kDetectionSample && t.reader->next(rec))
+        pending << rec;
+    if (pending.isEmpty())
+        throw Error(QStringLiteral("%1 has a header line but no rows to import.").arg(label));
+    QList<QStringList> sample;
+    for (const CsvRecord& r : std::as_const(pending))
+        sample << r.fields;
+    const ColumnMapping m = resolveMapping(o, t.header, sample);
+
+    QStringList tasks;
+    for (int c : m.labels)
+        tasks << t.header[c];
+    QList<int> metaColumns;
+    for (int i = 0; i < t.header.size(); ++i)
+        if (i != m.text && i != m.split && !m.labels.contains(i))
+            metaColumns << i;
+
+    QJsonObject mapping{{"text", t.header[m.text]},
+                        {"labels", QJsonArray::fromStringList(tasks)},
+                        {"split", m.split >= 0 ? t.header[m.split] : QString()},
+                        {"fixed_split", fixedSplit}};
+    const QString now = nowIso();
+    const QString annotator = o.annotator.isEmpty() ? QStringLiteral("import:%1").arg(label)
+                                                    : o.annotator;
+
+    QSqlDatabase& db = project.db();
+    Transaction tx(db);
+    ImportResult result;
+    result.tasks = tasks;
+    {
+        SqlQuery q(db, QStringLiteral("INSERT INTO imports(file, format, mapping, row_count, "
+                                      "created_at) VALUES(?, ?, ?, 0, ?)"));
+        q.bind(QFileInfo(o.file).absoluteFilePath())
+            .bind(formatName(o.format))
+            .bind(QString::fromUtf8(QJsonDocument(mapping).toJson(QJsonDocument::Compact)))
+            .bind(now)
+            .exec("record the import");
+        result.importId = q.lastInsertId().toLongLong();
+    }
+    SqlQuery insertRow(db, QStringLiteral("INSERT INTO rows(text, split, import_id, source_line, "
+                                          "meta, created_at) VALUES(?, ?, ?, ?, ?, ?)"));
+    SqlQuery insertLabel(db, QStringLiteral("INSERT INTO labels(row_id, task, value, annotator, "
+                                            "created_at) VALUES(?, ?, ?, ?, ?)"));
+    QList<QStringList> labelsSeen(tasks.size());
+
+    auto importRecord = [&](const CsvRecord& r) {
+        if (r.fields.size() != t.header.size())
+            throw Error(QStringLiteral("%1, line %2: this row has %3 fields but the header has %4. "
+                                       "Look for a missing quote or an extra delimiter on that line.")
+                            .arg(label)
+                            .arg(r.line)
+                            .arg(r.fields.size())
+                            .arg(t.header.size()));
+        QString split = fixedSplit;
+        if (split.isEmpty() && m.split >= 0) {
+            split = normalizeSplit(r.fields[m.split]);
+            if (split.isNull())
+                throw Error(QStringLiteral("%1, line %2: '%3' in column '%4' is not a split; use "
+                                           "train, val or test (or leave it empty).")
+                                .arg(label)
+                                .arg(r.line)
+                                .arg(r.fields[m.split], t.header[m.split]));
+        }
+        QVariant meta;
+        if (!metaColumns.isEmpty()) {
+            QJsonObject obj;
+            for (int c : metaColumns)
+                obj.insert(t.header[c], r.fields[c]);
+            meta = QString::fromUtf8(QJsonDocument(obj).toJson(QJsonDocument::Compact));
+        }
+        QSqlQuery& ins = insertRow.raw();
+        ins.bindValue(0, r.fields[m.text]);
+        ins.bindValue(1, split.isEmpty() ? QVariant() : QVariant(split));
+        ins.bindValue(2, result.importId);
+        ins.bindValue(3, r.line);
+        ins.bindValue(4, meta);
+        ins.bindValue(5, now);
+        insertRow.exec("add a row");
+        const qint64 rowId = ins.lastInsertId().toLongLong();
+        ++result.rows;
+        ++result.rowsPerSplit[split];
+        for (int k = 0; k < m.labels.size(); ++k) {
+            const QString value = r.fields[m.labels[k]].trimmed();
+            if (value.isEmpty())
+                continue; // unlabeled in this task: it goes to the labeling queue
+            QSqlQuery& lab = insertLabel.raw();
+            lab.bindValue(0, rowId);
+            lab.bindValue(1, tasks[k]);
+            lab.bindValue(2, value);
+            lab.bindValue(3, annotator);
+            lab.bindValue(4, now);
+            insertLabel.exec("add a label");
+            ++result.labels;
+            if (!labelsSeen[k].contains(value))
+                labelsSeen[k] << value;
+        }
+    };
+
+    auto report = [&](qint64 consumed) {
+        if (ctx) {
+            ctx->checkCancelled();
+            ctx->progress(consumed, totalBytes, QStringLiteral("Importing %1").arg(label));
+        }
+    };
+    for (const CsvRecord& r : std::as_const(pending))
+        importRecord(r);
+    pending.clear();
+    while (t.reader->next(rec)) {
+        importRecord(rec);
+        if ((result.rows & 255) == 0)
+            report(t.reader->bytesConsumed());
+    }
+    for (int k = 0; k < tasks.size(); ++k)
+        saveTaskLabels(db, tasks[k], labelsSeen[k]);
+    SqlQuery(db, QStringLiteral("UPDATE imports SET row_count = ? WHERE id = ?"))
+        .bind(result.rows)
+        .bind(result.importId)
+        .exec("record the import");
+    if (ctx)
+        ctx->checkCancelled(); // last chance: a cancel before commit leaves the project untouched
+    tx.commit();
+    if (ctx)
+        ctx->progress(totalBytes, totalBytes, QStringLiteral("Importing %1").arg(label));
+    return result;
+}
+
+ImportJob::ImportJob(QString projectPath, ImportOptions options)
+    : m_projectPath(std::move(projectPath)), m_options(std::move(options))
+{
+}
+
+QString ImportJob::title() const
+{
+    return QStringLiteral("Importing %1").arg(fileLabel(m_options.file));
+}
+
+void ImportJob::run(JobContext& ctx)
+{
+    auto project = Project::open(m_projectPath);
+    m_result = importTable(*project, m_options, &ctx);
+}
+
+QString ImportJob::summary() const
+{
+    QStringList parts;
+    for (auto it = m_result.rowsPerSplit.cbegin(); it != m_result.rowsPerSplit.cend(); ++it)
+        parts << QStringLiteral("%1 %2").arg(it.value()).arg(it.key().isEmpty() ? "unsplit" : it.key());
+    return QStringLiteral("Imported %1 rows (%2) and %3 labels from %4.")
+        .arg(m_result.rows)
+        .arg(parts.join(QStringLiteral(", ")))
+        .arg(m_result.labels)
+        .arg(fileLabel(m_options.file));
+}
+
+} // namespace fts

@@ -1,0 +1,46 @@
+// Builds the sample project atomically: import into a temporary project, then rename into place.
+#include "project/SampleProject.h"
+
+#include "Error.h"
+#include "data/Importer.h"
+#include "project/Project.h"
+
+#include <QDir>
+#include <QFile>
+
+namespace fts {
+
+QString ensureSampleProject(const QString& folder, const QString& datasetCsv, JobContext* ctx)
+{
+    const QString path = QDir(folder).absoluteFilePath(QLatin1String(SampleProjectFileName));
+    if (QFile::exists(path))
+        return path;
+    if (!QDir().mkpath(folder))
+        throw Error(QStringLiteral("Could not create the folder %1 for the sample project.")
+                        .arg(QDir::toNativeSeparators(folder)));
+    const QString tmp = path + QStringLiteral(".building");
+    QFile::remove(tmp);
+    try {
+        auto project = Project::create(tmp);
+        project->setMetaValue(QStringLiteral("name"), QStringLiteral("Sentiment Sample"));
+        ImportOptions options;
+        options.file = datasetCsv;
+        options.annotator = QStringLiteral("sample dataset");
+        importTable(*project, options, ctx);
+        // Fold the WAL into the main file so the rename below moves one complete file.
+        SqlQuery(project->db(), QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")).exec("finish the project");
+    } catch (...) {
+        QFile::remove(tmp);
+        QFile::remove(tmp + QStringLiteral("-wal"));
+        QFile::remove(tmp + QStringLiteral("-shm"));
+        throw;
+    }
+    QFile::remove(tmp + QStringLiteral("-wal"));
+    QFile::remove(tmp + QStringLiteral("-shm"));
+    if (!QFile::rename(tmp, path))
+        throw Error(QStringLiteral("Could not create the sample project at %1.")
+                        .arg(QDir::toNativeSeparators(path)));
+    return path;
+}
+
+} // namespace fts

@@ -1,0 +1,40 @@
+// The bundled sample project: a sentiment project built from the shipped dataset on first use.
+#pragma once
+
+#include <QString>
+
+namespace fts {
+
+class JobContext;
+
+// Returns the path of the sample project in `folder`, creating it from `datasetCsv` (a file or a
+// Qt resource path) if it does not exist yet. Throws fts::Error.
+QString ensureSampleProject(const QString& folder, const QString& datasetCsv,
+                            JobContext* ctx = nullptr);
+
+constexpr const char* SampleProjectFileName = "Sentiment Sample.ftproj";
+
+} // namespace fts
+
+#include "jobs/Job.h"
+
+namespace fts {
+
+// ensureSampleProject on the engine thread; path() is set when it succeeded.
+class SampleProjectJob : public Job
+{
+public:
+    SampleProjectJob(QString folder, QString datasetCsv)
+        : m_folder(std::move(folder)), m_dataset(std::move(datasetCsv)) {}
+    QString title() const override { return QStringLiteral("Preparing the sample project"); }
+    void run(JobContext& ctx) override { m_path = ensureSampleProject(m_folder, m_dataset, &ctx); }
+    QString summary() const override { return QStringLiteral("The sample project is ready."); }
+    QString path() const { return m_path; }
+
+private:
+    QString m_folder;
+    QString m_dataset;
+    QString m_path;
+};
+
+} // namespace fts

@@ -1,0 +1,91 @@
+// Migrations of the project schema. Each entry moves version N-1 to N; never edit a shipped one, append.
+#include "project/Schema.h"
+
+#include "Error.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStringList>
+
+namespace fts::schema {
+namespace {
+
+const QStringList kVersion1 = {
+    // Key/value facts about the project: name, created_at, app version that created it.
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    // One row per imported example. `meta` holds the source file's extra columns as a JSON object.
+    "CREATE TABLE rows ("
+    " id INTEGER PRIMARY KEY,"
+    " text TEXT NOT NULL,"
+    " split TEXT CHECK (split IS NULL OR split IN ('train','val','test')),"
+    " import_id INTEGER REFERENCES imports(id),"
+    " source_line INTEGER,"
+    " meta TEXT,"
+    " created_at TEXT NOT NULL)",
+    "CREATE INDEX rows_split ON rows(split)",
+    // Every label ever given, with who and when; the current one per (row, task) has superseded_at NULL.
+    "CREATE TABLE labels ("
+    " id INTEGER PRIMARY KEY,"
+    " row_id INTEGER NOT NULL REFERENCES rows(id) ON DELETE CASCADE,"
+    " task TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " annotator TEXT NOT NULL,"
+    " created_at TEXT NOT NULL,"
+    " superseded_at TEXT)",
+    "CREATE INDEX labels_current ON labels(row_id, task) WHERE superseded_at IS NULL",
+    "CREATE INDEX labels_task_value ON labels(task, value) WHERE superseded_at IS NULL",
+    // Label tasks (one per label column, e.g. "sentiment"), with their ordered label names.
+    "CREATE TABLE tasks (name TEXT PRIMARY KEY, labels TEXT NOT NULL DEFAULT '[]')",
+    // Each import: which file, how it was mapped, how many rows it added.
+    "CREATE TABLE imports ("
+    " id INTEGER PRIMARY KEY,"
+    " file TEXT NOT NULL,"
+    " format TEXT NOT NULL,"
+    " mapping TEXT NOT NULL,"
+    " row_count INTEGER NOT NULL,"
+    " created_at TEXT NOT NULL)",
+    // The curation recipe: ordered, replayable steps with their parameters and effect.
+    "CREATE TABLE recipe_steps ("
+    " id INTEGER PRIMARY KEY,"
+    " seq INTEGER NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " params TEXT NOT NULL,"
+    " effect TEXT NOT NULL,"
+    " created_at TEXT NOT NULL)",
+};
+
+const QList<QStringList> kMigrations = {kVersion1};
+
+void exec(QSqlDatabase& db, const QString& sql)
+{
+    QSqlQuery q(db);
+    if (!q.exec(sql))
+        throw Error(QStringLiteral("Could not update the project schema: %1 (in: %2)")
+                        .arg(q.lastError().text(), sql.left(80)));
+}
+
+} // namespace
+
+void migrate(QSqlDatabase& db, int fromVersion)
+{
+    static_assert(CurrentVersion >= 1);
+    Q_ASSERT(kMigrations.size() == CurrentVersion);
+    if (fromVersion >= CurrentVersion)
+        return;
+    if (!db.transaction())
+        throw Error(QStringLiteral("Could not start a transaction: %1").arg(db.lastError().text()));
+    try {
+        for (int v = fromVersion; v < CurrentVersion; ++v)
+            for (const QString& sql : kMigrations[v])
+                exec(db, sql);
+        exec(db, QStringLiteral("PRAGMA user_version = %1").arg(CurrentVersion));
+        exec(db, QStringLiteral("PRAGMA application_id = %1").arg(ApplicationId));
+    } catch (...) {
+        db.rollback();
+        throw;
+    }
+    if (!db.commit())
+        throw Error(QStringLiteral("Could not save the project schema: %1").arg(db.lastError().text()));
+}
+
+} // namespace fts::schema

@@ -1,0 +1,112 @@
+// ftstudio-cli new/info/import: output, --json, and the exit codes 0 / 1 / 2 of shared/CLI.md.
+#include "TestUtil.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+struct Run
+{
+    int code = -1;
+    QByteArray out;
+    QByteArray err;
+    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
+};
+
+Run cli(const QStringList& args)
+{
+    QProcess p;
+    p.start(QStringLiteral(FTS_BIN_DIR "/ftstudio-cli"), args);
+    if (!p.waitForFinished(60000))
+        qFatal("ftstudio-cli did not finish");
+    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+}
+} // namespace
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void newImportInfo();
+    void usageErrorsExitTwo();
+    void failuresExitOneWithOneLine();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+void TestCli::newImportInfo()
+{
+    const QString project = m_dir.filePath("cli.ftproj");
+    Run r = cli({"new", m_dir.filePath("cli"), "--json"});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.json().value("project").toString(), project);
+
+    const QString csv = m_dir.filePath("data.csv");
+    fts::test::writeFile(csv, "review,stars,split\n\"Great, fast\",good,train\nSlow,bad,train\nOk,,test\n");
+    r = cli({"import", project, csv, "--text", "review", "--label", "stars", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("rows").toInt(), 3);
+    QCOMPARE(r.json().value("labels").toInt(), 2);
+    QCOMPARE(r.json().value("splits").toObject().value("train").toInt(), 2);
+
+    r = cli({"import", project, csv, "--split", "val", "--no-labels"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY(r.out.contains("Imported 3 rows"));
+
+    r = cli({"info", project, "--json"});
+    QCOMPARE(r.code, 0);
+    const QJsonObject info = r.json();
+    QCOMPARE(info.value("rows").toInt(), 6);
+    QCOMPARE(info.value("splits").toObject().value("val").toInt(), 3);
+    QCOMPARE(info.value("labels").toObject().value("stars").toObject().value("good").toInt(), 1);
+    QCOMPARE(info.value("unlabeled_rows").toInt(), 4);
+
+    r = cli({"info", project});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("Rows: 6"));
+}
+
+void TestCli::usageErrorsExitTwo()
+{
+    QCOMPARE(cli({}).code, 2);
+    QCOMPARE(cli({"frobnicate"}).code, 2);
+    QCOMPARE(cli({"import", "only-one-arg.ftproj"}).code, 2);
+    QCOMPARE(cli({"info", "a", "b"}).code, 2);
+    QCOMPARE(cli({"import", "p.ftproj", "f.csv", "--split", "holdout"}).code, 2);
+    QCOMPARE(cli({"new", "--no-such-flag", "x"}).code, 2);
+    const Run help = cli({"import", "--help"});
+    QCOMPARE(help.code, 0);
+    QVERIFY(help.out.contains("--text"));
+}
+
+void TestCli::failuresExitOneWithOneLine()
+{
+    const QString project = m_dir.filePath("fail.ftproj");
+    QCOMPARE(cli({"new", project}).code, 0);
+    const QString bad = m_dir.filePath("bad.csv");
+    fts::test::writeFile(bad, "text,label\na,b\nc,d,e\n");
+    Run r = cli({"import", project, bad});
+    QCOMPARE(r.code, 1);
+    QCOMPARE(r.err.count('\n'), 1);
+    QVERIFY2(r.err.contains("bad.csv, line 3"), r.err.constData());
+    QCOMPARE(cli({"info", project, "--json"}).json().value("rows").toInt(), 0);
+
+    r = cli({"new", project});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.contains("already exists"));
+
+    r = cli({"info", bad});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.contains("not a Finetune Studio project"));
+
+    r = cli({"import", m_dir.filePath("missing.ftproj"), bad});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.contains("ftstudio-cli new"));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

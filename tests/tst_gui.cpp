@@ -1,0 +1,167 @@
+// GUI smoke tests, offscreen: the sample project opens, every page shows, import works end to end.
+#include "ImportDialog.h"
+#include "MainWindow.h"
+#include "ProjectWorkspace.h"
+#include "TestUtil.h"
+#include "jobs/JobRunner.h"
+#include "pages/DataPage.h"
+#include "project/Project.h"
+#include "project/SampleProject.h"
+
+#include <QAbstractItemModel>
+#include <QLabel>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace fts;
+
+class TestGui : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void opensSampleProject();
+    void everyPageCanBeShown();
+    void importDialogPreviewsAndImports();
+    void failedImportShowsMessageAndKeepsProject();
+    void notAProjectShowsErrorAndStaysOnWelcome();
+    void createAndSaveAs();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+void TestGui::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName("FinetuneStudioTest");
+    QCoreApplication::setApplicationName("Finetune Studio Test");
+    QDir(MainWindow::sampleFolder()).removeRecursively();
+}
+
+void TestGui::opensSampleProject()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(w.welcomePage()->isVisible());
+    QSignalSpy finished(w.jobs(), &JobRunner::jobFinished);
+    w.openSampleProject();
+    QVERIFY(finished.wait(60000));
+    QTRY_VERIFY(w.workspace()->project() != nullptr);
+    QVERIFY(w.workspace()->isVisible());
+    QVERIFY(w.windowTitle().startsWith("Sentiment Sample"));
+    const ProjectSummary s = w.workspace()->project()->summary();
+    QVERIFY2(s.totalRows >= 800, qPrintable(QString::number(s.totalRows)));
+    QVERIFY(s.rowsPerSplit.value("train") > 0 && s.rowsPerSplit.value("val") > 0 &&
+            s.rowsPerSplit.value("test") > 0);
+    QCOMPARE(s.tasks, QStringList{"label"});
+    QVERIFY(w.workspace()->dataPage()->loadedRowCount() > 0);
+    auto* summary = w.findChild<QLabel*>("dataSummary");
+    QVERIFY(summary->text().contains(QString("%1 rows").arg(s.totalRows)));
+
+    // Second time: already built, opens at once without a job.
+    MainWindow again;
+    QVERIFY(again.openProject(QDir(MainWindow::sampleFolder()).filePath(SampleProjectFileName)));
+}
+
+void TestGui::everyPageCanBeShown()
+{
+    MainWindow w;
+    w.show();
+    const QString p = m_dir.filePath("pages.ftproj");
+    QVERIFY(w.createProject(p));
+    for (int i = 0; i < ProjectWorkspace::PageCount; ++i) {
+        const auto page = ProjectWorkspace::Page(i);
+        w.workspace()->showPage(page);
+        QCOMPARE(w.workspace()->currentPage(), page);
+        QVERIFY(w.workspace()->page(page)->isVisible());
+    }
+    // Pages that are not built yet say so instead of pretending to work.
+    w.workspace()->showPage(ProjectWorkspace::Train);
+    auto* status = w.workspace()->page(ProjectWorkspace::Train)->findChild<QLabel*>("plannedStatus");
+    QVERIFY(status && status->text().contains("Not available"));
+}
+
+void TestGui::importDialogPreviewsAndImports()
+{
+    const QString csv = m_dir.filePath("reviews.csv");
+    test::writeFile(csv, "id,comment,mood\n1,\"Lovely, quiet room\",positive\n2,Noisy at night,negative\n"
+                         "3,Breakfast was included,neutral\n");
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("import.ftproj")));
+
+    ImportDialog dialog(&w);
+    dialog.setFile(csv);
+    QVERIFY(dialog.hasValidPreview());
+    auto* preview = dialog.findChild<QTableWidget*>("importPreview");
+    QCOMPARE(preview->rowCount(), 3);
+    QCOMPARE(preview->columnCount(), 3);
+    const ImportOptions o = dialog.options();
+    QCOMPARE(o.textColumn, QString("comment"));
+    QCOMPARE(o.labelColumns, QStringList{"mood"});
+
+    QSignalSpy finished(w.jobs(), &JobRunner::jobFinished);
+    w.startImport(o);
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finished.first().at(1).value<JobOutcome>().status, JobStatus::Succeeded);
+    QTRY_COMPARE(w.workspace()->dataPage()->loadedRowCount(), 3);
+    const QAbstractItemModel* model = w.workspace()->dataPage()->table()->model();
+    QCOMPARE(model->data(model->index(0, 1)).toString(), QString("Lovely, quiet room"));
+    QCOMPARE(model->data(model->index(0, 2)).toString(), QString("positive"));
+
+    dialog.setFile(m_dir.filePath("does-not-exist.csv"));
+    QVERIFY(!dialog.hasValidPreview());
+    QVERIFY(dialog.errorText().contains("There is no file"));
+}
+
+void TestGui::failedImportShowsMessageAndKeepsProject()
+{
+    const QString csv = m_dir.filePath("ragged.csv");
+    test::writeFile(csv, "text,label\nfine,pos\ntoo,many,fields\n");
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("ragged.ftproj")));
+    ImportOptions o;
+    o.file = csv;
+    QSignalSpy finished(w.jobs(), &JobRunner::jobFinished);
+    w.startImport(o);
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finished.first().at(1).value<JobOutcome>().status, JobStatus::Failed);
+    QVERIFY2(w.lastError().contains("ragged.csv, line 3"), qPrintable(w.lastError()));
+    QCOMPARE(w.workspace()->project()->summary().totalRows, 0);
+    QVERIFY(w.findChild<QWidget*>("errorBox") != nullptr);
+}
+
+void TestGui::notAProjectShowsErrorAndStaysOnWelcome()
+{
+    const QString bogus = m_dir.filePath("notes.ftproj");
+    test::writeFile(bogus, "just some notes");
+    MainWindow w;
+    w.show();
+    QVERIFY(!w.openProject(bogus));
+    QVERIFY(w.lastError().contains("not a Finetune Studio project"));
+    QVERIFY(w.welcomePage()->isVisible());
+    QCOMPARE(test::fileHash(bogus), QCryptographicHash::hash("just some notes", QCryptographicHash::Sha256).toHex());
+}
+
+void TestGui::createAndSaveAs()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("first.ftproj")));
+    QVERIFY(w.saveProjectAs(m_dir.filePath("second.ftproj")));
+    QCOMPARE(w.workspace()->project()->path(), m_dir.filePath("second.ftproj"));
+    QVERIFY(w.windowTitle().startsWith("first")); // the copy keeps the project's name
+    w.closeProject();
+    QVERIFY(w.welcomePage()->isVisible());
+    QVERIFY(!w.createProject(m_dir.filePath("second.ftproj"))); // exists: refused with a message
+    QVERIFY(w.lastError().contains("already exists"));
+}
+
+QTEST_MAIN(TestGui)
+#include "tst_gui.moc"

@@ -1,0 +1,200 @@
+// Project file: create/reopen round trip, schema version, refusal of files that are not projects.
+#include "Error.h"
+#include "TestUtil.h"
+#include "data/Importer.h"
+#include "project/Project.h"
+#include "project/Schema.h"
+
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace fts;
+
+class TestProject : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void createReopenRoundTrip();
+    void createRefusesExistingFile();
+    void schemaVersionIsWrittenInHeader();
+    void walModeAndDurability();
+    void notAProjectIsRefusedAndUntouched_data();
+    void notAProjectIsRefusedAndUntouched();
+    void foreignSqliteDatabaseIsRefusedAndUntouched();
+    void newerSchemaIsRefused();
+    void missingFileIsReported();
+    void saveCopyAsKeepsEverything();
+    void readOnlyOpenRefusesImport();
+
+private:
+    QTemporaryDir m_dir;
+    QString path(const QString& name) const { return m_dir.filePath(name); }
+};
+
+void TestProject::createReopenRoundTrip()
+{
+    const QString p = path("round.ftproj");
+    test::writeFile(path("round.csv"), "text,label,split\nfine,positive,train\nawful,negative,val\n"
+                                       "meh,,test\n");
+    {
+        auto project = Project::create(p);
+        ImportOptions o;
+        o.file = path("round.csv");
+        importTable(*project, o);
+        project->setMetaValue("note", "kept");
+    }
+    auto project = Project::open(p);
+    QCOMPARE(project->name(), QString("round"));
+    QCOMPARE(project->metaValue("note"), QString("kept"));
+    const ProjectSummary s = project->summary();
+    QCOMPARE(s.totalRows, 3);
+    QCOMPARE(s.rowsPerSplit.value("train"), 1);
+    QCOMPARE(s.rowsPerSplit.value("val"), 1);
+    QCOMPARE(s.rowsPerSplit.value("test"), 1);
+    QCOMPARE(s.tasks, QStringList{"label"});
+    QCOMPARE(s.unlabeledRows, 1);
+    QCOMPARE(s.labels.size(), 2);
+    QCOMPARE(project->artifactsDir(), QFileInfo(p).absoluteFilePath() + ".artifacts");
+}
+
+void TestProject::createRefusesExistingFile()
+{
+    const QString p = path("exists.ftproj");
+    test::writeFile(p, "precious");
+    QVERIFY_THROWS_EXCEPTION(Error, Project::create(p));
+    QCOMPARE(test::fileHash(p), QCryptographicHash::hash("precious", QCryptographicHash::Sha256).toHex());
+    QVERIFY(QDir(m_dir.path()).entryList({"exists.ftproj.*"}).isEmpty()); // no temporary left behind
+}
+
+void TestProject::schemaVersionIsWrittenInHeader()
+{
+    const QString p = path("header.ftproj");
+    Project::create(p);
+    QFile f(p);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray head = f.read(100);
+    // SQLite header: user_version at offset 60, application_id at 68, both big-endian.
+    auto be32 = [&](int off) {
+        return (uchar(head[off]) << 24) | (uchar(head[off + 1]) << 16) | (uchar(head[off + 2]) << 8) |
+               uchar(head[off + 3]);
+    };
+    QCOMPARE(be32(60), schema::CurrentVersion);
+    QCOMPARE(be32(68), schema::ApplicationId);
+}
+
+void TestProject::walModeAndDurability()
+{
+    auto project = Project::create(path("wal.ftproj"));
+    QSqlQuery q(project->db());
+    QVERIFY(q.exec("PRAGMA journal_mode"));
+    QVERIFY(q.next());
+    QCOMPARE(q.value(0).toString(), QString("wal"));
+    QVERIFY(q.exec("PRAGMA synchronous"));
+    QVERIFY(q.next());
+    QCOMPARE(q.value(0).toInt(), 2); // FULL
+}
+
+void TestProject::notAProjectIsRefusedAndUntouched_data()
+{
+    QTest::addColumn<QByteArray>("content");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("text") << QByteArray("text,label\nhello,positive\n") << "is not a Finetune Studio project";
+    QTest::newRow("empty") << QByteArray() << "is not a Finetune Studio project";
+    QTest::newRow("binary") << QByteArray(4096, '\x7f') << "is not a Finetune Studio project";
+}
+
+void TestProject::notAProjectIsRefusedAndUntouched()
+{
+    QFETCH(QByteArray, content);
+    QFETCH(QString, expected);
+    const QString p = path(QString("not-%1.ftproj").arg(QTest::currentDataTag()));
+    test::writeFile(p, content);
+    const QByteArray before = test::fileHash(p);
+    try {
+        Project::open(p);
+        QFAIL("opened a file that is not a project");
+    } catch (const Error& e) {
+        QVERIFY2(e.message().contains(expected), qPrintable(e.message()));
+        QVERIFY2(e.message().contains(QFileInfo(p).fileName()), "the message names the file");
+    }
+    QCOMPARE(test::fileHash(p), before);
+    QVERIFY(!QFile::exists(p + "-wal"));
+}
+
+void TestProject::foreignSqliteDatabaseIsRefusedAndUntouched()
+{
+    const QString p = path("foreign.db");
+    {
+        auto db = QSqlDatabase::addDatabase("QSQLITE", "foreign");
+        db.setDatabaseName(p);
+        QVERIFY(db.open());
+        QSqlQuery(db).exec("CREATE TABLE t(x)");
+        db.close();
+    }
+    QSqlDatabase::removeDatabase("foreign");
+    const QByteArray before = test::fileHash(p);
+    try {
+        Project::open(p);
+        QFAIL("opened a foreign database");
+    } catch (const Error& e) {
+        QVERIFY2(e.message().contains("not a Finetune Studio project"), qPrintable(e.message()));
+    }
+    QCOMPARE(test::fileHash(p), before);
+}
+
+void TestProject::newerSchemaIsRefused()
+{
+    const QString p = path("newer.ftproj");
+    Project::create(p)->db().exec(QString("PRAGMA user_version = %1").arg(schema::CurrentVersion + 5));
+    const QByteArray before = test::fileHash(p);
+    try {
+        Project::open(p);
+        QFAIL("opened a project from a newer version");
+    } catch (const Error& e) {
+        QVERIFY2(e.message().contains(QString("project version %1").arg(schema::CurrentVersion + 5)),
+                 qPrintable(e.message()));
+        QVERIFY2(e.message().contains(QString("reads up to %1").arg(schema::CurrentVersion)),
+                 qPrintable(e.message()));
+    }
+    QCOMPARE(test::fileHash(p), before);
+}
+
+void TestProject::missingFileIsReported()
+{
+    try {
+        Project::open(path("nowhere.ftproj"));
+        QFAIL("opened a missing file");
+    } catch (const Error& e) {
+        QVERIFY(e.message().contains("There is no project at"));
+    }
+    QVERIFY(!QFile::exists(path("nowhere.ftproj")));
+}
+
+void TestProject::saveCopyAsKeepsEverything()
+{
+    test::writeFile(path("copy.csv"), "text,label\na,x\nb,y\n");
+    auto project = Project::create(path("orig.ftproj"));
+    ImportOptions o;
+    o.file = path("copy.csv");
+    importTable(*project, o);
+    project->saveCopyAs(path("copy.ftproj"));
+    QVERIFY_THROWS_EXCEPTION(Error, project->saveCopyAs(path("copy.ftproj")));
+    auto copy = Project::open(path("copy.ftproj"));
+    QCOMPARE(copy->summary().totalRows, 2);
+    QCOMPARE(copy->summary().labels.size(), 2);
+}
+
+void TestProject::readOnlyOpenRefusesImport()
+{
+    Project::create(path("ro.ftproj"));
+    test::writeFile(path("ro.csv"), "text\nhello\n");
+    auto project = Project::open(path("ro.ftproj"), Project::Access::ReadOnly);
+    ImportOptions o;
+    o.file = path("ro.csv");
+    QVERIFY_THROWS_EXCEPTION(Error, importTable(*project, o));
+}
+
+QTEST_GUILESS_MAIN(TestProject)
+#include "tst_project.moc"
