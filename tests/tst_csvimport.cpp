@@ -166,6 +166,13 @@ void TestCsvImport::detectsColumns()
     QCOMPARE(u.text, 1);
     QCOMPARE(u.labels, QList<int>{2});
     QCOMPARE(u.split, -1);
+
+    // Identifier and all-numeric columns are never guessed as labels, even in a tiny sample.
+    const ColumnMapping ids = detectColumns({"ticket_id", "n", "body", "team"},
+                                            {{"7", "3", "printer is on fire", "ops"},
+                                             {"8", "4", "cannot log in today", "it"}});
+    QCOMPARE(ids.text, 2);
+    QCOMPARE(ids.labels, QList<int>{3});
 }
 
 void TestCsvImport::normalizesSplits()

@@ -3,6 +3,7 @@
 #include "MainWindow.h"
 #include "ProjectWorkspace.h"
 #include "TestUtil.h"
+#include "WelcomePage.h"
 #include "jobs/JobRunner.h"
 #include "pages/DataPage.h"
 #include "project/Project.h"

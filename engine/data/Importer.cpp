@@ -10,6 +10,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QSet>
 
 #include <optional>
@@ -26,8 +27,12 @@ const QStringList kTextNames = {"text",    "review", "sentence", "content",   "c
                                 "body",    "message", "document", "utterance", "tweet",
                                 "post",    "description", "input", "question"};
 const QStringList kLabelNames = {"label",  "labels", "sentiment", "class",  "category", "target",
-                                 "rating", "stance", "topic",     "intent", "emotion",  "polarity"};
+                                 "rating", "stance", "topic",     "intent", "emotion",  "polarity",
+                                 "mood",   "tone",   "verdict"};
 const QStringList kSplitNames = {"split", "subset", "fold", "partition"};
+// Identifier columns are never labels, however few their distinct values in a small sample.
+const QRegularExpression kIdName(QStringLiteral("^(#|id|idx|index|row|key|.*[_ ]id|.*Id)$"),
+                                 QRegularExpression::CaseInsensitiveOption);
 
 int findNamed(const QStringList& header, const QStringList& names, const QSet<int>& taken = {})
 {
@@ -235,7 +240,8 @@ ColumnMapping detectColumns(const QStringList& header, const QList<QStringList>&
     if (m.labels.isEmpty() && rows > 0) {
         // No label-like name: accept one short column with few distinct values as the label.
         for (int i = 0; i < n; ++i) {
-            if (taken.contains(i))
+            if (taken.contains(i) || kIdName.match(header[i].trimmed()).hasMatch() ||
+                numeric[i] == rows)
                 continue;
             const int classes = int(distinct[i].size());
             if (classes >= 2 && classes <= kMaxDetectedClasses && avgLength[i] <= 30 &&

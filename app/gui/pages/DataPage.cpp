@@ -84,7 +84,12 @@ void DataPage::setProject(Project* project)
 void DataPage::refresh()
 {
     if (!m_project) {
-        m_model->clear();
+        // Not QSqlQueryModel::clear(): in Qt 6.4 it dereferences the moved-from query that
+        // setQuery(QSqlQuery&&) leaves behind and crashes. A fresh model is safe.
+        auto* fresh = new QSqlQueryModel(this);
+        m_table->setModel(fresh);
+        delete m_model;
+        m_model = fresh;
         m_summary->clear();
         return;
     }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Finetune Studio needs (only those missing) and builds it in Release.
+# Usage: scripts/setup.sh [BUILD_DIR]   (default: build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${1:-build}
+
+PACKAGES=(
+  build-essential cmake ninja-build        # toolchain
+  qt6-base-dev qt6-base-dev-tools          # Qt 6 Widgets, Sql, Network, Test
+  libqt6sql6-sqlite                        # the SQLite driver: without it projects cannot open
+  libqcustomplot-dev                       # charts
+  libtorch-dev                             # tensors and autograd
+  libopenblas0-pthread                     # fast BLAS for libtorch (30x the reference BLAS)
+  libsentencepiece-dev sentencepiece       # tokenizer library, and spm_* tools used by the tests
+  fonts-dejavu-core                        # a font for offscreen and Xvfb rendering
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "Installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build "$BUILD_DIR"
