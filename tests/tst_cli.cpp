@@ -1,7 +1,9 @@
 // ftstudio-cli new/info/import: output, --json, and the exit codes 0 / 1 / 2 of shared/CLI.md.
+#include "FakeHub.h"
 #include "TestUtil.h"
 
 #include <QJsonDocument>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -16,12 +18,36 @@ struct Run
     QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
 };
 
+// Settings and downloads go to a scratch folder, never the developer's own.
+QProcessEnvironment cliEnvironment()
+{
+    static QTemporaryDir home;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("XDG_CONFIG_HOME", home.filePath("config"));
+    env.insert("XDG_DATA_HOME", home.filePath("data"));
+    return env;
+}
+
 Run cli(const QStringList& args)
 {
     QProcess p;
+    p.setProcessEnvironment(cliEnvironment());
     p.start(QStringLiteral(FTS_BIN_DIR "/ftstudio-cli"), args);
     if (!p.waitForFinished(60000))
         qFatal("ftstudio-cli did not finish");
+    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+}
+
+// For verbs that talk to a server in this process: keep the event loop running while waiting.
+Run cliWithEventLoop(const QStringList& args)
+{
+    QProcess p;
+    p.setProcessEnvironment(cliEnvironment());
+    p.start(QStringLiteral(FTS_BIN_DIR "/ftstudio-cli"), args);
+    QElapsedTimer clock;
+    clock.start();
+    while (p.state() != QProcess::NotRunning && clock.elapsed() < 60000)
+        QTest::qWait(20);
     return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
 }
 } // namespace
@@ -33,6 +59,7 @@ private Q_SLOTS:
     void newImportInfo();
     void usageErrorsExitTwo();
     void failuresExitOneWithOneLine();
+    void modelsAndDownload();
 
 private:
     QTemporaryDir m_dir;
@@ -106,6 +133,32 @@ void TestCli::failuresExitOneWithOneLine()
     r = cli({"import", m_dir.filePath("missing.ftproj"), bad});
     QCOMPARE(r.code, 1);
     QVERIFY(r.err.contains("ftstudio-cli new"));
+}
+
+void TestCli::modelsAndDownload()
+{
+    Run r = cli({"models", "--json"});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.json().value("catalog").toArray().size() >= 5);
+
+    fts::test::FakeHub hub;
+    fts::test::FakeHub::Repo repo;
+    repo.files["config.json"] = "{}";
+    repo.files["model.safetensors"] = QByteArray(5000, 'w');
+    repo.lfs = {"model.safetensors"};
+    hub.repos["lab/mini"] = repo;
+    const QString dir = m_dir.filePath("mini");
+    r = cliWithEventLoop({"download", "lab/mini", "--endpoint", hub.endpoint(), "--dir", dir, "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("dir").toString(), dir);
+    QVERIFY(QFile::exists(dir + "/model.safetensors"));
+    r = cli({"models", "--json"});
+    QVERIFY(r.json().value("recent").toArray().contains(QJsonValue(dir)));
+
+    r = cliWithEventLoop({"download", "lab/absent", "--endpoint", hub.endpoint(), "--dir", dir + "2"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("not found"), r.err.constData());
+    QCOMPARE(cli({"download", "lab/mini", "--proxy", "nonsense"}).code, 2);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -32,5 +32,7 @@ QString projectPathArgument(const QString& path); // adds .ftproj when no suffix
 int cmdNew(const QStringList& args);
 int cmdInfo(const QStringList& args);
 int cmdImport(const QStringList& args);
+int cmdModels(const QStringList& args);
+int cmdDownload(const QStringList& args);
 
 } // namespace fts::cli

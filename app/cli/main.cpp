@@ -19,6 +19,8 @@ const char* kUsage =
     "  new PROJECT                 create an empty project (.ftproj)\n"
     "  info PROJECT [--json]       rows per split, label counts, runs\n"
     "  import PROJECT FILE         add the rows of a CSV/TSV file\n"
+    "  models [--json]             recommended and recently used models\n"
+    "  download MODEL_ID           fetch a model from the Hub (resumable, checked)\n"
     "\n"
     "Run 'ftstudio-cli VERB --help' for a verb's options.\n"
     "Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.\n";
@@ -28,7 +30,9 @@ const char* kUsage =
 int main(int argc, char** argv)
 {
     QCoreApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("ftstudio-cli"));
+    // Same names as the GUI, so both share settings (recent models) and the models folder.
+    QCoreApplication::setOrganizationName(QStringLiteral("FinetuneStudio"));
+    QCoreApplication::setApplicationName(QStringLiteral("Finetune Studio"));
     QCoreApplication::setApplicationVersion(QStringLiteral(FTS_VERSION));
     QTextStream err(stderr);
 
@@ -36,6 +40,8 @@ int main(int argc, char** argv)
         {QStringLiteral("new"), fts::cli::cmdNew},
         {QStringLiteral("info"), fts::cli::cmdInfo},
         {QStringLiteral("import"), fts::cli::cmdImport},
+        {QStringLiteral("models"), fts::cli::cmdModels},
+        {QStringLiteral("download"), fts::cli::cmdDownload},
     };
     const QStringList args = app.arguments().mid(1);
     if (args.isEmpty()) {
