@@ -10,7 +10,11 @@
 #include "project/SampleProject.h"
 
 #include <QAbstractItemModel>
+#include <QAbstractButton>
 #include <QLabel>
+#include <QMessageBox>
+#include <QProcess>
+#include <QSysInfo>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
@@ -31,6 +35,7 @@ private Q_SLOTS:
     void failedImportShowsMessageAndKeepsProject();
     void notAProjectShowsErrorAndStaysOnWelcome();
     void createAndSaveAs();
+    void lockedProjectOffersReadOnly();
 
 private:
     QTemporaryDir m_dir;
@@ -162,6 +167,33 @@ void TestGui::createAndSaveAs()
     QVERIFY(w.welcomePage()->isVisible());
     QVERIFY(!w.createProject(m_dir.filePath("second.ftproj"))); // exists: refused with a message
     QVERIFY(w.lastError().contains("already exists"));
+}
+
+void TestGui::lockedProjectOffersReadOnly()
+{
+    const QString p = m_dir.filePath("busy.ftproj");
+    Project::create(p);
+    QProcess other;
+    other.start("sleep", {"30"});
+    QVERIFY(other.waitForStarted());
+    test::writeFile(p + ".lock", QByteArray::number(other.processId()) + "\nsleep\n" +
+                                     QSysInfo::machineHostName().toUtf8() + "\n");
+    MainWindow w;
+    w.show();
+    QVERIFY(!w.openProject(p));
+    QVERIFY(w.lastError().contains("open in another Finetune Studio"));
+    auto* offer = w.findChild<QMessageBox*>("readOnlyOffer");
+    QVERIFY(offer);
+    offer->button(QMessageBox::Open)->click();
+    QTRY_VERIFY(w.workspace()->project() != nullptr);
+    QVERIFY(w.workspace()->project()->isReadOnly());
+    QVERIFY(w.windowTitle().contains("read-only"));
+    ImportOptions o;
+    o.file = m_dir.filePath("whatever.csv");
+    QCOMPARE(w.startImport(o), 0);
+    QVERIFY(w.lastError().contains("read-only"));
+    other.kill();
+    other.waitForFinished();
 }
 
 QTEST_MAIN(TestGui)

@@ -3,10 +3,13 @@
 #include "TestUtil.h"
 #include "data/Importer.h"
 #include "project/Project.h"
+#include "project/ProjectLock.h"
 #include "project/Schema.h"
 
 #include <QSqlDatabase>
+#include <QProcess>
 #include <QSqlQuery>
+#include <QSysInfo>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -27,6 +30,9 @@ private Q_SLOTS:
     void missingFileIsReported();
     void saveCopyAsKeepsEverything();
     void readOnlyOpenRefusesImport();
+    void connectionsInOneProcessShareTheLock();
+    void otherLiveProcessLocksOut();
+    void artifactPathsCannotEscape();
 
 private:
     QTemporaryDir m_dir;
@@ -194,6 +200,54 @@ void TestProject::readOnlyOpenRefusesImport()
     ImportOptions o;
     o.file = path("ro.csv");
     QVERIFY_THROWS_EXCEPTION(Error, importTable(*project, o));
+}
+
+void TestProject::connectionsInOneProcessShareTheLock()
+{
+    const QString p = path("shared.ftproj");
+    auto gui = Project::create(p);
+    auto job = Project::open(p); // the engine thread's connection in the same process
+    QVERIFY(QFile::exists(p + ".lock"));
+    job.reset();
+    QVERIFY(QFile::exists(p + ".lock")); // still held by the first connection
+    gui.reset();
+    QVERIFY(!QFile::exists(p + ".lock"));
+}
+
+void TestProject::otherLiveProcessLocksOut()
+{
+    const QString p = path("locked.ftproj");
+    Project::create(p);
+    // Another process owns the lock: QLockFile's file names its pid, program and host.
+    QProcess other;
+    other.start("sleep", {"30"});
+    QVERIFY(other.waitForStarted());
+    test::writeFile(p + ".lock", QByteArray::number(other.processId()) + "\nsleep\n" +
+                                     QSysInfo::machineHostName().toUtf8() + "\n");
+    try {
+        Project::open(p);
+        QFAIL("opened a project another process holds");
+    } catch (const ProjectLockedError& e) {
+        QVERIFY2(e.message().contains(QString("process %1").arg(other.processId())), qPrintable(e.message()));
+        QVERIFY(e.message().contains("read-only"));
+    }
+    auto readOnly = Project::open(p, Project::Access::ReadOnly); // reading stays possible
+    QCOMPARE(readOnly->summary().totalRows, 0);
+    readOnly.reset();
+    // The owner dies without cleaning up (crash, SIGKILL): its lock is stale and taken over.
+    other.kill();
+    other.waitForFinished();
+    auto project = Project::open(p);
+    QVERIFY(project != nullptr);
+}
+
+void TestProject::artifactPathsCannotEscape()
+{
+    auto project = Project::create(path("artifacts.ftproj"));
+    QCOMPARE(project->artifactPath("runs/1/best.safetensors"),
+             project->artifactsDir() + "/runs/1/best.safetensors");
+    for (const char* bad : {"../secret", "runs/../../x", "/etc/passwd", "", ".."})
+        QVERIFY_THROWS_EXCEPTION(Error, project->artifactPath(bad));
 }
 
 QTEST_GUILESS_MAIN(TestProject)

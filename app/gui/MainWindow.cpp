@@ -11,6 +11,7 @@
 #include "jobs/JobRunner.h"
 #include "pages/DataPage.h"
 #include "project/Project.h"
+#include "project/ProjectLock.h"
 #include "project/SampleProject.h"
 
 #include <QAction>
@@ -116,7 +117,7 @@ void MainWindow::buildMenus()
             saveProjectAs(QFileInfo(path).suffix().isEmpty() ? path + QStringLiteral(".ftproj") : path);
     });
     file->addSeparator();
-    QAction* import = file->addAction(tr("&Import Data…"), QKeySequence(tr("Ctrl+I")), m_workspace,
+    QAction* import = m_importAction = file->addAction(tr("&Import Data…"), QKeySequence(tr("Ctrl+I")), m_workspace,
                                       &ProjectWorkspace::importRequested);
     file->addSeparator();
     QAction* close = file->addAction(tr("&Close Project"), QKeySequence::Close, this, &MainWindow::closeProject);
@@ -143,7 +144,7 @@ void MainWindow::buildMenus()
                            tr("<h3>Finetune Studio %1</h3><p>Fine-tune pre-trained language models on "
                               "your own data, offline.</p>").arg(QStringLiteral(FTS_VERSION)));
     });
-    m_projectActions << save << saveAs << import << close << search;
+    m_projectActions << save << saveAs << close << search;
 }
 
 void MainWindow::showError(const QString& title, const QString& message)
@@ -160,9 +161,12 @@ void MainWindow::showError(const QString& title, const QString& message)
 void MainWindow::updateTitle()
 {
     Project* p = m_workspace->project();
-    setWindowTitle(p ? tr("%1 — Finetune Studio").arg(p->name()) : tr("Finetune Studio"));
+    setWindowTitle(!p ? tr("Finetune Studio")
+                      : p->isReadOnly() ? tr("%1 (read-only) — Finetune Studio").arg(p->name())
+                                        : tr("%1 — Finetune Studio").arg(p->name()));
     for (QAction* a : std::as_const(m_projectActions))
         a->setEnabled(p != nullptr);
+    m_importAction->setEnabled(p && !p->isReadOnly());
     m_stack->setCurrentWidget(p ? static_cast<QWidget*>(m_workspace) : m_welcome);
 }
 
@@ -177,11 +181,40 @@ bool MainWindow::refuseWhileBusy()
 
 bool MainWindow::openProject(const QString& path)
 {
+    return openProjectWith(path, false);
+}
+
+bool MainWindow::openProjectReadOnly(const QString& path)
+{
+    return openProjectWith(path, true);
+}
+
+void MainWindow::offerReadOnly(const QString& path, const QString& reason)
+{
+    m_lastError = reason;
+    auto* box = new QMessageBox(QMessageBox::Question, tr("The project is in use"),
+                                reason + tr("\n\nOpen it read-only? You can look at everything but "
+                                            "change nothing."),
+                                QMessageBox::Open | QMessageBox::Cancel, this);
+    box->setObjectName(QStringLiteral("readOnlyOffer"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::finished, this, [this, path](int result) {
+        if (result == QMessageBox::Open)
+            openProjectReadOnly(path);
+    });
+    box->open();
+}
+
+bool MainWindow::openProjectWith(const QString& path, bool readOnly)
+{
     if (refuseWhileBusy())
         return false;
     try {
-        auto project = Project::open(path);
+        auto project = Project::open(path, readOnly ? Project::Access::ReadOnly : Project::Access::ReadWrite);
         m_workspace->setProject(std::move(project));
+    } catch (const ProjectLockedError& e) {
+        offerReadOnly(path, e.message());
+        return false;
     } catch (const Error& e) {
         showError(tr("Could not open the project"), e.message());
         return false;
@@ -249,6 +282,12 @@ int MainWindow::startImport(const ImportOptions& options)
     Project* p = m_workspace->project();
     if (!p) {
         showError(tr("No project is open"), tr("Open or create a project before importing data."));
+        return 0;
+    }
+    if (p->isReadOnly()) {
+        showError(tr("The project is read-only"),
+                  tr("This project is open read-only because another window has it open; close it "
+                     "there and reopen it here to import."));
         return 0;
     }
     return m_jobs->submit(std::make_shared<ImportJob>(p->path(), options));

@@ -26,6 +26,8 @@ public:
 
     // Each returns false and shows the reason (also kept in lastError()) when it fails.
     bool openProject(const QString& path);
+    // Opens without the write lock (another studio has the project open); nothing can be changed.
+    bool openProjectReadOnly(const QString& path);
     bool createProject(const QString& path);
     bool saveProjectAs(const QString& path);
     void closeProject();
@@ -49,6 +51,8 @@ private:
     void updateTitle();
     bool refuseWhileBusy();
     void onJobFinished(int id, const JobOutcome& outcome);
+    bool openProjectWith(const QString& path, bool readOnly);
+    void offerReadOnly(const QString& path, const QString& reason);
 
     JobRunner* m_jobs;
     QStackedWidget* m_stack;
@@ -59,6 +63,7 @@ private:
     int m_sampleJob = 0;
     std::shared_ptr<SampleProjectJob> m_sampleJobObject;
     QList<QAction*> m_projectActions;
+    QAction* m_importAction = nullptr;
 };
 
 } // namespace fts

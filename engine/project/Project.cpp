@@ -2,6 +2,7 @@
 #include "project/Project.h"
 
 #include "Error.h"
+#include "project/ProjectLock.h"
 #include "project/Schema.h"
 
 #include <QAtomicInt>
@@ -69,6 +70,7 @@ Project::Project(QString path, Access access)
 Project::~Project()
 {
     closeConnection();
+    m_lock.reset();
 }
 
 void Project::openConnection()
@@ -139,6 +141,8 @@ std::unique_ptr<Project> Project::open(const QString& path, Access access)
                         .arg(displayName(path)));
 
     std::unique_ptr<Project> p(new Project(path, access));
+    if (access == Access::ReadWrite)
+        p->m_lock = std::make_unique<ProjectLock>(path);
     p->openConnection();
     // Only reads until the file is known to be ours: SQLite writes nothing on open or on these pragmas.
     const int appId = pragmaInt(p->m_db, "application_id");
@@ -251,6 +255,17 @@ ProjectSummary Project::summary() const
         s.unlabeledRows = q.next() ? q.value(0).toLongLong() : 0;
     }
     return s;
+}
+
+QString Project::artifactPath(const QString& relative) const
+{
+    const QString base = QDir::cleanPath(artifactsDir());
+    const QString resolved = QDir::cleanPath(base + QLatin1Char('/') + relative);
+    if (relative.isEmpty() || QDir::isAbsolutePath(relative) || !resolved.startsWith(base + QLatin1Char('/')))
+        throw Error(QStringLiteral("The project refers to '%1', which is outside its artifacts folder; "
+                                   "it was not opened. The project file may have been tampered with.")
+                        .arg(relative));
+    return resolved;
 }
 
 void Project::saveCopyAs(const QString& path) const

@@ -11,6 +11,8 @@
 
 namespace fts {
 
+class ProjectLock;
+
 struct LabelCount
 {
     QString task;
@@ -64,6 +66,10 @@ public:
     ProjectSummary summary() const;
     QStringList tasks() const;
 
+    // Resolves a path stored in the project (relative to artifactsDir()); throws fts::Error if it
+    // is absolute or leads outside the artifacts folder, so a crafted project cannot reach other files.
+    QString artifactPath(const QString& relative) const;
+
     // Writes a consistent copy of the whole database (VACUUM INTO) to `path`, which must not exist.
     void saveCopyAs(const QString& path) const;
 
@@ -78,6 +84,7 @@ private:
     QString m_path;
     QString m_connectionName;
     Access m_access;
+    std::unique_ptr<ProjectLock> m_lock; // ReadWrite only; released after the connection closes
     QSqlDatabase m_db;
 };
 
