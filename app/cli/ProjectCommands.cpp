@@ -86,15 +86,18 @@ int cmdImport(const QStringList& args)
     QCommandLineParser parser;
     parser.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("The .ftproj file."));
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The file to import."));
-    const QCommandLineOption format(QStringLiteral("format"), QStringLiteral("csv or tsv (default: from the file name)."), QStringLiteral("FORMAT"));
+    const QCommandLineOption format(QStringLiteral("format"), QStringLiteral("csv, tsv, jsonl, json or txt (default: from the file name)."), QStringLiteral("FORMAT"));
+    const QCommandLineOption encoding(QStringLiteral("encoding"), QStringLiteral("Text encoding, e.g. UTF-8, UTF-16LE, windows-1252 (default: detected)."), QStringLiteral("NAME"));
+    const QCommandLineOption delimiter(QStringLiteral("delimiter"), QStringLiteral("CSV field separator: , ; | or tab (default: detected)."), QStringLiteral("CHAR"));
+    const QCommandLineOption noHeader(QStringLiteral("no-header"), QStringLiteral("The first CSV line is data, not column names."));
     const QCommandLineOption text(QStringLiteral("text"), QStringLiteral("Column holding the text (default: detected)."), QStringLiteral("COL"));
     const QCommandLineOption label(QStringLiteral("label"), QStringLiteral("A label column; repeat for several tasks (default: detected)."), QStringLiteral("COL"));
     const QCommandLineOption noLabels(QStringLiteral("no-labels"), QStringLiteral("Import the rows unlabeled."));
     const QCommandLineOption split(QStringLiteral("split"), QStringLiteral("Put every row in this split: train, val or test."), QStringLiteral("SPLIT"));
     const QCommandLineOption splitColumn(QStringLiteral("split-column"), QStringLiteral("Column holding each row's split (default: a column named 'split')."), QStringLiteral("COL"));
-    parser.addOptions({format, text, label, noLabels, split, splitColumn, kJson});
+    parser.addOptions({format, encoding, delimiter, noHeader, text, label, noLabels, split, splitColumn, kJson});
     parseOrThrow(parser, args, QStringLiteral("import"),
-                 QStringLiteral("Add the rows of a CSV or TSV file (with a header line) to a project. "
+                 QStringLiteral("Add the rows of a CSV/TSV, JSON Lines, JSON or text file to a project. "
                                 "All or nothing: on any error the project is left as it was."));
     const QStringList pos = positionals(parser, {"PROJECT", "FILE"});
     if (parser.isSet(label) && parser.isSet(noLabels))
@@ -105,6 +108,18 @@ int cmdImport(const QStringList& args)
     ImportOptions o;
     o.file = pos[1];
     o.format = formatForFile(o.file, parser.value(format));
+    o.encoding = parser.value(encoding);
+    if (parser.isSet(delimiter)) {
+        const QString d = parser.value(delimiter);
+        if (d == QLatin1String("tab") || d == QLatin1String("\\t"))
+            o.delimiter = '\t';
+        else if (d.size() == 1 && QStringLiteral(",;|").contains(d))
+            o.delimiter = d[0].toLatin1();
+        else
+            throw UsageError{QStringLiteral("--delimiter must be one of , ; | tab")};
+    }
+    if (parser.isSet(noHeader))
+        o.header = 0;
     o.textColumn = parser.value(text);
     o.labelColumns = parser.isSet(noLabels) ? QStringList{QStringLiteral("-")} : parser.values(label);
     o.fixedSplit = parser.value(split);

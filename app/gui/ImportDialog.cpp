@@ -24,7 +24,7 @@ constexpr int kPreviewRows = 20;
 ImportDialog::ImportDialog(QWidget* parent)
     : QDialog(parent), m_path(new QLineEdit(this)), m_format(new QComboBox(this)),
       m_previewTable(new QTableWidget(this)), m_text(new QComboBox(this)),
-      m_labels(new QListWidget(this)), m_split(new QComboBox(this)), m_error(new QLabel(this)),
+      m_labels(new QListWidget(this)), m_split(new QComboBox(this)), m_detected(new QLabel(this)), m_error(new QLabel(this)),
       m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this))
 {
     setObjectName(QStringLiteral("importDialog"));
@@ -36,7 +36,7 @@ ImportDialog::ImportDialog(QWidget* parent)
     auto* browse = new QPushButton(tr("Browse…"), this);
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString f = QFileDialog::getOpenFileName(this, tr("Import data"), m_path->text(),
-                                                       tr("Tables (*.csv *.tsv *.tab);;All files (*)"));
+                                                       tr("Data files (*.csv *.tsv *.tab *.jsonl *.ndjson *.json *.txt);;All files (*)"));
         if (!f.isEmpty())
             setFile(f);
     });
@@ -44,6 +44,9 @@ ImportDialog::ImportDialog(QWidget* parent)
     m_format->addItem(tr("Detect from name"), QString());
     m_format->addItem(QStringLiteral("CSV"), QStringLiteral("csv"));
     m_format->addItem(QStringLiteral("TSV"), QStringLiteral("tsv"));
+    m_format->addItem(QStringLiteral("JSON Lines"), QStringLiteral("jsonl"));
+    m_format->addItem(QStringLiteral("JSON array"), QStringLiteral("json"));
+    m_format->addItem(tr("Plain text (one example per line)"), QStringLiteral("txt"));
     connect(m_format, &QComboBox::currentIndexChanged, this, &ImportDialog::reloadPreview);
 
     m_previewTable->setObjectName(QStringLiteral("importPreview"));
@@ -54,6 +57,7 @@ ImportDialog::ImportDialog(QWidget* parent)
     m_labels->setMaximumHeight(90);
     m_split->setObjectName(QStringLiteral("importSplit"));
     m_error->setObjectName(QStringLiteral("importError"));
+    m_detected->setObjectName(QStringLiteral("importDetected"));
     m_error->setWordWrap(true);
     m_error->setStyleSheet(QStringLiteral("color: #b00020"));
     m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Import"));
@@ -72,6 +76,7 @@ ImportDialog::ImportDialog(QWidget* parent)
     layout->addLayout(fileRow);
     layout->addWidget(new QLabel(tr("Preview (first %1 rows):").arg(kPreviewRows), this));
     layout->addWidget(m_previewTable, 1);
+    layout->addWidget(m_detected);
     layout->addLayout(mapping);
     layout->addWidget(m_error);
     layout->addWidget(m_buttons);
@@ -96,16 +101,20 @@ void ImportDialog::reloadPreview()
     m_previewTable->setRowCount(0);
     m_previewTable->setColumnCount(0);
     m_error->clear();
+    m_detected->clear();
     const QString path = m_path->text().trimmed();
     if (!path.isEmpty()) {
         try {
-            const TableFormat format = formatForFile(path, m_format->currentData().toString());
-            m_preview = previewTable(path, format, kPreviewRows);
+            ImportOptions o;
+            o.file = path;
+            o.format = formatForFile(path, m_format->currentData().toString());
+            m_preview = previewTable(o, kPreviewRows);
         } catch (const Error& e) {
             m_error->setText(e.message());
         }
     }
     if (m_preview) {
+        m_detected->setText(tr("Detected: %1.").arg(m_preview->info.describe()));
         m_previewTable->setColumnCount(int(m_preview->header.size()));
         m_previewTable->setHorizontalHeaderLabels(m_preview->header);
         m_previewTable->setRowCount(int(m_preview->rows.size()));
@@ -154,6 +163,11 @@ ImportOptions ImportDialog::options() const
     ImportOptions o;
     o.file = m_path->text().trimmed();
     o.format = m_preview ? m_preview->format : TableFormat::Csv;
+    if (m_preview) { // import exactly what the preview showed
+        o.encoding = m_preview->info.encoding;
+        o.delimiter = m_preview->info.delimiter;
+        o.header = m_preview->info.hasHeader ? 1 : 0;
+    }
     o.textColumn = m_text->currentText();
     for (int i = 0; i < m_labels->count(); ++i)
         if (m_labels->item(i)->checkState() == Qt::Checked && m_labels->item(i)->text() != o.textColumn)

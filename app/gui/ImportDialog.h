@@ -36,6 +36,7 @@ private:
     QComboBox* m_text;
     QListWidget* m_labels;
     QComboBox* m_split;
+    QLabel* m_detected;
     QLabel* m_error;
     QDialogButtonBox* m_buttons;
     std::optional<TablePreview> m_preview;

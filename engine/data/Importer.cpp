@@ -2,7 +2,6 @@
 #include "data/Importer.h"
 
 #include "Error.h"
-#include "data/CsvReader.h"
 #include "project/Project.h"
 
 #include <QFile>
@@ -50,51 +49,19 @@ bool looksNumeric(const QString& s)
     return ok;
 }
 
-char delimiterFor(TableFormat f)
-{
-    return f == TableFormat::Tsv ? '\t' : ',';
-}
-
 QString fileLabel(const QString& path)
 {
     return QFileInfo(path).fileName();
 }
 
-// Opens the file and reads its header; throws for an empty file or duplicate column names.
-struct OpenedTable
+SourceOptions sourceOptions(const ImportOptions& o)
 {
-    QFile file;
-    std::optional<CsvReader> reader;
-    QStringList header;
-};
-
-void openTable(OpenedTable& t, const QString& path, TableFormat format)
-{
-    t.file.setFileName(path);
-    if (!t.file.exists())
-        throw Error(QStringLiteral("There is no file at %1.").arg(path));
-    if (!t.file.open(QIODevice::ReadOnly))
-        throw Error(QStringLiteral("Could not read %1: %2").arg(path, t.file.errorString()));
-    t.reader.emplace(&t.file, fileLabel(path), delimiterFor(format));
-    CsvRecord header;
-    if (!t.reader->next(header))
-        throw Error(QStringLiteral("%1 is empty: there is no header line and no data.")
-                        .arg(fileLabel(path)));
-    for (int i = 0; i < header.fields.size(); ++i) {
-        QString name = header.fields[i].trimmed();
-        if (name.isEmpty())
-            name = QStringLiteral("column%1").arg(i + 1);
-        const int previous = t.header.indexOf(name);
-        if (previous >= 0)
-            throw Error(QStringLiteral("%1, line %2: columns %3 and %4 are both named '%5'. Rename "
-                                       "one of them so each column has its own name.")
-                            .arg(fileLabel(path))
-                            .arg(header.line)
-                            .arg(previous + 1)
-                            .arg(i + 1)
-                            .arg(name));
-        t.header << name;
-    }
+    SourceOptions s;
+    s.format = o.format;
+    s.encoding = o.encoding;
+    s.delimiter = o.delimiter;
+    s.header = o.header;
+    return s;
 }
 
 int requireColumn(const QStringList& header, const QString& name, const char* role)
@@ -158,26 +125,6 @@ void saveTaskLabels(QSqlDatabase& db, const QString& task, const QStringList& se
 }
 
 } // namespace
-
-TableFormat formatForFile(const QString& path, const QString& requested)
-{
-    const QString f = (requested.isEmpty() ? QFileInfo(path).suffix() : requested).toLower();
-    if (f == QLatin1String("csv") || (requested.isEmpty() && f.isEmpty()))
-        return TableFormat::Csv;
-    if (f == QLatin1String("tsv") || f == QLatin1String("tab"))
-        return TableFormat::Tsv;
-    if (f == QLatin1String("xlsx") || f == QLatin1String("xls") || f == QLatin1String("ods"))
-        throw Error(QStringLiteral("Spreadsheet files cannot be imported directly. Open %1 in your "
-                                   "spreadsheet program, use Save As > CSV (UTF-8), and import that.")
-                        .arg(fileLabel(path)));
-    throw Error(QStringLiteral("'%1' files cannot be imported yet; supported formats: csv, tsv.")
-                    .arg(f));
-}
-
-QString formatName(TableFormat format)
-{
-    return format == TableFormat::Tsv ? QStringLiteral("tsv") : QStringLiteral("csv");
-}
 
 QString normalizeSplit(const QString& value)
 {
@@ -254,15 +201,15 @@ ColumnMapping detectColumns(const QStringList& header, const QList<QStringList>&
     return m;
 }
 
-TablePreview previewTable(const QString& path, TableFormat format, int maxRows)
+TablePreview previewTable(const ImportOptions& options, int maxRows)
 {
-    OpenedTable t;
-    openTable(t, path, format);
+    auto source = openTableSource(options.file, sourceOptions(options));
     TablePreview p;
-    p.format = format;
-    p.header = t.header;
-    CsvRecord r;
-    while (p.rows.size() < maxRows && t.reader->next(r))
+    p.format = options.format;
+    p.info = source->info();
+    p.header = source->header();
+    SourceRecord r;
+    while (p.rows.size() < maxRows && source->next(r))
         p.rows << r.fields;
     p.detected = detectColumns(p.header, p.rows);
     return p;
@@ -277,32 +224,32 @@ ImportResult importTable(Project& project, const ImportOptions& o, JobContext* c
     const QString fixedSplit = normalizeSplit(o.fixedSplit);
     const QString label = fileLabel(o.file);
 
-    OpenedTable t;
-    openTable(t, o.file, o.format);
-    const qint64 totalBytes = std::max<qint64>(1, t.file.size());
+    auto source = openTableSource(o.file, sourceOptions(o));
+    const QStringList header = source->header();
 
-    QList<CsvRecord> pending;
-    CsvRecord rec;
-    while (pending.size() < kDetectionSample && t.reader->next(rec))
+    QList<SourceRecord> pending;
+    SourceRecord rec;
+    while (pending.size() < kDetectionSample && source->next(rec))
         pending << rec;
     if (pending.isEmpty())
         throw Error(QStringLiteral("%1 has a header line but no rows to import.").arg(label));
     QList<QStringList> sample;
-    for (const CsvRecord& r : std::as_const(pending))
+    for (const SourceRecord& r : std::as_const(pending))
         sample << r.fields;
-    const ColumnMapping m = resolveMapping(o, t.header, sample);
+    const ColumnMapping m = resolveMapping(o, header, sample);
 
     QStringList tasks;
     for (int c : m.labels)
-        tasks << t.header[c];
+        tasks << header[c];
     QList<int> metaColumns;
-    for (int i = 0; i < t.header.size(); ++i)
+    for (int i = 0; i < header.size(); ++i)
         if (i != m.text && i != m.split && !m.labels.contains(i))
             metaColumns << i;
 
-    QJsonObject mapping{{"text", t.header[m.text]},
+    QJsonObject mapping{{"text", header[m.text]},
+                        {"encoding", source->info().encoding},
                         {"labels", QJsonArray::fromStringList(tasks)},
-                        {"split", m.split >= 0 ? t.header[m.split] : QString()},
+                        {"split", m.split >= 0 ? header[m.split] : QString()},
                         {"fixed_split", fixedSplit}};
     const QString now = nowIso();
     const QString annotator = o.annotator.isEmpty() ? QStringLiteral("import:%1").arg(label)
@@ -328,14 +275,14 @@ ImportResult importTable(Project& project, const ImportOptions& o, JobContext* c
                                             "created_at) VALUES(?, ?, ?, ?, ?)"));
     QList<QStringList> labelsSeen(tasks.size());
 
-    auto importRecord = [&](const CsvRecord& r) {
-        if (r.fields.size() != t.header.size())
+    auto importRecord = [&](const SourceRecord& r) {
+        if (r.fields.size() != header.size())
             throw Error(QStringLiteral("%1, line %2: this row has %3 fields but the header has %4. "
                                        "Look for a missing quote or an extra delimiter on that line.")
                             .arg(label)
                             .arg(r.line)
                             .arg(r.fields.size())
-                            .arg(t.header.size()));
+                            .arg(header.size()));
         QString split = fixedSplit;
         if (split.isEmpty() && m.split >= 0) {
             split = normalizeSplit(r.fields[m.split]);
@@ -344,13 +291,13 @@ ImportResult importTable(Project& project, const ImportOptions& o, JobContext* c
                                            "train, val or test (or leave it empty).")
                                 .arg(label)
                                 .arg(r.line)
-                                .arg(r.fields[m.split], t.header[m.split]));
+                                .arg(r.fields[m.split], header[m.split]));
         }
         QVariant meta;
-        if (!metaColumns.isEmpty()) {
-            QJsonObject obj;
+        if (!metaColumns.isEmpty() || !r.extra.isEmpty()) {
+            QJsonObject obj = r.extra;
             for (int c : metaColumns)
-                obj.insert(t.header[c], r.fields[c]);
+                obj.insert(header[c], r.fields[c]);
             meta = QString::fromUtf8(QJsonDocument(obj).toJson(QJsonDocument::Compact));
         }
         QSqlQuery& ins = insertRow.raw();
@@ -381,19 +328,20 @@ ImportResult importTable(Project& project, const ImportOptions& o, JobContext* c
         }
     };
 
+    const qint64 total = std::max<qint64>(1, source->size());
     auto report = [&](qint64 consumed) {
         if (ctx) {
             ctx->checkCancelled();
-            ctx->progress(consumed, totalBytes, QStringLiteral("Importing %1").arg(label));
+            ctx->progress(consumed, total, QStringLiteral("Importing %1").arg(label));
         }
     };
-    for (const CsvRecord& r : std::as_const(pending))
+    for (const SourceRecord& r : std::as_const(pending))
         importRecord(r);
     pending.clear();
-    while (t.reader->next(rec)) {
+    while (source->next(rec)) {
         importRecord(rec);
         if ((result.rows & 255) == 0)
-            report(t.reader->bytesConsumed());
+            report(source->position());
     }
     for (int k = 0; k < tasks.size(); ++k)
         saveTaskLabels(db, tasks[k], labelsSeen[k]);
@@ -405,7 +353,7 @@ ImportResult importTable(Project& project, const ImportOptions& o, JobContext* c
         ctx->checkCancelled(); // last chance: a cancel before commit leaves the project untouched
     tx.commit();
     if (ctx)
-        ctx->progress(totalBytes, totalBytes, QStringLiteral("Importing %1").arg(label));
+        ctx->progress(total, total, QStringLiteral("Importing %1").arg(label));
     return result;
 }
 

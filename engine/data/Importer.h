@@ -1,6 +1,7 @@
 // Importing a table file into a project: preview, column detection, and the all-or-nothing import.
 #pragma once
 
+#include "data/TableSource.h"
 #include "jobs/Job.h"
 
 #include <QMap>
@@ -9,8 +10,6 @@
 namespace fts {
 
 class Project;
-
-enum class TableFormat { Csv, Tsv };
 
 // Which columns of the file play which role. Indices into the header; -1 = none.
 struct ColumnMapping
@@ -26,12 +25,16 @@ struct TablePreview
     QList<QStringList> rows; // the first few records, as in the file
     ColumnMapping detected;
     TableFormat format = TableFormat::Csv;
+    SourceInfo info; // detected encoding, delimiter, header
 };
 
 struct ImportOptions
 {
     QString file;
     TableFormat format = TableFormat::Csv;
+    QString encoding;   // empty: detect
+    char delimiter = 0; // CSV: 0 = detect
+    int header = -1;    // CSV: -1 detect, 0 none, 1 first line
     // Column names; empty means "detect". labelColumns = {"-"} means "no label columns".
     QString textColumn;
     QStringList labelColumns;
@@ -50,12 +53,8 @@ struct ImportResult
     QStringList tasks;
 };
 
-// Guesses the format from the file name; throws fts::Error for formats not supported yet.
-TableFormat formatForFile(const QString& path, const QString& requested = {});
-QString formatName(TableFormat format);
-
 // Reads the header and up to `maxRows` records; throws fts::Error as the importer would.
-TablePreview previewTable(const QString& path, TableFormat format, int maxRows = 50);
+TablePreview previewTable(const ImportOptions& options, int maxRows = 50);
 
 // Text column: a header named like text/review/comment..., else the longest non-numeric column.
 // Label columns: headers named like label/sentiment/class..., else one short, low-variety column.

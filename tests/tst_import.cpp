@@ -1,4 +1,4 @@
-// CSV parsing and import: quoting, embedded newlines, BOM, empty files, ragged rows, all-or-nothing.
+// Import: CSV parsing (quoting, newlines, BOM), formats, encodings, detection, all-or-nothing, scale.
 #include "Error.h"
 #include "TestUtil.h"
 #include "data/CsvReader.h"
@@ -37,7 +37,7 @@ QString parseError(const QByteArray& bytes)
 }
 } // namespace
 
-class TestCsvImport : public QObject
+class TestImport : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
@@ -62,6 +62,16 @@ private Q_SLOTS:
     void spreadsheetFormatExplained();
     void extraColumnsKeptAsMetadata();
     void cancelLeavesProjectUnchanged();
+    void jsonLinesKeepsLateKeysAsMetadata();
+    void jsonLinesErrorsNameTheLine();
+    void jsonArrayImports();
+    void textLinesImport();
+    void encodingsAreDetected_data();
+    void encodingsAreDetected();
+    void delimiterIsSniffed_data();
+    void delimiterIsSniffed();
+    void headerlessCsvIsDetected();
+    void millionRowsWithBoundedMemory();
 
 private:
     QString writeCsv(const QString& name, const QByteArray& bytes)
@@ -80,7 +90,7 @@ private:
     QTemporaryDir m_dir;
 };
 
-void TestCsvImport::quotingAndEmbeddedNewlines()
+void TestImport::quotingAndEmbeddedNewlines()
 {
     const auto records = parse("a,b\n\"x, y\",\"she said \"\"hi\"\"\"\n\"two\nlines\",z\n");
     QCOMPARE(records.size(), 3);
@@ -89,7 +99,7 @@ void TestCsvImport::quotingAndEmbeddedNewlines()
     QCOMPARE(records[2].line, 3);
 }
 
-void TestCsvImport::crlfAndBlankLines()
+void TestImport::crlfAndBlankLines()
 {
     const auto records = parse("a,b\r\n1,2\r\n\r\n3,\r\n");
     QCOMPARE(records.size(), 3);
@@ -98,44 +108,44 @@ void TestCsvImport::crlfAndBlankLines()
     QCOMPARE(records[2].line, 4);
 }
 
-void TestCsvImport::utf8BomIsStripped()
+void TestImport::utf8BomIsStripped()
 {
     const auto records = parse("\xEF\xBB\xBFtext,label\nCaf\xC3\xA9,ok\n");
     QCOMPARE(records[0].fields[0], QString("text"));
     QCOMPARE(records[1].fields[0], QString::fromUtf8("Café"));
 }
 
-void TestCsvImport::literalQuoteInUnquotedField()
+void TestImport::literalQuoteInUnquotedField()
 {
     const auto records = parse("text\na 5\" screen\n");
     QCOMPARE(records[1].fields[0], QString("a 5\" screen"));
 }
 
-void TestCsvImport::unclosedQuoteNamesItsLine()
+void TestImport::unclosedQuoteNamesItsLine()
 {
     const QString e = parseError("a,b\n1,2\n3,\"never closed\n4,5\n");
     QVERIFY2(e.contains("line 3") && e.contains("closing quote"), qPrintable(e));
 }
 
-void TestCsvImport::strayCharacterAfterQuoteNamesLine()
+void TestImport::strayCharacterAfterQuoteNamesLine()
 {
     const QString e = parseError("a,b\n\"x\"y,2\n");
     QVERIFY2(e.contains("line 2") && e.contains("after the closing quote"), qPrintable(e));
 }
 
-void TestCsvImport::invalidUtf8NamesLine()
+void TestImport::invalidUtf8NamesLine()
 {
     const QString e = parseError("a\nok\nbad \xFF\xFE byte\n");
     QVERIFY2(e.contains("line 3") && e.contains("UTF-8"), qPrintable(e));
 }
 
-void TestCsvImport::tabDelimited()
+void TestImport::tabDelimited()
 {
     const auto records = parse("text\tlabel\nhas, comma\tpos\n", '\t');
     QCOMPARE(records[1].fields, (QStringList{"has, comma", "pos"}));
 }
 
-void TestCsvImport::largeInputAcrossChunks()
+void TestImport::largeInputAcrossChunks()
 {
     // Records straddle the reader's 64 KiB chunks; a quoted field spans a boundary too.
     QByteArray bytes = "id,text\n";
@@ -147,7 +157,7 @@ void TestCsvImport::largeInputAcrossChunks()
     QCOMPARE(records.last().line, 1 + 2 * 19999 + 1);
 }
 
-void TestCsvImport::detectsColumns()
+void TestImport::detectsColumns()
 {
     const QStringList header = {"id", "Review", "Sentiment", "split"};
     const QList<QStringList> sample = {{"1", "nice place", "positive", "train"},
@@ -175,7 +185,7 @@ void TestCsvImport::detectsColumns()
     QCOMPARE(ids.labels, QList<int>{3});
 }
 
-void TestCsvImport::normalizesSplits()
+void TestImport::normalizesSplits()
 {
     QCOMPARE(normalizeSplit(" Training "), QString("train"));
     QCOMPARE(normalizeSplit("DEV"), QString("val"));
@@ -185,7 +195,7 @@ void TestCsvImport::normalizesSplits()
     QVERIFY(normalizeSplit("holdout").isNull());
 }
 
-void TestCsvImport::importsRowsLabelsAndSplits()
+void TestImport::importsRowsLabelsAndSplits()
 {
     auto project = Project::create(m_dir.filePath("ok.ftproj"));
     ImportOptions o;
@@ -210,7 +220,7 @@ void TestCsvImport::importsRowsLabelsAndSplits()
     QCOMPARE(q.value(2).toString(), QString("import:ok.csv"));
 }
 
-void TestCsvImport::emptyFileIsRefused()
+void TestImport::emptyFileIsRefused()
 {
     auto project = Project::create(m_dir.filePath("empty.ftproj"));
     ImportOptions o;
@@ -224,7 +234,7 @@ void TestCsvImport::emptyFileIsRefused()
     QCOMPARE(rowCount(*project), 0);
 }
 
-void TestCsvImport::headerOnlyIsRefused()
+void TestImport::headerOnlyIsRefused()
 {
     auto project = Project::create(m_dir.filePath("header.ftproj"));
     ImportOptions o;
@@ -233,7 +243,7 @@ void TestCsvImport::headerOnlyIsRefused()
     QCOMPARE(rowCount(*project), 0);
 }
 
-void TestCsvImport::raggedRowNamesLineAndImportsNothing()
+void TestImport::raggedRowNamesLineAndImportsNothing()
 {
     auto project = Project::create(m_dir.filePath("ragged.ftproj"));
     // The bad row comes after the detection sample, so some rows were already inserted: all must go.
@@ -258,7 +268,7 @@ void TestCsvImport::raggedRowNamesLineAndImportsNothing()
     QCOMPARE(q.value(0).toInt(), 0);
 }
 
-void TestCsvImport::badSplitValueImportsNothing()
+void TestImport::badSplitValueImportsNothing()
 {
     auto project = Project::create(m_dir.filePath("split.ftproj"));
     ImportOptions o;
@@ -273,7 +283,7 @@ void TestCsvImport::badSplitValueImportsNothing()
     QCOMPARE(rowCount(*project), 0);
 }
 
-void TestCsvImport::unknownColumnListsColumns()
+void TestImport::unknownColumnListsColumns()
 {
     auto project = Project::create(m_dir.filePath("col.ftproj"));
     ImportOptions o;
@@ -288,7 +298,7 @@ void TestCsvImport::unknownColumnListsColumns()
     }
 }
 
-void TestCsvImport::spreadsheetFormatExplained()
+void TestImport::spreadsheetFormatExplained()
 {
     try {
         formatForFile("/tmp/book.xlsx");
@@ -300,7 +310,7 @@ void TestCsvImport::spreadsheetFormatExplained()
     QCOMPARE(formatForFile("x.txt", "csv"), TableFormat::Csv);
 }
 
-void TestCsvImport::extraColumnsKeptAsMetadata()
+void TestImport::extraColumnsKeptAsMetadata()
 {
     auto project = Project::create(m_dir.filePath("meta.ftproj"));
     ImportOptions o;
@@ -312,7 +322,7 @@ void TestCsvImport::extraColumnsKeptAsMetadata()
     QCOMPARE(q.value(0).toString(), QString("{\"ticket\":\"T-1\"}"));
 }
 
-void TestCsvImport::cancelLeavesProjectUnchanged()
+void TestImport::cancelLeavesProjectUnchanged()
 {
     auto project = Project::create(m_dir.filePath("cancel.ftproj"));
     QByteArray bytes = "text,label\n";
@@ -326,5 +336,202 @@ void TestCsvImport::cancelLeavesProjectUnchanged()
     QCOMPARE(rowCount(*project), 0);
 }
 
-QTEST_GUILESS_MAIN(TestCsvImport)
-#include "tst_csvimport.moc"
+namespace {
+qint64 peakRssKb()
+{
+    QFile f("/proc/self/status");
+    f.open(QIODevice::ReadOnly);
+    for (const QByteArray& line : f.readAll().split('\n'))
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').first().toLongLong();
+    return -1;
+}
+
+QString metaOf(Project& p, int row)
+{
+    QSqlQuery q(p.db());
+    q.exec(QString("SELECT meta FROM rows WHERE id = %1").arg(row));
+    q.next();
+    return q.value(0).toString();
+}
+} // namespace
+
+void TestImport::jsonLinesKeepsLateKeysAsMetadata()
+{
+    auto project = Project::create(m_dir.filePath("jsonl.ftproj"));
+    QByteArray bytes;
+    for (int i = 0; i < 250; ++i)
+        bytes += "{\"text\": \"row " + QByteArray::number(i) + "\", \"label\": \"pos\", \"score\": 0.5}\n";
+    bytes += "\n{\"text\": \"late\", \"label\": \"neg\", \"source\": \"mail\", \"tags\": [\"a\", \"b\"]}\n";
+    ImportOptions o;
+    o.file = writeCsv("data.jsonl", bytes);
+    o.format = formatForFile(o.file);
+    QCOMPARE(o.format, TableFormat::Jsonl);
+    const ImportResult r = importTable(*project, o);
+    QCOMPARE(r.rows, 251);
+    QCOMPARE(r.tasks, QStringList{"label"});
+    QCOMPARE(metaOf(*project, 1), QString("{\"score\":\"0.5\"}"));
+    QCOMPARE(metaOf(*project, 251), QString("{\"score\":\"\",\"source\":\"mail\",\"tags\":[\"a\",\"b\"]}"));
+}
+
+void TestImport::jsonLinesErrorsNameTheLine()
+{
+    auto project = Project::create(m_dir.filePath("badjsonl.ftproj"));
+    ImportOptions o;
+    o.format = TableFormat::Jsonl;
+    o.file = writeCsv("bad.jsonl", "{\"text\": \"a\"}\n{\"text\": \"b\"\n");
+    try {
+        importTable(*project, o);
+        QFAIL("accepted broken JSON");
+    } catch (const Error& e) {
+        QVERIFY2(e.message().contains("bad.jsonl, line 2: not valid JSON"), qPrintable(e.message()));
+    }
+    o.file = writeCsv("array-line.jsonl", "{\"text\": \"a\"}\n[1, 2]\n");
+    try {
+        importTable(*project, o);
+        QFAIL("accepted an array line");
+    } catch (const Error& e) {
+        QVERIFY2(e.message().contains("line 2: each line must be a JSON object"), qPrintable(e.message()));
+    }
+    QCOMPARE(rowCount(*project), 0);
+}
+
+void TestImport::jsonArrayImports()
+{
+    auto project = Project::create(m_dir.filePath("json.ftproj"));
+    ImportOptions o;
+    o.file = writeCsv("data.json", R"([{"review": "Nice", "sentiment": "positive", "stars": 5},
+                                       {"review": "Bad", "sentiment": "negative", "stars": 1}])");
+    o.format = TableFormat::Json;
+    const ImportResult r = importTable(*project, o);
+    QCOMPARE(r.rows, 2);
+    QCOMPARE(r.tasks, QStringList{"sentiment"});
+    o.file = writeCsv("object.json", R"({"text": "not an array"})");
+    QVERIFY_THROWS_EXCEPTION(Error, importTable(*project, o));
+    QCOMPARE(rowCount(*project), 2);
+}
+
+void TestImport::textLinesImport()
+{
+    auto project = Project::create(m_dir.filePath("txt.ftproj"));
+    ImportOptions o;
+    o.file = writeCsv("notes.txt", "first, with a comma\n\n  second \"quoted\"  \nthird\n");
+    o.format = formatForFile(o.file);
+    const ImportResult r = importTable(*project, o);
+    QCOMPARE(r.rows, 3);
+    QCOMPARE(r.labels, 0);
+    QSqlQuery q(project->db());
+    q.exec("SELECT text, source_line FROM rows ORDER BY id");
+    q.next();
+    QCOMPARE(q.value(0).toString(), QString("first, with a comma"));
+    q.next();
+    QCOMPARE(q.value(0).toString(), QString("second \"quoted\""));
+    QCOMPARE(q.value(1).toInt(), 3);
+}
+
+void TestImport::encodingsAreDetected_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QString>("encoding");
+    const QString text = QString::fromUtf8("text,label\nCafé crème, 5€,positive\n");
+    QByteArray le("\xFF\xFE", 2), be("\xFE\xFF", 2);
+    for (QChar c : text) {
+        le += char(c.unicode() & 0xFF);
+        le += char(c.unicode() >> 8);
+        be += char(c.unicode() >> 8);
+        be += char(c.unicode() & 0xFF);
+    }
+    QTest::newRow("utf-8") << text.toUtf8() << "UTF-8";
+    QTest::newRow("utf-8 bom") << QByteArray("\xEF\xBB\xBF") + text.toUtf8() << "UTF-8";
+    QTest::newRow("utf-16le bom") << le << "UTF-16LE";
+    QTest::newRow("utf-16be bom") << be << "UTF-16BE";
+    QTest::newRow("utf-16le no bom") << le.mid(2) << "UTF-16LE";
+    // Windows-1252: é = E9, è... ê = EA, € = 80 (not Latin-1).
+    QTest::newRow("windows-1252") << QByteArray("text,label\nCaf\xE9 cr\xE8me, 5\x80,positive\n") << "windows-1252";
+}
+
+void TestImport::encodingsAreDetected()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(QString, encoding);
+    ImportOptions o;
+    o.file = writeCsv(QString("enc-%1.csv").arg(QTest::currentDataTag()).replace(' ', '_'), bytes);
+    const TablePreview p = previewTable(o);
+    QCOMPARE(p.info.encoding, encoding);
+    QCOMPARE(p.header, (QStringList{"text", "label"}));
+    QCOMPARE(p.rows.first().first(), QString::fromUtf8("Café crème, 5€").left(p.rows.first().first().size()));
+    QVERIFY(p.rows.first().first().startsWith(QString::fromUtf8("Café cr")));
+}
+
+void TestImport::delimiterIsSniffed_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<char>("delimiter");
+    QTest::newRow("semicolon") << QByteArray("text;label\n\"a, b\";x\nc, d;y\n") << ';';
+    QTest::newRow("tab") << QByteArray("text\tlabel\nhello, there\tx\nbye\ty\n") << '\t';
+    QTest::newRow("pipe") << QByteArray("text|label\nhello; there|x\nbye|y\n") << '|';
+    QTest::newRow("comma") << QByteArray("text,label\nhello; there|,x\nbye,y\n") << ',';
+}
+
+void TestImport::delimiterIsSniffed()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(char, delimiter);
+    ImportOptions o;
+    o.file = writeCsv(QString("delim-%1.csv").arg(QTest::currentDataTag()), bytes);
+    const TablePreview p = previewTable(o);
+    QCOMPARE(p.info.delimiter, delimiter);
+    QCOMPARE(p.header, (QStringList{"text", "label"}));
+    QCOMPARE(p.rows.size(), 2);
+}
+
+void TestImport::headerlessCsvIsDetected()
+{
+    ImportOptions o;
+    o.file = writeCsv("noheader.csv", "great value for money,positive\nbroke in a day,negative\n"
+                                      "works as described,positive\n");
+    TablePreview p = previewTable(o);
+    QVERIFY(!p.info.hasHeader);
+    QCOMPARE(p.header, (QStringList{"column1", "column2"}));
+    QCOMPARE(p.rows.size(), 3);
+    QCOMPARE(p.detected.text, 0);
+    QCOMPARE(p.detected.labels, QList<int>{1});
+    o.header = 1; // the user overrides the guess
+    p = previewTable(o);
+    QVERIFY(p.info.hasHeader);
+    QCOMPARE(p.rows.size(), 2);
+}
+
+void TestImport::millionRowsWithBoundedMemory()
+{
+    const QString path = m_dir.filePath("million.csv");
+    {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("text,label\n");
+        QByteArray chunk;
+        for (int i = 0; i < 1000000; ++i) {
+            chunk += "review number " + QByteArray::number(i) + " with some words,";
+            chunk += (i % 3 == 0 ? "negative\n" : i % 3 == 1 ? "neutral\n" : "positive\n");
+            if (chunk.size() > (1 << 20)) {
+                f.write(chunk);
+                chunk.clear();
+            }
+        }
+        f.write(chunk);
+    }
+    auto project = Project::create(m_dir.filePath("million.ftproj"));
+    const qint64 before = peakRssKb();
+    ImportOptions o;
+    o.file = path;
+    const ImportResult r = importTable(*project, o);
+    QCOMPARE(r.rows, 1000000);
+    QCOMPARE(r.labels, 1000000);
+    const qint64 growthMb = (peakRssKb() - before) / 1024;
+    // The file is ~45 MB; rows stream into SQLite, so memory must not grow with the row count.
+    QVERIFY2(growthMb < 150, qPrintable(QString("peak RSS grew by %1 MB").arg(growthMb)));
+    qInfo("1M-row import: peak RSS grew by %lld MB", growthMb);
+}
+
+QTEST_GUILESS_MAIN(TestImport)
+#include "tst_import.moc"
