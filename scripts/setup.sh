@@ -13,6 +13,7 @@ PACKAGES=(
   libtorch-dev                             # tensors and autograd
   libopenblas0-pthread                     # fast BLAS for libtorch (30x the reference BLAS)
   libsentencepiece-dev sentencepiece       # tokenizer library, and spm_* tools used by the tests
+  mythes-en-us                             # thesaurus for synonym augmentation
   fonts-dejavu-core                        # a font for offscreen and Xvfb rendering
 )
 

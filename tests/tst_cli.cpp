@@ -60,6 +60,7 @@ private Q_SLOTS:
     void usageErrorsExitTwo();
     void failuresExitOneWithOneLine();
     void modelsAndDownload();
+    void cleanSplitAndExport();
 
 private:
     QTemporaryDir m_dir;
@@ -159,6 +160,40 @@ void TestCli::modelsAndDownload()
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.contains("not found"), r.err.constData());
     QCOMPARE(cli({"download", "lab/mini", "--proxy", "nonsense"}).code, 2);
+}
+
+void TestCli::cleanSplitAndExport()
+{
+    const QString project = m_dir.filePath("clean.ftproj");
+    QCOMPARE(cli({"new", project}).code, 0);
+    const QString csv = m_dir.filePath("messy.csv");
+    fts::test::writeFile(csv, "text,label\n\"<b>Fine</b>  hotel\",pos\n\"fine hotel\",pos\n\"Mail me: a@b.org\",neg\n"
+                              "ok,neg\nsure,pos\nnope,neg\n");
+    QCOMPARE(cli({"import", project, csv}).code, 0);
+    Run r = cli({"clean", project, "normalize", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("changed").toInt(), 1);
+    r = cli({"clean", project, "dedupe", "--preview", "--json"});
+    QCOMPARE(r.json().value("removed").toInt(), 1);
+    QCOMPARE(r.json().value("preview").toBool(), true);
+    QCOMPARE(cli({"clean", project, "dedupe"}).code, 0);
+    QCOMPARE(cli({"clean", project, "redact"}).code, 0);
+    r = cli({"split", project, "--train", "0.5", "--val", "0.25", "--test", "0.25", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    r = cli({"clean", project, "recipe", "--json"});
+    QCOMPARE(r.json().value("recipe").toArray().size(), 4);
+    const QString out = m_dir.filePath("out.jsonl");
+    r = cli({"data", project, "--export", out, "--json"});
+    QCOMPARE(r.json().value("rows").toInt(), 5);
+    QFile f(out);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray exported = f.readAll();
+    QVERIFY(exported.contains("\"Mail me: [EMAIL]\""));
+    QVERIFY(exported.contains("\"Fine hotel\""));
+    QVERIFY(!exported.contains("\"split\":\"\""));
+    QCOMPARE(cli({"clean", project, "undo"}).code, 0);
+    QCOMPARE(cli({"clean", project, "near-dedupe", "--set", "threshold=7"}).code, 1);
+    QCOMPARE(cli({"split", project, "--train", "x"}).code, 2);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

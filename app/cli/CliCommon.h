@@ -33,6 +33,9 @@ int cmdNew(const QStringList& args);
 int cmdInfo(const QStringList& args);
 int cmdImport(const QStringList& args);
 int cmdModels(const QStringList& args);
+int cmdClean(const QStringList& args);
+int cmdSplit(const QStringList& args);
+int cmdData(const QStringList& args);
 int cmdDownload(const QStringList& args);
 
 } // namespace fts::cli

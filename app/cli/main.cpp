@@ -19,6 +19,9 @@ const char* kUsage =
     "  new PROJECT                 create an empty project (.ftproj)\n"
     "  info PROJECT [--json]       rows per split, label counts, runs\n"
     "  import PROJECT FILE         add the rows of a CSV/TSV file\n"
+    "  clean PROJECT STEP          a curation step (normalize, dedupe, redact...), undo, recipe\n"
+    "  split PROJECT               assign train/val/test (stratified, seeded)\n"
+    "  data PROJECT --export FILE  write the current rows as CSV or JSONL\n"
     "  models [--json]             recommended and recently used models\n"
     "  download MODEL_ID           fetch a model from the Hub (resumable, checked)\n"
     "\n"
@@ -40,6 +43,9 @@ int main(int argc, char** argv)
         {QStringLiteral("new"), fts::cli::cmdNew},
         {QStringLiteral("info"), fts::cli::cmdInfo},
         {QStringLiteral("import"), fts::cli::cmdImport},
+        {QStringLiteral("clean"), fts::cli::cmdClean},
+        {QStringLiteral("split"), fts::cli::cmdSplit},
+        {QStringLiteral("data"), fts::cli::cmdData},
         {QStringLiteral("models"), fts::cli::cmdModels},
         {QStringLiteral("download"), fts::cli::cmdDownload},
     };

@@ -232,7 +232,8 @@ ProjectSummary Project::summary() const
     QSqlDatabase db = m_db;
     ProjectSummary s;
     {
-        SqlQuery q(db, QStringLiteral("SELECT COALESCE(split, ''), COUNT(*) FROM rows GROUP BY 1"));
+        SqlQuery q(db, QStringLiteral("SELECT COALESCE(split, ''), COUNT(*) FROM rows "
+                                      "WHERE removed_by_step IS NULL GROUP BY 1"));
         q.exec("count rows");
         while (q.next()) {
             s.rowsPerSplit[q.value(0).toString()] = q.value(1).toLongLong();
@@ -241,16 +242,18 @@ ProjectSummary Project::summary() const
     }
     s.tasks = tasks();
     {
-        SqlQuery q(db, QStringLiteral("SELECT task, value, COUNT(*) FROM labels "
-                                      "WHERE superseded_at IS NULL GROUP BY task, value "
-                                      "ORDER BY task, COUNT(*) DESC, value"));
+        SqlQuery q(db, QStringLiteral("SELECT l.task, l.value, COUNT(*) FROM labels l JOIN rows r "
+                                      "ON r.id = l.row_id WHERE l.superseded_at IS NULL AND "
+                                      "r.removed_by_step IS NULL GROUP BY l.task, l.value "
+                                      "ORDER BY l.task, COUNT(*) DESC, l.value"));
         q.exec("count labels");
         while (q.next())
             s.labels.append({q.value(0).toString(), q.value(1).toString(), q.value(2).toLongLong()});
     }
     {
-        SqlQuery q(db, QStringLiteral("SELECT COUNT(*) FROM rows r WHERE NOT EXISTS (SELECT 1 FROM "
-                                      "labels l WHERE l.row_id = r.id AND l.superseded_at IS NULL)"));
+        SqlQuery q(db, QStringLiteral("SELECT COUNT(*) FROM rows r WHERE r.removed_by_step IS NULL AND "
+                                      "NOT EXISTS (SELECT 1 FROM labels l WHERE l.row_id = r.id AND "
+                                      "l.superseded_at IS NULL)"));
         q.exec("count unlabeled rows");
         s.unlabeledRows = q.next() ? q.value(0).toLongLong() : 0;
     }

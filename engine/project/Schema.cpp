@@ -54,7 +54,24 @@ const QStringList kVersion1 = {
     " created_at TEXT NOT NULL)",
 };
 
-const QList<QStringList> kMigrations = {kVersion1};
+// Version 2: curation steps that can be undone. Removed rows stay, marked with the step that removed
+// them; every edited field keeps its old value; rows a step created (augmentation) name that step.
+const QStringList kVersion2 = {
+    "ALTER TABLE rows ADD COLUMN removed_by_step INTEGER",
+    "ALTER TABLE rows ADD COLUMN created_by_step INTEGER",
+    "ALTER TABLE rows ADD COLUMN synthetic_of INTEGER",
+    "CREATE INDEX rows_removed ON rows(removed_by_step)",
+    "CREATE TABLE row_edits ("
+    " id INTEGER PRIMARY KEY,"
+    " step_id INTEGER NOT NULL REFERENCES recipe_steps(id) ON DELETE CASCADE,"
+    " row_id INTEGER NOT NULL REFERENCES rows(id) ON DELETE CASCADE,"
+    " field TEXT NOT NULL CHECK (field IN ('text', 'split')),"
+    " old_value TEXT,"
+    " new_value TEXT)",
+    "CREATE INDEX row_edits_step ON row_edits(step_id)",
+};
+
+const QList<QStringList> kMigrations = {kVersion1, kVersion2};
 
 void exec(QSqlDatabase& db, const QString& sql)
 {

@@ -128,7 +128,7 @@ void DataPage::requery()
                                   "'%1' AND l.superseded_at IS NULL) AS %2")
                        .arg(QString(task).replace('\'', QLatin1String("''")), quoteIdentifier(task));
     columns << QStringLiteral("COALESCE(r.split, '') AS \"Split\"");
-    QStringList where;
+    QStringList where = {QStringLiteral("r.removed_by_step IS NULL")};
     const QString split = m_split->currentData().toString();
     if (split == QLatin1String("-"))
         where << QStringLiteral("r.split IS NULL");
@@ -138,8 +138,7 @@ void DataPage::requery()
     if (!needle.isEmpty())
         where << QStringLiteral("r.text LIKE :needle ESCAPE '\\'");
     QString sql = QStringLiteral("SELECT %1 FROM rows r").arg(columns.join(QStringLiteral(", ")));
-    if (!where.isEmpty())
-        sql += QStringLiteral(" WHERE ") + where.join(QStringLiteral(" AND "));
+    sql += QStringLiteral(" WHERE ") + where.join(QStringLiteral(" AND "));
     sql += QStringLiteral(" ORDER BY r.id");
 
     QSqlQuery q(m_project->db());
