@@ -5,13 +5,16 @@
 #include "TestUtil.h"
 #include "WelcomePage.h"
 #include "jobs/JobRunner.h"
+#include "pages/CurationPanel.h"
 #include "pages/DataPage.h"
+#include "pages/DataStatsPanel.h"
 #include "project/Project.h"
 #include "project/SampleProject.h"
 
 #include <QAbstractItemModel>
 #include <QAbstractButton>
 #include <QLabel>
+#include <QListWidget>
 #include <QMessageBox>
 #include <QProcess>
 #include <QSysInfo>
@@ -36,6 +39,7 @@ private Q_SLOTS:
     void notAProjectShowsErrorAndStaysOnWelcome();
     void createAndSaveAs();
     void lockedProjectOffersReadOnly();
+    void cleaningInTheGui();
 
 private:
     QTemporaryDir m_dir;
@@ -194,6 +198,52 @@ void TestGui::lockedProjectOffersReadOnly()
     QVERIFY(w.lastError().contains("read-only"));
     other.kill();
     other.waitForFinished();
+}
+
+void TestGui::cleaningInTheGui()
+{
+    const QString csv = m_dir.filePath("messy-gui.csv");
+    QByteArray bytes = "text,label\n\"Great  <b>value</b>\",positive\n\"great value\",positive\n";
+    for (int i = 0; i < 12; ++i)
+        bytes += "fine item number " + QByteArray::number(i) + ",positive\n";
+    bytes += "broken on arrival,negative\n";
+    test::writeFile(csv, bytes);
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("clean-gui.ftproj")));
+    ImportOptions o;
+    o.file = csv;
+    QSignalSpy finished(w.jobs(), &JobRunner::jobFinished);
+    w.startImport(o);
+    QVERIFY(finished.wait(30000));
+    DataPage* page = w.workspace()->dataPage();
+    QTRY_COMPARE(page->loadedRowCount(), 15);
+
+    // Statistics: 14 positive vs 1 negative is flagged with a suggestion.
+    page->statsPanel()->refresh(w.workspace()->project());
+    QVERIFY2(page->statsPanel()->warningText().contains("imbalanced"), qPrintable(page->statsPanel()->warningText()));
+
+    CurationStepDialog* normalize = page->curationPanel()->openStep("normalize");
+    QVERIFY(normalize);
+    normalize->apply();
+    QVERIFY(finished.wait(30000));
+    QTRY_VERIFY(normalize->resultText().contains("changed 1"));
+
+    CurationStepDialog* dedupe = page->curationPanel()->openStep("dedupe");
+    dedupe->preview();
+    QVERIFY(finished.wait(30000));
+    QTRY_VERIFY2(dedupe->resultText().contains("removed 1 rows"), qPrintable(dedupe->resultText()));
+    QCOMPARE(w.workspace()->project()->summary().totalRows, 15); // preview changed nothing
+    dedupe->apply();
+    QVERIFY(finished.wait(30000));
+    QTRY_COMPARE(page->loadedRowCount(), 14);
+    auto* recipe = page->findChild<QListWidget*>("recipeList");
+    QCOMPARE(recipe->count(), 2);
+
+    page->curationPanel()->undoLast();
+    QVERIFY(finished.wait(30000));
+    QTRY_COMPARE(page->loadedRowCount(), 15);
+    QCOMPARE(recipe->count(), 1);
 }
 
 QTEST_MAIN(TestGui)

@@ -42,7 +42,7 @@ constexpr int kStatusMessageMs = 8000;
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), m_jobs(new JobRunner(this)), m_stack(new QStackedWidget(this)),
-      m_welcome(new WelcomePage(this)), m_workspace(new ProjectWorkspace(this)),
+      m_welcome(new WelcomePage(this)), m_workspace(new ProjectWorkspace(m_jobs, this)),
       m_jobStatus(new JobStatusWidget(this))
 {
     initStudioResources();

@@ -11,11 +11,12 @@
 
 namespace fts {
 
-ProjectWorkspace::ProjectWorkspace(QWidget* parent)
+ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
     : QWidget(parent), m_nav(new QListWidget(this)), m_pages(new QStackedWidget(this)),
       m_dataPage(new DataPage(this))
 {
     setObjectName(QStringLiteral("projectWorkspace"));
+    m_dataPage->setJobRunner(jobs);
     m_nav->setObjectName(QStringLiteral("workflowNav"));
     m_nav->setFixedWidth(150);
     m_nav->setSpacing(2);

@@ -11,6 +11,7 @@ class QStackedWidget;
 namespace fts {
 
 class DataPage;
+class JobRunner;
 class Project;
 
 class ProjectWorkspace : public QWidget
@@ -19,7 +20,7 @@ class ProjectWorkspace : public QWidget
 public:
     enum Page { Data, Label, Model, Train, Evaluate, Deploy, PageCount };
 
-    explicit ProjectWorkspace(QWidget* parent = nullptr);
+    explicit ProjectWorkspace(JobRunner* jobs, QWidget* parent = nullptr);
     ~ProjectWorkspace() override;
 
     // Takes the GUI thread's connection to the project (nullptr closes).

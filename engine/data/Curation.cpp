@@ -292,3 +292,19 @@ QString CurationJob::summary() const
 }
 
 } // namespace fts
+
+namespace fts {
+
+void UndoCurationJob::run(JobContext& ctx)
+{
+    ctx.checkCancelled();
+    auto project = Project::open(m_projectPath);
+    m_undone = undoLastCurationStep(*project);
+}
+
+QString UndoCurationJob::summary() const
+{
+    return QStringLiteral("Undid step %1 (%2).").arg(m_undone.seq).arg(m_undone.kind);
+}
+
+} // namespace fts

@@ -78,3 +78,21 @@ private:
 };
 
 } // namespace fts
+
+namespace fts {
+
+// Undo of the last step, as a job (the GUI's Ctrl+Z on the Data page).
+class UndoCurationJob : public Job
+{
+public:
+    explicit UndoCurationJob(QString projectPath) : m_projectPath(std::move(projectPath)) {}
+    QString title() const override { return QStringLiteral("Undoing the last curation step"); }
+    void run(JobContext& ctx) override;
+    QString summary() const override;
+
+private:
+    QString m_projectPath;
+    RecipeStep m_undone;
+};
+
+} // namespace fts

@@ -1,6 +1,8 @@
 // Rows are shown through QSqlQueryModel, which fetches on demand: never all rows in widgets.
 #include "DataPage.h"
 
+#include "CurationPanel.h"
+#include "DataStatsPanel.h"
 #include "project/Project.h"
 
 #include <QComboBox>
@@ -12,6 +14,8 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlQueryModel>
+#include <QSplitter>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -30,7 +34,8 @@ QString quoteIdentifier(const QString& name)
 DataPage::DataPage(QWidget* parent)
     : QWidget(parent), m_summary(new QLabel(this)), m_search(new QLineEdit(this)),
       m_split(new QComboBox(this)), m_table(new QTableView(this)), m_model(new QSqlQueryModel(this)),
-      m_searchDelay(new QTimer(this))
+      m_searchDelay(new QTimer(this)), m_tools(new QTabWidget(this)), m_curation(new CurationPanel(this)),
+      m_stats(new DataStatsPanel(this))
 {
     setObjectName(QStringLiteral("dataPage"));
     m_summary->setObjectName(QStringLiteral("dataSummary"));
@@ -69,15 +74,40 @@ DataPage::DataPage(QWidget* parent)
     filters->addWidget(m_search, 1);
     filters->addWidget(m_split);
     filters->addWidget(importButton);
+    auto* rowsSide = new QWidget(this);
+    auto* rowsLayout = new QVBoxLayout(rowsSide);
+    rowsLayout->setContentsMargins(0, 0, 0, 0);
+    rowsLayout->addWidget(m_summary);
+    rowsLayout->addLayout(filters);
+    rowsLayout->addWidget(m_table, 1);
+    m_tools->addTab(m_curation, tr("Clean"));
+    m_tools->addTab(m_stats, tr("Statistics"));
+    auto* splitter = new QSplitter(this);
+    splitter->addWidget(rowsSide);
+    splitter->addWidget(m_tools);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({700, 340});
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(m_summary);
-    layout->addLayout(filters);
-    layout->addWidget(m_table, 1);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(splitter);
+    connect(m_curation, &CurationPanel::dataChanged, this, &DataPage::refresh);
+    connect(m_tools, &QTabWidget::currentChanged, this, [this](int index) {
+        if (m_tools->widget(index) == m_stats)
+            m_stats->refresh(m_project);
+    });
+}
+
+void DataPage::setJobRunner(JobRunner* jobs)
+{
+    m_jobs = jobs;
+    m_curation->setContext(m_project, m_jobs);
 }
 
 void DataPage::setProject(Project* project)
 {
     m_project = project;
+    m_curation->setContext(m_project, m_jobs);
     refresh();
 }
 
@@ -91,6 +121,7 @@ void DataPage::refresh()
         delete m_model;
         m_model = fresh;
         m_summary->clear();
+        m_stats->refresh(nullptr);
         return;
     }
     const ProjectSummary s = m_project->summary();
@@ -115,6 +146,9 @@ void DataPage::refresh()
     else if (s.unlabeledRows > 0)
         html += tr("<br>%1 rows have no label yet.").arg(s.unlabeledRows);
     m_summary->setText(html);
+    m_curation->refreshRecipe();
+    if (m_tools->currentWidget() == m_stats)
+        m_stats->refresh(m_project);
     requery();
 }
 

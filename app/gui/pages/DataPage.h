@@ -9,9 +9,13 @@ class QLineEdit;
 class QSqlQueryModel;
 class QTableView;
 class QTimer;
+class QTabWidget;
 
 namespace fts {
 
+class CurationPanel;
+class DataStatsPanel;
+class JobRunner;
 class Project;
 
 class DataPage : public QWidget
@@ -21,6 +25,9 @@ public:
     explicit DataPage(QWidget* parent = nullptr);
     // The GUI thread's connection; the page only reads through it.
     void setProject(Project* project);
+    void setJobRunner(JobRunner* jobs);
+    CurationPanel* curationPanel() const { return m_curation; }
+    DataStatsPanel* statsPanel() const { return m_stats; }
     void refresh();
     QTableView* table() const { return m_table; }
     int loadedRowCount() const;
@@ -38,6 +45,10 @@ private:
     QTableView* m_table;
     QSqlQueryModel* m_model;
     QTimer* m_searchDelay;
+    QTabWidget* m_tools;
+    CurationPanel* m_curation;
+    DataStatsPanel* m_stats;
+    JobRunner* m_jobs = nullptr;
 };
 
 } // namespace fts
