@@ -162,7 +162,8 @@ int cmdData(const QStringList& args)
     if (parser.isSet(split))
         q.bind(parser.value(split));
     q.exec("read the rows");
-    SqlQuery labels(project->db(), QStringLiteral("SELECT task, value FROM labels WHERE row_id = ? AND superseded_at IS NULL"));
+    SqlQuery labels(project->db(), QStringLiteral("SELECT task, value FROM labels WHERE row_id = ? AND superseded_at IS NULL "
+                                                   "ORDER BY annotator = 'adjudicator', created_at, id"));
     qint64 count = 0;
     auto csvField = [](QString s) {
         if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"')) || s.contains(QLatin1Char('\n')) || s.contains(QLatin1Char('\r')))
@@ -179,7 +180,7 @@ int cmdData(const QStringList& args)
             QMap<QString, QString> row;
             labels.raw().bindValue(0, q.value(0));
             labels.exec("read labels");
-            while (labels.next())
+            while (labels.next()) // ascending: the gold label (as in the gold_labels view) comes last
                 row.insert(labels.value(0).toString(), labels.value(1).toString());
             if (jsonl) {
                 QJsonObject o{{"text", q.value(1).toString()}, {"split", q.value(2).toString()}};

@@ -25,7 +25,7 @@ QList<ActiveRow> loadActiveRows(QSqlDatabase& db)
             rows.append({q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(), {}});
         }
     }
-    SqlQuery q(db, QStringLiteral("SELECT row_id, task, value FROM labels WHERE superseded_at IS NULL"));
+    SqlQuery q(db, QStringLiteral("SELECT row_id, task, value FROM gold_labels"));
     q.exec("read the labels");
     while (q.next()) {
         const auto it = index.find(q.value(0).toLongLong());

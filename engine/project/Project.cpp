@@ -242,10 +242,9 @@ ProjectSummary Project::summary() const
     }
     s.tasks = tasks();
     {
-        SqlQuery q(db, QStringLiteral("SELECT l.task, l.value, COUNT(*) FROM labels l JOIN rows r "
-                                      "ON r.id = l.row_id WHERE l.superseded_at IS NULL AND "
-                                      "r.removed_by_step IS NULL GROUP BY l.task, l.value "
-                                      "ORDER BY l.task, COUNT(*) DESC, l.value"));
+        SqlQuery q(db, QStringLiteral("SELECT l.task, l.value, COUNT(*) FROM gold_labels l JOIN rows r "
+                                      "ON r.id = l.row_id WHERE r.removed_by_step IS NULL "
+                                      "GROUP BY l.task, l.value ORDER BY l.task, COUNT(*) DESC, l.value"));
         q.exec("count labels");
         while (q.next())
             s.labels.append({q.value(0).toString(), q.value(1).toString(), q.value(2).toLongLong()});

@@ -71,7 +71,27 @@ const QStringList kVersion2 = {
     "CREATE INDEX row_edits_step ON row_edits(step_id)",
 };
 
-const QList<QStringList> kMigrations = {kVersion1, kVersion2};
+// Version 3: labeling by several annotators. Each annotator has one current label per row and task;
+// the gold label is an adjudicator's, else the most recent one. Notes hold flags and comments.
+const QStringList kVersion3 = {
+    "ALTER TABLE tasks ADD COLUMN schema TEXT NOT NULL DEFAULT '{}'",
+    "CREATE INDEX labels_current_by ON labels(row_id, task, annotator) WHERE superseded_at IS NULL",
+    "CREATE VIEW gold_labels AS SELECT row_id, task, value, annotator, created_at FROM ("
+    " SELECT row_id, task, value, annotator, created_at, ROW_NUMBER() OVER ("
+    "  PARTITION BY row_id, task ORDER BY annotator = 'adjudicator' DESC, created_at DESC, id DESC) AS rank"
+    " FROM labels WHERE superseded_at IS NULL) WHERE rank = 1",
+    "CREATE TABLE label_notes ("
+    " id INTEGER PRIMARY KEY,"
+    " row_id INTEGER NOT NULL REFERENCES rows(id) ON DELETE CASCADE,"
+    " task TEXT NOT NULL,"
+    " annotator TEXT NOT NULL,"
+    " flagged INTEGER NOT NULL DEFAULT 0,"
+    " comment TEXT NOT NULL DEFAULT '',"
+    " updated_at TEXT NOT NULL,"
+    " UNIQUE(row_id, task, annotator))",
+};
+
+const QList<QStringList> kMigrations = {kVersion1, kVersion2, kVersion3};
 
 void exec(QSqlDatabase& db, const QString& sql)
 {

@@ -156,10 +156,13 @@ void DataPage::requery()
 {
     if (!m_project)
         return;
+    // The gold label per task, as the gold_labels view defines it, but as an indexed lookup per
+    // row: the view's window function would be evaluated over every label for each row.
     QStringList columns = {QStringLiteral("r.id AS \"#\""), QStringLiteral("r.text AS \"Text\"")};
     for (const QString& task : m_project->tasks())
         columns << QStringLiteral("(SELECT value FROM labels l WHERE l.row_id = r.id AND l.task = "
-                                  "'%1' AND l.superseded_at IS NULL) AS %2")
+                                  "'%1' AND l.superseded_at IS NULL ORDER BY l.annotator = 'adjudicator' DESC, "
+                                  "l.created_at DESC, l.id DESC LIMIT 1) AS %2")
                        .arg(QString(task).replace('\'', QLatin1String("''")), quoteIdentifier(task));
     columns << QStringLiteral("COALESCE(r.split, '') AS \"Split\"");
     QStringList where = {QStringLiteral("r.removed_by_step IS NULL")};

@@ -84,8 +84,8 @@ void DataStatsPanel::drawLabels(Project& project)
     QMap<QString, QMap<QString, double>> counts; // label -> split -> rows
     QMap<QString, double> totals;
     QSet<QString> present;
-    SqlQuery q(project.db(), QStringLiteral("SELECT l.value, COALESCE(r.split, ''), COUNT(*) FROM labels l JOIN rows r "
-                                            "ON r.id = l.row_id WHERE l.task = ? AND l.superseded_at IS NULL AND "
+    SqlQuery q(project.db(), QStringLiteral("SELECT l.value, COALESCE(r.split, ''), COUNT(*) FROM gold_labels l JOIN rows r "
+                                            "ON r.id = l.row_id WHERE l.task = ? AND "
                                             "r.removed_by_step IS NULL GROUP BY 1, 2"));
     q.bind(task).exec("count labels");
     while (q.next()) {
