@@ -8,6 +8,7 @@
 #include "pages/CurationPanel.h"
 #include "pages/DataPage.h"
 #include "pages/DataStatsPanel.h"
+#include "pages/LabelPage.h"
 #include "project/Project.h"
 #include "project/SampleProject.h"
 
@@ -19,6 +20,7 @@
 #include <QProcess>
 #include <QSysInfo>
 #include <QSignalSpy>
+#include <QSqlQuery>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTableWidget>
@@ -40,6 +42,7 @@ private Q_SLOTS:
     void createAndSaveAs();
     void lockedProjectOffersReadOnly();
     void cleaningInTheGui();
+    void keyboardLabelingFiftyCards();
 
 private:
     QTemporaryDir m_dir;
@@ -244,6 +247,55 @@ void TestGui::cleaningInTheGui()
     QVERIFY(finished.wait(30000));
     QTRY_COMPARE(page->loadedRowCount(), 15);
     QCOMPARE(recipe->count(), 1);
+}
+
+void TestGui::keyboardLabelingFiftyCards()
+{
+    const QString csv = m_dir.filePath("tolabel.csv");
+    QByteArray bytes = "text\n";
+    for (int i = 0; i < 60; ++i)
+        bytes += "review number " + QByteArray::number(i) + " of the product\n";
+    test::writeFile(csv, bytes);
+    const QString path = m_dir.filePath("label-gui.ftproj");
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(w.createProject(path));
+        ImportOptions o;
+        o.file = csv;
+        QSignalSpy finished(w.jobs(), &JobRunner::jobFinished);
+        w.startImport(o);
+        QVERIFY(finished.wait(30000));
+        w.workspace()->showPage(ProjectWorkspace::Label);
+        LabelPage* page = w.workspace()->labelPage();
+        page->setAnnotator("tester");
+        QCOMPARE(page->currentRow(), 1);
+        for (int i = 0; i < 50; ++i)
+            QTest::keyClick(page, char('1' + i % 3)); // keys 1-3: negative, neutral, positive
+        QCOMPARE(page->currentRow(), 51);
+        QTest::keyClick(page, Qt::Key_Backspace);
+        QTest::keyClick(page, Qt::Key_Z, Qt::ControlModifier);
+        QTest::keyClick(page, Qt::Key_Backspace);
+        QCOMPARE(page->currentRow(), 48); // back on the first undone card
+        QTest::keyClick(page, Qt::Key_F); // flag it for discussion
+        QVERIFY2(!page->statusText().contains("color:#b00020"), qPrintable(page->statusText()));
+        QTest::keyClick(page, Qt::Key_S);
+        QCOMPARE(page->currentRow(), 49);
+        QVERIFY(page->statusText().contains("this session: 47 labels"));
+    }
+    auto p = Project::open(path);
+    QSqlQuery q(p->db());
+    q.exec("SELECT COUNT(*) FROM labels WHERE annotator = 'tester' AND superseded_at IS NULL");
+    q.next();
+    QCOMPARE(q.value(0).toInt(), 47);
+    q.exec("SELECT COUNT(*) FROM labels WHERE annotator = 'tester'");
+    q.next();
+    QCOMPARE(q.value(0).toInt(), 50); // the three undone labels stay in the history
+    q.exec("SELECT value FROM labels WHERE row_id = 2 AND superseded_at IS NULL");
+    q.next();
+    QCOMPARE(q.value(0).toString(), QString("neutral"));
+    q.exec("SELECT flagged FROM label_notes WHERE row_id = 48");
+    QVERIFY(q.next() && q.value(0).toInt() == 1);
 }
 
 QTEST_MAIN(TestGui)

@@ -93,6 +93,7 @@ void TestLabeling::notesQueueAndProgress()
     setLabel(*p, 2, "s", "a", "ana");
     setLabel(*p, 5, "s", "b", "ana");
     setLabelNote(*p, 3, "s", "ana", true, "sarcastic?");
+    setLabelNote(*p, 4, "s", "ana", true, QString()); // a flag without a comment
     const CardRow c = cardRow(*p, 3, "s", "ana");
     QVERIFY(c.flagged);
     QCOMPARE(c.comment, QString("sarcastic?"));

@@ -2,6 +2,7 @@
 #include "ProjectWorkspace.h"
 
 #include "pages/DataPage.h"
+#include "pages/LabelPage.h"
 #include "pages/PlannedPage.h"
 #include "project/Project.h"
 
@@ -13,7 +14,7 @@ namespace fts {
 
 ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
     : QWidget(parent), m_nav(new QListWidget(this)), m_pages(new QStackedWidget(this)),
-      m_dataPage(new DataPage(this))
+      m_dataPage(new DataPage(this)), m_labelPage(new LabelPage(this))
 {
     setObjectName(QStringLiteral("projectWorkspace"));
     m_dataPage->setJobRunner(jobs);
@@ -28,9 +29,7 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
     struct Entry { QString name; QWidget* page; };
     const QList<Entry> entries = {
         {tr("Data"), m_dataPage},
-        {tr("Label"), new PlannedPage(tr("Label"),
-             tr("Label rows with the keyboard, one card at a time or in a table, with the model "
-                "suggesting labels and ordering the queue by uncertainty."), notYet, this)},
+        {tr("Label"), m_labelPage},
         {tr("Model"), new PlannedPage(tr("Model"),
              tr("Choose a built-in starter model or a Hugging Face model folder, and see its "
                 "architecture, size and tokenizer."), notYet, this)},
@@ -50,6 +49,15 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
         m_pages->addWidget(e.page);
     }
     connect(m_nav, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
+    connect(m_nav, &QListWidget::currentRowChanged, this, [this](int row) {
+        // Pages show what other pages changed (labels from the Data page's import, say).
+        if (row == Data)
+            m_dataPage->refresh();
+        else if (row == Label && m_project) {
+            m_labelPage->reload();
+            m_labelPage->setFocus();
+        }
+    });
     connect(m_dataPage, &DataPage::importRequested, this, &ProjectWorkspace::importRequested);
     m_nav->setCurrentRow(Data);
 
@@ -68,8 +76,10 @@ ProjectWorkspace::~ProjectWorkspace()
 void ProjectWorkspace::setProject(std::unique_ptr<Project> project)
 {
     m_dataPage->setProject(nullptr);
+    m_labelPage->setProject(nullptr);
     m_project = std::move(project);
     m_dataPage->setProject(m_project.get());
+    m_labelPage->setProject(m_project.get());
     showPage(Data);
 }
 
@@ -91,6 +101,8 @@ QWidget* ProjectWorkspace::page(Page page) const
 void ProjectWorkspace::refresh()
 {
     m_dataPage->refresh();
+    if (currentPage() == Label)
+        m_labelPage->reload();
 }
 
 } // namespace fts

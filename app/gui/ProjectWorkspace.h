@@ -11,6 +11,7 @@ class QStackedWidget;
 namespace fts {
 
 class DataPage;
+class LabelPage;
 class JobRunner;
 class Project;
 
@@ -30,6 +31,7 @@ public:
     Page currentPage() const;
     QWidget* page(Page page) const;
     DataPage* dataPage() const { return m_dataPage; }
+    LabelPage* labelPage() const { return m_labelPage; }
     // Re-reads the project after the engine changed it (an import finished, say).
     void refresh();
 
@@ -41,6 +43,7 @@ private:
     QListWidget* m_nav;
     QStackedWidget* m_pages;
     DataPage* m_dataPage;
+    LabelPage* m_labelPage;
 };
 
 } // namespace fts

@@ -74,7 +74,8 @@ void setLabelNote(Project& project, qint64 rowId, const QString& task, const QSt
     SqlQuery(project.db(), QStringLiteral("INSERT INTO label_notes(row_id, task, annotator, flagged, comment, updated_at) "
                                           "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(row_id, task, annotator) DO UPDATE SET "
                                           "flagged = excluded.flagged, comment = excluded.comment, updated_at = excluded.updated_at"))
-        .bind(rowId).bind(task).bind(annotator).bind(flagged ? 1 : 0).bind(comment).bind(nowIso()).exec("save the note");
+        .bind(rowId).bind(task).bind(annotator).bind(flagged ? 1 : 0).bind(comment.isNull() ? QStringLiteral("") : comment)
+        .bind(nowIso()).exec("save the note");
 }
 
 CardRow cardRow(Project& project, qint64 rowId, const QString& task, const QString& annotator)
@@ -85,7 +86,7 @@ CardRow cardRow(Project& project, qint64 rowId, const QString& task, const QStri
         "SELECT r.id, r.text, COALESCE(r.split, ''), "
         " (SELECT value FROM labels l WHERE l.row_id = r.id AND l.task = ? AND l.superseded_at IS NULL "
         "  ORDER BY l.annotator = 'adjudicator' DESC, l.created_at DESC, l.id DESC LIMIT 1), "
-        " n.flagged, n.comment FROM rows r LEFT JOIN label_notes n ON n.row_id = r.id AND n.task = ? AND n.annotator = ? "
+        " COALESCE(n.flagged, 0), COALESCE(n.comment, '') FROM rows r LEFT JOIN label_notes n ON n.row_id = r.id AND n.task = ? AND n.annotator = ? "
         "WHERE r.id = ?"));
     q.bind(task).bind(task).bind(annotator).bind(rowId).exec("read the row");
     if (!q.next())

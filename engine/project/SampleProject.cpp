@@ -3,6 +3,7 @@
 
 #include "Error.h"
 #include "data/Importer.h"
+#include "label/LabelSchema.h"
 #include "project/Project.h"
 
 #include <QDir>
@@ -27,6 +28,11 @@ QString ensureSampleProject(const QString& folder, const QString& datasetCsv, Jo
         options.file = datasetCsv;
         options.annotator = QStringLiteral("sample dataset");
         importTable(*project, options, ctx);
+        // The sentiment preset: negative / neutral / positive in that order, keys 1-3, guidelines.
+        LabelSchema schema = LabelSchema::preset(QStringLiteral("sentiment-3"), QStringLiteral("label"));
+        schema.guidelines = QStringLiteral("Label the writer's overall verdict. Sarcasm counts as what it "
+                                           "means; mixed reviews take the side of their conclusion.");
+        saveLabelSchema(*project, schema);
         // Fold the WAL into the main file so the rename below moves one complete file.
         SqlQuery(project->db(), QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")).exec("finish the project");
     } catch (...) {

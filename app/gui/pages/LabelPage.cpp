@@ -1,0 +1,318 @@
+// Labels are written from the GUI thread on purpose: each is one small durable commit, and an
+// analyst must not wait behind a training job on the engine thread to see a label saved.
+#include "LabelPage.h"
+
+#include "Error.h"
+#include "project/Project.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QVBoxLayout>
+
+namespace fts {
+namespace {
+const QString kAnnotatorKey = QStringLiteral("label/annotator");
+}
+
+LabelPage::LabelPage(QWidget* parent)
+    : QWidget(parent), m_task(new QComboBox(this)), m_filter(new QComboBox(this)), m_annotator(new QLineEdit(this)),
+      m_text(new QLabel(this)), m_state(new QLabel(this)), m_guide(new QLabel(this)), m_buttons(new QHBoxLayout),
+      m_comment(new QLineEdit(this)), m_progress(new QProgressBar(this)), m_status(new QLabel(this))
+{
+    setObjectName(QStringLiteral("labelPage"));
+    setFocusPolicy(Qt::StrongFocus);
+    m_task->setObjectName(QStringLiteral("labelTask"));
+    m_filter->setObjectName(QStringLiteral("labelFilter"));
+    m_filter->addItem(tr("Unlabeled rows"), QStringLiteral("unlabeled"));
+    m_filter->addItem(tr("All rows"), QStringLiteral("all"));
+    m_annotator->setObjectName(QStringLiteral("annotatorName"));
+    m_annotator->setPlaceholderText(tr("Your name"));
+    m_annotator->setToolTip(tr("Recorded with every label you give, so several people can label the same rows."));
+    const QString user = qEnvironmentVariable("USER", QStringLiteral("annotator"));
+    m_annotator->setText(QSettings().value(kAnnotatorKey, user).toString());
+    connect(m_annotator, &QLineEdit::editingFinished, this, [this] { QSettings().setValue(kAnnotatorKey, annotator()); });
+    connect(m_task, &QComboBox::currentIndexChanged, this, &LabelPage::reload);
+    connect(m_filter, &QComboBox::currentIndexChanged, this, &LabelPage::reload);
+
+    m_text->setObjectName(QStringLiteral("cardText"));
+    m_text->setWordWrap(true);
+    m_text->setAlignment(Qt::AlignCenter);
+    m_text->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont big = font();
+    big.setPointSizeF(big.pointSizeF() * 1.6);
+    m_text->setFont(big);
+    m_text->setMinimumHeight(160);
+    m_text->setStyleSheet(QStringLiteral("QLabel { background: palette(base); border: 1px solid palette(mid); "
+                                         "border-radius: 8px; padding: 24px; }"));
+    m_state->setObjectName(QStringLiteral("cardState"));
+    m_state->setAlignment(Qt::AlignCenter);
+    m_guide->setWordWrap(true);
+    m_guide->setObjectName(QStringLiteral("labelGuide"));
+    m_comment->setObjectName(QStringLiteral("cardComment"));
+    m_comment->setPlaceholderText(tr("Comment (press C to write, Enter to save)"));
+    connect(m_comment, &QLineEdit::returnPressed, this, [this] {
+        if (!m_project || m_queue.isEmpty())
+            return;
+        try {
+            const CardRow c = cardRow(*m_project, currentRow(), m_schema.task, annotator());
+            setLabelNote(*m_project, c.id, m_schema.task, annotator(), c.flagged, m_comment->text());
+        } catch (const Error& e) {
+            reportError(e.message());
+        }
+        setFocus();
+    });
+    m_progress->setObjectName(QStringLiteral("labelProgress"));
+    m_status->setObjectName(QStringLiteral("labelStatus"));
+    m_status->setWordWrap(true);
+
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Task:"), this));
+    top->addWidget(m_task);
+    top->addWidget(new QLabel(tr("Show:"), this));
+    top->addWidget(m_filter);
+    top->addStretch(1);
+    top->addWidget(new QLabel(tr("Annotator:"), this));
+    top->addWidget(m_annotator);
+    auto* help = new QLabel(tr("Keys: number = label and next · Backspace/Ctrl+Z = undo · S = skip · ←/→ = move · "
+                               "F = flag for discussion · C = comment"), this);
+    help->setStyleSheet(QStringLiteral("color: palette(dark)"));
+    auto* card = new QVBoxLayout;
+    card->addWidget(m_text, 1);
+    card->addWidget(m_state);
+    card->addLayout(m_buttons);
+    card->addWidget(m_comment);
+    auto* middle = new QHBoxLayout;
+    middle->addLayout(card, 3);
+    middle->addWidget(m_guide, 1);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addLayout(middle, 1);
+    layout->addWidget(help);
+    layout->addWidget(m_progress);
+    layout->addWidget(m_status);
+    m_sessionClock.start();
+}
+
+QString LabelPage::annotator() const
+{
+    return m_annotator->text().trimmed();
+}
+
+void LabelPage::setAnnotator(const QString& name)
+{
+    m_annotator->setText(name);
+}
+
+QString LabelPage::statusText() const
+{
+    return m_status->text();
+}
+
+qint64 LabelPage::currentRow() const
+{
+    return m_position < m_queue.size() ? m_queue[m_position] : 0;
+}
+
+void LabelPage::setProject(Project* project)
+{
+    m_project = project;
+    m_undo.clear();
+    const QSignalBlocker block(m_task);
+    m_task->clear();
+    if (m_project) {
+        QStringList tasks = m_project->tasks();
+        if (tasks.isEmpty())
+            tasks << QStringLiteral("sentiment"); // a new project starts with the sentiment preset
+        m_task->addItems(tasks);
+    }
+    reload();
+}
+
+void LabelPage::reload()
+{
+    m_queue.clear();
+    m_position = 0;
+    if (m_project && m_task->count() > 0) {
+        const QString task = m_task->currentText();
+        m_schema = loadLabelSchema(*m_project, task);
+        if (m_schema.labels.isEmpty())
+            m_schema = LabelSchema::preset(QStringLiteral("sentiment-3"), task);
+        m_queue = labelingQueue(*m_project, task, m_filter->currentData().toString() == QLatin1String("unlabeled"));
+    }
+    rebuildButtons();
+    showCard();
+}
+
+void LabelPage::rebuildButtons()
+{
+    while (QLayoutItem* item = m_buttons->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    QString guide = m_schema.guidelines.isEmpty() ? QString() : QStringLiteral("<p>%1</p>").arg(m_schema.guidelines.toHtmlEscaped());
+    for (int i = 0; i < m_schema.labels.size(); ++i) {
+        const LabelDef& l = m_schema.labels[i];
+        auto* b = new QPushButton(l.key.isEmpty() ? l.name : QStringLiteral("%1  %2").arg(l.key, l.name), this);
+        b->setObjectName(QStringLiteral("labelButton%1").arg(i));
+        b->setFocusPolicy(Qt::NoFocus); // keys stay with the page
+        b->setMinimumHeight(40);
+        b->setStyleSheet(QStringLiteral("QPushButton { border-left: 6px solid %1; }").arg(l.color));
+        b->setToolTip(l.description);
+        connect(b, &QPushButton::clicked, this, [this, i] { labelCurrent(i); });
+        m_buttons->addWidget(b);
+        if (!l.description.isEmpty())
+            guide += QStringLiteral("<p><b style='color:%1'>%2</b>: %3</p>").arg(l.color, l.name.toHtmlEscaped(), l.description.toHtmlEscaped());
+    }
+    m_guide->setText(guide.isEmpty() ? tr("<i>No guidelines yet.</i>") : guide);
+}
+
+void LabelPage::showCard()
+{
+    m_comment->clear();
+    if (!m_project || m_queue.isEmpty() || m_position >= m_queue.size()) {
+        m_text->setText(!m_project ? QString()
+                        : m_queue.isEmpty() ? tr("Nothing to label here: every row has a label. Choose \"All rows\" to review them.")
+                                            : tr("End of the queue. Well done."));
+        m_state->clear();
+        updateProgress();
+        return;
+    }
+    try {
+        const CardRow c = cardRow(*m_project, currentRow(), m_schema.task, annotator());
+        m_text->setText(c.text);
+        QStringList state{tr("Row %1 · %2 of %3").arg(c.id).arg(m_position + 1).arg(m_queue.size())};
+        if (!c.split.isEmpty())
+            state << c.split;
+        if (!c.mine.isEmpty())
+            state << tr("your label: <b>%1</b>").arg(c.mine.toHtmlEscaped());
+        else if (!c.gold.isEmpty())
+            state << tr("label: <b>%1</b>").arg(c.gold.toHtmlEscaped());
+        if (c.flagged)
+            state << tr("<span style='color:#b00020'>flagged</span>");
+        state << tr("no model suggestion yet (they appear once a model is trained)");
+        m_state->setText(state.join(QStringLiteral(" · ")));
+        m_comment->setText(c.comment);
+    } catch (const Error& e) {
+        reportError(e.message());
+    }
+    updateProgress();
+}
+
+void LabelPage::updateProgress()
+{
+    if (!m_project) {
+        m_progress->setValue(0);
+        return;
+    }
+    const LabelProgress p = labelProgress(*m_project, m_schema.task);
+    m_progress->setRange(0, int(std::max<qint64>(1, p.rows)));
+    m_progress->setValue(int(p.labeled));
+    m_progress->setFormat(tr("%1 of %2 rows labeled").arg(p.labeled).arg(p.rows));
+    QStringList perLabel;
+    for (auto it = p.perLabel.begin(); it != p.perLabel.end(); ++it)
+        perLabel << QStringLiteral("%1 %2").arg(it.key()).arg(it.value());
+    const double hours = m_sessionClock.elapsed() / 3.6e6;
+    m_status->setText(tr("%1 · this session: %2 labels%3")
+                          .arg(perLabel.join(QStringLiteral(", ")))
+                          .arg(m_sessionLabels)
+                          .arg(m_sessionLabels >= 5 && hours > 0 ? tr(" (%1 per hour)").arg(qRound(m_sessionLabels / hours)) : QString()));
+}
+
+void LabelPage::reportError(const QString& message)
+{
+    m_status->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(message.toHtmlEscaped()));
+}
+
+bool LabelPage::labelCurrent(int labelIndex)
+{
+    if (!m_project || labelIndex < 0 || labelIndex >= m_schema.labels.size() || currentRow() == 0)
+        return false;
+    try {
+        m_undo << setLabel(*m_project, currentRow(), m_schema.task, m_schema.labels[labelIndex].name, annotator());
+    } catch (const Error& e) {
+        reportError(e.message());
+        return false;
+    }
+    ++m_sessionLabels;
+    next();
+    return true;
+}
+
+bool LabelPage::undo()
+{
+    if (!m_project || m_undo.isEmpty())
+        return false;
+    const LabelChange change = m_undo.takeLast();
+    try {
+        undoLabelChange(*m_project, change);
+    } catch (const Error& e) {
+        reportError(e.message());
+        return false;
+    }
+    --m_sessionLabels;
+    const qsizetype at = m_queue.indexOf(change.rowId);
+    if (at >= 0)
+        m_position = int(at);
+    showCard();
+    return true;
+}
+
+void LabelPage::next()
+{
+    if (m_position < m_queue.size())
+        ++m_position;
+    showCard();
+}
+
+void LabelPage::previous()
+{
+    if (m_position > 0)
+        --m_position;
+    showCard();
+}
+
+void LabelPage::toggleFlag()
+{
+    if (!m_project || currentRow() == 0)
+        return;
+    try {
+        const CardRow c = cardRow(*m_project, currentRow(), m_schema.task, annotator());
+        setLabelNote(*m_project, c.id, m_schema.task, annotator(), !c.flagged, c.comment);
+    } catch (const Error& e) {
+        showCard();
+        reportError(e.message());
+        return;
+    }
+    showCard();
+}
+
+void LabelPage::keyPressEvent(QKeyEvent* event)
+{
+    const int index = m_schema.indexOfKey(event->text());
+    if (index >= 0 && !event->text().isEmpty()) {
+        labelCurrent(index);
+        return;
+    }
+    if (event->key() == Qt::Key_Backspace || event->matches(QKeySequence::Undo)) {
+        undo();
+    } else if (event->key() == Qt::Key_S || event->key() == Qt::Key_Right || event->key() == Qt::Key_Down) {
+        next();
+    } else if (event->key() == Qt::Key_Left || event->key() == Qt::Key_Up) {
+        previous();
+    } else if (event->key() == Qt::Key_F) {
+        toggleFlag();
+    } else if (event->key() == Qt::Key_C) {
+        m_comment->setFocus();
+    } else {
+        QWidget::keyPressEvent(event);
+    }
+}
+
+} // namespace fts

@@ -1,0 +1,69 @@
+// The Label page: keyboard-first card mode. Number keys label and advance, Backspace/Ctrl+Z undo,
+// S skips, arrows move, F flags, C comments; every label is on disk before the next card shows.
+#pragma once
+
+#include "label/LabelSchema.h"
+#include "label/Labeling.h"
+
+#include <QElapsedTimer>
+#include <QWidget>
+
+class QComboBox;
+class QHBoxLayout;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+
+namespace fts {
+
+class Project;
+
+class LabelPage : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit LabelPage(QWidget* parent = nullptr);
+    void setProject(Project* project);
+    void reload();
+
+    // What the keys do, callable from tests and menus as well.
+    bool labelCurrent(int labelIndex);
+    bool undo();
+    void next();
+    void previous();
+    void toggleFlag();
+    qint64 currentRow() const;
+    QString annotator() const;
+    void setAnnotator(const QString& name);
+    QString statusText() const;
+
+protected:
+    void keyPressEvent(QKeyEvent* event) override;
+
+private:
+    void showCard();
+    void rebuildButtons();
+    void updateProgress();
+    void reportError(const QString& message);
+
+    Project* m_project = nullptr;
+    LabelSchema m_schema;
+    QList<qint64> m_queue;
+    int m_position = 0;
+    QList<LabelChange> m_undo;
+    int m_sessionLabels = 0;
+    QElapsedTimer m_sessionClock;
+
+    QComboBox* m_task;
+    QComboBox* m_filter;
+    QLineEdit* m_annotator;
+    QLabel* m_text;
+    QLabel* m_state;
+    QLabel* m_guide;
+    QHBoxLayout* m_buttons;
+    QLineEdit* m_comment;
+    QProgressBar* m_progress;
+    QLabel* m_status;
+};
+
+} // namespace fts
