@@ -307,7 +307,8 @@ void TestCuration::versionOneProjectIsMigratedWithBackup()
         auto p = projectWith("old", "text,label\nkept,x\n");
         // Rebuild the version-1 layout that older studios wrote.
         QSqlQuery q(p->db());
-        for (const char* sql : {"DROP INDEX rows_removed", "DROP TABLE row_edits",
+        for (const char* sql : {"DROP VIEW gold_labels", "DROP TABLE label_notes", "DROP INDEX labels_current_by",
+                                "ALTER TABLE tasks DROP COLUMN schema", "DROP INDEX rows_removed", "DROP TABLE row_edits",
                                 "ALTER TABLE rows DROP COLUMN removed_by_step",
                                 "ALTER TABLE rows DROP COLUMN created_by_step",
                                 "ALTER TABLE rows DROP COLUMN synthetic_of", "PRAGMA user_version = 1"})
@@ -315,6 +316,7 @@ void TestCuration::versionOneProjectIsMigratedWithBackup()
     }
     auto p = Project::open(path);
     QCOMPARE(p->summary().totalRows, 1);
+    QCOMPARE(p->summary().labels.size(), 1); // through the gold_labels view that version 3 added
     QCOMPARE(applyCurationStep(*p, "normalize", {}).changed, 0);
     QVERIFY(QFile::exists(path + ".v1.bak"));
     QFile backup(path + ".v1.bak");
