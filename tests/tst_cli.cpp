@@ -61,6 +61,7 @@ private Q_SLOTS:
     void failuresExitOneWithOneLine();
     void modelsAndDownload();
     void cleanSplitAndExport();
+    void labelsExchangeAndAgreement();
 
 private:
     QTemporaryDir m_dir;
@@ -194,6 +195,35 @@ void TestCli::cleanSplitAndExport()
     QCOMPARE(cli({"clean", project, "undo"}).code, 0);
     QCOMPARE(cli({"clean", project, "near-dedupe", "--set", "threshold=7"}).code, 1);
     QCOMPARE(cli({"split", project, "--train", "x"}).code, 2);
+}
+
+void TestCli::labelsExchangeAndAgreement()
+{
+    const QString project = m_dir.filePath("labels.ftproj");
+    QCOMPARE(cli({"new", project}).code, 0);
+    fts::test::writeFile(m_dir.filePath("rows.csv"), "text\na\nb\nc\nd\n");
+    QCOMPARE(cli({"import", project, m_dir.filePath("rows.csv")}).code, 0);
+    fts::test::writeFile(m_dir.filePath("two.csv"), "row_id,task,label,annotator\n1,s,pos,ana\n2,s,neg,ana\n"
+                                                    "3,s,pos,ana\n4,s,neg,ana\n1,s,pos,ben\n2,s,neg,ben\n3,s,neg,ben\n4,s,neg,ben\n");
+    Run r = cli({"labels", project, "--import", m_dir.filePath("two.csv"), "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("labels").toInt(), 8);
+    r = cli({"labels", project, "--agreement", "s", "--json"});
+    const QJsonObject pair = r.json().value("pairs").toArray().first().toObject();
+    QCOMPARE(pair.value("items").toInt(), 4);
+    QVERIFY(qAbs(pair.value("cohen_kappa").toDouble() - 0.5) < 1e-9); // p_o 0.75, p_e 0.5
+    // A bad line anywhere: nothing is imported.
+    fts::test::writeFile(m_dir.filePath("bad.csv"), "row_id,task,label\n1,s,neg\n77,s,pos\n");
+    r = cli({"labels", project, "--import", m_dir.filePath("bad.csv")});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.contains("Row 77 does not exist"));
+    const QString out = m_dir.filePath("labels.jsonl");
+    r = cli({"labels", project, "--export", out, "--json"});
+    QCOMPARE(r.json().value("labels").toInt(), 8);
+    QFile f(out);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.readAll().contains("\"annotator\":\"ben\""));
+    QCOMPARE(cli({"labels", project}).code, 2);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

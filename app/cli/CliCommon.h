@@ -36,6 +36,7 @@ int cmdModels(const QStringList& args);
 int cmdClean(const QStringList& args);
 int cmdSplit(const QStringList& args);
 int cmdData(const QStringList& args);
+int cmdLabels(const QStringList& args);
 int cmdDownload(const QStringList& args);
 
 } // namespace fts::cli

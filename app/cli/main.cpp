@@ -22,6 +22,7 @@ const char* kUsage =
     "  clean PROJECT STEP          a curation step (normalize, dedupe, redact...), undo, recipe\n"
     "  split PROJECT               assign train/val/test (stratified, seeded)\n"
     "  data PROJECT --export FILE  write the current rows as CSV or JSONL\n"
+    "  labels PROJECT ...          --import/--export labels (with annotator, time), --agreement\n"
     "  models [--json]             recommended and recently used models\n"
     "  download MODEL_ID           fetch a model from the Hub (resumable, checked)\n"
     "\n"
@@ -46,6 +47,7 @@ int main(int argc, char** argv)
         {QStringLiteral("clean"), fts::cli::cmdClean},
         {QStringLiteral("split"), fts::cli::cmdSplit},
         {QStringLiteral("data"), fts::cli::cmdData},
+        {QStringLiteral("labels"), fts::cli::cmdLabels},
         {QStringLiteral("models"), fts::cli::cmdModels},
         {QStringLiteral("download"), fts::cli::cmdDownload},
     };

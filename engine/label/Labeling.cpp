@@ -22,13 +22,11 @@ void requireWritable(Project& project)
         throw Error(QStringLiteral("This project is open read-only; labels cannot be changed here."));
 }
 
-LabelChange replace(Project& project, qint64 rowId, const QString& task, const QString& value, const QString& annotator)
+// The write itself, inside the caller's transaction.
+LabelChange replaceIn(QSqlDatabase& db, qint64 rowId, const QString& task, const QString& value, const QString& annotator)
 {
-    requireWritable(project);
     if (annotator.trimmed().isEmpty())
         throw Error(QStringLiteral("Enter your name as annotator before labeling, so every label says who gave it."));
-    QSqlDatabase& db = project.db();
-    Transaction tx(db);
     {
         SqlQuery exists(db, QStringLiteral("SELECT 1 FROM rows WHERE id = ? AND removed_by_step IS NULL"));
         exists.bind(rowId).exec("find the row");
@@ -44,6 +42,14 @@ LabelChange replace(Project& project, qint64 rowId, const QString& task, const Q
         SqlQuery(db, QStringLiteral("INSERT INTO labels(row_id, task, value, annotator, created_at) VALUES(?, ?, ?, ?, ?)"))
             .bind(rowId).bind(task).bind(value).bind(annotator).bind(now).exec("save the label");
     SqlQuery(db, QStringLiteral("INSERT INTO tasks(name) VALUES(?) ON CONFLICT(name) DO NOTHING")).bind(task).exec("register the task");
+    return change;
+}
+
+LabelChange replace(Project& project, qint64 rowId, const QString& task, const QString& value, const QString& annotator)
+{
+    requireWritable(project);
+    Transaction tx(project.db());
+    const LabelChange change = replaceIn(project.db(), rowId, task, value, annotator);
     tx.commit();
     return change;
 }
@@ -65,6 +71,18 @@ LabelChange clearLabel(Project& project, qint64 rowId, const QString& task, cons
 void undoLabelChange(Project& project, const LabelChange& change)
 {
     replace(project, change.rowId, change.task, change.previous, change.annotator);
+}
+
+void setLabels(Project& project, const QList<LabelAssignment>& labels)
+{
+    requireWritable(project);
+    Transaction tx(project.db());
+    for (const LabelAssignment& l : labels) {
+        if (l.value.trimmed().isEmpty())
+            throw Error(QStringLiteral("The label for row %1 is empty.").arg(l.rowId));
+        replaceIn(project.db(), l.rowId, l.task, l.value.trimmed(), l.annotator);
+    }
+    tx.commit();
 }
 
 void setLabelNote(Project& project, qint64 rowId, const QString& task, const QString& annotator, bool flagged,

@@ -53,6 +53,16 @@ LabelChange setLabel(Project& project, qint64 rowId, const QString& task, const 
 LabelChange clearLabel(Project& project, qint64 rowId, const QString& task, const QString& annotator);
 void undoLabelChange(Project& project, const LabelChange& change);
 
+struct LabelAssignment
+{
+    qint64 rowId = 0;
+    QString task;
+    QString value;
+    QString annotator;
+};
+// Bulk labels (an import): one transaction, so an error in any of them leaves the project unchanged.
+void setLabels(Project& project, const QList<LabelAssignment>& labels);
+
 void setLabelNote(Project& project, qint64 rowId, const QString& task, const QString& annotator,
                   bool flagged, const QString& comment);
 
