@@ -192,6 +192,18 @@ void TestCli::cleanSplitAndExport()
     QVERIFY(exported.contains("\"Mail me: [EMAIL]\""));
     QVERIFY(exported.contains("\"Fine hotel\""));
     QVERIFY(!exported.contains("\"split\":\"\""));
+    // Refresh: a fresh import of the same source, with the recipe replayed, gives the same rows.
+    const QString fresh = m_dir.filePath("fresh.ftproj");
+    QCOMPARE(cli({"new", fresh}).code, 0);
+    QCOMPARE(cli({"import", fresh, csv}).code, 0);
+    r = cli({"clean", fresh, "replay", "--recipe-from", project, "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("replayed").toArray().size(), 4);
+    const QString freshOut = m_dir.filePath("fresh.jsonl");
+    QCOMPARE(cli({"data", fresh, "--export", freshOut}).code, 0);
+    QFile g(freshOut);
+    QVERIFY(g.open(QIODevice::ReadOnly));
+    QCOMPARE(g.readAll(), exported);
     QCOMPARE(cli({"clean", project, "undo"}).code, 0);
     QCOMPARE(cli({"clean", project, "near-dedupe", "--set", "threshold=7"}).code, 1);
     QCOMPARE(cli({"split", project, "--train", "x"}).code, 2);

@@ -225,6 +225,8 @@ void TestGui::cleaningInTheGui()
     // Statistics: 14 positive vs 1 negative is flagged with a suggestion.
     page->statsPanel()->refresh(w.workspace()->project());
     QVERIFY2(page->statsPanel()->warningText().contains("imbalanced"), qPrintable(page->statsPanel()->warningText()));
+    // great, value, b (from the <b> tag, until normalized), fine, item, number, 0..11, broken, on, arrival
+    QVERIFY2(page->statsPanel()->factsText().contains("Vocabulary: 21 distinct words"), qPrintable(page->statsPanel()->factsText()));
 
     CurationStepDialog* normalize = page->curationPanel()->openStep("normalize");
     QVERIFY(normalize);

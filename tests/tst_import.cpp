@@ -72,6 +72,8 @@ private Q_SLOTS:
     void delimiterIsSniffed();
     void headerlessCsvIsDetected();
     void millionRowsWithBoundedMemory();
+    void labelValuesAreNormalisedAndMapped();
+    void redactionOnImportNeverStoresOriginals();
 
 private:
     QString writeCsv(const QString& name, const QByteArray& bytes)
@@ -531,6 +533,45 @@ void TestImport::millionRowsWithBoundedMemory()
     // The file is ~45 MB; rows stream into SQLite, so memory must not grow with the row count.
     QVERIFY2(growthMb < 150, qPrintable(QString("peak RSS grew by %1 MB").arg(growthMb)));
     qInfo("1M-row import: peak RSS grew by %lld MB", growthMb);
+}
+
+void TestImport::labelValuesAreNormalisedAndMapped()
+{
+    auto project = Project::create(m_dir.filePath("mapped.ftproj"));
+    ImportOptions o;
+    o.file = writeCsv("mapped.csv", "text,label\na,Positive\nb, positive \nc,POS\nd,Neg\ne,n/a\n");
+    o.labelMapping = {{"POS", "positive"}, {"n/a", ""}};
+    const ImportResult r = importTable(*project, o);
+    QCOMPARE(r.labels, 4); // "n/a" mapped to nothing: row e stays unlabeled
+    const ProjectSummary s = project->summary();
+    QCOMPARE(s.labels.size(), 2);
+    QCOMPARE(s.labels[0].label, QString("positive"));
+    QCOMPARE(s.labels[0].count, 3);
+    QCOMPARE(s.labels[1].label, QString("neg"));
+    QCOMPARE(suggestLabelMapping({{"x", "Yes"}, {"y", " yes"}, {"z", ""}}, {1}),
+             (QMap<QString, QString>{{"Yes", "yes"}, {"yes", "yes"}}));
+    auto kept = Project::create(m_dir.filePath("kept.ftproj"));
+    o.labelMapping.clear();
+    o.unifyLabelCase = false;
+    importTable(*kept, o);
+    QCOMPARE(kept->summary().labels.size(), 5);
+}
+
+void TestImport::redactionOnImportNeverStoresOriginals()
+{
+    auto project = Project::create(m_dir.filePath("redact.ftproj"));
+    ImportOptions o;
+    o.file = writeCsv("pii.csv", "text,label\n\"Write to jo@example.com or +44 20 7946 0958\",neg\nplain,pos\n");
+    o.redact = true;
+    const ImportResult r = importTable(*project, o);
+    QCOMPARE(r.redacted.value("[EMAIL]"), 1);
+    QCOMPARE(r.redacted.value("[PHONE]"), 1);
+    project.reset();
+    QFile f(m_dir.filePath("redact.ftproj"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray bytes = f.readAll();
+    QVERIFY(!bytes.contains("jo@example.com")); // not even in the database file
+    QVERIFY(bytes.contains("Write to [EMAIL] or [PHONE]"));
 }
 
 QTEST_GUILESS_MAIN(TestImport)

@@ -70,11 +70,12 @@ int cmdClean(const QStringList& args)
     QCommandLineParser parser;
     parser.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("The .ftproj file."));
     parser.addPositionalArgument(QStringLiteral("STEP"),
-                                 QStringLiteral("%1, or 'undo' (the last step), or 'recipe' (list the steps).")
+                                 QStringLiteral("%1, or 'undo' (the last step), 'recipe' (list the steps), 'replay' (apply another project's recipe).")
                                      .arg(curationStepKinds().join(QStringLiteral(", "))));
     const QCommandLineOption set(QStringLiteral("set"), QStringLiteral("A step parameter, e.g. threshold=0.8 or words=Acme,Globex (repeatable)."), QStringLiteral("KEY=VALUE"));
     const QCommandLineOption preview(QStringLiteral("preview"), QStringLiteral("Show what the step would do; change nothing."));
-    parser.addOptions({set, preview, kJson});
+    const QCommandLineOption from(QStringLiteral("recipe-from"), QStringLiteral("With 'replay': the project whose recipe to apply."), QStringLiteral("PROJECT"));
+    parser.addOptions({set, preview, from, kJson});
     parseOrThrow(parser, args, QStringLiteral("clean"),
                  QStringLiteral("Apply one curation step; it is recorded in the project's recipe and can be undone."));
     const QStringList pos = positionals(parser, {"PROJECT", "STEP"});
@@ -86,6 +87,27 @@ int cmdClean(const QStringList& args)
             printJson({{"undone", s.kind}, {"seq", s.seq}});
         else
             printLine(QStringLiteral("Undid step %1 (%2).").arg(s.seq).arg(s.kind));
+        return 0;
+    }
+    if (pos[1] == QLatin1String("replay")) {
+        // "Refresh data": re-import the source into a project, then replay another project's recipe.
+        if (!parser.isSet(from))
+            throw UsageError{QStringLiteral("replay needs --recipe-from OTHER.ftproj")};
+        QList<RecipeStep> steps;
+        {
+            auto other = Project::open(parser.value(from), Project::Access::ReadOnly);
+            steps = curationRecipe(*other);
+        }
+        auto project = Project::open(pos[0]);
+        const QList<StepEffect> effects = replayCurationRecipe(*project, steps);
+        QJsonArray out;
+        for (int i = 0; i < effects.size(); ++i) {
+            out.append(QJsonObject{{"step", steps[i].kind}, {"effect", effects[i].toJson()}});
+            if (!json)
+                printLine(QStringLiteral("%1. %2: %3").arg(i + 1).arg(steps[i].kind, effects[i].describe()));
+        }
+        if (json)
+            printJson({{"replayed", out}});
         return 0;
     }
     if (pos[1] == QLatin1String("recipe")) {
@@ -106,7 +128,7 @@ int cmdClean(const QStringList& args)
         return 0;
     }
     if (!curationStepKinds().contains(pos[1]))
-        throw UsageError{QStringLiteral("unknown step '%1'; steps: %2, undo, recipe").arg(pos[1], curationStepKinds().join(QStringLiteral(", ")))};
+        throw UsageError{QStringLiteral("unknown step '%1'; steps: %2, undo, recipe, replay").arg(pos[1], curationStepKinds().join(QStringLiteral(", ")))};
     return printEffect(pos[1], runStep(pos[0], pos[1], parseSets(parser.values(set)), parser.isSet(preview)),
                        parser.isSet(preview), json);
 }

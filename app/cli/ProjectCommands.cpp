@@ -89,13 +89,16 @@ int cmdImport(const QStringList& args)
     const QCommandLineOption format(QStringLiteral("format"), QStringLiteral("csv, tsv, jsonl, json or txt (default: from the file name)."), QStringLiteral("FORMAT"));
     const QCommandLineOption encoding(QStringLiteral("encoding"), QStringLiteral("Text encoding, e.g. UTF-8, UTF-16LE, windows-1252 (default: detected)."), QStringLiteral("NAME"));
     const QCommandLineOption delimiter(QStringLiteral("delimiter"), QStringLiteral("CSV field separator: , ; | or tab (default: detected)."), QStringLiteral("CHAR"));
+    const QCommandLineOption mapLabel(QStringLiteral("map-label"), QStringLiteral("Rename a label value while importing, e.g. Pos=positive (repeatable; empty right side = unlabeled)."), QStringLiteral("RAW=LABEL"));
+    const QCommandLineOption keepCase(QStringLiteral("keep-label-case"), QStringLiteral("Keep label values' case (default: 'Positive' and 'positive' become 'positive')."));
+    const QCommandLineOption redact(QStringLiteral("redact"), QStringLiteral("Replace e-mails, phones, URLs, IPs, card numbers and IBANs with placeholders before anything is written."));
     const QCommandLineOption noHeader(QStringLiteral("no-header"), QStringLiteral("The first CSV line is data, not column names."));
     const QCommandLineOption text(QStringLiteral("text"), QStringLiteral("Column holding the text (default: detected)."), QStringLiteral("COL"));
     const QCommandLineOption label(QStringLiteral("label"), QStringLiteral("A label column; repeat for several tasks (default: detected)."), QStringLiteral("COL"));
     const QCommandLineOption noLabels(QStringLiteral("no-labels"), QStringLiteral("Import the rows unlabeled."));
     const QCommandLineOption split(QStringLiteral("split"), QStringLiteral("Put every row in this split: train, val or test."), QStringLiteral("SPLIT"));
     const QCommandLineOption splitColumn(QStringLiteral("split-column"), QStringLiteral("Column holding each row's split (default: a column named 'split')."), QStringLiteral("COL"));
-    parser.addOptions({format, encoding, delimiter, noHeader, text, label, noLabels, split, splitColumn, kJson});
+    parser.addOptions({format, encoding, delimiter, noHeader, text, label, noLabels, split, splitColumn, mapLabel, keepCase, redact, kJson});
     parseOrThrow(parser, args, QStringLiteral("import"),
                  QStringLiteral("Add the rows of a CSV/TSV, JSON Lines, JSON or text file to a project. "
                                 "All or nothing: on any error the project is left as it was."));
@@ -120,6 +123,14 @@ int cmdImport(const QStringList& args)
     }
     if (parser.isSet(noHeader))
         o.header = 0;
+    for (const QString& m : parser.values(mapLabel)) {
+        const qsizetype eq = m.indexOf(QLatin1Char('='));
+        if (eq <= 0)
+            throw UsageError{QStringLiteral("--map-label takes RAW=LABEL, not '%1'").arg(m)};
+        o.labelMapping.insert(m.left(eq).trimmed(), m.mid(eq + 1).trimmed());
+    }
+    o.unifyLabelCase = !parser.isSet(keepCase);
+    o.redact = parser.isSet(redact);
     o.textColumn = parser.value(text);
     o.labelColumns = parser.isSet(noLabels) ? QStringList{QStringLiteral("-")} : parser.values(label);
     o.fixedSplit = parser.value(split);
@@ -136,9 +147,12 @@ int cmdImport(const QStringList& args)
         QJsonObject splits;
         for (auto it = r.rowsPerSplit.cbegin(); it != r.rowsPerSplit.cend(); ++it)
             splits.insert(it.key().isEmpty() ? QStringLiteral("none") : it.key(), it.value());
+        QJsonObject redacted;
+        for (auto it = r.redacted.cbegin(); it != r.redacted.cend(); ++it)
+            redacted.insert(it.key(), it.value());
         printJson({{"import_id", r.importId}, {"rows", r.rows}, {"labels", r.labels},
                    {"splits", splits}, {"tasks", QJsonArray::fromStringList(r.tasks)},
-                   {"seconds", out.seconds}});
+                   {"redacted", redacted}, {"seconds", out.seconds}});
     } else {
         printLine(out.message);
     }

@@ -3,6 +3,7 @@
 
 #include "Error.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -24,7 +25,9 @@ constexpr int kPreviewRows = 20;
 ImportDialog::ImportDialog(QWidget* parent)
     : QDialog(parent), m_path(new QLineEdit(this)), m_format(new QComboBox(this)),
       m_previewTable(new QTableWidget(this)), m_text(new QComboBox(this)),
-      m_labels(new QListWidget(this)), m_split(new QComboBox(this)), m_detected(new QLabel(this)), m_error(new QLabel(this)),
+      m_labels(new QListWidget(this)), m_split(new QComboBox(this)), m_mapping(new QTableWidget(this)),
+      m_redact(new QCheckBox(tr("Redact personal data while importing (e-mails, phones, URLs, IPs, cards, IBANs); the originals are never written"), this)),
+      m_detected(new QLabel(this)), m_error(new QLabel(this)),
       m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this))
 {
     setObjectName(QStringLiteral("importDialog"));
@@ -72,11 +75,21 @@ ImportDialog::ImportDialog(QWidget* parent)
     mapping->addRow(tr("Text column:"), m_text);
     mapping->addRow(tr("Label columns (one task each):"), m_labels);
     mapping->addRow(tr("Split:"), m_split);
+    mapping->addRow(tr("Label values (edit the right column to rename or merge):"), m_mapping);
+    m_mapping->setObjectName(QStringLiteral("importLabelMapping"));
+    m_mapping->setColumnCount(2);
+    m_mapping->setHorizontalHeaderLabels({tr("In the file"), tr("Becomes")});
+    m_mapping->verticalHeader()->setVisible(false);
+    m_mapping->setMaximumHeight(110);
+    m_mapping->horizontalHeader()->setStretchLastSection(true);
+    m_redact->setObjectName(QStringLiteral("importRedact"));
+    connect(m_labels, &QListWidget::itemChanged, this, &ImportDialog::updateLabelMapping);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(fileRow);
     layout->addWidget(new QLabel(tr("Preview (first %1 rows):").arg(kPreviewRows), this));
     layout->addWidget(m_previewTable, 1);
     layout->addWidget(m_detected);
+    layout->addWidget(m_redact);
     layout->addLayout(mapping);
     layout->addWidget(m_error);
     layout->addWidget(m_buttons);
@@ -156,6 +169,27 @@ void ImportDialog::updateMapping()
     m_split->setCurrentIndex(0);
     if (d.text < 0)
         m_error->setText(tr("Choose which column holds the text."));
+    updateLabelMapping();
+}
+
+void ImportDialog::updateLabelMapping()
+{
+    m_mapping->setRowCount(0);
+    if (!m_preview)
+        return;
+    QList<int> columns;
+    for (int i = 0; i < m_labels->count(); ++i)
+        if (m_labels->item(i)->checkState() == Qt::Checked)
+            columns << i;
+    const QMap<QString, QString> suggested = suggestLabelMapping(m_preview->rows, columns);
+    for (auto it = suggested.begin(); it != suggested.end(); ++it) {
+        const int row = m_mapping->rowCount();
+        m_mapping->insertRow(row);
+        auto* raw = new QTableWidgetItem(it.key());
+        raw->setFlags(raw->flags() & ~Qt::ItemIsEditable);
+        m_mapping->setItem(row, 0, raw);
+        m_mapping->setItem(row, 1, new QTableWidgetItem(it.value()));
+    }
 }
 
 ImportOptions ImportDialog::options() const
@@ -174,6 +208,9 @@ ImportOptions ImportDialog::options() const
             o.labelColumns << m_labels->item(i)->text();
     if (o.labelColumns.isEmpty())
         o.labelColumns = {QStringLiteral("-")};
+    for (int r = 0; r < m_mapping->rowCount(); ++r)
+        o.labelMapping.insert(m_mapping->item(r, 0)->text(), m_mapping->item(r, 1)->text());
+    o.redact = m_redact->isChecked();
     const QString split = m_split->currentData().toString();
     if (split.startsWith(QLatin1String("column:")))
         o.splitColumn = split.mid(7);

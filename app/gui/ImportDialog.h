@@ -10,6 +10,7 @@ class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
+class QCheckBox;
 class QTableWidget;
 
 namespace fts {
@@ -29,6 +30,7 @@ public:
 private:
     void reloadPreview();
     void updateMapping();
+    void updateLabelMapping();
 
     QLineEdit* m_path;
     QComboBox* m_format;
@@ -36,6 +38,8 @@ private:
     QComboBox* m_text;
     QListWidget* m_labels;
     QComboBox* m_split;
+    QTableWidget* m_mapping;
+    QCheckBox* m_redact;
     QLabel* m_detected;
     QLabel* m_error;
     QDialogButtonBox* m_buttons;

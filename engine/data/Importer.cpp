@@ -215,6 +215,18 @@ TablePreview previewTable(const ImportOptions& options, int maxRows)
     return p;
 }
 
+QMap<QString, QString> suggestLabelMapping(const QList<QStringList>& rows, const QList<int>& labelColumns)
+{
+    QMap<QString, QString> mapping;
+    for (const QStringList& row : rows)
+        for (int c : labelColumns) {
+            const QString v = row.value(c).trimmed();
+            if (!v.isEmpty())
+                mapping.insert(v, v.toLower());
+        }
+    return mapping;
+}
+
 ImportResult importTable(Project& project, const ImportOptions& o, JobContext* ctx)
 {
     if (project.isReadOnly())
@@ -300,8 +312,15 @@ ImportResult importTable(Project& project, const ImportOptions& o, JobContext* c
                 obj.insert(header[c], r.fields[c]);
             meta = QString::fromUtf8(QJsonDocument(obj).toJson(QJsonDocument::Compact));
         }
+        QString text = r.fields[m.text];
+        if (o.redact) {
+            RedactionResult red = redactText(text, o.redaction);
+            for (auto it = red.counts.begin(); it != red.counts.end(); ++it)
+                result.redacted[it.key()] += it.value();
+            text = std::move(red.text);
+        }
         QSqlQuery& ins = insertRow.raw();
-        ins.bindValue(0, r.fields[m.text]);
+        ins.bindValue(0, text);
         ins.bindValue(1, split.isEmpty() ? QVariant() : QVariant(split));
         ins.bindValue(2, result.importId);
         ins.bindValue(3, r.line);
@@ -312,9 +331,10 @@ ImportResult importTable(Project& project, const ImportOptions& o, JobContext* c
         ++result.rows;
         ++result.rowsPerSplit[split];
         for (int k = 0; k < m.labels.size(); ++k) {
-            const QString value = r.fields[m.labels[k]].trimmed();
+            QString value = r.fields[m.labels[k]].trimmed();
+            value = o.labelMapping.value(value, o.unifyLabelCase ? value.toLower() : value).trimmed();
             if (value.isEmpty())
-                continue; // unlabeled in this task: it goes to the labeling queue
+                continue; // unlabeled in this task (or mapped to nothing): it goes to the labeling queue
             QSqlQuery& lab = insertLabel.raw();
             lab.bindValue(0, rowId);
             lab.bindValue(1, tasks[k]);

@@ -1,6 +1,7 @@
 // Importing a table file into a project: preview, column detection, and the all-or-nothing import.
 #pragma once
 
+#include "data/Redaction.h"
 #include "data/TableSource.h"
 #include "jobs/Job.h"
 
@@ -42,7 +43,18 @@ struct ImportOptions
     // "train", "val" or "test": every imported row gets this split (overrides a split column).
     QString fixedSplit;
     QString annotator; // recorded with imported labels; default "import:<file name>"
+    // Label values: trimmed always; then mapped through `labelMapping` (raw -> label, e.g. "Pos" ->
+    // "positive"); with `unifyLabelCase`, spellings that differ only in case become the lower-case one.
+    QMap<QString, QString> labelMapping;
+    bool unifyLabelCase = true;
+    // Redact personal data before anything is written, so the project never holds the originals.
+    bool redact = false;
+    RedactionOptions redaction;
 };
+
+// Distinct trimmed label values of the preview's label columns with the mapping the importer would
+// apply by default (case unified), for the dialog's editable mapping table.
+QMap<QString, QString> suggestLabelMapping(const QList<QStringList>& rows, const QList<int>& labelColumns);
 
 struct ImportResult
 {
@@ -51,6 +63,7 @@ struct ImportResult
     qint64 labels = 0;
     QMap<QString, qint64> rowsPerSplit;
     QStringList tasks;
+    QMap<QString, int> redacted; // placeholder -> count, when redacting on import
 };
 
 // Reads the header and up to `maxRows` records; throws fts::Error as the importer would.

@@ -4,6 +4,7 @@
 #include "project/Project.h"
 
 #include <QLabel>
+#include <QRegularExpression>
 #include <QSet>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
@@ -13,6 +14,7 @@ namespace {
 // A class this many times rarer than the most frequent one gets a warning and a suggestion.
 constexpr double kImbalanceRatio = 3.0;
 constexpr int kLengthBins = 30;
+constexpr int kVocabularySample = 50000;
 const QList<QColor> kPalette = {QColor(0x4C, 0x72, 0xB0), QColor(0xDD, 0x84, 0x52), QColor(0x55, 0xA8, 0x68),
                                 QColor(0xC4, 0x4E, 0x52), QColor(0x81, 0x72, 0xB3), QColor(0x93, 0x78, 0x60)};
 
@@ -45,6 +47,11 @@ DataStatsPanel::DataStatsPanel(QWidget* parent)
     layout->addWidget(m_lengths, 1);
 }
 
+QString DataStatsPanel::factsText() const
+{
+    return m_facts->text();
+}
+
 QString DataStatsPanel::warningText() const
 {
     return m_warning->text();
@@ -63,11 +70,26 @@ void DataStatsPanel::refresh(Project* project)
             "SELECT COUNT(*), COUNT(DISTINCT lower(trim(text))), SUM(synthetic_of IS NOT NULL) FROM rows "
             "WHERE removed_by_step IS NULL"));
         q.exec("count rows");
+        QString facts;
         if (q.next())
-            m_facts->setText(tr("%1 rows, %2 exact duplicates (ignoring case), %3 synthetic (augmented).")
-                                 .arg(q.value(0).toLongLong())
-                                 .arg(q.value(0).toLongLong() - q.value(1).toLongLong())
-                                 .arg(q.value(2).toLongLong()));
+            facts = tr("%1 rows, %2 exact duplicates (ignoring case), %3 synthetic (augmented).")
+                        .arg(q.value(0).toLongLong())
+                        .arg(q.value(0).toLongLong() - q.value(1).toLongLong())
+                        .arg(q.value(2).toLongLong());
+        // Vocabulary: distinct lower-case words, over at most kVocabularySample rows to stay instant.
+        SqlQuery texts(project->db(), QStringLiteral("SELECT text FROM rows WHERE removed_by_step IS NULL LIMIT ?"));
+        texts.bind(kVocabularySample).exec("read texts");
+        static const QRegularExpression nonWord(QStringLiteral("[^\\p{L}\\p{N}']+"));
+        QSet<QString> words;
+        qint64 sampled = 0;
+        while (texts.next()) {
+            ++sampled;
+            for (const QString& w : texts.value(0).toString().toLower().split(nonWord, Qt::SkipEmptyParts))
+                words.insert(w);
+        }
+        facts += tr(" Vocabulary: %1 distinct words%2.").arg(words.size())
+                     .arg(sampled >= kVocabularySample ? tr(" in the first %1 rows").arg(kVocabularySample) : QString());
+        m_facts->setText(facts);
     }
     m_labels->replot();
     m_lengths->replot();

@@ -17,6 +17,7 @@ public:
     explicit DataStatsPanel(QWidget* parent = nullptr);
     void refresh(Project* project);
     QString warningText() const;
+    QString factsText() const;
 
 private:
     void drawLabels(Project& project);
