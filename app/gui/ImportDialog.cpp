@@ -23,7 +23,7 @@ constexpr int kPreviewRows = 20;
 }
 
 ImportDialog::ImportDialog(QWidget* parent)
-    : QDialog(parent), m_path(new QLineEdit(this)), m_format(new QComboBox(this)),
+    : QDialog(parent), m_path(new QLineEdit(this)), m_format(new QComboBox(this)), m_encoding(new QComboBox(this)),
       m_previewTable(new QTableWidget(this)), m_text(new QComboBox(this)),
       m_labels(new QListWidget(this)), m_split(new QComboBox(this)), m_mapping(new QTableWidget(this)),
       m_redact(new QCheckBox(tr("Redact personal data while importing (e-mails, phones, URLs, IPs, cards, IBANs); the originals are never written"), this)),
@@ -51,6 +51,12 @@ ImportDialog::ImportDialog(QWidget* parent)
     m_format->addItem(QStringLiteral("JSON array"), QStringLiteral("json"));
     m_format->addItem(tr("Plain text (one example per line)"), QStringLiteral("txt"));
     connect(m_format, &QComboBox::currentIndexChanged, this, &ImportDialog::reloadPreview);
+    m_encoding->setObjectName(QStringLiteral("importEncoding"));
+    m_encoding->addItem(tr("Detect encoding"), QString());
+    for (const char* e : {"UTF-8", "UTF-16LE", "UTF-16BE", "windows-1252", "ISO-8859-1"})
+        m_encoding->addItem(QLatin1String(e), QLatin1String(e));
+    m_encoding->setToolTip(tr("If accents look wrong in the preview, choose the file's encoding here."));
+    connect(m_encoding, &QComboBox::currentIndexChanged, this, &ImportDialog::reloadPreview);
 
     m_previewTable->setObjectName(QStringLiteral("importPreview"));
     m_previewTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -70,6 +76,7 @@ ImportDialog::ImportDialog(QWidget* parent)
     auto* fileRow = new QHBoxLayout;
     fileRow->addWidget(m_path, 1);
     fileRow->addWidget(m_format);
+    fileRow->addWidget(m_encoding);
     fileRow->addWidget(browse);
     auto* mapping = new QFormLayout;
     mapping->addRow(tr("Text column:"), m_text);
@@ -121,6 +128,7 @@ void ImportDialog::reloadPreview()
             ImportOptions o;
             o.file = path;
             o.format = formatForFile(path, m_format->currentData().toString());
+            o.encoding = m_encoding->currentData().toString();
             m_preview = previewTable(o, kPreviewRows);
         } catch (const Error& e) {
             m_error->setText(e.message());

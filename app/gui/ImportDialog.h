@@ -34,6 +34,7 @@ private:
 
     QLineEdit* m_path;
     QComboBox* m_format;
+    QComboBox* m_encoding;
     QTableWidget* m_previewTable;
     QComboBox* m_text;
     QListWidget* m_labels;

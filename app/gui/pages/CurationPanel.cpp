@@ -55,7 +55,7 @@ const QList<StepSpec>& stepSpecs()
         {"dedupe", "Remove duplicates", "Exact duplicates after normalisation; duplicates with different labels are kept and listed.", {}},
         {"near-dedupe", "Remove near-duplicates", "Texts that are almost the same (MinHash over character 5-grams).",
          {{"threshold", Kind::Number, "Similarity threshold", 0.7, 0.3, 1.0, "1.0 = identical; 0.7 catches small edits; lower finds more (and more false matches)."}}},
-        {"length", "Filter by length", "Remove texts shorter or longer than the limits (0 = no limit).",
+        {"length", "Filter by length", "Remove texts shorter or longer than the limits (0 = no limit). The Statistics tab shows the length histogram to choose the cut.",
          {{"min_chars", Kind::Integer, "Minimum characters", 0, 0, 1e6, ""}, {"max_chars", Kind::Integer, "Maximum characters", 0, 0, 1e6, ""},
           {"min_words", Kind::Integer, "Minimum words", 0, 0, 1e5, ""}, {"max_words", Kind::Integer, "Maximum words", 0, 0, 1e5, ""}}},
         {"redact", "Redact personal data", "Replace e-mails, phones, URLs, IPs, card numbers and IBANs with placeholders like [EMAIL]. Nothing leaves this computer.",
@@ -229,6 +229,19 @@ CurationStepDialog::CurationStepDialog(const QString& kind, const QString& proje
                        "(row numbers: %2).</i>")
                         .arg(e.details.value(QLatin1String("conflicts")).toArray().size())
                         .arg(QString::fromUtf8(QJsonDocument(e.details.value(QLatin1String("conflicts")).toArray()).toJson(QJsonDocument::Compact)));
+        const QJsonArray groups = e.details.value(QLatin1String("groups")).toArray();
+        if (!groups.isEmpty()) {
+            QStringList shown;
+            for (int g = 0; g < std::min<qsizetype>(groups.size(), 20); ++g) {
+                QStringList ids;
+                for (const QJsonValue& id : groups[g].toArray())
+                    ids << QString::number(id.toInteger());
+                shown << QStringLiteral("(%1)").arg(ids.join(QStringLiteral(", ")));
+            }
+            html += tr("<br>%1 groups (row numbers; the first labeled row of each is kept): %2%3")
+                        .arg(groups.size()).arg(shown.join(QLatin1Char(' ')))
+                        .arg(groups.size() > 20 ? QStringLiteral(" …") : QString());
+        }
         if (e.details.contains(QLatin1String("found")))
             html += tr("<br>Found: %1").arg(QString::fromUtf8(QJsonDocument(e.details.value(QLatin1String("found")).toObject()).toJson(QJsonDocument::Compact)).toHtmlEscaped());
         m_result->setText(html);
