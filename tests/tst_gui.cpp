@@ -11,9 +11,11 @@
 #include "pages/LabelPage.h"
 #include "project/Project.h"
 #include "project/SampleProject.h"
+#include "data/Curation.h"
 
 #include <QAbstractItemModel>
 #include <QAbstractButton>
+#include <QCheckBox>
 #include <QLabel>
 #include <QListWidget>
 #include <QMessageBox>
@@ -43,6 +45,7 @@ private Q_SLOTS:
     void lockedProjectOffersReadOnly();
     void cleaningInTheGui();
     void keyboardLabelingFiftyCards();
+    void messyExportEndToEnd();
 
 private:
     QTemporaryDir m_dir;
@@ -298,6 +301,55 @@ void TestGui::keyboardLabelingFiftyCards()
     QCOMPARE(q.value(0).toString(), QString("neutral"));
     q.exec("SELECT flagged FROM label_notes WHERE row_id = 48");
     QVERIFY(q.next() && q.value(0).toInt() == 1);
+}
+
+void TestGui::messyExportEndToEnd()
+{
+    // A ticket-system export: Windows-1252, semicolons, mixed-case labels, PII, duplicates, gaps.
+    QByteArray bytes = "Ticket;Comment;Mood\r\n";
+    bytes += "T1;Caf\xE9 machine broke, call me on +44 20 7946 0958;Negative\r\n";
+    bytes += "T2;Caf\xE9 machine broke, call me on +44 20 7946 0958;negative\r\n";
+    bytes += "T3;Great service, write to ana@example.org;POSITIVE\r\n";
+    bytes += "T4;The parcel came on Tuesday;\r\n";
+    for (int i = 0; i < 16; ++i)
+        bytes += "T" + QByteArray::number(10 + i) + ";Ticket about order " + QByteArray::number(100 + i) + " was fine;" +
+                 (i % 2 ? "positive" : "Negative") + "\r\n";
+    const QString csv = m_dir.filePath("export.csv");
+    test::writeFile(csv, bytes);
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("e2e.ftproj")));
+    ImportDialog dialog(&w);
+    dialog.setFile(csv);
+    QVERIFY2(dialog.hasValidPreview(), qPrintable(dialog.errorText()));
+    QVERIFY(dialog.findChild<QLabel*>("importDetected")->text().contains("windows-1252"));
+    dialog.findChild<QCheckBox*>("importRedact")->setChecked(true);
+    const ImportOptions o = dialog.options();
+    QCOMPARE(o.textColumn, QString("Comment"));
+    QCOMPARE(o.labelColumns, QStringList{"Mood"});
+    QSignalSpy finished(w.jobs(), &JobRunner::jobFinished);
+    w.startImport(o);
+    QVERIFY(finished.wait(30000));
+    DataPage* page = w.workspace()->dataPage();
+    for (const char* step : {"dedupe", "split"}) {
+        CurationStepDialog* d = page->curationPanel()->openStep(step);
+        d->apply();
+        QVERIFY(finished.wait(30000));
+        QTRY_VERIFY(!d->resultText().contains("…"));
+    }
+    const ProjectSummary s = w.workspace()->project()->summary();
+    QCOMPARE(s.totalRows, 19); // one duplicate removed
+    QCOMPARE(s.unlabeledRows, 1); // T4 waits in the labeling queue
+    QCOMPARE(s.rowsPerSplit.value(""), 0);
+    QCOMPARE(s.labels.size(), 2); // "Negative"/"negative", "POSITIVE"/"positive" unified
+    QSqlQuery q(w.workspace()->project()->db());
+    q.exec("SELECT text FROM rows WHERE id = 1");
+    QVERIFY(q.next());
+    QCOMPARE(q.value(0).toString(), QString::fromUtf8("Café machine broke, call me on [PHONE]"));
+    q.exec("SELECT COUNT(*) FROM rows WHERE text LIKE '%@%'");
+    q.next();
+    QCOMPARE(q.value(0).toInt(), 0);
+    QCOMPARE(curationRecipe(*w.workspace()->project()).size(), 2); // documented
 }
 
 QTEST_MAIN(TestGui)
