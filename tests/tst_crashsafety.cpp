@@ -1,0 +1,202 @@
+// Crash safety: SIGKILL at random points during import, curation and save-as leaves a project that
+// opens, passes its integrity check and holds either all or none of each step; a full disk while
+// writing weights keeps the previous file and says why.
+#include "Error.h"
+#include "TestUtil.h"
+#include "data/Curation.h"
+#include "data/Importer.h"
+#include "models/Safetensors.h"
+#include "project/Project.h"
+
+#include <ATen/ATen.h>
+
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+#include <sys/resource.h>
+
+using namespace fts;
+
+namespace {
+constexpr int kRows = 60000;
+
+qint64 scalar(Project& p, const char* sql)
+{
+    QSqlQuery q(p.db());
+    q.exec(QString::fromLatin1(sql));
+    q.next();
+    return q.value(0).toLongLong();
+}
+} // namespace
+
+class TestCrashSafety : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void killDuringImport();
+    void killDuringCuration();
+    void killDuringSaveAs();
+    void diskFullKeepsPreviousWeights();
+
+private:
+    // Starts this binary in a child mode and kills it after `ms` milliseconds (or when it ends).
+    int runAndKill(const QStringList& args, int ms)
+    {
+        QProcess child;
+        child.start(QCoreApplication::applicationFilePath(), args);
+        if (!child.waitForStarted())
+            return -1;
+        if (!child.waitForFinished(ms)) {
+            ::kill(pid_t(child.processId()), SIGKILL);
+            child.waitForFinished();
+            return 1; // killed
+        }
+        return 0; // finished before the kill
+    }
+    QTemporaryDir m_dir;
+    QString m_csv;
+};
+
+void TestCrashSafety::initTestCase()
+{
+    m_csv = m_dir.filePath("big.csv");
+    QByteArray bytes = "text,label\n";
+    for (int i = 0; i < kRows; ++i)
+        bytes += "<b>row</b> " + QByteArray::number(i % (kRows / 2)) + " of   the  data," + (i % 3 ? "pos\n" : "neg\n");
+    test::writeFile(m_csv, bytes);
+}
+
+void TestCrashSafety::killDuringImport()
+{
+    int killed = 0;
+    for (int seed = 0; seed < 8; ++seed) {
+        const QString path = m_dir.filePath(QString("import%1.ftproj").arg(seed));
+        Project::create(path);
+        killed += runAndKill({"--child", "import", path, m_csv}, 100 + int(QRandomGenerator(seed).bounded(1500)));
+        auto p = Project::open(path); // opens: integrity check passed
+        const qint64 rows = scalar(*p, "SELECT COUNT(*) FROM rows");
+        QVERIFY2(rows == 0 || rows == kRows, qPrintable(QString("half an import: %1 rows").arg(rows)));
+        QCOMPARE(scalar(*p, "SELECT COUNT(*) FROM imports"), rows ? 1 : 0);
+    }
+    qInfo("import: 8 kill points tried, %d killed mid-run, nothing half-imported", killed);
+}
+
+void TestCrashSafety::killDuringCuration()
+{
+    int killed = 0;
+    for (int seed = 0; seed < 8; ++seed) {
+        const QString path = m_dir.filePath(QString("curate%1.ftproj").arg(seed));
+        {
+            auto p = Project::create(path);
+            ImportOptions o;
+            o.file = m_csv;
+            importTable(*p, o);
+        }
+        killed += runAndKill({"--child", "curate", path}, 50 + int(QRandomGenerator(100 + seed).bounded(2500)));
+        auto p = Project::open(path);
+        // Every mark or edit belongs to a recorded step, and every recorded step is complete.
+        QCOMPARE(scalar(*p, "SELECT COUNT(*) FROM rows WHERE removed_by_step IS NOT NULL AND removed_by_step NOT IN "
+                            "(SELECT id FROM recipe_steps)"), 0);
+        QCOMPARE(scalar(*p, "SELECT COUNT(*) FROM row_edits WHERE step_id NOT IN (SELECT id FROM recipe_steps)"), 0);
+        QCOMPARE(scalar(*p, "SELECT COUNT(*) FROM recipe_steps WHERE effect = '{}'"), 0);
+        const qint64 steps = scalar(*p, "SELECT COUNT(*) FROM recipe_steps");
+        if (steps >= 1) // normalize finished: every row is normalized
+            QCOMPARE(scalar(*p, "SELECT COUNT(*) FROM rows WHERE text LIKE '%<b>%'"), 0);
+        if (steps >= 2) // dedupe finished: half the rows were duplicates
+            QCOMPARE(scalar(*p, "SELECT COUNT(*) FROM rows WHERE removed_by_step IS NULL"), kRows / 2);
+        // And the recipe still undoes cleanly.
+        while (!curationRecipe(*p).isEmpty())
+            undoLastCurationStep(*p);
+        QCOMPARE(scalar(*p, "SELECT COUNT(*) FROM rows WHERE removed_by_step IS NULL"), kRows);
+    }
+    qInfo("curation: 8 kill points tried, %d killed mid-run, every step all or nothing", killed);
+}
+
+void TestCrashSafety::killDuringSaveAs()
+{
+    const QString source = m_dir.filePath("source.ftproj");
+    {
+        auto p = Project::create(source);
+        ImportOptions o;
+        o.file = m_csv;
+        importTable(*p, o);
+    }
+    for (int seed = 0; seed < 5; ++seed) {
+        const QString dest = m_dir.filePath(QString("copy%1.ftproj").arg(seed));
+        runAndKill({"--child", "saveas", source, dest}, 5 + int(QRandomGenerator(200 + seed).bounded(200)));
+        auto original = Project::open(source);
+        QCOMPARE(scalar(*original, "SELECT COUNT(*) FROM rows"), kRows);
+        if (QFile::exists(dest)) { // the copy either opens complete or is refused as not a project
+            try {
+                auto copy = Project::open(dest);
+                QCOMPARE(scalar(*copy, "SELECT COUNT(*) FROM rows"), kRows);
+            } catch (const Error& e) {
+                QVERIFY2(e.message().contains("not a Finetune Studio project") || e.message().contains("damaged"),
+                         qPrintable(e.message()));
+            }
+        }
+    }
+}
+
+void TestCrashSafety::diskFullKeepsPreviousWeights()
+{
+    const QString path = m_dir.filePath("weights.safetensors");
+    saveSafetensors(path, {{"w", at::ones({4})}});
+    const QByteArray before = test::fileHash(path);
+    QProcess child;
+    child.start(QCoreApplication::applicationFilePath(), {"--child", "diskfull", path});
+    QVERIFY(child.waitForFinished(60000));
+    const QByteArray err = child.readAllStandardError();
+    QCOMPARE(child.exitCode(), 3); // the child caught fts::Error
+    QVERIFY2(err.contains("disk has free space") || err.contains("Could not"), err.constData());
+    QCOMPARE(test::fileHash(path), before);
+    QVERIFY(at::equal(loadSafetensors(path).at("w"), at::ones({4})));
+}
+
+int childMain(const QStringList& a)
+{
+    try {
+        if (a[0] == "import") {
+            auto p = Project::open(a[1]);
+            ImportOptions o;
+            o.file = a[2];
+            importTable(*p, o);
+        } else if (a[0] == "curate") {
+            auto p = Project::open(a[1]);
+            applyCurationStep(*p, "normalize", {});
+            applyCurationStep(*p, "dedupe", {});
+            applyCurationStep(*p, "split", {{"seed", 1}});
+        } else if (a[0] == "saveas") {
+            auto p = Project::open(a[1], Project::Access::ReadOnly);
+            p->saveCopyAs(a[2]);
+        } else if (a[0] == "diskfull") {
+            // A file-size limit stands in for a full disk: writes past 16 KiB fail with EFBIG.
+            ::signal(SIGXFSZ, SIG_IGN);
+            rlimit limit{16 * 1024, 16 * 1024};
+            ::setrlimit(RLIMIT_FSIZE, &limit);
+            saveSafetensors(a[1], {{"w", at::zeros({1 << 20})}});
+            return 0;
+        }
+    } catch (const Error& e) {
+        std::fprintf(stderr, "%s\n", e.message().toLocal8Bit().constData());
+        return 3;
+    }
+    return 0;
+}
+
+int main(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    if (argc >= 3 && QByteArray(argv[1]) == "--child")
+        return childMain(app.arguments().mid(2));
+    TestCrashSafety t;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&t, argc, argv);
+}
+
+#include "tst_crashsafety.moc"
