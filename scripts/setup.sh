@@ -14,6 +14,7 @@ PACKAGES=(
   libopenblas0-pthread                     # fast BLAS for libtorch (30x the reference BLAS)
   libsentencepiece-dev sentencepiece       # tokenizer library, and spm_* tools used by the tests
   mythes-en-us                             # thesaurus for synonym augmentation
+  dpkg-dev                                 # dpkg-shlibdeps, for the .deb the packaging test builds
   fonts-dejavu-core                        # a font for offscreen and Xvfb rendering
 )
 
