@@ -1,4 +1,4 @@
-// LoRA tooling: targeting, freezing, parameter counts, merge, PEFT-layout adapter files vs a python reference.
+// LoRA tooling: targets, freezing, counts, merge, PEFT adapter files vs a python reference.
 #include "Error.h"
 #include "models/Lora.h"
 #include "models/Projection.h"
@@ -62,7 +62,8 @@ void pretendTrained(torch::nn::Module& root)
 {
     torch::NoGradGuard noGrad;
     for (auto& item : root.named_parameters())
-        if (item.key().find("lora_B") != std::string::npos || item.key().rfind("classifier", 0) == 0)
+        if (item.key().find("lora_B") != std::string::npos ||
+            item.key().rfind("classifier", 0) == 0)
             item.value().normal_(0.0, 0.3);
 }
 
@@ -76,7 +77,8 @@ QString errorOf(const std::function<void()>& f)
     return {};
 }
 
-// A GPT-2-like tree: two blocks each with attn.c_attn (Conv1D 8 -> 24) and mlp.c_fc (Conv1D 8 -> 16).
+// A GPT-2-like tree: two blocks each with attn.c_attn (Conv1D 8 -> 24) and mlp.c_fc (Conv1D 8 ->
+// 16).
 struct TinyTreeImpl : torch::nn::Module
 {
     TinyTreeImpl()
@@ -103,6 +105,7 @@ private Q_SLOTS:
     void trainableCountsMatchHandCount_data();
     void trainableCountsMatchHandCount();
     void freezingFirstLayers();
+    void gradientsReachOnlyTrainable();
     void mergeEqualsUnmerged();
     void adapterFileLayoutIsPeft();
     void adapterSaveLoadReproducesOutputs();
@@ -136,8 +139,9 @@ void TestLora::targetsMatchModulePaths()
     // PEFT's string form: one regular expression over the whole module path.
     SequenceClassifier other = loadSequenceClassifier(fixtureDir("bert"), QStringList());
     c.targetModules = {R"(re:bert\.encoder\.layer\.1\.attention\.self\.(query|key))"};
-    QCOMPARE(applyLora(*other, c), (std::vector<std::string>{"bert.encoder.layer.1.attention.self.query",
-                                                             "bert.encoder.layer.1.attention.self.key"}));
+    QCOMPARE(applyLora(*other, c),
+             (std::vector<std::string>{"bert.encoder.layer.1.attention.self.query",
+                                       "bert.encoder.layer.1.attention.self.key"}));
     QTemporaryDir tmp;
     saveLoraAdapter(*other, c, tmp.path());
     QFile f(tmp.filePath("adapter_config.json"));
@@ -167,8 +171,8 @@ void TestLora::trainableCountsMatchHandCount_data()
     //   + 2080 + 64 = 8544; pre_classifier 1056; classifier 2*32+2 = 66 -> 23522.
     //   r 2 on q_lin+v_lin: 4 x (2*32 + 32*2) = 512; with pre_classifier and classifier 1634.
     QTest::newRow("distilbert q_lin,v_lin r2 + head")
-        << "distilbert" << QStringList{"q_lin", "v_lin"} << 2 << true << qint64(512)
-        << qint64(1634) << qint64(23522);
+        << "distilbert" << QStringList{"q_lin", "v_lin"} << 2 << true << qint64(512) << qint64(1634)
+        << qint64(23522);
 }
 
 void TestLora::trainableCountsMatchHandCount()
@@ -204,12 +208,31 @@ void TestLora::freezingFirstLayers()
     auto encoder = model->encoder();
     freezeModules({encoder->embeddings(), encoder->layers()[0]});
     for (const auto& item : model->named_parameters()) {
-        const bool frozen = item.key().starts_with("roberta.embeddings.")
-                            || item.key().starts_with("roberta.encoder.layer.0.");
+        const bool frozen = item.key().starts_with("roberta.embeddings.") ||
+                            item.key().starts_with("roberta.encoder.layer.0.");
         QVERIFY2(item.value().requires_grad() == !frozen, item.key().c_str());
     }
     // Frozen: 100*32 + 64*32 + 1*32 + 64 embeddings + one 8544-element layer.
-    QCOMPARE(countParameters(*model).total - countParameters(*model).trainable, qint64(5344 + 8544));
+    QCOMPARE(countParameters(*model).total - countParameters(*model).trainable,
+             qint64(5344 + 8544));
+}
+
+void TestLora::gradientsReachOnlyTrainable()
+{
+    SequenceClassifier model = loadSequenceClassifier(fixtureDir("bert"), QStringList());
+    applyLora(*model, bertLora());
+    freezeAllButAdapters(*model, model->headModules());
+    pretendTrained(*model); // with B = 0 the gradient of A is exactly zero
+    model->train();
+    const Batch b = bertBatch();
+    model->loss(model->forward(b.ids, b.mask, b.types), at::tensor({0L, 2L, 1L})).backward();
+    for (const auto& item : model->named_parameters()) {
+        const at::Tensor grad = item.value().grad();
+        if (item.value().requires_grad())
+            QVERIFY2(grad.defined() && grad.abs().sum().item<double>() > 0, item.key().c_str());
+        else
+            QVERIFY2(!grad.defined(), item.key().c_str());
+    }
 }
 
 void TestLora::mergeEqualsUnmerged()
@@ -239,12 +262,16 @@ void TestLora::adapterFileLayoutIsPeft()
     std::set<std::string> keys;
     for (const auto& [name, t] : loadSafetensors(tmp.filePath("adapter_model.safetensors")))
         keys.insert(name);
-    std::set<std::string> expected = {"base_model.model.classifier.weight", "base_model.model.classifier.bias"};
+    std::set<std::string> expected = {"base_model.model.classifier.weight",
+                                      "base_model.model.classifier.bias"};
     for (const char* layer : {"0", "1"})
         for (const char* proj : {"query", "value"})
             for (const char* ab : {"lora_A", "lora_B"})
-                expected.insert(QStringLiteral("base_model.model.bert.encoder.layer.%1.attention.self.%2.%3.weight")
-                                    .arg(layer, proj, ab).toStdString());
+                expected.insert(
+                    QStringLiteral(
+                        "base_model.model.bert.encoder.layer.%1.attention.self.%2.%3.weight")
+                        .arg(layer, proj, ab)
+                        .toStdString());
     QCOMPARE(keys, expected);
     QFile f(tmp.filePath("adapter_config.json"));
     QVERIFY(f.open(QIODevice::ReadOnly));
@@ -255,7 +282,8 @@ void TestLora::adapterFileLayoutIsPeft()
     QCOMPARE(json.value("task_type").toString(), QStringLiteral("SEQ_CLS"));
     QCOMPARE(json.value("base_model_name_or_path").toString(), QStringLiteral("bert-tiny"));
     QCOMPARE(json.value("target_modules").toArray().size(), 2);
-    QCOMPARE(json.value("modules_to_save").toArray().first().toString(), QStringLiteral("classifier"));
+    QCOMPARE(json.value("modules_to_save").toArray().first().toString(),
+             QStringLiteral("classifier"));
     QVERIFY(!json.value("fan_in_fan_out").toBool(true));
 }
 
@@ -291,7 +319,8 @@ void TestLora::pythonAdapterMatchesReference()
     const double adaptedDiff = (logitsOf(model, b) - expected).abs().max().item<double>();
     mergeAllLora(*model);
     const double mergedDiff = (logitsOf(model, b) - expected).abs().max().item<double>();
-    qInfo("bert + PEFT adapter: max |diff| logits %.3g adapted, %.3g merged", adaptedDiff, mergedDiff);
+    qInfo("bert + PEFT adapter: max |diff| logits %.3g adapted, %.3g merged", adaptedDiff,
+          mergedDiff);
     QVERIFY(adaptedDiff < 1e-4);
     QVERIFY(mergedDiff < 1e-4);
 }
@@ -315,7 +344,8 @@ void TestLora::adapterForAnotherModelIsRefused()
     // Same target names exist in RoBERTa, but under "roberta.": the adapter's keys do not fit.
     SequenceClassifier other = loadSequenceClassifier(fixtureDir("roberta"), QStringList());
     const QString message = errorOf([&] { loadLoraAdapter(*other, tmp.path()); });
-    QVERIFY2(message.contains("does not fit") && message.contains("bert-tiny"), qPrintable(message));
+    QVERIFY2(message.contains("does not fit") && message.contains("bert-tiny"),
+             qPrintable(message));
 }
 
 void TestLora::conv1dTreeWorks()

@@ -1,4 +1,4 @@
-// Activation lookup: HF's names map onto ATen kernels (tanh GELU is Hendrycks & Gimpel's approximation).
+// Activation lookup: HF's names mapped onto ATen kernels (erf GELU, tanh GELU, ReLU, SiLU).
 #include "models/Activations.h"
 
 #include "Error.h"
@@ -18,8 +18,8 @@ ActivationFn activationByName(const QString& name)
         return [](const at::Tensor& x) { return at::gelu(x); }; // 0.5 x (1 + erf(x / sqrt 2))
     // GPT-2's gelu_new, gelu_pytorch_tanh and gelu_fast are all
     // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))); they differ only in how HF computes it.
-    if (name == QLatin1String("gelu_new") || name == QLatin1String("gelu_pytorch_tanh")
-        || name == QLatin1String("gelu_fast"))
+    if (name == QLatin1String("gelu_new") || name == QLatin1String("gelu_pytorch_tanh") ||
+        name == QLatin1String("gelu_fast"))
         return [](const at::Tensor& x) { return at::gelu(x, /*approximate=*/"tanh"); };
     if (name == QLatin1String("relu"))
         return [](const at::Tensor& x) { return at::relu(x); };

@@ -1,4 +1,4 @@
-// Activation functions chosen by their config.json name (hidden_act / activation / activation_function).
+// Activation functions chosen by their config.json name (hidden_act, activation, ...).
 #pragma once
 
 #include <ATen/core/Tensor.h>

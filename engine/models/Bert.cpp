@@ -34,7 +34,8 @@ torch::nn::LayerNorm makeNorm(int64_t size, double eps)
 
 BertEmbeddingsImpl::BertEmbeddingsImpl(const ModelConfig& c) : m_dropout(c.hiddenDropout)
 {
-    wordEmbeddings = register_module("word_embeddings", torch::nn::Embedding(c.vocabSize, c.hiddenSize));
+    wordEmbeddings =
+        register_module("word_embeddings", torch::nn::Embedding(c.vocabSize, c.hiddenSize));
     positionEmbeddings =
         register_module("position_embeddings", torch::nn::Embedding(c.maxPositions, c.hiddenSize));
     if (c.typeVocabSize > 0)
@@ -65,8 +66,8 @@ BertLayerImpl::BertLayerImpl(const ModelConfig& c)
     auto attentionOutput = addLevel(*attention, "output");
     attentionOut = attentionOutput->register_module("dense", Projection(h, h, true));
     m_attentionNorm = attentionOutput->register_module("LayerNorm", makeNorm(h, c.layerNormEps));
-    intermediate =
-        addLevel(*this, "intermediate")->register_module("dense", Projection(h, c.intermediateSize, true));
+    intermediate = addLevel(*this, "intermediate")
+                       ->register_module("dense", Projection(h, c.intermediateSize, true));
     auto out = addLevel(*this, "output");
     output = out->register_module("dense", Projection(c.intermediateSize, h, true));
     m_outputNorm = out->register_module("LayerNorm", makeNorm(h, c.layerNormEps));
@@ -80,8 +81,10 @@ at::Tensor BertLayerImpl::forward(const at::Tensor& x, const at::Tensor& bias)
     };
     const at::Tensor q = heads(query(x)), k = heads(key(x)), v = heads(value(x));
     // Scaled dot-product attention (Vaswani et al. 2017); padding keys get the bias' lowest value.
-    at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(hs)) + bias; // [B, nh, T, T]
-    const at::Tensor probs = maybeDropout(at::softmax(scores, -1), m_attentionDropout, is_training());
+    at::Tensor scores =
+        at::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(hs)) + bias; // [B, nh, T, T]
+    const at::Tensor probs =
+        maybeDropout(at::softmax(scores, -1), m_attentionDropout, is_training());
     const at::Tensor context = at::matmul(probs, v).transpose(1, 2).reshape({b, t, h}); // [B, T, H]
     const at::Tensor attended =
         m_attentionNorm(x + maybeDropout(attentionOut(context), m_hiddenDropout, is_training()));
@@ -89,7 +92,8 @@ at::Tensor BertLayerImpl::forward(const at::Tensor& x, const at::Tensor& bias)
     return m_outputNorm(attended + maybeDropout(ffn, m_hiddenDropout, is_training()));
 }
 
-at::Tensor runBertLayers(torch::nn::ModuleList& layers, at::Tensor x, const at::Tensor& attentionMask)
+at::Tensor runBertLayers(torch::nn::ModuleList& layers, at::Tensor x,
+                         const at::Tensor& attentionMask)
 {
     const at::Tensor bias = attentionBias(attentionMask, x.scalar_type());
     for (const auto& layer : *layers)
@@ -115,7 +119,9 @@ at::Tensor BertModelImpl::forward(const at::Tensor& inputIds, const at::Tensor& 
     if (t > m_config.maxPositions)
         throw Error(QStringLiteral("The input has %1 tokens but this BERT model reads at most %2 "
                                    "(max_position_embeddings): shorten the texts or lower the "
-                                   "maximum length.").arg(t).arg(m_config.maxPositions));
+                                   "maximum length.")
+                        .arg(t)
+                        .arg(m_config.maxPositions));
     const at::Tensor positions = at::arange(t, inputIds.options()).unsqueeze(0).expand_as(inputIds);
     const at::Tensor types = tokenTypeIds.defined() ? tokenTypeIds : at::zeros_like(inputIds);
     return runBertLayers(m_layers, m_embeddings(inputIds, positions, types), attentionMask);

@@ -30,7 +30,8 @@ private:
 TORCH_MODULE(BertEmbeddings);
 
 // encoder.layer.N: self-attention (attention.self.query|key|value, attention.output.dense and
-// LayerNorm) then the feed-forward block (intermediate.dense, output.dense and LayerNorm), post-norm.
+// LayerNorm) then the feed-forward block (intermediate.dense, output.dense and LayerNorm),
+// post-norm.
 class BertLayerImpl : public torch::nn::Module
 {
 public:
@@ -71,6 +72,7 @@ private:
 TORCH_MODULE(BertModel);
 
 // The stack shared by BERT and RoBERTa: layers over embeddings, with padding masked out.
-at::Tensor runBertLayers(torch::nn::ModuleList& layers, at::Tensor x, const at::Tensor& attentionMask);
+at::Tensor runBertLayers(torch::nn::ModuleList& layers, at::Tensor x,
+                         const at::Tensor& attentionMask);
 
 } // namespace fts

@@ -1,4 +1,4 @@
-// DistilBERT forward pass: word + position embeddings, post-norm layers; names follow HF's DistilBertModel.
+// DistilBERT forward pass: word + position embeddings, post-norm layers, HF's names.
 #include "models/DistilBert.h"
 
 #include "Error.h"
@@ -53,7 +53,8 @@ at::Tensor DistilBertLayerImpl::forward(const at::Tensor& x, const at::Tensor& b
     const at::Tensor q = heads(qLin(x)) / std::sqrt(double(hs));
     const at::Tensor k = heads(kLin(x)), v = heads(vLin(x));
     const at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) + bias; // [B, nh, T, T]
-    const at::Tensor probs = maybeDropout(at::softmax(scores, -1), m_attentionDropout, is_training());
+    const at::Tensor probs =
+        maybeDropout(at::softmax(scores, -1), m_attentionDropout, is_training());
     const at::Tensor context = at::matmul(probs, v).transpose(1, 2).reshape({b, t, h}); // [B, T, H]
     const at::Tensor attended = m_saNorm(x + outLin(context));
     const at::Tensor ffn = maybeDropout(lin2(m_act(lin1(attended))), m_dropout, is_training());
@@ -63,9 +64,9 @@ at::Tensor DistilBertLayerImpl::forward(const at::Tensor& x, const at::Tensor& b
 at::Tensor DistilBertModelImpl::sinusoidalPositions(int64_t maxPositions, int64_t dim)
 {
     // Column j uses the angle pos / 10000^(2 floor(j/2) / dim): sin on even columns, cos on odd.
-    const at::Tensor pos = at::arange(maxPositions, at::kDouble).unsqueeze(1);           // [P, 1]
-    const at::Tensor pair = at::floor(at::arange(dim, at::kDouble) / 2) * 2;              // [D]
-    const at::Tensor angle = pos / at::pow(10000.0, pair / double(dim));                  // [P, D]
+    const at::Tensor pos = at::arange(maxPositions, at::kDouble).unsqueeze(1); // [P, 1]
+    const at::Tensor pair = at::floor(at::arange(dim, at::kDouble) / 2) * 2;   // [D]
+    const at::Tensor angle = pos / at::pow(10000.0, pair / double(dim));       // [P, D]
     const at::Tensor even = (at::arange(dim) % 2).eq(0);
     return at::where(even, at::sin(angle), at::cos(angle)).to(at::kFloat);
 }
@@ -94,9 +95,12 @@ at::Tensor DistilBertModelImpl::forward(const at::Tensor& inputIds, const at::Te
 {
     const int64_t t = inputIds.size(1);
     if (t > m_config.maxPositions)
-        throw Error(QStringLiteral("The input has %1 tokens but this DistilBERT model reads at most "
-                                   "%2 (max_position_embeddings): shorten the texts or lower the "
-                                   "maximum length.").arg(t).arg(m_config.maxPositions));
+        throw Error(
+            QStringLiteral("The input has %1 tokens but this DistilBERT model reads at most "
+                           "%2 (max_position_embeddings): shorten the texts or lower the "
+                           "maximum length.")
+                .arg(t)
+                .arg(m_config.maxPositions));
     const at::Tensor positions = at::arange(t, inputIds.options()).unsqueeze(0); // [1, T]
     at::Tensor x = m_embeddingNorm(m_wordEmbeddings(inputIds) + m_positionEmbeddings(positions));
     x = maybeDropout(x, m_config.hiddenDropout, is_training()); // [B, T, H]

@@ -1,4 +1,4 @@
-// DistilBERT (Sanh et al. 2019) as a libtorch module with Hugging Face's DistilBertModel parameter names.
+// DistilBERT (Sanh et al. 2019) as a libtorch module with HF's DistilBertModel parameter names.
 #pragma once
 
 #include "models/Activations.h"

@@ -41,7 +41,8 @@ at::Tensor attentionBias(const at::Tensor& attentionMask, at::ScalarType dtype)
         lowest = -65504.0; // fp16's largest finite magnitude
     else if (dtype == at::kBFloat16)
         lowest = -3.3895313892515355e38; // bf16's; float's lowest would round to -inf
-    return at::zeros(padding.sizes(), at::TensorOptions().dtype(dtype).device(attentionMask.device()))
+    return at::zeros(padding.sizes(),
+                     at::TensorOptions().dtype(dtype).device(attentionMask.device()))
         .masked_fill(padding, lowest);
 }
 

@@ -30,7 +30,11 @@ public:
     virtual std::vector<std::shared_ptr<torch::nn::Module>> layers() const = 0;
 
     // BERT's pooler (tanh(dense(first token))); families without one return an undefined tensor.
-    virtual at::Tensor pooledOutput(const at::Tensor& lastHidden) { (void)lastHidden; return {}; }
+    virtual at::Tensor pooledOutput(const at::Tensor& lastHidden)
+    {
+        (void)lastHidden;
+        return {};
+    }
 
     // The prefix HF's task models put before the base model's names: "bert.", "distilbert.", ...
     virtual std::string checkpointPrefix() const = 0;

@@ -28,9 +28,9 @@ const std::string kPeftPrefix = "base_model.model.";
 bool pathMatches(const std::string& path, const QString& name)
 {
     const std::string n = name.toStdString();
-    return path == n
-           || (path.size() > n.size() && path.compare(path.size() - n.size(), n.size(), n) == 0
-               && path[path.size() - n.size() - 1] == '.');
+    return path == n ||
+           (path.size() > n.size() && path.compare(path.size() - n.size(), n.size(), n) == 0 &&
+            path[path.size() - n.size() - 1] == '.');
 }
 
 bool matchesAny(const std::string& path, const QStringList& names)
@@ -44,7 +44,8 @@ bool matchesAny(const std::string& path, const QStringList& names)
 // True when some module on the parameter's path (a dotted prefix of it) matches one of `names`.
 bool underAny(const std::string& paramName, const QStringList& names)
 {
-    for (size_t dot = paramName.find('.'); dot != std::string::npos; dot = paramName.find('.', dot + 1))
+    for (size_t dot = paramName.find('.'); dot != std::string::npos;
+         dot = paramName.find('.', dot + 1))
         if (matchesAny(paramName.substr(0, dot), names))
             return true;
     return false;
@@ -52,8 +53,9 @@ bool underAny(const std::string& paramName, const QStringList& names)
 
 bool isAdapterParam(const std::string& name)
 {
-    return name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos
-           || name.rfind("lora_A.", 0) == 0 || name.rfind("lora_B.", 0) == 0;
+    return name.find(".lora_A.") != std::string::npos ||
+           name.find(".lora_B.") != std::string::npos || name.rfind("lora_A.", 0) == 0 ||
+           name.rfind("lora_B.", 0) == 0;
 }
 
 QJsonValue numberValue(double v)
@@ -67,7 +69,8 @@ QJsonObject readJson(const QString& path)
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
         throw Error(QStringLiteral("%1 is missing: the folder is not a LoRA adapter saved by the "
-                                   "studio or by PEFT.").arg(QDir::toNativeSeparators(path)));
+                                   "studio or by PEFT.")
+                        .arg(QDir::toNativeSeparators(path)));
     QJsonParseError err;
     const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
     if (err.error != QJsonParseError::NoError || !doc.isObject())
@@ -78,7 +81,9 @@ QJsonObject readJson(const QString& path)
 
 LoraConfig parseAdapterConfig(const QJsonObject& json, const QString& label)
 {
-    auto fail = [&](const QString& what) { throw Error(QStringLiteral("%1: %2").arg(label, what)); };
+    auto fail = [&](const QString& what) {
+        throw Error(QStringLiteral("%1: %2").arg(label, what));
+    };
     if (json.value(QLatin1String("peft_type")).toString() != QLatin1String("LORA"))
         fail(QStringLiteral("peft_type is \"%1\"; only LoRA adapters (\"LORA\") are supported.")
                  .arg(json.value(QLatin1String("peft_type")).toString()));
@@ -166,7 +171,8 @@ std::vector<std::string> applyLora(torch::nn::Module& root, const LoraConfig& co
 void freezeAllButAdapters(torch::nn::Module& root, const QStringList& modulesToSave)
 {
     for (auto& item : root.named_parameters(/*recurse=*/true))
-        item.value().set_requires_grad(isAdapterParam(item.key()) || underAny(item.key(), modulesToSave));
+        item.value().set_requires_grad(isAdapterParam(item.key()) ||
+                                       underAny(item.key(), modulesToSave));
 }
 
 void freezeModules(const std::vector<std::shared_ptr<torch::nn::Module>>& modules)
@@ -210,14 +216,16 @@ void saveLoraAdapter(torch::nn::Module& root, const LoraConfig& config, const QS
         fanInFanOut = fanInFanOut || projection->layout() == WeightLayout::Conv1D;
     }
     if (tensors.empty())
-        throw Error(QStringLiteral("This model has no LoRA adapter to save; train with LoRA, or save "
-                                   "the whole model instead."));
+        throw Error(
+            QStringLiteral("This model has no LoRA adapter to save; train with LoRA, or save "
+                           "the whole model instead."));
     for (const auto& [name, tensor] : stateDict(root))
         if (!isAdapterParam(name) && underAny(name, config.modulesToSave))
             tensors.emplace(kPeftPrefix + name, tensor);
     if (!QDir().mkpath(adapterDir))
         throw Error(QStringLiteral("Cannot create the folder %1; check that the location is "
-                                   "writable.").arg(QDir::toNativeSeparators(adapterDir)));
+                                   "writable.")
+                        .arg(QDir::toNativeSeparators(adapterDir)));
     const QDir dir(adapterDir);
     saveSafetensors(dir.filePath(QStringLiteral("adapter_model.safetensors")), tensors,
                     {{QStringLiteral("format"), QStringLiteral("pt")}});
@@ -246,7 +254,8 @@ LoraConfig loadLoraAdapter(torch::nn::Module& root, const QString& adapterDir)
 {
     const QDir dir(adapterDir);
     const QString configPath = dir.filePath(QStringLiteral("adapter_config.json"));
-    const LoraConfig config = parseAdapterConfig(readJson(configPath), QDir::toNativeSeparators(configPath));
+    const LoraConfig config =
+        parseAdapterConfig(readJson(configPath), QDir::toNativeSeparators(configPath));
     const QString weightsPath = dir.filePath(QStringLiteral("adapter_model.safetensors"));
     if (!QFileInfo::exists(weightsPath))
         throw Error(QStringLiteral("%1 has no adapter_model.safetensors (an adapter_model.bin is a "
@@ -271,15 +280,16 @@ LoraConfig loadLoraAdapter(torch::nn::Module& root, const QString& adapterDir)
             missing.push_back(name);
     if (!missing.empty() || !report.unexpected.empty()) {
         const std::string example = !missing.empty() ? missing.front() : report.unexpected.front();
-        throw Error(QStringLiteral("The adapter in %1 does not fit this model: %2 adapter weight(s) "
-                                   "missing and %3 weight(s) for layers the model lacks (e.g. %4). "
-                                   "Load it onto the base model it was trained from (%5).")
-                        .arg(QDir::toNativeSeparators(adapterDir))
-                        .arg(missing.size())
-                        .arg(report.unexpected.size())
-                        .arg(QString::fromStdString(example),
-                             config.baseModel.isEmpty() ? QStringLiteral("see adapter_config.json")
-                                                        : config.baseModel));
+        throw Error(
+            QStringLiteral("The adapter in %1 does not fit this model: %2 adapter weight(s) "
+                           "missing and %3 weight(s) for layers the model lacks (e.g. %4). "
+                           "Load it onto the base model it was trained from (%5).")
+                .arg(QDir::toNativeSeparators(adapterDir))
+                .arg(missing.size())
+                .arg(report.unexpected.size())
+                .arg(QString::fromStdString(example),
+                     config.baseModel.isEmpty() ? QStringLiteral("see adapter_config.json")
+                                                : config.baseModel));
     }
     return config;
 }

@@ -1,4 +1,4 @@
-// LoRA on any module tree built from fts::Projection: apply, freeze, count, merge, save/load as PEFT.
+// LoRA on any module tree of fts::Projection: apply, freeze, count, merge, PEFT save/load.
 #pragma once
 
 #include "models/Projection.h"
@@ -17,9 +17,9 @@ namespace fts {
 // The fields of PEFT's adapter_config.json the studio reads and writes.
 struct LoraConfig
 {
-    int64_t rank = 8;    // "r"
-    double alpha = 16;   // "lora_alpha"; the update is scaled by alpha / rank
-    double dropout = 0;  // "lora_dropout"
+    int64_t rank = 8;   // "r"
+    double alpha = 16;  // "lora_alpha"; the update is scaled by alpha / rank
+    double dropout = 0; // "lora_dropout"
     // Module names as PEFT matches them: a projection is adapted when its dotted path equals a
     // name or ends with "." + name, e.g. {"query", "value"} for BERT, {"c_attn"} for GPT-2.
     // One entry "re:<pattern>" is a regular expression over the whole path (PEFT's string form).

@@ -29,14 +29,16 @@ at::Tensor RobertaModelImpl::forward(const at::Tensor& inputIds, const at::Tenso
                                      const at::Tensor& tokenTypeIds)
 {
     const int64_t pad = std::max<int64_t>(m_config.padTokenId, 0);
-    // Positions start after the padding index, so a RoBERTa model reads max_positions - pad - 1 tokens.
+    // Positions start after the padding index, so a RoBERTa model reads max_positions - pad - 1
+    // tokens.
     const int64_t limit = m_config.maxPositions - pad - 1;
     if (inputIds.size(1) > limit)
-        throw Error(QStringLiteral("The input has %1 tokens but this RoBERTa model reads at most %2 "
-                                   "(max_position_embeddings minus padding offset): shorten the "
-                                   "texts or lower the maximum length.")
-                        .arg(inputIds.size(1))
-                        .arg(limit));
+        throw Error(
+            QStringLiteral("The input has %1 tokens but this RoBERTa model reads at most %2 "
+                           "(max_position_embeddings minus padding offset): shorten the "
+                           "texts or lower the maximum length.")
+                .arg(inputIds.size(1))
+                .arg(limit));
     const at::Tensor types = tokenTypeIds.defined() ? tokenTypeIds : at::zeros_like(inputIds);
     const at::Tensor x = m_embeddings(inputIds, positionIds(inputIds, pad), types); // [B, T, H]
     return runBertLayers(m_layers, x, attentionMask);

@@ -1,4 +1,4 @@
-// Classification heads per family, loading base or fine-tuned checkpoints, saving HF-loadable folders.
+// Classification heads per family; loading base or fine-tuned checkpoints; HF-loadable saves.
 #include "models/SequenceClassifier.h"
 
 #include "Error.h"
@@ -74,13 +74,15 @@ QString problemTypeName(ProblemType type)
 
 ProblemType problemTypeFromName(const QString& name)
 {
-    for (ProblemType t : {ProblemType::SingleLabel, ProblemType::MultiLabel, ProblemType::Regression})
+    for (ProblemType t :
+         {ProblemType::SingleLabel, ProblemType::MultiLabel, ProblemType::Regression})
         if (name == problemTypeName(t))
             return t;
     if (name.isEmpty())
         return ProblemType::SingleLabel;
     throw Error(QStringLiteral("problem_type \"%1\" is unknown; use single_label_classification, "
-                               "multi_label_classification or regression.").arg(name));
+                               "multi_label_classification or regression.")
+                    .arg(name));
 }
 
 SequenceClassifierImpl::SequenceClassifierImpl(const ModelConfig& config, ProblemType problem)
@@ -88,13 +90,16 @@ SequenceClassifierImpl::SequenceClassifierImpl(const ModelConfig& config, Proble
 {
     if (!config.isEncoder())
         throw Error(QStringLiteral("Text classification needs an encoder model (BERT, DistilBERT "
-                                   "or RoBERTa); \"%1\" is a text generator.").arg(config.modelType));
+                                   "or RoBERTa); \"%1\" is a text generator.")
+                        .arg(config.modelType));
     if (m_numLabels < 1 || (problem == ProblemType::Regression && m_numLabels != 1))
-        throw Error(problem == ProblemType::Regression
-                        ? QStringLiteral("A regression model predicts one number: give it one label "
-                                         "name (it has %1).").arg(m_numLabels)
-                        : QStringLiteral("A classifier needs at least one label; define the labels "
-                                         "before training."));
+        throw Error(
+            problem == ProblemType::Regression
+                ? QStringLiteral("A regression model predicts one number: give it one label "
+                                 "name (it has %1).")
+                      .arg(m_numLabels)
+                : QStringLiteral("A classifier needs at least one label; define the labels "
+                                 "before training."));
     m_config.problemType = problemTypeName(problem);
     m_config.architectures = QStringList{architectureName(config.family)};
     m_dropout = config.classifierDropout >= 0 ? config.classifierDropout : config.hiddenDropout;
@@ -147,7 +152,8 @@ at::Tensor SequenceClassifierImpl::headForward(const at::Tensor& hidden)
     return m_classifier(maybeDropout(x, m_dropout, training));
 }
 
-at::Tensor SequenceClassifierImpl::forward(const at::Tensor& inputIds, const at::Tensor& attentionMask,
+at::Tensor SequenceClassifierImpl::forward(const at::Tensor& inputIds,
+                                           const at::Tensor& attentionMask,
                                            const at::Tensor& tokenTypeIds)
 {
     return headForward(m_encoder->forward(inputIds, attentionMask, tokenTypeIds)); // [B, labels]
@@ -187,8 +193,10 @@ TensorMap loadModelWeights(const QString& modelDir)
     if (QFileInfo::exists(indexPath)) {
         QFile f(indexPath);
         const QJsonObject map = f.open(QIODevice::ReadOnly)
-                                    ? QJsonDocument::fromJson(f.readAll()).object().value(
-                                          QLatin1String("weight_map")).toObject()
+                                    ? QJsonDocument::fromJson(f.readAll())
+                                          .object()
+                                          .value(QLatin1String("weight_map"))
+                                          .toObject()
                                     : QJsonObject();
         if (map.isEmpty())
             throw Error(QStringLiteral("%1 has no \"weight_map\"; the sharded checkpoint index is "
@@ -204,13 +212,15 @@ TensorMap loadModelWeights(const QString& modelDir)
     }
     for (const char* pickled : {"pytorch_model.bin", "model.pt", "model.bin"})
         if (QFileInfo::exists(dir.filePath(QLatin1String(pickled))))
-            throw Error(QStringLiteral("%1 holds its weights in %2, a Python pickle, which can run "
-                                       "code when opened, so the studio does not read it. Use the "
-                                       "model's model.safetensors version (most models on the Hugging "
-                                       "Face Hub have one) or convert it with safetensors' tools.")
-                            .arg(QDir::toNativeSeparators(modelDir), QLatin1String(pickled)));
+            throw Error(
+                QStringLiteral("%1 holds its weights in %2, a Python pickle, which can run "
+                               "code when opened, so the studio does not read it. Use the "
+                               "model's model.safetensors version (most models on the Hugging "
+                               "Face Hub have one) or convert it with safetensors' tools.")
+                    .arg(QDir::toNativeSeparators(modelDir), QLatin1String(pickled)));
     throw Error(QStringLiteral("%1 has no model.safetensors (nor a sharded index); the folder is "
-                               "not a complete model.").arg(QDir::toNativeSeparators(modelDir)));
+                               "not a complete model.")
+                    .arg(QDir::toNativeSeparators(modelDir)));
 }
 
 namespace {
@@ -228,14 +238,25 @@ TensorMap withFamilyPrefix(const TensorMap& weights, const std::string& prefix,
     return out;
 }
 
-// Names of the model's parameters that belong to the head (everything outside the backbone).
-std::vector<std::string> headNames(const TensorMap& all, const std::string& prefix)
+// The checkpoint's head is reused only when every head tensor (everything outside the backbone)
+// is there with the right shape; otherwise (other labels, a base checkpoint) its parts are unused.
+void dropUnfitHead(TensorMap& weights, const TensorMap& own, const std::string& prefix,
+                   std::vector<std::string>& unused)
 {
-    std::vector<std::string> out;
-    for (const auto& [name, tensor] : all)
-        if (!startsWith(name, prefix))
-            out.push_back(name);
-    return out;
+    std::vector<std::string> head;
+    bool fits = true;
+    for (const auto& [name, tensor] : own) {
+        if (startsWith(name, prefix))
+            continue;
+        head.push_back(name);
+        const auto it = weights.find(name);
+        fits = fits && it != weights.end() && it->second.sizes().equals(tensor.sizes());
+    }
+    if (fits)
+        return;
+    for (const std::string& name : head)
+        if (weights.erase(name))
+            unused.push_back(name);
 }
 
 // A pooler missing from the checkpoint gets HF's init (normal(0, 0.02), zero bias), like a head.
@@ -267,45 +288,36 @@ SequenceClassifier loadSequenceClassifier(const QString& modelDir, const QString
         config.labels = QStringList{QStringLiteral("score")};
     else if (config.labels.isEmpty())
         throw Error(QStringLiteral("%1 has no labels (id2label) of its own: say which labels the "
-                                   "classifier should predict.").arg(QDir::toNativeSeparators(modelDir)));
+                                   "classifier should predict.")
+                        .arg(QDir::toNativeSeparators(modelDir)));
     SequenceClassifier model(config, problem);
     const std::string prefix = model->encoder()->checkpointPrefix();
     const TensorMap own = stateDict(*model);
     TensorMap weights = withFamilyPrefix(loadModelWeights(modelDir), prefix, own);
 
-    // Reuse the checkpoint's head only when every head tensor is there with the right shape.
     ClassifierLoadReport result;
-    const std::vector<std::string> head = headNames(own, prefix);
-    bool headFits = true;
-    for (const std::string& name : head) {
-        const auto it = weights.find(name);
-        headFits = headFits && it != weights.end() && it->second.sizes().equals(own.at(name).sizes());
-    }
-    if (!headFits)
-        for (const std::string& name : head)
-            if (weights.count(name)) {
-                result.unused.push_back(name);
-                weights.erase(name);
-            }
+    dropUnfitHead(weights, own, prefix, result.unused);
     const LoadReport loaded = loadStateDict(*model, weights);
     std::vector<std::string> missingBackbone;
     for (const std::string& name : loaded.missing) {
         const bool inHead = !startsWith(name, prefix);
         // HF re-initialises a missing pooler with a warning; a fixed sinusoid table is rebuilt.
         const bool pooler = startsWith(name, prefix + "pooler.");
-        const bool sinusoid = config.sinusoidalPositions && name.find("position_embeddings") != std::string::npos;
+        const bool sinusoid =
+            config.sinusoidalPositions && name.find("position_embeddings") != std::string::npos;
         if (inHead || pooler)
             result.initialised.push_back(name);
         else if (!sinusoid)
             missingBackbone.push_back(name);
     }
     if (!missingBackbone.empty())
-        throw Error(QStringLiteral("The weights in %1 lack %2 tensor(s) this %3 model needs: %4. The "
-                                   "model.safetensors does not belong to this config.json, or the "
-                                   "download is incomplete.")
-                        .arg(QDir::toNativeSeparators(modelDir))
-                        .arg(missingBackbone.size())
-                        .arg(config.modelType, nameList(missingBackbone)));
+        throw Error(
+            QStringLiteral("The weights in %1 lack %2 tensor(s) this %3 model needs: %4. The "
+                           "model.safetensors does not belong to this config.json, or the "
+                           "download is incomplete.")
+                .arg(QDir::toNativeSeparators(modelDir))
+                .arg(missingBackbone.size())
+                .arg(config.modelType, nameList(missingBackbone)));
     result.unused.insert(result.unused.end(), loaded.unexpected.begin(), loaded.unexpected.end());
     reinitialisePooler(*model, prefix + "pooler.", result.initialised);
     if (report)
@@ -328,19 +340,23 @@ void saveSequenceClassifier(SequenceClassifierImpl& model, const QString& modelD
 {
     const TensorMap weights = stateDict(model);
     for (const auto& [name, tensor] : weights)
-        if (name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos)
-            throw Error(QStringLiteral("The model still has LoRA adapters (e.g. %1): merge them into "
-                                       "the weights first, or save the adapter on its own.")
-                            .arg(QString::fromStdString(name)));
+        if (name.find(".lora_A.") != std::string::npos ||
+            name.find(".lora_B.") != std::string::npos)
+            throw Error(
+                QStringLiteral("The model still has LoRA adapters (e.g. %1): merge them into "
+                               "the weights first, or save the adapter on its own.")
+                    .arg(QString::fromStdString(name)));
     if (!QDir().mkpath(modelDir))
         throw Error(QStringLiteral("Cannot create the folder %1; check that the location is "
-                                   "writable.").arg(QDir::toNativeSeparators(modelDir)));
+                                   "writable.")
+                        .arg(QDir::toNativeSeparators(modelDir)));
     saveSafetensors(QDir(modelDir).filePath(QStringLiteral("model.safetensors")), weights,
                     {{QStringLiteral("format"), QStringLiteral("pt")}});
     model.config().save(modelDir);
 }
 
-at::Tensor poolFeatures(const at::Tensor& lastHidden, const at::Tensor& attentionMask, Pooling pooling)
+at::Tensor poolFeatures(const at::Tensor& lastHidden, const at::Tensor& attentionMask,
+                        Pooling pooling)
 {
     if (pooling == Pooling::FirstToken || !attentionMask.defined())
         return pooling == Pooling::FirstToken ? lastHidden.select(1, 0) : lastHidden.mean(1);

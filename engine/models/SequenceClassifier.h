@@ -99,6 +99,7 @@ TensorMap loadModelWeights(const QString& modelDir);
 enum class Pooling { FirstToken, Mean };
 // Sentence features from a last hidden state [B, T, H]: the first ([CLS]/<s>) token, or the mean
 // over the tokens the mask [B, T] marks as real -> [B, H].
-at::Tensor poolFeatures(const at::Tensor& lastHidden, const at::Tensor& attentionMask, Pooling pooling);
+at::Tensor poolFeatures(const at::Tensor& lastHidden, const at::Tensor& attentionMask,
+                        Pooling pooling);
 
 } // namespace fts
