@@ -161,6 +161,14 @@ void TestCli::modelsAndDownload()
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.contains("not found"), r.err.constData());
     QCOMPARE(cli({"download", "lab/mini", "--proxy", "nonsense"}).code, 2);
+
+    r = cli({"inspect", FTS_FIXTURES_DIR "/models/encoders/distilbert", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("model_type").toString(), QString("distilbert"));
+    QVERIFY(r.json().value("parameters").toInt() > 10000);
+    r = cli({"inspect", m_dir.path()});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.contains("config.json"));
 }
 
 void TestCli::cleanSplitAndExport()

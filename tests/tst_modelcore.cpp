@@ -1,12 +1,15 @@
 // Model building blocks: Projection layouts and LoRA (identity at B = 0, merge), config.json mapping and errors.
 #include "Error.h"
 #include "models/ModelConfig.h"
+#include "models/ModelInspect.h"
+#include "models/Safetensors.h"
 #include "models/Projection.h"
 #include "models/StateDict.h"
 
 #include <ATen/ATen.h>
 
 #include <QJsonDocument>
+#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace fts;
@@ -23,6 +26,8 @@ private Q_SLOTS:
     void configMapsFamilies();
     void configErrorsNameTheField_data();
     void configErrorsNameTheField();
+    void inspectCountsFromHeaders();
+    void inspectRefusesPickles();
 };
 
 void TestModelCore::conv1dLayoutMatchesLinear()
@@ -152,6 +157,45 @@ void TestModelCore::configErrorsNameTheField()
     } catch (const Error& e) {
         QVERIFY2(e.message().contains(expected), qPrintable(e.message()));
         QVERIFY(e.message().startsWith("model/config.json: "));
+    }
+}
+
+void TestModelCore::inspectCountsFromHeaders()
+{
+    const QString dir = FTS_FIXTURES_DIR "/models/encoders/bert";
+    const ModelInspection m = inspectModelFolder(dir);
+    qint64 loaded = 0;
+    for (const auto& [name, t] : loadSafetensors(dir + "/model.safetensors"))
+        loaded += t.numel();
+    QCOMPARE(m.parameters, loaded);
+    qint64 rows = 0;
+    for (const LayerRow& r : m.layers)
+        rows += r.parameters;
+    QCOMPARE(rows, m.parameters);
+    QCOMPARE(m.layers.first().name, QString("embeddings"));
+    QCOMPARE(m.layers[1].name, QString("layer 0"));
+    QCOMPARE(m.layers[2].name, QString("layer 1"));
+    QCOMPARE(m.config.modelType, QString("bert"));
+    QVERIFY(m.toText().contains("parameters"));
+    QCOMPARE(m.toJson().value("layers").toInt(), 2);
+}
+
+void TestModelCore::inspectRefusesPickles()
+{
+    QTemporaryDir dir;
+    QFile cfg(dir.filePath("config.json"));
+    QVERIFY(cfg.open(QIODevice::WriteOnly));
+    cfg.write(R"({"model_type":"gpt2","vocab_size":10,"n_embd":8,"n_layer":1,"n_head":2})");
+    cfg.close();
+    QFile pickle(dir.filePath("pytorch_model.bin"));
+    QVERIFY(pickle.open(QIODevice::WriteOnly));
+    pickle.write("not really a pickle");
+    pickle.close();
+    try {
+        inspectModelFolder(dir.path());
+        QFAIL("accepted pickled weights");
+    } catch (const Error& e) {
+        QVERIFY2(e.message().contains("can run any code") && e.message().contains("safetensors"), qPrintable(e.message()));
     }
 }
 

@@ -38,5 +38,6 @@ int cmdSplit(const QStringList& args);
 int cmdData(const QStringList& args);
 int cmdLabels(const QStringList& args);
 int cmdDownload(const QStringList& args);
+int cmdInspect(const QStringList& args);
 
 } // namespace fts::cli

@@ -5,6 +5,7 @@
 #include "hub/ModelCatalog.h"
 #include "hub/ModelStore.h"
 #include "jobs/JobRunner.h"
+#include "models/ModelInspect.h"
 
 #include <QJsonArray>
 #include <QUrl>
@@ -48,6 +49,22 @@ int cmdModels(const QStringList& args)
         printLine(QStringLiteral("  none yet"));
     for (const QString& r : recent)
         printLine(QStringLiteral("  ") + r);
+    return 0;
+}
+
+int cmdInspect(const QStringList& args)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("MODEL_DIR"), QStringLiteral("A Hugging Face model folder."));
+    parser.addOption(kJson);
+    parseOrThrow(parser, args, QStringLiteral("inspect"),
+                 QStringLiteral("Architecture, layer table, parameter counts and tokenizer of a model folder "
+                                "(reads only headers: instant even for large models)."));
+    const ModelInspection m = inspectModelFolder(positionals(parser, {"MODEL_DIR"})[0]);
+    if (parser.isSet(kJson))
+        printJson(m.toJson());
+    else
+        printLine(m.toText());
     return 0;
 }
 

@@ -24,6 +24,7 @@ const char* kUsage =
     "  data PROJECT --export FILE  write the current rows as CSV or JSONL\n"
     "  labels PROJECT ...          --import/--export labels (with annotator, time), --agreement\n"
     "  models [--json]             recommended and recently used models\n"
+    "  inspect MODEL_DIR [--json]  architecture, layers, parameter counts, tokenizer\n"
     "  download MODEL_ID           fetch a model from the Hub (resumable, checked)\n"
     "\n"
     "Run 'ftstudio-cli VERB --help' for a verb's options.\n"
@@ -50,6 +51,7 @@ int main(int argc, char** argv)
         {QStringLiteral("labels"), fts::cli::cmdLabels},
         {QStringLiteral("models"), fts::cli::cmdModels},
         {QStringLiteral("download"), fts::cli::cmdDownload},
+        {QStringLiteral("inspect"), fts::cli::cmdInspect},
     };
     const QStringList args = app.arguments().mid(1);
     if (args.isEmpty()) {
