@@ -9,6 +9,7 @@
 #include "pages/DataPage.h"
 #include "pages/DataStatsPanel.h"
 #include "pages/LabelPage.h"
+#include "pages/ModelPage.h"
 #include "project/Project.h"
 #include "project/SampleProject.h"
 #include "data/Curation.h"
@@ -18,6 +19,8 @@
 #include <QCheckBox>
 #include <QLabel>
 #include <QListWidget>
+#include <QPushButton>
+#include <QTableWidget>
 #include <QMessageBox>
 #include <QProcess>
 #include <QSysInfo>
@@ -46,6 +49,7 @@ private Q_SLOTS:
     void cleaningInTheGui();
     void keyboardLabelingFiftyCards();
     void messyExportEndToEnd();
+    void modelPageShowsAndChoosesAModel();
 
 private:
     QTemporaryDir m_dir;
@@ -350,6 +354,24 @@ void TestGui::messyExportEndToEnd()
     q.next();
     QCOMPARE(q.value(0).toInt(), 0);
     QCOMPARE(curationRecipe(*w.workspace()->project()).size(), 2); // documented
+}
+
+void TestGui::modelPageShowsAndChoosesAModel()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("model-page.ftproj")));
+    w.workspace()->showPage(ProjectWorkspace::Model);
+    ModelPage* page = w.workspace()->modelPage();
+    QVERIFY(page->showModel(FTS_FIXTURES_DIR "/models/encoders/bert"));
+    QVERIFY2(page->detailsText().contains("type bert, hidden 32, 2 layers"), qPrintable(page->detailsText()));
+    auto* layers = page->findChild<QTableWidget*>("layerTable");
+    QCOMPARE(layers->rowCount(), 5); // embeddings, 2 layers, pooler, head
+    page->findChild<QPushButton*>("useModel")->click();
+    QCOMPARE(w.workspace()->project()->metaValue("model_dir"), QDir(FTS_FIXTURES_DIR "/models/encoders/bert").absolutePath());
+    QVERIFY(!page->showModel(m_dir.path())); // not a model folder: the reason is shown
+    QVERIFY(page->detailsText().contains("config.json"));
+    QVERIFY(page->findChild<QTableWidget*>("modelCatalog")->rowCount() >= 5);
 }
 
 QTEST_MAIN(TestGui)

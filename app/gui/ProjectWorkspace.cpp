@@ -3,6 +3,7 @@
 
 #include "pages/DataPage.h"
 #include "pages/LabelPage.h"
+#include "pages/ModelPage.h"
 #include "pages/PlannedPage.h"
 #include "project/Project.h"
 
@@ -14,7 +15,7 @@ namespace fts {
 
 ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
     : QWidget(parent), m_nav(new QListWidget(this)), m_pages(new QStackedWidget(this)),
-      m_dataPage(new DataPage(this)), m_labelPage(new LabelPage(this))
+      m_dataPage(new DataPage(this)), m_labelPage(new LabelPage(this)), m_modelPage(new ModelPage(this)), m_jobs(jobs)
 {
     setObjectName(QStringLiteral("projectWorkspace"));
     m_dataPage->setJobRunner(jobs);
@@ -30,9 +31,7 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
     const QList<Entry> entries = {
         {tr("Data"), m_dataPage},
         {tr("Label"), m_labelPage},
-        {tr("Model"), new PlannedPage(tr("Model"),
-             tr("Choose a built-in starter model or a Hugging Face model folder, and see its "
-                "architecture, size and tokenizer."), notYet, this)},
+        {tr("Model"), m_modelPage},
         {tr("Train"), new PlannedPage(tr("Train"),
              tr("Choose a method (feature extraction, full fine-tuning, layer freezing, LoRA), edit "
                 "hyperparameters and watch the loss live."), notYet, this)},
@@ -80,6 +79,7 @@ void ProjectWorkspace::setProject(std::unique_ptr<Project> project)
     m_project = std::move(project);
     m_dataPage->setProject(m_project.get());
     m_labelPage->setProject(m_project.get());
+    m_modelPage->setContext(m_project.get(), m_jobs);
     showPage(Data);
 }
 

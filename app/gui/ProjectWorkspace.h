@@ -12,6 +12,7 @@ namespace fts {
 
 class DataPage;
 class LabelPage;
+class ModelPage;
 class JobRunner;
 class Project;
 
@@ -32,6 +33,7 @@ public:
     QWidget* page(Page page) const;
     DataPage* dataPage() const { return m_dataPage; }
     LabelPage* labelPage() const { return m_labelPage; }
+    ModelPage* modelPage() const { return m_modelPage; }
     // Re-reads the project after the engine changed it (an import finished, say).
     void refresh();
 
@@ -44,6 +46,8 @@ private:
     QStackedWidget* m_pages;
     DataPage* m_dataPage;
     LabelPage* m_labelPage;
+    ModelPage* m_modelPage;
+    JobRunner* m_jobs;
 };
 
 } // namespace fts
