@@ -1,9 +1,13 @@
 // Small helpers shared by the test suites: writing fixture files and hashing them.
 #pragma once
 
+#include "Error.h"
+
 #include <QCryptographicHash>
 #include <QFile>
 #include <QString>
+
+#include <functional>
 
 namespace fts::test {
 
@@ -21,6 +25,17 @@ inline QByteArray fileHash(const QString& path)
     if (!f.open(QIODevice::ReadOnly))
         return {};
     return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex();
+}
+
+// The message of the fts::Error that `f` throws, or an empty string when it throws none.
+inline QString errorOf(const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.message();
+    }
+    return {};
 }
 
 } // namespace fts::test

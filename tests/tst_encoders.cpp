@@ -63,15 +63,7 @@ void copyConfig(const QString& family, const QString& toDir)
                 toDir + QStringLiteral("/config.json"));
 }
 
-QString errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.message();
-    }
-    return {};
-}
+using test::errorOf;
 
 } // namespace
 

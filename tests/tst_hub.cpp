@@ -1,6 +1,7 @@
 // Hub downloads against a loopback imitation of the Hub: file selection, redirects, resume after a
 // dropped connection, checksum and size checks, offline and permission messages, cancel.
 #include "Error.h"
+#include "TestUtil.h"
 #include "FakeHub.h"
 #include "hub/HubClient.h"
 
@@ -26,15 +27,7 @@ QByteArray readAll(const QString& path)
     return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
 }
 
-QString errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.message();
-    }
-    return {};
-}
+using test::errorOf;
 } // namespace
 
 class TestHub : public QObject

@@ -104,6 +104,15 @@ struct HubClient::Transfer
 
 HubClient::HubClient(HubOptions options) : m_options(std::move(options)) {}
 
+QNetworkRequest HubClient::makeRequest(const QString& url) const
+{
+    QNetworkRequest request{QUrl(url)};
+    request.setHeader(QNetworkRequest::UserAgentHeader, QStringLiteral("FinetuneStudio/%1").arg(FTS_VERSION));
+    if (!m_options.token.isEmpty())
+        request.setRawHeader("Authorization", "Bearer " + m_options.token.toUtf8());
+    return request;
+}
+
 bool HubClient::isValidModelId(const QString& id)
 {
     static const QRegularExpression re(
@@ -115,10 +124,7 @@ QByteArray HubClient::getSmall(const QString& url, const QString& what, JobConte
 {
     QNetworkAccessManager nam;
     nam.setProxy(m_options.proxy);
-    QNetworkRequest request{QUrl(url)};
-    request.setHeader(QNetworkRequest::UserAgentHeader, QStringLiteral("FinetuneStudio/%1").arg(FTS_VERSION));
-    if (!m_options.token.isEmpty())
-        request.setRawHeader("Authorization", "Bearer " + m_options.token.toUtf8());
+    QNetworkRequest request = makeRequest(url);
     Transfer t;
     QNetworkReply* reply = nam.get(request);
     t.run(reply, m_options.timeoutMs, ctx);
@@ -262,10 +268,7 @@ bool HubClient::attemptFile(const QString& url, const QString& partPath, const H
 
     QNetworkAccessManager nam;
     nam.setProxy(m_options.proxy);
-    QNetworkRequest request{QUrl(url)};
-    request.setHeader(QNetworkRequest::UserAgentHeader, QStringLiteral("FinetuneStudio/%1").arg(FTS_VERSION));
-    if (!m_options.token.isEmpty())
-        request.setRawHeader("Authorization", "Bearer " + m_options.token.toUtf8());
+    QNetworkRequest request = makeRequest(url);
     if (have > 0)
         request.setRawHeader("Range", "bytes=" + QByteArray::number(have) + "-");
     QNetworkReply* reply = nam.get(request);

@@ -5,6 +5,7 @@
 #include "jobs/Job.h"
 
 #include <QNetworkProxy>
+#include <QNetworkRequest>
 #include <QString>
 #include <QStringList>
 
@@ -47,6 +48,7 @@ public:
 
 private:
     struct Transfer;
+    QNetworkRequest makeRequest(const QString& url) const;
     QByteArray getSmall(const QString& url, const QString& what, JobContext* ctx);
     void downloadFile(const QString& modelId, const HubFile& file, const QString& dest,
                       qint64 doneBefore, qint64 grandTotal, JobContext* ctx);

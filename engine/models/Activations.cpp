@@ -1,6 +1,8 @@
 // Activation lookup: HF's names mapped onto ATen kernels (erf GELU, tanh GELU, ReLU, SiLU).
 #include "models/Activations.h"
 
+#include <torch/nn/functional/dropout.h>
+
 #include "Error.h"
 
 #include <ATen/ATen.h>
@@ -33,6 +35,13 @@ ActivationFn activationByName(const QString& name)
 at::Tensor applyActivation(const QString& name, const at::Tensor& x)
 {
     return activationByName(name)(x);
+}
+
+at::Tensor maybeDropout(const at::Tensor& x, double p, bool training)
+{
+    if (p <= 0 || !training)
+        return x;
+    return torch::nn::functional::dropout(x, torch::nn::functional::DropoutFuncOptions().p(p).training(training));
 }
 
 } // namespace fts

@@ -21,4 +21,7 @@ at::Tensor applyActivation(const QString& name, const at::Tensor& x);
 
 QStringList supportedActivations();
 
+// Dropout that is a no-op at p = 0 or in evaluation, shared by every family.
+at::Tensor maybeDropout(const at::Tensor& x, double p, bool training);
+
 } // namespace fts

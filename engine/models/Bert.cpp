@@ -2,6 +2,7 @@
 #include "models/Bert.h"
 
 #include "Error.h"
+#include "models/Activations.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/functional/dropout.h>
@@ -11,13 +12,6 @@
 namespace fts {
 namespace {
 
-at::Tensor maybeDropout(const at::Tensor& x, double p, bool training)
-{
-    if (p <= 0 || !training)
-        return x;
-    return torch::nn::functional::dropout(
-        x, torch::nn::functional::DropoutFuncOptions().p(p).training(training));
-}
 
 // An empty module whose only job is to put a level into the parameter path ("attention.self").
 std::shared_ptr<torch::nn::Module> addLevel(torch::nn::Module& parent, const std::string& name)

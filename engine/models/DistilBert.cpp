@@ -2,6 +2,7 @@
 #include "models/DistilBert.h"
 
 #include "Error.h"
+#include "models/Activations.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/functional/dropout.h>
@@ -11,13 +12,6 @@
 namespace fts {
 namespace {
 
-at::Tensor maybeDropout(const at::Tensor& x, double p, bool training)
-{
-    if (p <= 0 || !training)
-        return x;
-    return torch::nn::functional::dropout(
-        x, torch::nn::functional::DropoutFuncOptions().p(p).training(training));
-}
 
 torch::nn::LayerNorm makeNorm(int64_t size)
 {

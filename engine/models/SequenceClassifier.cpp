@@ -2,6 +2,7 @@
 #include "models/SequenceClassifier.h"
 
 #include "Error.h"
+#include "models/Activations.h"
 #include "models/Safetensors.h"
 #include "models/StateDict.h"
 
@@ -22,13 +23,6 @@
 namespace fts {
 namespace {
 
-at::Tensor maybeDropout(const at::Tensor& x, double p, bool training)
-{
-    if (p <= 0 || !training)
-        return x;
-    return torch::nn::functional::dropout(
-        x, torch::nn::functional::DropoutFuncOptions().p(p).training(training));
-}
 
 QString architectureName(ModelFamily family)
 {
