@@ -9,6 +9,7 @@
 #include "pages/DataPage.h"
 #include "pages/DataStatsPanel.h"
 #include "pages/LabelPage.h"
+#include "pages/LabelTablePanel.h"
 #include "pages/ModelPage.h"
 #include "project/Project.h"
 #include "project/SampleProject.h"
@@ -18,6 +19,7 @@
 #include <QAbstractButton>
 #include <QCheckBox>
 #include <QLabel>
+#include <QHeaderView>
 #include <QListWidget>
 #include <QPushButton>
 #include <QTableWidget>
@@ -50,6 +52,7 @@ private Q_SLOTS:
     void keyboardLabelingFiftyCards();
     void messyExportEndToEnd();
     void modelPageShowsAndChoosesAModel();
+    void tableModeBulkLabels();
 
 private:
     QTemporaryDir m_dir;
@@ -372,6 +375,38 @@ void TestGui::modelPageShowsAndChoosesAModel()
     QVERIFY(!page->showModel(m_dir.path())); // not a model folder: the reason is shown
     QVERIFY(page->detailsText().contains("config.json"));
     QVERIFY(page->findChild<QTableWidget*>("modelCatalog")->rowCount() >= 5);
+}
+
+void TestGui::tableModeBulkLabels()
+{
+    const QString csv = m_dir.filePath("bulk.csv");
+    test::writeFile(csv, "text\nrefund took weeks\nrefund was instant\nlovely staff\nrude staff\nparcel lost\n");
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("bulk.ftproj")));
+    ImportOptions o;
+    o.file = csv;
+    QSignalSpy finished(w.jobs(), &JobRunner::jobFinished);
+    w.startImport(o);
+    QVERIFY(finished.wait(30000));
+    w.workspace()->showPage(ProjectWorkspace::Label);
+    LabelPage* page = w.workspace()->labelPage();
+    page->setAnnotator("bulk");
+    page->showTableMode(true);
+    LabelTablePanel* table = page->tablePanel();
+    table->setSearch("refund");
+    QCOMPARE(table->rowCount(), 2);
+    table->table()->selectAll();
+    QCOMPARE(table->assignToSelection(0), 2); // both "refund" rows: the first label of the schema
+    table->setSearch("");
+    table->setFilter("unlabeled");
+    QCOMPARE(table->rowCount(), 3);
+    table->setFilter("label:negative");
+    QCOMPARE(table->rowCount(), 2);
+    // Sorting by the text column is an ORDER BY on the whole table.
+    table->setFilter("all");
+    table->table()->horizontalHeader()->setSortIndicator(1, Qt::DescendingOrder);
+    QCOMPARE(table->table()->model()->index(0, 1).data().toString(), QString("rude staff"));
 }
 
 QTEST_MAIN(TestGui)

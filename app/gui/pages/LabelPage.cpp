@@ -2,6 +2,8 @@
 // analyst must not wait behind a training job on the engine thread to see a label saved.
 #include "LabelPage.h"
 
+#include "LabelTablePanel.h"
+
 #include "Error.h"
 #include "project/Project.h"
 
@@ -14,6 +16,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace fts {
@@ -24,7 +27,8 @@ const QString kAnnotatorKey = QStringLiteral("label/annotator");
 LabelPage::LabelPage(QWidget* parent)
     : QWidget(parent), m_task(new QComboBox(this)), m_filter(new QComboBox(this)), m_annotator(new QLineEdit(this)),
       m_text(new QLabel(this)), m_state(new QLabel(this)), m_guide(new QLabel(this)), m_buttons(new QHBoxLayout),
-      m_comment(new QLineEdit(this)), m_progress(new QProgressBar(this)), m_status(new QLabel(this))
+      m_comment(new QLineEdit(this)), m_progress(new QProgressBar(this)), m_status(new QLabel(this)),
+      m_modes(new QTabWidget(this)), m_tablePanel(new LabelTablePanel(this))
 {
     setObjectName(QStringLiteral("labelPage"));
     setFocusPolicy(Qt::StrongFocus);
@@ -88,12 +92,18 @@ LabelPage::LabelPage(QWidget* parent)
     card->addWidget(m_state);
     card->addLayout(m_buttons);
     card->addWidget(m_comment);
-    auto* middle = new QHBoxLayout;
+    auto* cardMode = new QWidget(this);
+    auto* middle = new QHBoxLayout(cardMode);
     middle->addLayout(card, 3);
     middle->addWidget(m_guide, 1);
+    m_modes->setObjectName(QStringLiteral("labelModes"));
+    m_modes->addTab(cardMode, tr("Cards"));
+    m_modes->addTab(m_tablePanel, tr("Table"));
+    m_modes->setFocusPolicy(Qt::NoFocus);
+    connect(m_tablePanel, &LabelTablePanel::labelsChanged, this, &LabelPage::updateProgress);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
-    layout->addLayout(middle, 1);
+    layout->addWidget(m_modes, 1);
     layout->addWidget(help);
     layout->addWidget(m_progress);
     layout->addWidget(m_status);
@@ -147,7 +157,13 @@ void LabelPage::reload()
         m_queue = labelingQueue(*m_project, task, m_filter->currentData().toString() == QLatin1String("unlabeled"));
     }
     rebuildButtons();
+    m_tablePanel->setContext(m_project, m_schema, [this] { return annotator(); });
     showCard();
+}
+
+void LabelPage::showTableMode(bool table)
+{
+    m_modes->setCurrentIndex(table ? 1 : 0);
 }
 
 void LabelPage::rebuildButtons()
@@ -295,6 +311,10 @@ void LabelPage::toggleFlag()
 
 void LabelPage::keyPressEvent(QKeyEvent* event)
 {
+    if (m_modes->currentIndex() != 0) { // the card keys belong to card mode
+        QWidget::keyPressEvent(event);
+        return;
+    }
     const int index = m_schema.indexOfKey(event->text());
     if (index >= 0 && !event->text().isEmpty()) {
         labelCurrent(index);

@@ -13,9 +13,11 @@ class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
+class QTabWidget;
 
 namespace fts {
 
+class LabelTablePanel;
 class Project;
 
 class LabelPage : public QWidget
@@ -36,6 +38,8 @@ public:
     QString annotator() const;
     void setAnnotator(const QString& name);
     QString statusText() const;
+    LabelTablePanel* tablePanel() const { return m_tablePanel; }
+    void showTableMode(bool table);
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
@@ -64,6 +68,8 @@ private:
     QLineEdit* m_comment;
     QProgressBar* m_progress;
     QLabel* m_status;
+    QTabWidget* m_modes;
+    LabelTablePanel* m_tablePanel;
 };
 
 } // namespace fts
