@@ -9,11 +9,14 @@
 #include "pages/DataPage.h"
 #include "pages/DataStatsPanel.h"
 #include "pages/LabelPage.h"
+#include "pages/LabelSchemaDialog.h"
 #include "pages/LabelTablePanel.h"
 #include "pages/ModelPage.h"
 #include "project/Project.h"
 #include "project/SampleProject.h"
 #include "data/Curation.h"
+#include "label/LabelSchema.h"
+#include "label/Labeling.h"
 
 #include <QAbstractItemModel>
 #include <QAbstractButton>
@@ -407,6 +410,28 @@ void TestGui::tableModeBulkLabels()
     table->setFilter("all");
     table->table()->horizontalHeader()->setSortIndicator(1, Qt::DescendingOrder);
     QCOMPARE(table->table()->model()->index(0, 1).data().toString(), QString("rude staff"));
+
+    // A second annotator disagrees on one row; the adjudicator's choice becomes the gold label.
+    setLabel(*w.workspace()->project(), 1, "sentiment", "positive", "other");
+    table->setFilter("disagree");
+    QCOMPARE(table->rowCount(), 1);
+    table->table()->selectAll();
+    table->setAdjudicating(true);
+    QCOMPARE(table->assignToSelection(1), 1);
+    QCOMPARE(cardRow(*w.workspace()->project(), 1, "sentiment", "bulk").gold, QString("neutral"));
+
+    // Schema editor: a preset, a duplicate key refused with the reason, then saved.
+    LabelSchemaDialog dialog(*w.workspace()->project(), "sentiment", &w);
+    dialog.applyPreset("sentiment-5");
+    LabelSchema s = dialog.schema();
+    QCOMPARE(s.labels.size(), 5);
+    auto* labels = dialog.findChild<QTableWidget*>();
+    labels->item(1, 1)->setText("1");
+    QVERIFY(!dialog.save());
+    QVERIFY(dialog.errorText().contains("used by two labels"));
+    labels->item(1, 1)->setText("2");
+    QVERIFY(dialog.save());
+    QCOMPARE(loadLabelSchema(*w.workspace()->project(), "sentiment").labels.size(), 5);
 }
 
 QTEST_MAIN(TestGui)

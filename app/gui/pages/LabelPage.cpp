@@ -2,6 +2,7 @@
 // analyst must not wait behind a training job on the engine thread to see a label saved.
 #include "LabelPage.h"
 
+#include "LabelSchemaDialog.h"
 #include "LabelTablePanel.h"
 
 #include "Error.h"
@@ -81,6 +82,19 @@ LabelPage::LabelPage(QWidget* parent)
     top->addWidget(m_task);
     top->addWidget(new QLabel(tr("Show:"), this));
     top->addWidget(m_filter);
+    auto* schemaButton = new QPushButton(tr("Labels…"), this);
+    schemaButton->setObjectName(QStringLiteral("editSchema"));
+    schemaButton->setFocusPolicy(Qt::NoFocus);
+    schemaButton->setToolTip(tr("Edit the label names, keys, colours, descriptions and guidelines."));
+    connect(schemaButton, &QPushButton::clicked, this, [this] {
+        if (!m_project || m_project->isReadOnly())
+            return;
+        auto* dialog = new LabelSchemaDialog(*m_project, m_schema.task, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &QDialog::accepted, this, &LabelPage::reload);
+        dialog->open();
+    });
+    top->addWidget(schemaButton);
     top->addStretch(1);
     top->addWidget(new QLabel(tr("Annotator:"), this));
     top->addWidget(m_annotator);

@@ -6,6 +6,7 @@
 #include "label/Labeling.h"
 #include "project/Project.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -28,7 +29,8 @@ const char* const kSortColumns[] = {"\"#\"", "\"Text\"", "gold", "mine", "flagge
 
 LabelTablePanel::LabelTablePanel(QWidget* parent)
     : QWidget(parent), m_search(new QLineEdit(this)), m_filter(new QComboBox(this)), m_table(new QTableView(this)),
-      m_model(new QSqlQueryModel(this)), m_assign(new QHBoxLayout), m_status(new QLabel(this)), m_delay(new QTimer(this))
+      m_model(new QSqlQueryModel(this)), m_assign(new QHBoxLayout), m_adjudicate(new QCheckBox(tr("as adjudicator"), this)), m_status(new QLabel(this)),
+      m_delay(new QTimer(this))
 {
     setObjectName(QStringLiteral("labelTablePanel"));
     m_search->setPlaceholderText(tr("Search text"));
@@ -57,6 +59,9 @@ LabelTablePanel::LabelTablePanel(QWidget* parent)
     auto* bottom = new QHBoxLayout;
     bottom->addWidget(new QLabel(tr("Set selected rows to:"), this));
     bottom->addLayout(m_assign);
+    m_adjudicate->setObjectName(QStringLiteral("adjudicate"));
+    m_adjudicate->setToolTip(tr("Decide disagreements: your choice is recorded as the adjudicator's and becomes the label used for training."));
+    bottom->addWidget(m_adjudicate);
     bottom->addStretch(1);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
@@ -76,6 +81,7 @@ void LabelTablePanel::setContext(Project* project, const LabelSchema& schema, st
         m_filter->addItem(tr("All rows"), QStringLiteral("all"));
         m_filter->addItem(tr("Unlabeled"), QStringLiteral("unlabeled"));
         m_filter->addItem(tr("Flagged"), QStringLiteral("flagged"));
+        m_filter->addItem(tr("Annotators disagree"), QStringLiteral("disagree"));
         for (const LabelDef& l : m_schema.labels)
             m_filter->addItem(tr("Labeled %1").arg(l.name), QStringLiteral("label:") + l.name);
     }
@@ -97,6 +103,11 @@ void LabelTablePanel::setFilter(const QString& filter)
 {
     m_filter->setCurrentIndex(std::max(0, m_filter->findData(filter)));
     requery();
+}
+
+void LabelTablePanel::setAdjudicating(bool on)
+{
+    m_adjudicate->setChecked(on);
 }
 
 void LabelTablePanel::setSearch(const QString& text)
@@ -122,13 +133,20 @@ void LabelTablePanel::requery()
         "  ORDER BY l.annotator = 'adjudicator' DESC, l.created_at DESC, l.id DESC LIMIT 1) AS gold, "
         " (SELECT value FROM labels l WHERE l.row_id = r.id AND l.task = :task2 AND l.annotator = :me AND l.superseded_at IS NULL) AS mine, "
         " COALESCE((SELECT flagged FROM label_notes n WHERE n.row_id = r.id AND n.task = :task3 AND n.annotator = :me2), 0) AS flagged, "
-        " COALESCE(r.split, '') AS \"Split\" FROM rows r WHERE r.removed_by_step IS NULL");
+        " COALESCE(r.split, '') AS \"Split\", "
+        " (SELECT COUNT(DISTINCT value) FROM labels l WHERE l.row_id = r.id AND l.task = :task4 AND l.superseded_at IS NULL "
+        "  AND l.annotator != 'adjudicator') AS opinions, "
+        " (SELECT group_concat(annotator || ': ' || value, '; ') FROM labels l WHERE l.row_id = r.id AND l.task = :task5 "
+        "  AND l.superseded_at IS NULL) AS \"Who said what\" "
+        "FROM rows r WHERE r.removed_by_step IS NULL");
     const QString filter = m_filter->currentData().toString();
     QString wrapped = QStringLiteral("SELECT * FROM (%1) WHERE 1").arg(sql);
     if (filter == QLatin1String("unlabeled"))
         wrapped += QStringLiteral(" AND gold IS NULL");
     else if (filter == QLatin1String("flagged"))
         wrapped += QStringLiteral(" AND flagged = 1");
+    else if (filter == QLatin1String("disagree"))
+        wrapped += QStringLiteral(" AND opinions > 1");
     else if (filter.startsWith(QLatin1String("label:")))
         wrapped += QStringLiteral(" AND gold = :label");
     if (!m_search->text().trimmed().isEmpty())
@@ -141,6 +159,8 @@ void LabelTablePanel::requery()
     q.bindValue(QStringLiteral(":task"), task);
     q.bindValue(QStringLiteral(":task2"), task);
     q.bindValue(QStringLiteral(":task3"), task);
+    q.bindValue(QStringLiteral(":task4"), task);
+    q.bindValue(QStringLiteral(":task5"), task);
     q.bindValue(QStringLiteral(":me"), annotator);
     q.bindValue(QStringLiteral(":me2"), annotator);
     if (filter.startsWith(QLatin1String("label:")))
@@ -155,6 +175,7 @@ void LabelTablePanel::requery()
     m_model->setHeaderData(2, Qt::Horizontal, tr("Label"));
     m_model->setHeaderData(3, Qt::Horizontal, tr("Yours"));
     m_model->setHeaderData(4, Qt::Horizontal, tr("Flag"));
+    m_table->setColumnHidden(6, true); // "opinions" only drives the disagreement filter
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
 }
@@ -165,7 +186,8 @@ int LabelTablePanel::assignToSelection(int labelIndex)
         return 0;
     QList<LabelAssignment> labels;
     for (const QModelIndex& index : m_table->selectionModel()->selectedRows(0))
-        labels.append({index.data().toLongLong(), m_schema.task, m_schema.labels[labelIndex].name, m_annotator()});
+        labels.append({index.data().toLongLong(), m_schema.task, m_schema.labels[labelIndex].name,
+                       m_adjudicate->isChecked() ? QStringLiteral("adjudicator") : m_annotator()});
     try {
         setLabels(*m_project, labels); // one transaction for the whole selection
     } catch (const Error& e) {

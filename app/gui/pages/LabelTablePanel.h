@@ -5,6 +5,7 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
 class QHBoxLayout;
 class QLabel;
@@ -29,7 +30,8 @@ public:
     int rowCount() const;
     // Labels every selected row; returns how many were labeled.
     int assignToSelection(int labelIndex);
-    void setFilter(const QString& filter); // "all", "unlabeled", "flagged", or "label:<name>"
+    void setFilter(const QString& filter); // "all", "unlabeled", "flagged", "disagree", or "label:<name>"
+    void setAdjudicating(bool on);
     void setSearch(const QString& text);
 
 Q_SIGNALS:
@@ -44,6 +46,7 @@ private:
     QTableView* m_table;
     QSqlQueryModel* m_model;
     QHBoxLayout* m_assign;
+    QCheckBox* m_adjudicate;
     QLabel* m_status;
     QTimer* m_delay;
     int m_sortColumn = 0;
