@@ -1,4 +1,5 @@
 // GUI smoke tests, offscreen: the sample project opens, every page shows, import works end to end.
+#include "ConfusionMatrixWidget.h"
 #include "ImportDialog.h"
 #include "MainWindow.h"
 #include "ProjectWorkspace.h"
@@ -23,6 +24,7 @@
 #include <QCheckBox>
 #include <QLabel>
 #include <QHeaderView>
+#include <qcustomplot.h>
 #include <QListWidget>
 #include <QPushButton>
 #include <QTableWidget>
@@ -56,6 +58,7 @@ private Q_SLOTS:
     void messyExportEndToEnd();
     void modelPageShowsAndChoosesAModel();
     void tableModeBulkLabels();
+    void confusionMatrixCellClicks();
 
 private:
     QTemporaryDir m_dir;
@@ -432,6 +435,25 @@ void TestGui::tableModeBulkLabels()
     labels->item(1, 1)->setText("2");
     QVERIFY(dialog.save());
     QCOMPARE(loadLabelSchema(*w.workspace()->project(), "sentiment").labels.size(), 5);
+}
+
+void TestGui::confusionMatrixCellClicks()
+{
+    ConfusionMatrixWidget w;
+    w.resize(400, 400);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.setMatrix({"neg", "neu", "pos"}, {{8, 1, 1}, {2, 5, 3}, {0, 1, 9}});
+    QSignalSpy clicked(&w, &ConfusionMatrixWidget::cellClicked);
+    // Click the centre of the cell true=neu (row 1), predicted=pos (column 2).
+    QCustomPlot* plot = w.plot();
+    const QPoint at(int(plot->xAxis->coordToPixel(2)), int(plot->yAxis->coordToPixel(1)));
+    QCOMPARE(w.cellAt(at), (QPair<int, int>(1, 2)));
+    QTest::mouseClick(plot, Qt::LeftButton, {}, at);
+    QCOMPARE(clicked.size(), 1);
+    QCOMPARE(clicked.first().at(0).toInt(), 1);
+    QCOMPARE(clicked.first().at(1).toInt(), 2);
+    QCOMPARE(w.cellAt(QPoint(1, 1)), (QPair<int, int>(-1, -1))); // outside the cells
 }
 
 QTEST_MAIN(TestGui)

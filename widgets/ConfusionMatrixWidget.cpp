@@ -1,0 +1,79 @@
+// Drawn with QCPColorMap; the diagonal reads top-left to bottom-right like the tables users know.
+#include "ConfusionMatrixWidget.h"
+
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+namespace fts {
+
+ConfusionMatrixWidget::ConfusionMatrixWidget(QWidget* parent) : QWidget(parent), m_plot(new QCustomPlot(this))
+{
+    setObjectName(QStringLiteral("confusionMatrix"));
+    setMinimumSize(240, 240);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_plot);
+    m_plot->xAxis->setLabel(tr("predicted"));
+    m_plot->yAxis->setLabel(tr("true label"));
+    m_plot->yAxis->setRangeReversed(true);
+    connect(m_plot, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) {
+        const auto [t, p] = cellAt(e->pos());
+        if (t >= 0)
+            Q_EMIT cellClicked(t, p);
+    });
+}
+
+void ConfusionMatrixWidget::setMatrix(const QStringList& labels, const QList<QList<qint64>>& counts)
+{
+    m_plot->clearPlottables();
+    m_plot->clearItems();
+    m_size = int(labels.size());
+    if (m_size == 0) {
+        m_plot->replot();
+        return;
+    }
+    auto* map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
+    map->data()->setSize(m_size, m_size);
+    map->data()->setRange(QCPRange(0, m_size - 1), QCPRange(0, m_size - 1));
+    qint64 top = 1;
+    for (int t = 0; t < m_size; ++t) {
+        qint64 rowTotal = 0;
+        for (int p = 0; p < m_size; ++p)
+            rowTotal += counts[t][p];
+        for (int p = 0; p < m_size; ++p) {
+            // Colour by the share of the true class, so rare classes stay readable.
+            map->data()->setCell(p, t, rowTotal ? double(counts[t][p]) / double(rowTotal) : 0.0);
+            top = std::max(top, counts[t][p]);
+            auto* text = new QCPItemText(m_plot);
+            text->position->setCoords(p, t);
+            text->setText(QString::number(counts[t][p]));
+            text->setColor(rowTotal && double(counts[t][p]) / double(rowTotal) > 0.5 ? Qt::white : Qt::black);
+        }
+    }
+    QCPColorGradient gradient(QCPColorGradient::gpGrayscale);
+    gradient = gradient.inverted();
+    map->setGradient(gradient);
+    map->setDataRange(QCPRange(0, 1));
+    map->setInterpolate(false);
+    QSharedPointer<QCPAxisTickerText> ticks(new QCPAxisTickerText);
+    for (int i = 0; i < m_size; ++i)
+        ticks->addTick(i, labels[i]);
+    m_plot->xAxis->setTicker(ticks);
+    m_plot->yAxis->setTicker(ticks);
+    m_plot->xAxis->setRange(-0.5, m_size - 0.5);
+    m_plot->yAxis->setRange(-0.5, m_size - 0.5);
+    m_plot->replot();
+}
+
+QPair<int, int> ConfusionMatrixWidget::cellAt(const QPoint& pos) const
+{
+    if (m_size == 0)
+        return {-1, -1};
+    const int p = qRound(m_plot->xAxis->pixelToCoord(pos.x()));
+    const int t = qRound(m_plot->yAxis->pixelToCoord(pos.y()));
+    if (p < 0 || t < 0 || p >= m_size || t >= m_size)
+        return {-1, -1};
+    return {t, p};
+}
+
+} // namespace fts
