@@ -1,6 +1,8 @@
 // safetensors reading and writing, written from the published format; strict validation.
 #pragma once
 
+#include "models/SafetensorsHeader.h"
+
 #include <ATen/core/Tensor.h>
 
 #include <QMap>
@@ -16,31 +18,6 @@ namespace fts {
 // Tensors by Hugging Face weight name; ordered, so written files are deterministic.
 using TensorMap = std::map<std::string, at::Tensor>;
 
-struct SafetensorsEntry
-{
-    std::string name;
-    std::string dtype; // "F32", "BF16", ... as in the file
-    std::vector<int64_t> shape;
-    uint64_t begin = 0; // offsets relative to the start of the data buffer
-    uint64_t end = 0;
-};
-
-struct SafetensorsHeader
-{
-    std::vector<SafetensorsEntry> tensors; // in file order (by begin offset)
-    QMap<QString, QString> metadata;
-    uint64_t dataStart = 0; // 8 + header length
-};
-
-// The format allows headers up to 100 MB; anything larger is refused before it is read.
-constexpr uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
-
-// Validates the header of a file of `fileSize` bytes whose first `available` bytes are at `data`:
-// length field, JSON, dtypes, shapes, offsets inside the data and neither overlapping nor leaving
-// gaps, shape x dtype = byte length. Throws fts::Error naming `label` and the tensor at fault.
-SafetensorsHeader parseSafetensorsHeader(const uint8_t* data, uint64_t available, uint64_t fileSize,
-                                         const QString& label);
-
 // Memory-maps the file, validates it and copies every tensor into an owned CPU tensor of the
 // file's dtype (data in a safetensors file is not guaranteed aligned).
 TensorMap loadSafetensors(const QString& path, QMap<QString, QString>* metadata = nullptr);
@@ -48,8 +25,5 @@ TensorMap loadSafetensors(const QString& path, QMap<QString, QString>* metadata 
 // Writes contiguous CPU copies of `tensors` atomically (temp file, fsync, rename).
 void saveSafetensors(const QString& path, const TensorMap& tensors,
                      const QMap<QString, QString>& metadata = {});
-
-// The dtype names this reader supports, for messages: "F64, F32, ...".
-QString supportedSafetensorsDtypes();
 
 } // namespace fts
