@@ -6,6 +6,7 @@
 #include <QCryptographicHash>
 #include <QFile>
 #include <QString>
+#include <QSysInfo>
 
 #include <functional>
 
@@ -25,6 +26,14 @@ inline QByteArray fileHash(const QString& path)
     if (!f.open(QIODevice::ReadOnly))
         return {};
     return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex();
+}
+
+// Makes '<project>.lock' look held by the live process `pid` running `program` (QLockFile's format:
+// pid, program name, host), as if another studio had the project open.
+inline void writeLockHeldBy(const QString& projectPath, qint64 pid, const QByteArray& program)
+{
+    writeFile(projectPath + QStringLiteral(".lock"),
+              QByteArray::number(pid) + '\n' + program + '\n' + QSysInfo::machineHostName().toUtf8() + '\n');
 }
 
 // The message of the fts::Error that `f` throws, or an empty string when it throws none.

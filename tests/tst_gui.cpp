@@ -41,6 +41,19 @@
 
 using namespace fts;
 
+namespace {
+// Imports `csv` into the window's open project on the engine thread and waits for the job.
+void importAndWait(MainWindow& w, const QString& csv)
+{
+    ImportOptions o;
+    o.file = csv;
+    QSignalSpy finished(w.jobs(), &JobRunner::jobFinished);
+    w.startImport(o);
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finished.first().at(1).value<JobOutcome>().status, JobStatus::Succeeded);
+}
+} // namespace
+
 class TestGui : public QObject
 {
     Q_OBJECT
@@ -199,8 +212,7 @@ void TestGui::lockedProjectOffersReadOnly()
     QProcess other;
     other.start("sleep", {"30"});
     QVERIFY(other.waitForStarted());
-    test::writeFile(p + ".lock", QByteArray::number(other.processId()) + "\nsleep\n" +
-                                     QSysInfo::machineHostName().toUtf8() + "\n");
+    test::writeLockHeldBy(p, other.processId(), "sleep");
     MainWindow w;
     w.show();
     QVERIFY(!w.openProject(p));
@@ -230,11 +242,8 @@ void TestGui::cleaningInTheGui()
     MainWindow w;
     w.show();
     QVERIFY(w.createProject(m_dir.filePath("clean-gui.ftproj")));
-    ImportOptions o;
-    o.file = csv;
+    importAndWait(w, csv);
     QSignalSpy finished(w.jobs(), &JobRunner::jobFinished);
-    w.startImport(o);
-    QVERIFY(finished.wait(30000));
     DataPage* page = w.workspace()->dataPage();
     QTRY_COMPARE(page->loadedRowCount(), 15);
 
@@ -390,11 +399,8 @@ void TestGui::tableModeBulkLabels()
     MainWindow w;
     w.show();
     QVERIFY(w.createProject(m_dir.filePath("bulk.ftproj")));
-    ImportOptions o;
-    o.file = csv;
+    importAndWait(w, csv);
     QSignalSpy finished(w.jobs(), &JobRunner::jobFinished);
-    w.startImport(o);
-    QVERIFY(finished.wait(30000));
     w.workspace()->showPage(ProjectWorkspace::Label);
     LabelPage* page = w.workspace()->labelPage();
     page->setAnnotator("bulk");

@@ -222,8 +222,7 @@ void TestProject::otherLiveProcessLocksOut()
     QProcess other;
     other.start("sleep", {"30"});
     QVERIFY(other.waitForStarted());
-    test::writeFile(p + ".lock", QByteArray::number(other.processId()) + "\nsleep\n" +
-                                     QSysInfo::machineHostName().toUtf8() + "\n");
+    test::writeLockHeldBy(p, other.processId(), "sleep");
     try {
         Project::open(p);
         QFAIL("opened a project another process holds");
