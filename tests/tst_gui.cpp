@@ -13,6 +13,8 @@
 #include "pages/LabelSchemaDialog.h"
 #include "pages/LabelTablePanel.h"
 #include "pages/ModelPage.h"
+#include "pages/TrainPage.h"
+#include "HyperparameterEditor.h"
 #include "project/Project.h"
 #include "project/SampleProject.h"
 #include "data/Curation.h"
@@ -72,6 +74,7 @@ private Q_SLOTS:
     void modelPageShowsAndChoosesAModel();
     void tableModeBulkLabels();
     void confusionMatrixCellClicks();
+    void trainSettingsAreCheckedAndSaved();
 
 private:
     QTemporaryDir m_dir;
@@ -123,8 +126,8 @@ void TestGui::everyPageCanBeShown()
         QVERIFY(w.workspace()->page(page)->isVisible());
     }
     // Pages that are not built yet say so instead of pretending to work.
-    w.workspace()->showPage(ProjectWorkspace::Train);
-    auto* status = w.workspace()->page(ProjectWorkspace::Train)->findChild<QLabel*>("plannedStatus");
+    w.workspace()->showPage(ProjectWorkspace::Evaluate);
+    auto* status = w.workspace()->page(ProjectWorkspace::Evaluate)->findChild<QLabel*>("plannedStatus");
     QVERIFY(status && status->text().contains("Not available"));
 }
 
@@ -460,6 +463,39 @@ void TestGui::confusionMatrixCellClicks()
     QCOMPARE(clicked.first().at(0).toInt(), 1);
     QCOMPARE(clicked.first().at(1).toInt(), 2);
     QCOMPARE(w.cellAt(QPoint(1, 1)), (QPair<int, int>(-1, -1))); // outside the cells
+}
+
+void TestGui::trainSettingsAreCheckedAndSaved()
+{
+    const QString csv = m_dir.filePath("train-settings.csv");
+    QByteArray bytes = "text,label,split\n";
+    for (int i = 0; i < 12; ++i)
+        bytes += "row " + QByteArray::number(i) + (i % 2 ? ",pos,train\n" : ",neg,train\n");
+    test::writeFile(csv, bytes);
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("train-settings.ftproj")));
+    importAndWait(w, csv);
+    w.workspace()->project()->setMetaValue("model_dir", FTS_FIXTURES_DIR "/models/encoders/bert");
+    TrainPage* page = w.workspace()->trainPage();
+    page->setProject(w.workspace()->project());
+    HyperparameterEditor* editor = page->editor();
+    QVERIFY(!editor->setField("lr", "7"));
+    QVERIFY(editor->problems().contains("lr must be from"));
+    QVERIFY(editor->setField("batch_size", "32"));
+    QVERIFY(!page->check());
+    QVERIFY2(page->checkText().contains("larger than the training split (12 rows)"), qPrintable(page->checkText()));
+    QVERIFY(editor->setField("batch_size", "4"));
+    QVERIFY(editor->setField("method", "lora"));
+    QVERIFY(editor->setField("lora_rank", "64")); // the fixture's hidden size is 32
+    QVERIFY(!page->check());
+    QVERIFY(page->checkText().contains("hidden size (32)"));
+    QVERIFY(editor->setField("lora_rank", "8"));
+    QVERIFY(page->check());
+    QVERIFY(page->save());
+    page->setProject(w.workspace()->project()); // reload from the project
+    QCOMPARE(page->editor()->values().loraRank, 8);
+    QCOMPARE(page->editor()->values().method, QString("lora"));
 }
 
 QTEST_MAIN(TestGui)

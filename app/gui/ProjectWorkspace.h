@@ -13,6 +13,7 @@ namespace fts {
 class DataPage;
 class LabelPage;
 class ModelPage;
+class TrainPage;
 class JobRunner;
 class Project;
 
@@ -34,6 +35,7 @@ public:
     DataPage* dataPage() const { return m_dataPage; }
     LabelPage* labelPage() const { return m_labelPage; }
     ModelPage* modelPage() const { return m_modelPage; }
+    TrainPage* trainPage() const { return m_trainPage; }
     // Re-reads the project after the engine changed it (an import finished, say).
     void refresh();
 
@@ -47,6 +49,7 @@ private:
     DataPage* m_dataPage;
     LabelPage* m_labelPage;
     ModelPage* m_modelPage;
+    TrainPage* m_trainPage;
     JobRunner* m_jobs;
 };
 
