@@ -15,6 +15,7 @@ PACKAGES=(
   libsentencepiece-dev sentencepiece       # tokenizer library, and spm_* tools used by the tests
   mythes-en-us                             # thesaurus for synonym augmentation
   dpkg-dev                                 # dpkg-shlibdeps, for the .deb the packaging test builds
+  clang libclang-rt-14-dev                 # libFuzzer + sanitizers for the fuzz targets (tests: fuzz_smoke)
   fonts-dejavu-core                        # a font for offscreen and Xvfb rendering
 )
 
