@@ -312,6 +312,14 @@ void TestGui::keyboardLabelingFiftyCards()
         QTest::keyClick(page, Qt::Key_S);
         QCOMPARE(page->currentRow(), 49);
         QVERIFY(page->statusText().contains("this session: 47 labels"));
+        // Enter accepts the suggestion shown on the card.
+        const int suggested = page->suggestedLabel();
+        QVERIFY(suggested >= 0);
+        const qint64 row = page->currentRow();
+        QTest::keyClick(page, Qt::Key_Return);
+        QCOMPARE(cardRow(*w.workspace()->project(), row, "sentiment", "tester").mine,
+                 loadLabelSchema(*w.workspace()->project(), "sentiment").labels.value(suggested).name);
+        QTest::keyClick(page, Qt::Key_Backspace); // and undo it, for the counts below
     }
     auto p = Project::open(path);
     QSqlQuery q(p->db());
@@ -320,7 +328,7 @@ void TestGui::keyboardLabelingFiftyCards()
     QCOMPARE(q.value(0).toInt(), 47);
     q.exec("SELECT COUNT(*) FROM labels WHERE annotator = 'tester'");
     q.next();
-    QCOMPARE(q.value(0).toInt(), 50); // the three undone labels stay in the history
+    QCOMPARE(q.value(0).toInt(), 51); // the undone labels (3, and the accepted suggestion) stay in the history
     q.exec("SELECT value FROM labels WHERE row_id = 2 AND superseded_at IS NULL");
     q.next();
     QCOMPARE(q.value(0).toString(), QString("neutral"));

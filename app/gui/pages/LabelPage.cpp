@@ -6,6 +6,8 @@
 #include "LabelTablePanel.h"
 
 #include "Error.h"
+#include "label/ActiveLearning.h"
+#include "label/LexiconSuggester.h"
 #include "project/Project.h"
 
 #include <QComboBox>
@@ -36,6 +38,7 @@ LabelPage::LabelPage(QWidget* parent)
     m_task->setObjectName(QStringLiteral("labelTask"));
     m_filter->setObjectName(QStringLiteral("labelFilter"));
     m_filter->addItem(tr("Unlabeled rows"), QStringLiteral("unlabeled"));
+    m_filter->addItem(tr("Unlabeled, most uncertain first"), QStringLiteral("uncertain"));
     m_filter->addItem(tr("All rows"), QStringLiteral("all"));
     m_annotator->setObjectName(QStringLiteral("annotatorName"));
     m_annotator->setPlaceholderText(tr("Your name"));
@@ -98,8 +101,8 @@ LabelPage::LabelPage(QWidget* parent)
     top->addStretch(1);
     top->addWidget(new QLabel(tr("Annotator:"), this));
     top->addWidget(m_annotator);
-    auto* help = new QLabel(tr("Keys: number = label and next · Backspace/Ctrl+Z = undo · S = skip · ←/→ = move · "
-                               "F = flag for discussion · C = comment"), this);
+    auto* help = new QLabel(tr("Keys: number = label and next · Enter = accept the suggestion · Backspace/Ctrl+Z = undo · "
+                               "S = skip · ←/→ = move · F = flag for discussion · C = comment"), this);
     help->setStyleSheet(QStringLiteral("color: palette(dark)"));
     auto* card = new QVBoxLayout;
     card->addWidget(m_text, 1);
@@ -166,9 +169,22 @@ void LabelPage::reload()
     if (m_project && m_task->count() > 0) {
         const QString task = m_task->currentText();
         m_schema = loadLabelSchema(*m_project, task);
-        if (m_schema.labels.isEmpty())
+        m_schemaSaved = !m_schema.labels.isEmpty();
+        if (!m_schemaSaved) // a task without labels yet starts from the sentiment preset
             m_schema = LabelSchema::preset(QStringLiteral("sentiment-3"), task);
-        m_queue = labelingQueue(*m_project, task, m_filter->currentData().toString() == QLatin1String("unlabeled"));
+        const QString mode = m_filter->currentData().toString();
+        m_queue = labelingQueue(*m_project, task, mode != QLatin1String("all"));
+        const LexiconSuggester suggester(m_schema.names());
+        if (mode == QLatin1String("uncertain") && suggester.isApplicable()) {
+            // Active learning before any model exists: the lexicon's least certain rows first.
+            QList<std::vector<double>> probs;
+            for (qint64 id : std::as_const(m_queue))
+                probs << suggester.suggest(cardRow(*m_project, id, task, annotator()).text).probabilities;
+            QList<qint64> ordered;
+            for (int i : orderByUncertainty(probs, UncertaintyMeasure::Margin))
+                ordered << m_queue[i];
+            m_queue = ordered;
+        }
     }
     rebuildButtons();
     m_tablePanel->setContext(m_project, m_schema, [this] { return annotator(); });
@@ -226,7 +242,16 @@ void LabelPage::showCard()
             state << tr("label: <b>%1</b>").arg(c.gold.toHtmlEscaped());
         if (c.flagged)
             state << tr("<span style='color:#b00020'>flagged</span>");
-        state << tr("no model suggestion yet (they appear once a model is trained)");
+        const LexiconSuggester suggester(m_schema.names());
+        m_suggested = -1;
+        if (suggester.isApplicable()) {
+            const Suggestion g = suggester.suggest(c.text);
+            m_suggested = g.labelIndex;
+            state << tr("suggestion: <b>%1</b> (%2%, word lexicon; Enter accepts)")
+                         .arg(m_schema.labels[g.labelIndex].name.toHtmlEscaped()).arg(qRound(g.confidence * 100));
+        } else {
+            state << tr("no suggestion for these labels until a model is trained");
+        }
         m_state->setText(state.join(QStringLiteral(" · ")));
         m_comment->setText(c.comment);
     } catch (const Error& e) {
@@ -265,6 +290,12 @@ bool LabelPage::labelCurrent(int labelIndex)
     if (!m_project || labelIndex < 0 || labelIndex >= m_schema.labels.size() || currentRow() == 0)
         return false;
     try {
+        if (!m_schemaSaved) {
+            // The first label given makes the preset this task's schema, so every page and export
+            // sees the same label set; merely looking at the page changes nothing.
+            saveLabelSchema(*m_project, m_schema);
+            m_schemaSaved = true;
+        }
         m_undo << setLabel(*m_project, currentRow(), m_schema.task, m_schema.labels[labelIndex].name, annotator());
     } catch (const Error& e) {
         reportError(e.message());
@@ -340,6 +371,8 @@ void LabelPage::keyPressEvent(QKeyEvent* event)
         next();
     } else if (event->key() == Qt::Key_Left || event->key() == Qt::Key_Up) {
         previous();
+    } else if ((event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter) && m_suggested >= 0) {
+        labelCurrent(m_suggested);
     } else if (event->key() == Qt::Key_F) {
         toggleFlag();
     } else if (event->key() == Qt::Key_C) {

@@ -35,6 +35,7 @@ public:
     void previous();
     void toggleFlag();
     qint64 currentRow() const;
+    int suggestedLabel() const { return m_suggested; }
     QString annotator() const;
     void setAnnotator(const QString& name);
     QString statusText() const;
@@ -56,6 +57,8 @@ private:
     int m_position = 0;
     QList<LabelChange> m_undo;
     int m_sessionLabels = 0;
+    bool m_schemaSaved = false;
+    int m_suggested = -1; // label index the card suggests, -1 for none
     QElapsedTimer m_sessionClock;
 
     QComboBox* m_task;
