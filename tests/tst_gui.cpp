@@ -13,6 +13,7 @@
 #include "pages/LabelSchemaDialog.h"
 #include "pages/LabelTablePanel.h"
 #include "pages/ModelPage.h"
+#include "pages/EvaluatePage.h"
 #include "pages/TrainPage.h"
 #include "HyperparameterEditor.h"
 #include "project/Project.h"
@@ -75,6 +76,7 @@ private Q_SLOTS:
     void tableModeBulkLabels();
     void confusionMatrixCellClicks();
     void trainSettingsAreCheckedAndSaved();
+    void evaluatePageShowsTheStory();
 
 private:
     QTemporaryDir m_dir;
@@ -126,8 +128,8 @@ void TestGui::everyPageCanBeShown()
         QVERIFY(w.workspace()->page(page)->isVisible());
     }
     // Pages that are not built yet say so instead of pretending to work.
-    w.workspace()->showPage(ProjectWorkspace::Evaluate);
-    auto* status = w.workspace()->page(ProjectWorkspace::Evaluate)->findChild<QLabel*>("plannedStatus");
+    w.workspace()->showPage(ProjectWorkspace::Deploy);
+    auto* status = w.workspace()->page(ProjectWorkspace::Deploy)->findChild<QLabel*>("plannedStatus");
     QVERIFY(status && status->text().contains("Not available"));
 }
 
@@ -504,6 +506,34 @@ void TestGui::trainSettingsAreCheckedAndSaved()
     page->setProject(w.workspace()->project()); // reload from the project
     QCOMPARE(page->editor()->values().loraRank, 8);
     QCOMPARE(page->editor()->values().method, QString("lora"));
+}
+
+void TestGui::evaluatePageShowsTheStory()
+{
+    MainWindow w;
+    w.show();
+    w.openSampleProject(); // built by opensSampleProject, so this opens at once
+    QTRY_VERIFY(w.workspace()->project() != nullptr);
+    w.workspace()->showPage(ProjectWorkspace::Evaluate);
+    EvaluatePage* page = w.workspace()->evaluatePage();
+    QVERIFY2(page->evaluate(), qPrintable(page->summaryText()));
+    QVERIFY2(page->summaryText().contains("on 132 rows of the test split"), qPrintable(page->summaryText()));
+    const int errors = page->errorTable()->rowCount();
+    QVERIFY(errors > 0 && errors < 132);
+    // Clicking the cell true=negative, predicted=positive lists exactly those rows.
+    page->filterErrors(0, 2);
+    for (int r = 0; r < page->errorTable()->rowCount(); ++r) {
+        QCOMPARE(page->errorTable()->item(r, 2)->text(), QString("negative"));
+        QCOMPARE(page->errorTable()->item(r, 3)->text(), QString("positive"));
+    }
+    page->filterErrors(-1, -1);
+    QCOMPARE(page->errorTable()->rowCount(), errors);
+    // Relabel from the error list: it goes into the label history.
+    page->errorTable()->setCurrentCell(0, 0);
+    const qint64 row = page->errorTable()->item(0, 0)->text().toLongLong();
+    QVERIFY(page->relabelSelected("neutral", "reviewer"));
+    QCOMPARE(cardRow(*w.workspace()->project(), row, "label", "reviewer").mine, QString("neutral"));
+    undoLabelChange(*w.workspace()->project(), {row, "label", "reviewer", QString(), "neutral"}); // keep the sample as it was
 }
 
 QTEST_MAIN(TestGui)

@@ -4,6 +4,7 @@
 #include "pages/DataPage.h"
 #include "pages/LabelPage.h"
 #include "pages/ModelPage.h"
+#include "pages/EvaluatePage.h"
 #include "pages/TrainPage.h"
 #include "pages/PlannedPage.h"
 #include "project/Project.h"
@@ -16,7 +17,7 @@ namespace fts {
 
 ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
     : QWidget(parent), m_nav(new QListWidget(this)), m_pages(new QStackedWidget(this)),
-      m_dataPage(new DataPage(this)), m_labelPage(new LabelPage(this)), m_modelPage(new ModelPage(this)), m_trainPage(new TrainPage(this)), m_jobs(jobs)
+      m_dataPage(new DataPage(this)), m_labelPage(new LabelPage(this)), m_modelPage(new ModelPage(this)), m_trainPage(new TrainPage(this)), m_evaluatePage(new EvaluatePage(this)), m_jobs(jobs)
 {
     setObjectName(QStringLiteral("projectWorkspace"));
     m_dataPage->setJobRunner(jobs);
@@ -34,9 +35,7 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
         {tr("Label"), m_labelPage},
         {tr("Model"), m_modelPage},
         {tr("Train"), m_trainPage},
-        {tr("Evaluate"), new PlannedPage(tr("Evaluate"),
-             tr("Accuracy, precision, recall, F1 and the confusion matrix of each run; compare runs "
-                "side by side."), notYet, this)},
+        {tr("Evaluate"), m_evaluatePage},
         {tr("Deploy"), new PlannedPage(tr("Deploy"),
              tr("Try the model, export it as a Hugging Face folder, run batch inference or a local "
                 "server."), notYet, this)},
@@ -80,6 +79,7 @@ void ProjectWorkspace::setProject(std::unique_ptr<Project> project)
     m_labelPage->setProject(m_project.get());
     m_modelPage->setContext(m_project.get(), m_jobs);
     m_trainPage->setProject(m_project.get());
+    m_evaluatePage->setProject(m_project.get());
     showPage(Data);
 }
 

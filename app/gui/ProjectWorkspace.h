@@ -14,6 +14,7 @@ class DataPage;
 class LabelPage;
 class ModelPage;
 class TrainPage;
+class EvaluatePage;
 class JobRunner;
 class Project;
 
@@ -36,6 +37,7 @@ public:
     LabelPage* labelPage() const { return m_labelPage; }
     ModelPage* modelPage() const { return m_modelPage; }
     TrainPage* trainPage() const { return m_trainPage; }
+    EvaluatePage* evaluatePage() const { return m_evaluatePage; }
     // Re-reads the project after the engine changed it (an import finished, say).
     void refresh();
 
@@ -50,6 +52,7 @@ private:
     LabelPage* m_labelPage;
     ModelPage* m_modelPage;
     TrainPage* m_trainPage;
+    EvaluatePage* m_evaluatePage;
     JobRunner* m_jobs;
 };
 

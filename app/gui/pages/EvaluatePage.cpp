@@ -1,0 +1,195 @@
+// Runs the evaluation on the GUI thread: the lexicon baseline is microseconds per row. Trained runs
+// will be evaluated by engine jobs and shown through the same widgets.
+#include "EvaluatePage.h"
+
+#include "ConfusionMatrixWidget.h"
+#include "Error.h"
+#include "label/LabelSchema.h"
+#include "label/Labeling.h"
+#include "project/Project.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QKeyEvent>
+#include <QSettings>
+#include <QLabel>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include <algorithm>
+
+namespace fts {
+
+EvaluatePage::EvaluatePage(QWidget* parent)
+    : QWidget(parent), m_split(new QComboBox(this)), m_summary(new QLabel(this)), m_confusion(new ConfusionMatrixWidget(this)),
+      m_bars(new QCustomPlot(this)), m_errors(new QTableWidget(this))
+{
+    setObjectName(QStringLiteral("evaluatePage"));
+    m_split->addItem(tr("Test split"), QStringLiteral("test"));
+    m_split->addItem(tr("Validation split"), QStringLiteral("val"));
+    auto* run = new QPushButton(tr("Evaluate"), this);
+    connect(run, &QPushButton::clicked, this, &EvaluatePage::evaluate);
+    m_summary->setObjectName(QStringLiteral("evaluationSummary"));
+    m_summary->setWordWrap(true);
+    m_bars->setMinimumHeight(180);
+    m_errors->setObjectName(QStringLiteral("errorTable"));
+    m_errors->setColumnCount(5);
+    m_errors->setHorizontalHeaderLabels({tr("Row"), tr("Text"), tr("True"), tr("Predicted"), tr("Confidence")});
+    m_errors->verticalHeader()->setVisible(false);
+    m_errors->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_errors->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_errors->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
+    connect(m_confusion, &ConfusionMatrixWidget::cellClicked, this, &EvaluatePage::filterErrors);
+
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Predictor: word-lexicon baseline (trained runs will be listed here)"), this));
+    top->addWidget(m_split);
+    top->addWidget(run);
+    top->addStretch(1);
+    auto* charts = new QHBoxLayout;
+    charts->addWidget(m_confusion, 1);
+    charts->addWidget(m_bars, 1);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(m_summary);
+    layout->addLayout(charts, 1);
+    layout->addWidget(new QLabel(tr("<b>Errors</b>, most confident first (click a matrix cell to filter; select a row "
+                                    "and press a number key 1-9 to relabel it)"), this));
+    layout->addWidget(m_errors, 1);
+}
+
+void EvaluatePage::setProject(Project* project)
+{
+    m_project = project;
+    m_evaluation = Evaluation();
+    m_summary->setText(project ? tr("Press Evaluate to measure the baseline on the chosen split.") : QString());
+    m_confusion->setMatrix({}, {});
+    m_errors->setRowCount(0);
+}
+
+QString EvaluatePage::summaryText() const
+{
+    return m_summary->text();
+}
+
+bool EvaluatePage::evaluate()
+{
+    if (!m_project)
+        return false;
+    const QStringList tasks = m_project->tasks();
+    if (tasks.isEmpty()) {
+        m_summary->setText(tr("There are no labels yet: import labeled data or label some rows first."));
+        return false;
+    }
+    try {
+        const QStringList labels = loadLabelSchema(*m_project, tasks.first()).names();
+        m_evaluation = evaluateOnSplit(*m_project, tasks.first(), m_split->currentData().toString(), labels,
+                                       tr("lexicon baseline"), lexiconPredictor(labels));
+    } catch (const Error& e) {
+        m_summary->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(e.message().toHtmlEscaped()));
+        return false;
+    }
+    const ClassificationReport& r = m_evaluation.report;
+    QStringList perClass;
+    for (const ClassMetrics& c : r.perClass)
+        perClass << tr("%1: P %2, R %3, F1 %4 (%5 rows)").arg(c.label).arg(c.precision, 0, 'f', 2)
+                        .arg(c.recall, 0, 'f', 2).arg(c.f1, 0, 'f', 2).arg(c.support);
+    m_summary->setText(tr("<b>%1 on %2 rows of the %3 split</b>: accuracy %4, macro F1 %5, weighted F1 %6, loss %7, "
+                          "calibration error %8.<br>%9")
+                           .arg(m_evaluation.predictor).arg(r.total).arg(m_evaluation.split)
+                           .arg(r.accuracy, 0, 'f', 3).arg(r.macroF1, 0, 'f', 3).arg(r.weightedF1, 0, 'f', 3)
+                           .arg(r.loss, 0, 'f', 3).arg(r.ece, 0, 'f', 3).arg(perClass.join(QStringLiteral("; "))));
+    m_confusion->setMatrix(r.labels, r.confusion);
+    drawClassBars();
+    filterErrors(-1, -1);
+    return true;
+}
+
+void EvaluatePage::drawClassBars()
+{
+    m_bars->clearPlottables();
+    const ClassificationReport& r = m_evaluation.report;
+    auto* group = new QCPBarsGroup(m_bars);
+    const QList<QPair<QString, QColor>> series = {{tr("precision"), QColor("#4c72b0")}, {tr("recall"), QColor("#dd8452")},
+                                                  {tr("F1"), QColor("#55a868")}};
+    for (int s = 0; s < series.size(); ++s) {
+        auto* bars = new QCPBars(m_bars->xAxis, m_bars->yAxis);
+        bars->setName(series[s].first);
+        bars->setBrush(series[s].second);
+        bars->setPen(Qt::NoPen);
+        bars->setWidth(0.25);
+        bars->setBarsGroup(group);
+        QVector<double> keys, values;
+        for (int c = 0; c < r.perClass.size(); ++c) {
+            keys << c;
+            values << (s == 0 ? r.perClass[c].precision : s == 1 ? r.perClass[c].recall : r.perClass[c].f1);
+        }
+        bars->setData(keys, values);
+    }
+    QSharedPointer<QCPAxisTickerText> ticks(new QCPAxisTickerText);
+    for (int c = 0; c < r.labels.size(); ++c)
+        ticks->addTick(c, r.labels[c]);
+    m_bars->xAxis->setTicker(ticks);
+    m_bars->xAxis->setRange(-0.6, r.labels.size() - 0.4);
+    m_bars->yAxis->setRange(0, 1.05);
+    m_bars->legend->setVisible(true);
+    m_bars->replot();
+}
+
+void EvaluatePage::filterErrors(int truth, int predicted)
+{
+    QList<const RowPrediction*> rows;
+    for (const RowPrediction& p : std::as_const(m_evaluation.rows))
+        if (p.truth != p.predicted && (truth < 0 || (p.truth == truth && p.predicted == predicted)))
+            rows << &p;
+    // A cell on the diagonal lists the correct rows of that class instead.
+    if (truth >= 0 && truth == predicted)
+        for (const RowPrediction& p : std::as_const(m_evaluation.rows))
+            if (p.truth == truth && p.predicted == truth)
+                rows << &p;
+    std::stable_sort(rows.begin(), rows.end(), [](const RowPrediction* a, const RowPrediction* b) {
+        return a->probabilities[a->predicted] > b->probabilities[b->predicted];
+    });
+    const QStringList& labels = m_evaluation.report.labels;
+    m_errors->setRowCount(int(rows.size()));
+    for (int i = 0; i < rows.size(); ++i) {
+        const RowPrediction& p = *rows[i];
+        const QStringList cells = {QString::number(p.rowId), p.text, labels[p.truth], labels[p.predicted],
+                                   QStringLiteral("%1%").arg(qRound(p.probabilities[p.predicted] * 100))};
+        for (int c = 0; c < cells.size(); ++c)
+            m_errors->setItem(i, c, new QTableWidgetItem(cells[c]));
+    }
+}
+
+void EvaluatePage::keyPressEvent(QKeyEvent* event)
+{
+    // 1-9 relabel the selected error with that label of the schema, as on the Label page.
+    const int index = event->text().toInt() - 1;
+    const QStringList& labels = m_evaluation.report.labels;
+    if (!event->text().isEmpty() && index >= 0 && index < labels.size()) {
+        relabelSelected(labels[index], QSettings().value(QStringLiteral("label/annotator"),
+                                                         qEnvironmentVariable("USER", QStringLiteral("annotator"))).toString());
+        return;
+    }
+    QWidget::keyPressEvent(event);
+}
+
+bool EvaluatePage::relabelSelected(const QString& label, const QString& annotator)
+{
+    if (!m_project || m_errors->currentRow() < 0)
+        return false;
+    const qint64 row = m_errors->item(m_errors->currentRow(), 0)->text().toLongLong();
+    try {
+        setLabel(*m_project, row, m_evaluation.task, label, annotator);
+    } catch (const Error& e) {
+        m_summary->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(e.message().toHtmlEscaped()));
+        return false;
+    }
+    m_errors->item(m_errors->currentRow(), 2)->setText(label + tr(" (relabeled)"));
+    return true;
+}
+
+} // namespace fts
