@@ -50,6 +50,8 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
         // Pages show what other pages changed (labels from the Data page's import, say).
         if (row == Data)
             m_dataPage->refresh();
+        else if (row == Evaluate && m_project)
+            m_evaluatePage->evaluate(); // the baseline is instant; runs will come from the engine
         else if (row == Label && m_project) {
             m_labelPage->reload();
             m_labelPage->setFocus();
