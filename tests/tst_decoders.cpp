@@ -1,4 +1,4 @@
-// Decoder families against python3-torch references: logits (plain, left-padded), KV cache, tying, I/O, LoRA.
+// Decoder families vs python3-torch references: logits, left padding, KV cache, tying, I/O, LoRA.
 #include "Error.h"
 #include "models/Decoder.h"
 #include "models/Gpt2.h"
@@ -20,6 +20,7 @@ namespace {
 // Outputs of tests/fixtures/models/decoders/make_decoder_fixtures.py (a float64 reference).
 constexpr double kLogitTolerance = 1e-4;
 constexpr double kCacheTolerance = 1e-5;
+constexpr double kBf16Tolerance = 0.5; // measured 0.09-0.23 here; bf16 kernels differ by CPU
 
 QString fixtureDir(const QString& family)
 {
@@ -68,6 +69,8 @@ private Q_SLOTS:
     void paddedBatchMatchesReference();
     void kvCacheMatchesFullForward_data() { addFamilies(); }
     void kvCacheMatchesFullForward();
+    void bf16ForwardStaysClose_data() { addFamilies(); }
+    void bf16ForwardStaysClose();
     void tiedEmbeddingsShareStorage();
     void untiedHeadIsSeparate();
     void saveLoadRoundTrip_data() { addFamilies(); }
@@ -121,17 +124,36 @@ void TestDecoders::kvCacheMatchesFullForward()
         const at::Tensor full = model->forward(ids, mask);
         KvCache cache;
         // Prefill 5 tokens, then 1 token per call; the mask is passed HF-style (cached + new).
-        std::vector<at::Tensor> pieces{model->forward(ids.slice(1, 0, 5), mask.slice(1, 0, 5), &cache)};
+        std::vector<at::Tensor> pieces{
+            model->forward(ids.slice(1, 0, 5), mask.slice(1, 0, 5), &cache)};
         for (int64_t t = 5; t < ids.size(1); ++t)
-            pieces.push_back(model->forward(ids.slice(1, t, t + 1), mask.slice(1, 0, t + 1), &cache));
+            pieces.push_back(
+                model->forward(ids.slice(1, t, t + 1), mask.slice(1, 0, t + 1), &cache));
         QCOMPARE(cache.length(), ids.size(1));
         QCOMPARE(int64_t(cache.keys.size()), model->config().numLayers);
         QCOMPARE(cache.keys[0].size(1), model->config().numKvHeads);
         const at::Tensor stepwise = at::cat(pieces, 1) * mask.unsqueeze(-1);
         const double diff = maxAbsDiff(stepwise, full * mask.unsqueeze(-1));
-        qInfo("%s%s: max |cached - full| = %.3g", qPrintable(family), padded ? " (padded)" : "", diff);
+        qInfo("%s%s: max |cached - full| = %.3g", qPrintable(family), padded ? " (padded)" : "",
+              diff);
         QVERIFY2(diff < kCacheTolerance, qPrintable(QString::number(diff)));
     }
+}
+
+void TestDecoders::bf16ForwardStaysClose()
+{
+    QFETCH(QString, family);
+    torch::NoGradGuard noGrad;
+    const TensorMap ref = reference(family);
+    auto model = fixtureModel(family);
+    model->to(at::kBFloat16);
+    QCOMPARE(model->lmHeadWeight().scalar_type(), at::kBFloat16);
+    const at::Tensor logits = model->forward(ref.at("input_ids"));
+    QCOMPARE(logits.scalar_type(), at::kBFloat16);
+    // bf16 keeps ~3 significant digits; the fixture logits spread about 1.8 around 0.
+    const double diff = maxAbsDiff(logits, ref.at("logits"));
+    qInfo("%s in bf16: max |logit - reference| = %.3g", qPrintable(family), diff);
+    QVERIFY2(diff < kBf16Tolerance, qPrintable(QString::number(diff)));
 }
 
 void TestDecoders::tiedEmbeddingsShareStorage()
@@ -232,8 +254,9 @@ void TestDecoders::loraTrainsOnlyAdapters()
     QCOMPARE(withGrad, 4);
     // B starts at zero, so only B gets a gradient signal through the product B A.
     const auto projections = namedProjections(*model);
-    const auto q = std::find_if(projections.begin(), projections.end(),
-                                [](const auto& p) { return p.first.ends_with("0.self_attn.q_proj"); });
+    const auto q = std::find_if(projections.begin(), projections.end(), [](const auto& p) {
+        return p.first.ends_with("0.self_attn.q_proj");
+    });
     QVERIFY(q->second->loraB.grad().abs().sum().item<double>() > 0);
 }
 
@@ -246,7 +269,8 @@ void TestDecoders::missingWeightIsNamed()
         model->loadWeights(weights, "test.safetensors");
         QFAIL("loaded a checkpoint with a missing weight");
     } catch (const Error& e) {
-        QVERIFY2(e.message().contains("model.layers.1.mlp.up_proj.weight"), qPrintable(e.message()));
+        QVERIFY2(e.message().contains("model.layers.1.mlp.up_proj.weight"),
+                 qPrintable(e.message()));
         QVERIFY(e.message().startsWith("test.safetensors lacks 1 weight"));
     }
 }
@@ -260,7 +284,8 @@ void TestDecoders::unexpectedWeightIsNamed()
         model->loadWeights(weights, "test.safetensors");
         QFAIL("loaded a checkpoint with an extra weight");
     } catch (const Error& e) {
-        QVERIFY2(e.message().contains("model.layers.0.self_attn.o_proj.bias"), qPrintable(e.message()));
+        QVERIFY2(e.message().contains("model.layers.0.self_attn.o_proj.bias"),
+                 qPrintable(e.message()));
     }
     // A tied checkpoint that still carries lm_head.weight is fine, as in HF.
     weights.erase("model.layers.0.self_attn.o_proj.bias");
@@ -271,7 +296,7 @@ void TestDecoders::unexpectedWeightIsNamed()
 void TestDecoders::baseModelCheckpointLoads()
 {
     torch::NoGradGuard noGrad;
-    // GPT2Model checkpoints (as on the Hub) have no "transformer." prefix and may carry mask buffers.
+    // GPT2Model checkpoints (as on the Hub) lack the "transformer." prefix, may hold mask buffers.
     TensorMap base;
     for (const auto& [name, tensor] : fixtureWeights("gpt2"))
         base.emplace(name.substr(std::string("transformer.").size()), tensor);
@@ -321,9 +346,9 @@ void TestDecoders::accessorsExposeLayers()
 
 void TestDecoders::encoderConfigIsRefused()
 {
-    const QJsonObject bert{{"model_type", "bert"}, {"vocab_size", 10}, {"hidden_size", 8},
-                           {"num_hidden_layers", 1}, {"num_attention_heads", 2},
-                           {"intermediate_size", 8}};
+    const QJsonObject bert{{"model_type", "bert"},     {"vocab_size", 10},
+                           {"hidden_size", 8},         {"num_hidden_layers", 1},
+                           {"num_attention_heads", 2}, {"intermediate_size", 8}};
     try {
         makeDecoder(ModelConfig::fromJson(bert));
         QFAIL("made a decoder from a BERT config");
@@ -337,7 +362,8 @@ void TestDecoders::badInputsAreReported()
     torch::NoGradGuard noGrad;
     auto model = fixtureModel("gpt2");
     QVERIFY_THROWS_EXCEPTION(Error, model->forward(at::zeros({3}, at::kLong)));
-    QVERIFY_THROWS_EXCEPTION(Error, model->forward(at::zeros({1, 65}, at::kLong))); // n_positions 64
+    QVERIFY_THROWS_EXCEPTION(Error,
+                             model->forward(at::zeros({1, 65}, at::kLong))); // n_positions 64
     QVERIFY_THROWS_EXCEPTION(Error, model->forward(at::zeros({2, 4}, at::kLong), at::ones({2, 3})));
     KvCache cache;
     model->forward(at::zeros({2, 4}, at::kLong), {}, &cache);

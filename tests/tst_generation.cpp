@@ -1,4 +1,4 @@
-// Generation: greedy vs the python reference, KV cache vs recompute, sampling, stops, streaming, penalties.
+// Generation: greedy vs python, KV cache vs recompute, sampling, stops, streaming, penalties.
 #include "Error.h"
 #include "models/Decoder.h"
 #include "models/Generation.h"
@@ -38,8 +38,10 @@ struct Fixture
 
 Fixture fixture(const QString& family)
 {
-    const TensorMap ref = loadSafetensors(fixtureDir(family) + QStringLiteral("/reference.safetensors"));
-    return {loadDecoder(fixtureDir(family)), toVector(ref.at("prompt_ids")), toVector(ref.at("greedy_ids"))};
+    const TensorMap ref =
+        loadSafetensors(fixtureDir(family) + QStringLiteral("/reference.safetensors"));
+    return {loadDecoder(fixtureDir(family)), toVector(ref.at("prompt_ids")),
+            toVector(ref.at("greedy_ids"))};
 }
 
 GenerationOptions sampling(uint64_t seed)
@@ -120,7 +122,9 @@ void TestGeneration::cacheEqualsRecompute()
         QCOMPARE(cached.stepLogits.size(), size_t(12));
         double worst = 0;
         for (size_t i = 0; i < cached.stepLogits.size(); ++i)
-            worst = std::max(worst, (cached.stepLogits[i] - recomputed.stepLogits[i]).abs().max().item<double>());
+            worst = std::max(
+                worst,
+                (cached.stepLogits[i] - recomputed.stepLogits[i]).abs().max().item<double>());
         qInfo("%s%s: max |cached - recomputed| step logit = %.3g", qPrintable(family),
               sample ? " (sampled)" : "", worst);
         QVERIFY2(worst < kCacheTolerance, qPrintable(QString::number(worst)));

@@ -102,7 +102,7 @@ DecoderStep prepareDecoderStep(const at::Tensor& inputIds, const at::Tensor& att
     // it would have without padding (pads get 0, and are never attended to).
     step.positions = (full.cumsum(1) - 1).clamp_min(0).slice(1, past); // [B, T]
     const int64_t total = past + length;
-    const at::Tensor keyIdx = at::arange(total, longOpts).unsqueeze(0);            // [1, S]
+    const at::Tensor keyIdx = at::arange(total, longOpts).unsqueeze(0);             // [1, S]
     const at::Tensor queryIdx = (at::arange(length, longOpts) + past).unsqueeze(1); // [T, 1]
     const at::Tensor causal = keyIdx.le(queryIdx);                                  // [T, S]
     step.allowed = causal.unsqueeze(0).unsqueeze(0) & full.to(at::kBool).unsqueeze(1).unsqueeze(1);
@@ -209,8 +209,10 @@ void DecoderModel::loadFolder(const QString& modelDir)
         QFile f(index);
         if (!f.open(QIODevice::ReadOnly))
             throw Error(QStringLiteral("Cannot read %1.").arg(QDir::toNativeSeparators(index)));
-        const QJsonObject map =
-            QJsonDocument::fromJson(f.readAll()).object().value(QLatin1String("weight_map")).toObject();
+        const QJsonObject map = QJsonDocument::fromJson(f.readAll())
+                                    .object()
+                                    .value(QLatin1String("weight_map"))
+                                    .toObject();
         if (map.isEmpty())
             throw Error(QStringLiteral("%1 has no \"weight_map\"; it is not a safetensors index.")
                             .arg(QDir::toNativeSeparators(index)));

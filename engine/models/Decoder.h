@@ -1,4 +1,4 @@
-// The decoder-only language model interface shared by the GPT-2 and Llama-style families, and its KV cache.
+// The decoder-only language model interface of the GPT-2 and Llama-style families; the KV cache.
 #pragma once
 
 #include "models/ModelConfig.h"
@@ -21,15 +21,16 @@ namespace fts {
 // through the model once instead of recomputing the whole sequence.
 struct KvCache
 {
-    std::vector<at::Tensor> keys;   // per layer [B, n_kv, S, head_dim] (after rotary, before repeat)
+    std::vector<at::Tensor> keys; // per layer [B, n_kv, S, head_dim] (after rotary, before repeat)
     std::vector<at::Tensor> values; // per layer [B, n_kv, S, head_dim]
-    at::Tensor mask;                // [B, S] int64: 1 = token, 0 = padding, for every cached position
+    at::Tensor mask; // [B, S] int64: 1 = token, 0 = padding, for every cached position
 
     int64_t length() const { return mask.defined() ? mask.size(1) : 0; }
     void clear();
     // Appends one layer's keys/values for the new positions ([B, n_kv, T, hd]) and returns all of
     // that layer's cached keys/values ([B, n_kv, S, hd]).
-    std::pair<at::Tensor, at::Tensor> append(size_t layer, const at::Tensor& k, const at::Tensor& v);
+    std::pair<at::Tensor, at::Tensor> append(size_t layer, const at::Tensor& k,
+                                             const at::Tensor& v);
 };
 
 // What every layer of one forward call needs to know besides the hidden states.
@@ -65,7 +66,7 @@ public:
     virtual at::Tensor forward(const at::Tensor& inputIds, const at::Tensor& attentionMask = {},
                                KvCache* cache = nullptr) = 0;
 
-    // The transformer blocks in order, and the token (and position) embeddings: what freezing acts on.
+    // The transformer blocks in order, and the token (and position) embeddings, for freezing.
     virtual std::vector<std::shared_ptr<torch::nn::Module>> layers() const = 0;
     virtual std::vector<std::shared_ptr<torch::nn::Module>> embeddings() const = 0;
     // [V, C]; with tie_word_embeddings this is the token embedding tensor itself.

@@ -1,4 +1,4 @@
-// Decoding loop and logit processors; order of processing follows HF's generate (penalty, then warpers).
+// Decoding loop and logit processors, applied in HF generate's order (penalty, then warpers).
 #include "models/Generation.h"
 
 #include "Error.h"
@@ -40,7 +40,8 @@ void validate(const DecoderModel& model, const std::vector<std::vector<int64_t>>
     if (!(o.topP > 0 && o.topP <= 1))
         throw Error(QStringLiteral("Top-p must be above 0 and at most 1 (it is %1).").arg(o.topP));
     if (o.topK < 0)
-        throw Error(QStringLiteral("Top-k cannot be negative (it is %1); 0 switches it off.").arg(o.topK));
+        throw Error(
+            QStringLiteral("Top-k cannot be negative (it is %1); 0 switches it off.").arg(o.topK));
     if (!(o.repetitionPenalty > 0))
         throw Error(QStringLiteral("The repetition penalty must be above 0 (it is %1); 1 switches "
                                    "it off.")
@@ -87,6 +88,24 @@ bool recordToken(GenerationResult& r, size_t row, int64_t token, const Generatio
         return true;
     }
     return false;
+}
+
+// Left padding keeps every row's last token in the last column: ids and mask, each [B, L].
+std::pair<at::Tensor, at::Tensor> leftPad(const std::vector<std::vector<int64_t>>& prompts,
+                                          int64_t padId, const at::TensorOptions& longOpts)
+{
+    const auto batch = int64_t(prompts.size());
+    int64_t longest = 0;
+    for (const auto& p : prompts)
+        longest = std::max<int64_t>(longest, p.size());
+    std::vector<int64_t> ids(batch * longest, padId), mask(batch * longest, 0);
+    for (int64_t b = 0; b < batch; ++b) {
+        const int64_t offset = longest - int64_t(prompts[b].size());
+        std::copy(prompts[b].begin(), prompts[b].end(), ids.begin() + b * longest + offset);
+        std::fill(mask.begin() + b * longest + offset, mask.begin() + (b + 1) * longest, 1);
+    }
+    return {at::tensor(ids, longOpts).view({batch, longest}),
+            at::tensor(mask, longOpts).view({batch, longest})};
 }
 
 } // namespace
@@ -147,36 +166,25 @@ std::vector<GenerationResult> generateBatch(DecoderModel& model,
     torch::NoGradGuard noGrad;
     EvalModeGuard evalMode(model);
     const auto batch = int64_t(prompts.size());
-    int64_t longest = 0;
-    for (const auto& p : prompts)
-        longest = std::max<int64_t>(longest, p.size());
-    const int64_t room = model.config().maxPositions - longest;
+    const auto longOpts =
+        at::TensorOptions().dtype(at::kLong).device(model.parameters().front().device());
+    auto [seq, seqMask] = leftPad(prompts, padId, longOpts); // [B, L] each
+    const int64_t room = model.config().maxPositions - seq.size(1);
     if (room < 0)
         throw Error(QStringLiteral("The prompt has %1 tokens but the model reads at most %2; "
                                    "shorten it.")
-                        .arg(longest)
+                        .arg(seq.size(1))
                         .arg(model.config().maxPositions));
     const int64_t budget = std::min(o.maxNewTokens, room);
-
-    // Left padding keeps every row's last token in the last column. [B, L]
-    std::vector<int64_t> ids(batch * longest, padId), mask(batch * longest, 0);
-    std::vector<std::vector<int64_t>> seen(prompts);
-    for (int64_t b = 0; b < batch; ++b) {
-        const int64_t offset = longest - int64_t(prompts[b].size());
-        std::copy(prompts[b].begin(), prompts[b].end(), ids.begin() + b * longest + offset);
-        std::fill(mask.begin() + b * longest + offset, mask.begin() + (b + 1) * longest, 1);
-    }
-    const auto device = model.parameters().front().device();
-    const auto longOpts = at::TensorOptions().dtype(at::kLong).device(device);
-    at::Tensor seq = at::tensor(ids, longOpts).view({batch, longest});
-    at::Tensor seqMask = at::tensor(mask, longOpts).view({batch, longest});
+    std::vector<std::vector<int64_t>> seen(prompts); // what the repetition penalty looks at
 
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
     std::vector<GenerationResult> results(batch);
     std::vector<bool> finished(batch, false);
     int64_t active = batch;
     KvCache cache;
-    at::Tensor logits = o.useCache ? model.forward(seq, seqMask, &cache) : model.forward(seq, seqMask);
+    at::Tensor logits =
+        o.useCache ? model.forward(seq, seqMask, &cache) : model.forward(seq, seqMask);
     for (int64_t step = 0; step < budget && active > 0; ++step) {
         if (o.isCancelled && o.isCancelled()) {
             for (int64_t b = 0; b < batch; ++b)

@@ -1,4 +1,4 @@
-// Text generation with a decoder: greedy or sampled decoding over a KV cache, with streaming and stops.
+// Text generation: greedy or sampled decoding over a KV cache, with streaming and stops.
 #pragma once
 
 #include "models/Decoder.h"
@@ -22,9 +22,12 @@ struct GenerationOptions
     double repetitionPenalty = 1.0; // CTRL (Keskar et al. 2019); 1 = off, > 1 discourages repeats
     std::vector<int64_t> stopTokenIds;
     std::vector<std::vector<int64_t>> stopSequences; // token-id sequences
-    uint64_t seed = 0;            // same seed, prompt and options -> same sample
-    bool useCache = true;         // false recomputes the whole sequence every step (a reference)
-    bool keepLogits = false;      // return the model's raw next-token logits of every step
+    // The same seed, prompt and options give the same sample.
+    uint64_t seed = 0;
+    // false recomputes the whole sequence every step: slower, a reference for the cache.
+    bool useCache = true;
+    // Return the model's raw next-token logits of every step.
+    bool keepLogits = false;
     // Called with each new token (row 0 for a single prompt); returning false stops that row.
     std::function<bool(size_t row, int64_t token)> onToken;
     // Checked before every token; true ends generation for all rows.
@@ -38,7 +41,8 @@ struct GenerationResult
     // The new tokens, including the stop token or stop sequence that ended generation (as HF does).
     std::vector<int64_t> tokens;
     StopReason reason = StopReason::MaxNewTokens;
-    std::vector<at::Tensor> stepLogits; // with keepLogits: [V] fp32 per new token, before processing
+    // With keepLogits: the model's next-token logits [V] fp32 per new token, before processing.
+    std::vector<at::Tensor> stepLogits;
 };
 
 // Generates a continuation of `promptIds` (prefill once, then one token per step through the KV
@@ -56,8 +60,8 @@ std::vector<GenerationResult> generateBatch(DecoderModel& model,
 // Every token in `seen` has its logit divided by `penalty` if positive, multiplied if negative.
 at::Tensor applyRepetitionPenalty(const at::Tensor& logits, const std::vector<int64_t>& seen,
                                   double penalty);
-at::Tensor topKFilter(const at::Tensor& logits, int64_t k);  // the rest set to -inf
-at::Tensor topPFilter(const at::Tensor& logits, double p);   // the rest set to -inf
+at::Tensor topKFilter(const at::Tensor& logits, int64_t k); // the rest set to -inf
+at::Tensor topPFilter(const at::Tensor& logits, double p);  // the rest set to -inf
 // Repetition penalty, then argmax, or temperature / top-k / top-p and a draw from `generator`.
 int64_t chooseToken(const at::Tensor& logits, const std::vector<int64_t>& seen,
                     const GenerationOptions& options, at::Generator& generator);

@@ -18,7 +18,8 @@ torch::nn::LayerNorm layerNorm(const ModelConfig& c)
 
 bool endsWith(const std::string& s, const std::string& suffix)
 {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 } // namespace
@@ -26,10 +27,10 @@ bool endsWith(const std::string& s, const std::string& suffix)
 Gpt2AttentionImpl::Gpt2AttentionImpl(const ModelConfig& c)
     : numHeads(c.numHeads), attnDropout(c.attentionDropout), residDropout(c.hiddenDropout)
 {
-    c_attn = register_module("c_attn", Projection(c.hiddenSize, 3 * c.hiddenSize, /*bias=*/true,
-                                                  WeightLayout::Conv1D));
-    c_proj = register_module("c_proj", Projection(c.hiddenSize, c.hiddenSize, /*bias=*/true,
-                                                  WeightLayout::Conv1D));
+    c_attn = register_module(
+        "c_attn", Projection(c.hiddenSize, 3 * c.hiddenSize, /*bias=*/true, WeightLayout::Conv1D));
+    c_proj = register_module(
+        "c_proj", Projection(c.hiddenSize, c.hiddenSize, /*bias=*/true, WeightLayout::Conv1D));
 }
 
 at::Tensor Gpt2AttentionImpl::forward(const at::Tensor& x, const DecoderStep& step, size_t layer)
@@ -51,8 +52,8 @@ at::Tensor Gpt2AttentionImpl::forward(const at::Tensor& x, const DecoderStep& st
 Gpt2MlpImpl::Gpt2MlpImpl(const ModelConfig& c)
     : activation(c.hiddenAct), residDropout(c.hiddenDropout)
 {
-    c_fc = register_module("c_fc", Projection(c.hiddenSize, c.intermediateSize, /*bias=*/true,
-                                              WeightLayout::Conv1D));
+    c_fc = register_module(
+        "c_fc", Projection(c.hiddenSize, c.intermediateSize, /*bias=*/true, WeightLayout::Conv1D));
     c_proj = register_module("c_proj", Projection(c.intermediateSize, c.hiddenSize, /*bias=*/true,
                                                   WeightLayout::Conv1D));
 }
@@ -92,8 +93,8 @@ Gpt2Impl::Gpt2Impl(const ModelConfig& c) : DecoderModel(c)
     wpe->weight.normal_(0, kInitStd);
     if (!c.tieWordEmbeddings) {
         auto head = register_module("lm_head", std::make_shared<torch::nn::Module>());
-        lmHead = head->register_parameter("weight",
-                                          at::empty({c.vocabSize, c.hiddenSize}).normal_(0, kInitStd));
+        lmHead = head->register_parameter(
+            "weight", at::empty({c.vocabSize, c.hiddenSize}).normal_(0, kInitStd));
     }
 }
 

@@ -50,7 +50,7 @@ struct Gpt2BlockImpl : torch::nn::Module
 };
 TORCH_MODULE(Gpt2Block);
 
-// GPT2LMHeadModel: transformer.{wte, wpe, h, ln_f} and lm_head (tied to wte unless the config says not).
+// GPT2LMHeadModel: transformer.{wte, wpe, h, ln_f} and lm_head (tied to wte unless configured).
 class Gpt2Impl : public DecoderModel
 {
 public:

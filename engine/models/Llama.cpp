@@ -14,7 +14,8 @@ constexpr double kInitStd = 0.02;
 
 bool endsWith(const std::string& s, const std::string& suffix)
 {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 } // namespace
@@ -59,9 +60,11 @@ at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const DecoderStep& s
 
 LlamaMlpImpl::LlamaMlpImpl(const ModelConfig& c) : activation(c.hiddenAct)
 {
-    gate_proj = register_module("gate_proj", Projection(c.hiddenSize, c.intermediateSize, c.mlpBias));
+    gate_proj =
+        register_module("gate_proj", Projection(c.hiddenSize, c.intermediateSize, c.mlpBias));
     up_proj = register_module("up_proj", Projection(c.hiddenSize, c.intermediateSize, c.mlpBias));
-    down_proj = register_module("down_proj", Projection(c.intermediateSize, c.hiddenSize, c.mlpBias));
+    down_proj =
+        register_module("down_proj", Projection(c.intermediateSize, c.hiddenSize, c.mlpBias));
 }
 
 at::Tensor LlamaMlpImpl::forward(const at::Tensor& x)
@@ -88,11 +91,13 @@ at::Tensor LlamaLayerImpl::forward(const at::Tensor& x, const DecoderStep& step,
 LlamaImpl::LlamaImpl(const ModelConfig& c) : DecoderModel(c)
 {
     if (c.headDim % 2 != 0)
-        throw Error(QStringLiteral("head_dim must be even for rotary position embeddings; it is %1.")
-                        .arg(c.headDim));
+        throw Error(
+            QStringLiteral("head_dim must be even for rotary position embeddings; it is %1.")
+                .arg(c.headDim));
     // HF's LlamaForCausalLM nests the base model under "model".
     auto base = register_module("model", std::make_shared<torch::nn::Module>());
-    embed_tokens = base->register_module("embed_tokens", torch::nn::Embedding(c.vocabSize, c.hiddenSize));
+    embed_tokens =
+        base->register_module("embed_tokens", torch::nn::Embedding(c.vocabSize, c.hiddenSize));
     decoderLayers = base->register_module("layers", torch::nn::ModuleList());
     for (int64_t i = 0; i < c.numLayers; ++i)
         decoderLayers->push_back(LlamaLayer(c));
@@ -101,8 +106,8 @@ LlamaImpl::LlamaImpl(const ModelConfig& c) : DecoderModel(c)
     embed_tokens->weight.normal_(0, kInitStd);
     if (!c.tieWordEmbeddings) {
         auto head = register_module("lm_head", std::make_shared<torch::nn::Module>());
-        lmHead = head->register_parameter("weight",
-                                          at::empty({c.vocabSize, c.hiddenSize}).normal_(0, kInitStd));
+        lmHead = head->register_parameter(
+            "weight", at::empty({c.vocabSize, c.hiddenSize}).normal_(0, kInitStd));
     }
 }
 

@@ -1,4 +1,4 @@
-// Rotary tables computed in fp32 on the positions' device, so bf16 models rotate exactly as HF does.
+// Rotary tables computed in fp32 on the positions' device, so bf16 models rotate as HF's do.
 #include "models/Rotary.h"
 
 #include <ATen/ATen.h>
@@ -11,7 +11,7 @@ std::pair<at::Tensor, at::Tensor> rotaryCosSin(const at::Tensor& positions, int6
     const auto opts = positions.options().dtype(at::kFloat);
     const at::Tensor exponent = at::arange(0, headDim, 2, opts) / double(headDim); // [hd/2]
     const at::Tensor invFreq = 1.0 / at::pow(theta, exponent);
-    const at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * invFreq; // [B, T, hd/2]
+    const at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * invFreq;  // [B, T, hd/2]
     const at::Tensor angles = at::cat({freqs, freqs}, /*dim=*/-1).unsqueeze(1); // [B, 1, T, hd]
     return {angles.cos(), angles.sin()};
 }
