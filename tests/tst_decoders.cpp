@@ -1,5 +1,6 @@
 // Decoder families vs python3-torch references: logits, left padding, KV cache, tying, I/O, LoRA.
 #include "Error.h"
+#include "TestUtil.h"
 #include "models/Decoder.h"
 #include "models/Gpt2.h"
 #include "models/Llama.h"
@@ -10,6 +11,8 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -81,6 +84,7 @@ private Q_SLOTS:
     void missingWeightIsNamed();
     void unexpectedWeightIsNamed();
     void baseModelCheckpointLoads();
+    void shardedCheckpointLoads();
     void pickleOnlyFolderIsRefused();
     void accessorsExposeLayers();
     void encoderConfigIsRefused();
@@ -306,6 +310,30 @@ void TestDecoders::baseModelCheckpointLoads()
     model->loadWeights(base, "gpt2-base.safetensors");
     model->eval();
     const TensorMap ref = reference("gpt2");
+    QVERIFY(maxAbsDiff(model->forward(ref.at("input_ids")), ref.at("logits")) < kLogitTolerance);
+}
+
+void TestDecoders::shardedCheckpointLoads()
+{
+    torch::NoGradGuard noGrad;
+    QTemporaryDir dir;
+    QVERIFY(QFile::copy(fixtureDir("llama") + "/config.json", dir.filePath("config.json")));
+    // Layer 1 in a second shard, as model.safetensors.index.json maps it.
+    TensorMap first, second;
+    QJsonObject map;
+    for (const auto& [name, tensor] : fixtureWeights("llama")) {
+        const bool late = name.rfind("model.layers.1.", 0) == 0;
+        (late ? second : first).emplace(name, tensor);
+        map.insert(QString::fromStdString(name),
+                   late ? "model-00002-of-00002.safetensors" : "model-00001-of-00002.safetensors");
+    }
+    saveSafetensors(dir.filePath("model-00001-of-00002.safetensors"), first);
+    saveSafetensors(dir.filePath("model-00002-of-00002.safetensors"), second);
+    test::writeFile(dir.filePath("model.safetensors.index.json"),
+                    QJsonDocument(QJsonObject{{"weight_map", map}}).toJson());
+    auto model = loadDecoder(dir.path());
+    model->eval();
+    const TensorMap ref = reference("llama");
     QVERIFY(maxAbsDiff(model->forward(ref.at("input_ids")), ref.at("logits")) < kLogitTolerance);
 }
 
