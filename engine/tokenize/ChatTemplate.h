@@ -54,6 +54,7 @@ ChatFormat chatFormatForModel(const QString& modelDir, ChatStyle fallback);
 
 // 1 for every token whose characters overlap a span, 0 elsewhere (template-inserted tokens, with
 // offsets (0, 0), are always 0). Spans and offsets must refer to the same text.
-std::vector<uint8_t> tokenMaskForSpans(const Encoding& encoding, const std::vector<CharSpan>& spans);
+std::vector<uint8_t> tokenMaskForSpans(const Encoding& encoding,
+                                       const std::vector<CharSpan>& spans);
 
 } // namespace fts

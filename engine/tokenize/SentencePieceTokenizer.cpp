@@ -104,9 +104,9 @@ void SentencePieceTokenizer::tokenizeText(const QString& text, std::vector<Piece
         } else {
             // normalized differently from the input (NFKC): take input until it covers the piece
             const int from = cursor;
-            while (cursor < n
-                   && text.mid(from, cursor - from).normalized(QString::NormalizationForm_KC).size()
-                          < body.size())
+            while (cursor < n &&
+                   text.mid(from, cursor - from).normalized(QString::NormalizationForm_KC).size() <
+                       body.size())
                 cursor += charLength(text, cursor);
         }
         out.push_back({id, bodyStart, cursor});

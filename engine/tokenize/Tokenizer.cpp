@@ -33,8 +33,7 @@ void truncatePair(size_t budget, size_t* a, size_t* b)
     }
 }
 
-template <typename T>
-void keep(std::vector<T>& v, size_t n, TruncationSide side)
+template <typename T> void keep(std::vector<T>& v, size_t n, TruncationSide side)
 {
     if (v.size() <= n)
         return;
@@ -115,11 +114,11 @@ const AddedToken* Tokenizer::matchAddedToken(const QString& text, int pos, int* 
     for (const AddedToken& t : m_added) {
         if (t.content[0] != text[pos] || (best && t.content.size() <= best->content.size()))
             continue;
-        if (QStringView(text).mid(pos).startsWith(t.content) == false)
+        if (!QStringView(text).mid(pos).startsWith(t.content))
             continue;
         const int end = pos + int(t.content.size());
-        if (t.singleWord && ((pos > 0 && isWordChar(text[pos - 1]))
-                             || (end < text.size() && isWordChar(text[end]))))
+        if (t.singleWord && ((pos > 0 && isWordChar(text[pos - 1])) ||
+                             (end < text.size() && isWordChar(text[end]))))
             continue;
         best = &t;
     }
@@ -286,10 +285,11 @@ BatchEncoding padBatch(const std::vector<Encoding>& encodings, const PaddingOpti
     batch.attentionMask.assign(total, 0);
     for (int r = 0; r < batch.rows; ++r) {
         const Encoding& e = encodings[size_t(r)];
-        const size_t offset = size_t(r) * size_t(cols)
-                              + (options.side == PaddingSide::Left ? size_t(cols - e.size()) : 0);
+        const size_t offset = size_t(r) * size_t(cols) +
+                              (options.side == PaddingSide::Left ? size_t(cols - e.size()) : 0);
         std::copy(e.ids.begin(), e.ids.end(), batch.ids.begin() + std::ptrdiff_t(offset));
-        std::copy(e.typeIds.begin(), e.typeIds.end(), batch.typeIds.begin() + std::ptrdiff_t(offset));
+        std::copy(e.typeIds.begin(), e.typeIds.end(),
+                  batch.typeIds.begin() + std::ptrdiff_t(offset));
         std::fill_n(batch.attentionMask.begin() + std::ptrdiff_t(offset), e.size(), 1);
     }
     return batch;

@@ -76,9 +76,9 @@ struct PostProcessor
     std::vector<TemplatePiece> single, pair;
 
     static PostProcessor none();
-    static PostProcessor bert(int64_t cls, int64_t sep);       // [CLS] A [SEP] B [SEP], types 0/1
-    static PostProcessor roberta(int64_t bos, int64_t eos);    // <s> A </s></s> B </s>
-    static PostProcessor bosEos(int64_t bos, int64_t eos);     // Llama: each of A, B as [bos] X [eos]
+    static PostProcessor bert(int64_t cls, int64_t sep);    // [CLS] A [SEP] B [SEP], types 0/1
+    static PostProcessor roberta(int64_t bos, int64_t eos); // <s> A </s></s> B </s>
+    static PostProcessor bosEos(int64_t bos, int64_t eos);  // Llama: each of A, B as [bos] X [eos]
 };
 
 struct SpecialIds
@@ -132,7 +132,8 @@ protected:
     virtual void tokenizeText(const QString& text, std::vector<Piece>& out) const = 0;
     // Turns a run of model (non-added) ids back into text.
     virtual QString decodeModelIds(const std::vector<int64_t>& ids) const = 0;
-    // How decoded runs and added tokens are joined: "" for byte-level/sentencepiece, " " for WordPiece.
+    // How decoded runs and added tokens are joined: "" for byte-level/sentencepiece, " " for
+    // WordPiece.
     virtual QString decodeJoiner() const { return {}; }
     virtual int modelVocabSize() const = 0;
     virtual int64_t modelTokenToId(const QString& token) const = 0;

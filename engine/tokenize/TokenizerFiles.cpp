@@ -48,8 +48,7 @@ QString tokenText(const QJsonValue& v)
 }
 
 // Visits a pre-tokenizer / decoder / post-processor and the ones nested in a "Sequence".
-template <typename F>
-void forEachComponent(const QJsonValue& v, const F& f)
+template <typename F> void forEachComponent(const QJsonValue& v, const F& f)
 {
     const QJsonObject o = v.toObject();
     if (o.isEmpty())
@@ -117,8 +116,8 @@ std::unique_ptr<Tokenizer> wordPieceFromVocabTxt(const TokenizerFiles& f)
     const QString unk = f.specialToken(QStringLiteral("unk_token"));
     if (!unk.isEmpty())
         o.unkToken = unk;
-    return std::make_unique<WordPieceTokenizer>(
-        WordPieceTokenizer::readVocabTxt(f.path(kVocabTxt)), o);
+    return std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::readVocabTxt(f.path(kVocabTxt)),
+                                                o);
 }
 
 ByteLevelBpeTokenizer::Merges mergesFromJson(const TokenizerFiles& f, const QJsonArray& arr)
@@ -127,14 +126,14 @@ ByteLevelBpeTokenizer::Merges mergesFromJson(const TokenizerFiles& f, const QJso
     merges.reserve(size_t(arr.size()));
     for (const QJsonValue& m : arr) {
         // Older files write "left right", newer ones ["left", "right"].
-        const QStringList parts = m.isArray()
-                                      ? QStringList{m.toArray().at(0).toString(),
-                                                    m.toArray().at(1).toString()}
-                                      : m.toString().split(u' ');
+        const QStringList parts =
+            m.isArray() ? QStringList{m.toArray().at(0).toString(), m.toArray().at(1).toString()}
+                        : m.toString().split(u' ');
         if (parts.size() != 2 || parts[0].isEmpty() || parts[1].isEmpty())
-            throw Error(QStringLiteral("%1 has a malformed merge entry. Replace it with the model's "
-                                       "original tokenizer.json.")
-                            .arg(f.path(kTokenizerJson)));
+            throw Error(
+                QStringLiteral("%1 has a malformed merge entry. Replace it with the model's "
+                               "original tokenizer.json.")
+                    .arg(f.path(kTokenizerJson)));
         merges.emplace_back(parts[0], parts[1]);
     }
     return merges;
@@ -153,7 +152,8 @@ std::unique_ptr<Tokenizer> bpeFromJson(const TokenizerFiles& f)
     const QJsonObject byteLevel = findComponent(pre, QStringLiteral("ByteLevel"));
     o.addPrefixSpace = byteLevel.value(QStringLiteral("add_prefix_space")).toBool(false);
     const QJsonObject split = findComponent(pre, QStringLiteral("Split"));
-    o.pattern = split.value(QStringLiteral("pattern")).toObject().value(QStringLiteral("Regex")).toString();
+    o.pattern =
+        split.value(QStringLiteral("pattern")).toObject().value(QStringLiteral("Regex")).toString();
     o.ignoreMerges = model.value(QStringLiteral("ignore_merges")).toBool(false);
     const QString unk = model.value(QStringLiteral("unk_token")).toString();
     o.unkId = unk.isEmpty() ? -1 : vocab.value(unk, -1);
@@ -181,11 +181,14 @@ std::unique_ptr<Tokenizer> sentencePiece(const TokenizerFiles& f)
 
 std::unique_ptr<Tokenizer> fromTokenizerJson(const TokenizerFiles& f)
 {
-    const QString type = f.tokenizerJson.value(QStringLiteral("model")).toObject().value(
-        QStringLiteral("type")).toString();
+    const QString type = f.tokenizerJson.value(QStringLiteral("model"))
+                             .toObject()
+                             .value(QStringLiteral("type"))
+                             .toString();
     const bool byteLevel =
-        !findComponent(f.tokenizerJson.value(QStringLiteral("pre_tokenizer")), "ByteLevel").isEmpty()
-        || !findComponent(f.tokenizerJson.value(QStringLiteral("decoder")), "ByteLevel").isEmpty();
+        !findComponent(f.tokenizerJson.value(QStringLiteral("pre_tokenizer")), "ByteLevel")
+             .isEmpty() ||
+        !findComponent(f.tokenizerJson.value(QStringLiteral("decoder")), "ByteLevel").isEmpty();
     if (type == QLatin1String("WordPiece"))
         return wordPieceFromJson(f);
     if (type == QLatin1String("BPE") && byteLevel)
@@ -256,15 +259,35 @@ SpecialIds resolveSpecialIds(Tokenizer& tok, const TokenizerFiles& f)
 {
     // Names the files do not set fall back to each family's conventional token, if present.
     const bool roberta = tok.tokenToId(QStringLiteral("<s>")) >= 0;
-    struct Name { const char* key; int64_t SpecialIds::*field; QString fallback; };
+    struct Name
+    {
+        const char* key;
+        int64_t SpecialIds::*field;
+        QString fallback;
+    };
     const QString gpt2 = QStringLiteral("<|endoftext|>");
     const bool wp = tok.kind() == QLatin1String("wordpiece");
     const Name names[] = {
-        {"pad_token", &SpecialIds::pad, wp ? "[PAD]" : roberta ? "<pad>" : QString()},
-        {"unk_token", &SpecialIds::unk, wp ? "[UNK]" : roberta ? "<unk>" : gpt2},
-        {"bos_token", &SpecialIds::bos, wp ? QString() : roberta ? "<s>" : gpt2},
-        {"eos_token", &SpecialIds::eos, wp ? QString() : roberta ? "</s>" : gpt2},
-        {"mask_token", &SpecialIds::mask, wp ? "[MASK]" : roberta ? "<mask>" : QString()},
+        {"pad_token", &SpecialIds::pad,
+         wp        ? "[PAD]"
+         : roberta ? "<pad>"
+                   : QString()},
+        {"unk_token", &SpecialIds::unk,
+         wp        ? "[UNK]"
+         : roberta ? "<unk>"
+                   : gpt2},
+        {"bos_token", &SpecialIds::bos,
+         wp        ? QString()
+         : roberta ? "<s>"
+                   : gpt2},
+        {"eos_token", &SpecialIds::eos,
+         wp        ? QString()
+         : roberta ? "</s>"
+                   : gpt2},
+        {"mask_token", &SpecialIds::mask,
+         wp        ? "[MASK]"
+         : roberta ? "<mask>"
+                   : QString()},
         {"cls_token", &SpecialIds::cls, wp ? "[CLS]" : QString()},
         {"sep_token", &SpecialIds::sep, wp ? "[SEP]" : QString()},
     };
@@ -326,7 +349,8 @@ PostProcessor postProcessorFromJson(const TokenizerFiles& f)
     auto idOf = [&](const char* key) {
         return pp.value(QLatin1String(key)).toArray().at(1).toInteger(-1);
     };
-    if (const QJsonObject t = findComponent(pp, QStringLiteral("TemplateProcessing")); !t.isEmpty()) {
+    if (const QJsonObject t = findComponent(pp, QStringLiteral("TemplateProcessing"));
+        !t.isEmpty()) {
         const QJsonObject specials = t.value(QStringLiteral("special_tokens")).toObject();
         PostProcessor p;
         p.single = templateFromJson(t.value(QStringLiteral("single")).toArray(), specials,

@@ -1,5 +1,5 @@
-// BERT's published tokenization (google-research/bert tokenization.py), written from its description:
-// clean text, split CJK and punctuation, lower-case and strip accents, then WordPiece.
+// BERT's published tokenization (google-research/bert tokenization.py), written from its
+// description: clean text, split CJK and punctuation, lower-case and strip accents, then WordPiece.
 #include "tokenize/WordPiece.h"
 
 #include "Error.h"
@@ -32,15 +32,15 @@ bool isWhitespace(char32_t cp)
         return true;
     // Zs per BERT; Zl/Zp too, because BERT's whitespace_tokenize (str.split) splits on them.
     const QChar::Category c = QChar::category(cp);
-    return c == QChar::Separator_Space || c == QChar::Separator_Line
-           || c == QChar::Separator_Paragraph;
+    return c == QChar::Separator_Space || c == QChar::Separator_Line ||
+           c == QChar::Separator_Paragraph;
 }
 
 bool isPunctuation(char32_t cp)
 {
     // BERT counts every ASCII non-alphanumeric as punctuation ($, +, ^, ... are not Unicode P*).
-    if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96)
-        || (cp >= 123 && cp <= 126))
+    if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
+        (cp >= 123 && cp <= 126))
         return true;
     switch (QChar::category(cp)) {
     case QChar::Punctuation_Connector:
@@ -59,16 +59,16 @@ bool isPunctuation(char32_t cp)
 // The CJK Unified Ideographs blocks BERT lists (not Hangul, Hiragana or Katakana).
 bool isCjk(char32_t cp)
 {
-    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF)
-           || (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F)
-           || (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B820 && cp <= 0x2CEAF)
-           || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
+    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
+           (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B820 && cp <= 0x2CEAF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
 char32_t codePointAt(const QString& s, int i, int* len)
 {
-    if (QChar::isHighSurrogate(s[i].unicode()) && i + 1 < s.size()
-        && QChar::isLowSurrogate(s[i + 1].unicode())) {
+    if (QChar::isHighSurrogate(s[i].unicode()) && i + 1 < s.size() &&
+        QChar::isLowSurrogate(s[i + 1].unicode())) {
         *len = 2;
         return QChar::surrogateToUcs4(s[i], s[i + 1]);
     }
