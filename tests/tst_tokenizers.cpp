@@ -103,6 +103,7 @@ private Q_SLOTS:
     void initTestCase();
     void gpt2MatchesJsEncoder();
     void gpt2DecodeIsByteExact();
+    void offsetsPointAtTheirText();
     void bertMatchesJsTokenizer();
     void bertHandChecked_data();
     void bertHandChecked();
@@ -122,6 +123,7 @@ private Q_SLOTS:
     void loadTokenizerErrors_data();
     void loadTokenizerErrors();
     void sentencePieceBosEos();
+    void throughputForTheRecord();
 
 private:
     std::vector<Reference> m_refs;
@@ -200,6 +202,34 @@ void TestTokenizers::gpt2DecodeIsByteExact()
     QCOMPARE(m_gpt2->decode({15496, 50256}, /*skipSpecialTokens=*/true), QString("Hello"));
     QCOMPARE(m_gpt2->decode({15496, 50256}), QString("Hello<|endoftext|>"));
     QVERIFY_THROWS_EXCEPTION(Error, m_gpt2->decode({60000}));
+    // One 60 000-character "word" (no spaces): merged in O(n log n), still byte-exact.
+    QString huge;
+    for (int i = 0; i < 60000; ++i)
+        huge += QChar(u'a' + (i * 7 + i / 13) % 26);
+    QCOMPARE(m_gpt2->decode(m_gpt2->encode(huge).ids), huge);
+}
+
+void TestTokenizers::offsetsPointAtTheirText()
+{
+    auto* bpe = dynamic_cast<ByteLevelBpeTokenizer*>(m_gpt2.get());
+    int checked = 0;
+    for (const Reference& r : m_refs) {
+        const Encoding e = m_gpt2->encode(r.text);
+        int previousStart = 0;
+        for (int i = 0; i < e.size(); ++i) {
+            const auto [start, end] = e.offsets[size_t(i)];
+            QVERIFY(start >= 0 && start < end && end <= r.text.size());
+            QVERIFY(start >= previousStart); // tokens sharing a split character overlap
+            previousStart = start;
+            const QByteArray bytes = bpe->decodeBytes({e.ids[size_t(i)]});
+            if (QString::fromUtf8(bytes).toUtf8() != bytes)
+                continue; // the token ends inside a character: its offsets cover that character
+            QCOMPARE(r.text.mid(start, end - start), QString::fromUtf8(bytes));
+            ++checked;
+        }
+        QVERIFY(e.size() == 0 || e.offsets.back().second == r.text.size());
+    }
+    QVERIFY(checked > 20000);
 }
 
 void TestTokenizers::bertMatchesJsTokenizer()
@@ -738,6 +768,24 @@ void TestTokenizers::sentencePieceBosEos()
     const Encoding pair = loadTokenizer(makeDir("spm-10"))->encode("a", "b");
     QCOMPARE(pair.ids.front(), 1);
     QCOMPARE(std::count(pair.ids.begin(), pair.ids.end(), 1), 2); // bos A bos B, as Llama's
+}
+
+void TestTokenizers::throughputForTheRecord()
+{
+    // Informational only (no timing assertion): the GPL text through each tokenizer.
+    QFile f(kCorpus);
+    if (!f.open(QIODevice::ReadOnly))
+        QSKIP("no corpus");
+    const QString text = QString::fromUtf8(f.readAll());
+    for (const Tokenizer* tok : {m_gpt2.get(), m_bert.get()}) {
+        QElapsedTimer timer;
+        timer.start();
+        const Encoding e = tok->encode(text, {}, noSpecials());
+        const double ms = std::max<qint64>(1, timer.elapsed());
+        qInfo("%s: %d characters -> %d tokens in %.0f ms (%.0f k tokens/s)",
+              qPrintable(tok->kind()), int(text.size()), e.size(), ms, e.size() / ms);
+        QVERIFY(e.size() > 5000);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestTokenizers)

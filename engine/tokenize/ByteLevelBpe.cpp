@@ -8,7 +8,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
-#include <climits>
+#include <functional>
+#include <queue>
 
 namespace fts {
 namespace {
@@ -107,36 +108,58 @@ ByteLevelBpeTokenizer::Merges ByteLevelBpeTokenizer::readMergesTxt(const QString
 
 ByteLevelBpeTokenizer::WordTokens ByteLevelBpeTokenizer::mergeSymbols(const QString& word) const
 {
-    QStringList symbols;
-    for (QChar c : word)
-        symbols << QString(c); // the byte alphabet is all in the BMP: one QChar per byte
-    while (symbols.size() > 1) {
-        int bestRank = INT_MAX;
-        int best = -1;
-        for (int i = 0; i + 1 < symbols.size(); ++i) {
-            const int rank = m_ranks.value(symbols[i] + u' ' + symbols[i + 1], INT_MAX);
-            if (rank < bestRank) {
-                bestRank = rank;
-                best = i;
-            }
+    // Symbols are runs of `word` in a linked list; candidate pairs wait in a queue ordered by
+    // (rank, position). That merges the lowest-rank pair leftmost first, which gives exactly
+    // GPT-2's "merge every occurrence of the best pair" result (a merge never recreates the pair
+    // it consumed), in O(n log n) instead of O(n^2) on very long words.
+    struct Symbol
+    {
+        int start, len, prev, next; // len 0 = merged into its left neighbour
+    };
+    struct Candidate
+    {
+        int rank, left, leftLen, rightLen;
+        bool operator>(const Candidate& o) const
+        {
+            return rank != o.rank ? rank > o.rank : left > o.left;
         }
-        if (best < 0)
-            break;
-        // Merge every occurrence of the winning pair, left to right, without overlaps.
-        const QString first = symbols[best], second = symbols[best + 1];
-        QStringList merged;
-        for (int i = 0; i < symbols.size(); ++i) {
-            if (i + 1 < symbols.size() && symbols[i] == first && symbols[i + 1] == second) {
-                merged << first + second;
-                ++i;
-            } else {
-                merged << symbols[i];
-            }
-        }
-        symbols = merged;
+    };
+    const int n = int(word.size()); // the byte alphabet is all in the BMP: one QChar per byte
+    std::vector<Symbol> sym(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i)
+        sym[size_t(i)] = {i, 1, i - 1, i + 1 < n ? i + 1 : -1};
+    std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
+    auto consider = [&](int left) {
+        const int right = left < 0 ? -1 : sym[size_t(left)].next;
+        if (right < 0)
+            return;
+        const Symbol& l = sym[size_t(left)];
+        const Symbol& r = sym[size_t(right)];
+        const int rank =
+            m_ranks.value(word.mid(l.start, l.len) + u' ' + word.mid(r.start, r.len), -1);
+        if (rank >= 0)
+            queue.push({rank, left, l.len, r.len});
+    };
+    for (int i = 0; i + 1 < n; ++i)
+        consider(i);
+    while (!queue.empty()) {
+        const Candidate c = queue.top();
+        queue.pop();
+        Symbol& l = sym[size_t(c.left)];
+        if (l.len != c.leftLen || l.next < 0 || sym[size_t(l.next)].len != c.rightLen)
+            continue; // stale: one side has changed since the pair was queued
+        Symbol& r = sym[size_t(l.next)];
+        l.len += r.len;
+        r.len = 0;
+        l.next = r.next;
+        if (l.next >= 0)
+            sym[size_t(l.next)].prev = c.left;
+        consider(l.prev);
+        consider(c.left);
     }
     WordTokens tokens;
-    for (const QString& s : symbols) {
+    for (int i = n > 0 ? 0 : -1; i >= 0; i = sym[size_t(i)].next) {
+        const QString s = word.mid(sym[size_t(i)].start, sym[size_t(i)].len);
         int id = m_ids.value(s, -1);
         if (id < 0) {
             if (m_options.unkId < 0)
