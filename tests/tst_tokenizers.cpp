@@ -368,6 +368,18 @@ void TestTokenizers::addedTokensFromTokenizerJson()
     QCOMPARE(tok->idToToken(30522), QString("<ent>"));
     QCOMPARE(tok->tokenToId("<sp>"), 30523);
     QCOMPARE(tok->decode(e.ids, /*skipSpecialTokens=*/true), QString("hello <ent> world again"));
+
+    // special_tokens_map.json: renamed specials and additional ones from the vocabulary.
+    const QString mapDir = makeDir("specialmap");
+    QFile::copy(kFixtures + "/bert/vocab.txt", mapDir + "/vocab.txt");
+    writeJson(mapDir + "/special_tokens_map.json",
+              QJsonObject{{"mask_token", QJsonObject{{"content", "[unused5]"}}},
+                          {"additional_special_tokens", QJsonArray{"[unused1]"}}});
+    auto mapped = loadTokenizer(mapDir);
+    QCOMPARE(mapped->maskId(), 6);
+    QCOMPARE(mapped->encode("a[unused1]b [unused5]", {}, noSpecials()).ids,
+             (std::vector<int64_t>{1037, 2, 1038, 6}));
+    QCOMPARE(m_bert->encode("[unused1]", {}, noSpecials()).size(), 4); // [ unused ##1 ]
 }
 
 void TestTokenizers::pairInputsAndTypeIds()

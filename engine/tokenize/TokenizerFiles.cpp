@@ -255,6 +255,23 @@ void addAddedTokens(Tokenizer& tok, const TokenizerFiles& f)
     }
 }
 
+// "additional_special_tokens" (e.g. chat markers) that the vocabulary already holds: never split.
+void addAdditionalSpecialTokens(Tokenizer& tok, const TokenizerFiles& f)
+{
+    for (const QJsonObject* file : {&f.config, &f.specialTokensMap}) {
+        for (const QJsonValue& v :
+             file->value(QStringLiteral("additional_special_tokens")).toArray()) {
+            const QString text = tokenText(v);
+            const int64_t id = text.isEmpty() ? -1 : tok.tokenToId(text);
+            bool known = false;
+            for (const AddedToken& t : tok.addedTokens())
+                known = known || t.content == text;
+            if (id >= 0 && !known)
+                tok.addAddedToken({text, id, /*special=*/true});
+        }
+    }
+}
+
 SpecialIds resolveSpecialIds(Tokenizer& tok, const TokenizerFiles& f)
 {
     // Names the files do not set fall back to each family's conventional token, if present.
@@ -384,6 +401,7 @@ std::unique_ptr<Tokenizer> loadTokenizer(const QString& modelDir)
     const TokenizerFiles f = TokenizerFiles::read(modelDir);
     std::unique_ptr<Tokenizer> tok = chooseImplementation(f);
     addAddedTokens(*tok, f);
+    addAdditionalSpecialTokens(*tok, f);
     tok->setSpecialIds(resolveSpecialIds(*tok, f));
     if (tok->kind() != QLatin1String("sentencepiece")) // the adapter follows add_bos/eos_token
         tok->setPostProcessor(f.hasTokenizerJson ? postProcessorFromJson(f)
