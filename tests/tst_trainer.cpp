@@ -7,6 +7,7 @@
 #include "train/RunStore.h"
 #include "train/TextTokenizer.h"
 #include "train/TrainData.h"
+#include "train/TrainJob.h"
 #include "train/Trainer.h"
 
 #include "TestUtil.h"
@@ -101,6 +102,7 @@ private Q_SLOTS:
     void nanStopsAndKeepsCheckpoint();
     void validationBeforeTraining();
     void evaluateRunOnTest();
+    void jobCancelsAndResumes();
 
 private:
     std::unique_ptr<Project> project(const QString& name);
@@ -144,7 +146,8 @@ QString TestTrainer::adaptedBackbone()
     const TrainResult r = Trainer(*p, options(quick(QStringLiteral("full")))).run();
     const QString checkpoint = p->artifactPath(loadRun(*p, r.runId).lastCheckpoint);
     TensorMap weights = loadSafetensors(checkpoint + "/model.safetensors");
-    std::erase_if(weights, [](const auto& item) { return item.first.rfind("classifier.", 0) == 0; });
+    std::erase_if(weights,
+                  [](const auto& item) { return item.first.rfind("classifier.", 0) == 0; });
     QDir().mkpath(dir);
     QFile::copy(kBert + "/config.json", dir + "/config.json");
     saveSafetensors(dir + "/model.safetensors", weights);
@@ -167,7 +170,8 @@ void TestTrainer::wordVocabulary()
     const WordVocabulary v = WordVocabulary::build({QStringLiteral("b a"), QStringLiteral("a c")});
     QCOMPARE(v.words(), QStringList({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "b", "a", "c"}));
     QCOMPARE(v.encode(QStringLiteral("A zebra c")), std::vector<int64_t>({5, 1, 6}));
-    QCOMPARE(v.encodeForClassifier(QStringLiteral("a b c a"), 4), std::vector<int64_t>({2, 5, 4, 3}));
+    QCOMPARE(v.encodeForClassifier(QStringLiteral("a b c a"), 4),
+             std::vector<int64_t>({2, 5, 4, 3}));
     QVERIFY_THROWS_EXCEPTION(Error, WordVocabulary::fromWords({QStringLiteral("x")}));
 }
 
@@ -223,17 +227,18 @@ void TestTrainer::methodsLearn()
 
     // Which weights may change: the checkpoint against the base model, tensor by tensor.
     const TensorMap base = loadSafetensors(o.modelDir + "/model.safetensors");
-    const TensorMap after = loadSafetensors(p->artifactPath(rec.lastCheckpoint) + "/model.safetensors");
+    const TensorMap after =
+        loadSafetensors(p->artifactPath(rec.lastCheckpoint) + "/model.safetensors");
     int changed = 0, same = 0;
     for (const auto& [name, tensor] : after) {
         const bool head = name.rfind("classifier.", 0) == 0;
         const bool adapter = name.find("lora_") != std::string::npos;
         if (head || adapter || !base.count(name))
             continue;
-        const bool frozen = method == "frozen" || method == "lora"
-                            || (method == "freeze"
-                                && (name.find("embeddings.") != std::string::npos
-                                    || name.find("encoder.layer.0.") != std::string::npos));
+        const bool frozen =
+            method == "frozen" || method == "lora" ||
+            (method == "freeze" && (name.find("embeddings.") != std::string::npos ||
+                                    name.find("encoder.layer.0.") != std::string::npos));
         const bool equal = at::equal(base.at(name), tensor);
         if (frozen)
             QVERIFY2(equal, name.c_str());
@@ -277,10 +282,13 @@ void TestTrainer::resumeEqualsUninterrupted()
         QCOMPARE(b.size(), 14);
         for (int i = 0; i < 14; ++i)
             QVERIFY2(a[i] == b[i], qPrintable(QString("%1 at step %2: %3 vs %4")
-                                                  .arg(name).arg(i + 1).arg(a[i], 0, 'g', 17)
+                                                  .arg(name)
+                                                  .arg(i + 1)
+                                                  .arg(a[i], 0, 'g', 17)
                                                   .arg(b[i], 0, 'g', 17)));
     }
-    QCOMPARE(metricValues(*p, first.runId, "val", "loss"), metricValues(*p, whole.runId, "val", "loss"));
+    QCOMPARE(metricValues(*p, first.runId, "val", "loss"),
+             metricValues(*p, whole.runId, "val", "loss"));
 }
 
 void TestTrainer::sameSeedSameMetrics()
@@ -292,11 +300,14 @@ void TestTrainer::sameSeedSameMetrics()
     hp.loraDropout = 0.1;
     const TrainResult a = Trainer(*p, options(hp)).run();
     const TrainResult b = Trainer(*p, options(hp)).run();
-    QCOMPARE(metricValues(*p, a.runId, "train", "loss"), metricValues(*p, b.runId, "train", "loss"));
-    QCOMPARE(metricValues(*p, a.runId, "val", "macro_f1"), metricValues(*p, b.runId, "val", "macro_f1"));
+    QCOMPARE(metricValues(*p, a.runId, "train", "loss"),
+             metricValues(*p, b.runId, "train", "loss"));
+    QCOMPARE(metricValues(*p, a.runId, "val", "macro_f1"),
+             metricValues(*p, b.runId, "val", "macro_f1"));
     hp.seed = 6;
     const TrainResult c = Trainer(*p, options(hp)).run();
-    QVERIFY(metricValues(*p, a.runId, "train", "loss") != metricValues(*p, c.runId, "train", "loss"));
+    QVERIFY(metricValues(*p, a.runId, "train", "loss") !=
+            metricValues(*p, c.runId, "train", "loss"));
 }
 
 void TestTrainer::nanStopsAndKeepsCheckpoint()
@@ -354,6 +365,37 @@ void TestTrainer::evaluateRunOnTest()
     QVERIFY2(r.accuracy > 0.75, qPrintable(QString::number(r.accuracy))); // 12 unseen rows
     QCOMPARE(r.confusion[0][0] + r.confusion[1][1], qint64(std::lround(r.accuracy * 12)));
     QVERIFY_THROWS_EXCEPTION(Error, evaluateRun(*p, 999, QStringLiteral("test")));
+}
+
+void TestTrainer::jobCancelsAndResumes()
+{
+    auto p = project(QStringLiteral("job"));
+    Hyperparameters hp = quick(QStringLiteral("full"));
+    hp.maxSteps = 6;
+    std::atomic<bool> cancel{false};
+    QList<JobProgress> progress;
+    QStringList log;
+    JobContext ctx(
+        &cancel, [&](const JobProgress& pr) { progress << pr; },
+        [&](const QString& line) { log << line; });
+    TrainerOptions o = options(hp);
+    o.onStep = [&](const TrainProgress& pr) { cancel = pr.step >= 2; };
+    TrainJob job(p->path(), o);
+    QVERIFY_THROWS_EXCEPTION(Cancelled, job.run(ctx));
+    QCOMPARE(job.result().steps, qint64(2));
+    QVERIFY(!progress.isEmpty() && progress.last().total == 6);
+    QVERIFY2(log.first().startsWith("step 1/6") && log.first().contains("tokens/s"),
+             qPrintable(log.first()));
+    const qint64 run = job.result().runId;
+    QCOMPARE(loadRun(*p, run).status, QStringLiteral("cancelled"));
+
+    cancel = false;
+    JobContext again(&cancel, {}, {});
+    TrainJob resumed(p->path(), options(hp), run);
+    resumed.run(again);
+    QCOMPARE(resumed.result().steps, qint64(6));
+    QCOMPARE(loadRun(*p, run).status, QStringLiteral("finished"));
+    QVERIFY(resumed.summary().startsWith(QString("Run %1 finished after 6 steps").arg(run)));
 }
 
 QTEST_GUILESS_MAIN(TestTrainer)

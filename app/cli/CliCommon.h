@@ -38,5 +38,7 @@ int cmdSplit(const QStringList& args);
 int cmdData(const QStringList& args);
 int cmdLabels(const QStringList& args);
 int cmdDownload(const QStringList& args);
+int cmdTrain(const QStringList& args);
+int cmdEval(const QStringList& args);
 
 } // namespace fts::cli

@@ -25,6 +25,8 @@ const char* kUsage =
     "  labels PROJECT ...          --import/--export labels (with annotator, time), --agreement\n"
     "  models [--json]             recommended and recently used models\n"
     "  download MODEL_ID           fetch a model from the Hub (resumable, checked)\n"
+    "  train PROJECT --model DIR --method M   fine-tune a classifier (or --resume RUN_ID)\n"
+    "  eval PROJECT --run ID       a run's metrics on the test or val split\n"
     "\n"
     "Run 'ftstudio-cli VERB --help' for a verb's options.\n"
     "Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.\n";
@@ -50,6 +52,8 @@ int main(int argc, char** argv)
         {QStringLiteral("labels"), fts::cli::cmdLabels},
         {QStringLiteral("models"), fts::cli::cmdModels},
         {QStringLiteral("download"), fts::cli::cmdDownload},
+        {QStringLiteral("train"), fts::cli::cmdTrain},
+        {QStringLiteral("eval"), fts::cli::cmdEval},
     };
     const QStringList args = app.arguments().mid(1);
     if (args.isEmpty()) {

@@ -23,13 +23,16 @@ std::string stateKey(const at::Tensor& p)
 
 } // namespace
 
-void saveCheckpoint(const QString& dir, const TensorMap& weights, const torch::optim::AdamW& optimizer,
-                    const std::vector<std::vector<std::string>>& groupNames, const QJsonObject& state,
-                    const TextTokenizer* tokenizer)
+void saveCheckpoint(const QString& dir, const TensorMap& weights,
+                    const torch::optim::AdamW& optimizer,
+                    const std::vector<std::vector<std::string>>& groupNames,
+                    const QJsonObject& state, const TextTokenizer* tokenizer)
 {
     if (!QDir().mkpath(dir))
-        throw Error(QStringLiteral("Could not create the checkpoint folder %1: check free space and "
-                                   "permissions.").arg(QDir::toNativeSeparators(dir)));
+        throw Error(
+            QStringLiteral("Could not create the checkpoint folder %1: check free space and "
+                           "permissions.")
+                .arg(QDir::toNativeSeparators(dir)));
     const QDir d(dir);
     saveSafetensors(d.filePath(QStringLiteral("model.safetensors")), weights);
     TensorMap moments;
@@ -58,7 +61,8 @@ void saveCheckpoint(const QString& dir, const TensorMap& weights, const torch::o
 void loadOptimizerState(const QString& dir, torch::optim::AdamW& optimizer,
                         const std::vector<std::vector<std::string>>& groupNames)
 {
-    const TensorMap moments = loadSafetensors(QDir(dir).filePath(QStringLiteral("optimizer.safetensors")));
+    const TensorMap moments =
+        loadSafetensors(QDir(dir).filePath(QStringLiteral("optimizer.safetensors")));
     auto& groups = optimizer.param_groups();
     for (size_t g = 0; g < groups.size(); ++g)
         for (size_t i = 0; i < groups[g].params().size(); ++i) {
@@ -71,7 +75,8 @@ void loadOptimizerState(const QString& dir, torch::optim::AdamW& optimizer,
             if (!avg->second.sizes().equals(p.sizes()) || !sq.sizes().equals(p.sizes()))
                 throw Error(QStringLiteral("The checkpoint in %1 does not fit the model (optimizer "
                                            "state of %2 has another shape); it belongs to another "
-                                           "model or method.").arg(dir, QString::fromStdString(name)));
+                                           "model or method.")
+                                .arg(dir, QString::fromStdString(name)));
             auto s = std::make_unique<torch::optim::AdamWParamState>();
             s->step(moments.at("step." + name).item<int64_t>());
             s->exp_avg(avg->second.to(p.dtype()).clone());
@@ -85,7 +90,8 @@ QJsonObject loadTrainerState(const QString& dir)
     QFile f(QDir(dir).filePath(QStringLiteral("trainer_state.json")));
     if (!f.open(QIODevice::ReadOnly))
         throw Error(QStringLiteral("The checkpoint %1 has no trainer_state.json; it cannot be "
-                                   "resumed. Start a new run.").arg(QDir::toNativeSeparators(dir)));
+                                   "resumed. Start a new run.")
+                        .arg(QDir::toNativeSeparators(dir)));
     QJsonParseError err;
     const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
     if (err.error != QJsonParseError::NoError || !doc.isObject())
@@ -98,7 +104,8 @@ QString cpuRngState()
 {
     const at::Tensor s = at::detail::getDefaultCPUGenerator().get_state(); // uint8 bytes
     return QString::fromLatin1(
-        QByteArray(reinterpret_cast<const char*>(s.data_ptr<uint8_t>()), int(s.numel())).toBase64());
+        QByteArray(reinterpret_cast<const char*>(s.data_ptr<uint8_t>()), int(s.numel()))
+            .toBase64());
 }
 
 void setCpuRngState(const QString& state)

@@ -16,9 +16,10 @@ class TextTokenizer;
 // and step per parameter name) and trainer_state.json (`state`: step, epoch, data order, RNG...)
 // into a new folder `dir`; each file is written atomically, and the folder only counts once the
 // run record points at it. A word vocabulary is saved beside them as vocab_words.txt.
-void saveCheckpoint(const QString& dir, const TensorMap& weights, const torch::optim::AdamW& optimizer,
-                    const std::vector<std::vector<std::string>>& groupNames, const QJsonObject& state,
-                    const TextTokenizer* tokenizer);
+void saveCheckpoint(const QString& dir, const TensorMap& weights,
+                    const torch::optim::AdamW& optimizer,
+                    const std::vector<std::vector<std::string>>& groupNames,
+                    const QJsonObject& state, const TextTokenizer* tokenizer);
 
 // Restores the AdamW moments written by saveCheckpoint into `optimizer` (same groups and names).
 void loadOptimizerState(const QString& dir, torch::optim::AdamW& optimizer,

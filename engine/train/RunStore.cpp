@@ -54,7 +54,11 @@ qint64 createRun(Project& project, const RunRecord& run)
                               "hyperparameters, snapshot, seed, software, started_at) "
                               "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)"));
     const QString now = nowIso();
-    q.bind(now).bind(run.task).bind(run.modelDir).bind(run.method).bind(jsonText(run.hyperparameters));
+    q.bind(now)
+        .bind(run.task)
+        .bind(run.modelDir)
+        .bind(run.method)
+        .bind(jsonText(run.hyperparameters));
     q.bind(jsonText(run.snapshot)).bind(run.seed).bind(jsonText(run.software)).bind(now);
     q.exec("record the new training run");
     return q.lastInsertId().toLongLong();
@@ -90,8 +94,9 @@ void addMetric(Project& project, qint64 runId, const MetricPoint& p)
 
 QList<MetricPoint> runMetrics(Project& project, qint64 runId)
 {
-    SqlQuery q(project.db(), QStringLiteral("SELECT step, epoch, split, name, value FROM run_metrics "
-                                            "WHERE run_id = ? ORDER BY id"));
+    SqlQuery q(project.db(),
+               QStringLiteral("SELECT step, epoch, split, name, value FROM run_metrics "
+                              "WHERE run_id = ? ORDER BY id"));
     q.bind(runId).exec("read a run's metrics");
     QList<MetricPoint> points;
     while (q.next())
@@ -102,8 +107,9 @@ QList<MetricPoint> runMetrics(Project& project, qint64 runId)
 
 void setRunStatus(Project& project, qint64 runId, const QString& status, const QString& error)
 {
-    SqlQuery q(project.db(), QStringLiteral("UPDATE runs SET status = ?, error = ?, finished_at = ? "
-                                            "WHERE id = ?"));
+    SqlQuery q(project.db(),
+               QStringLiteral("UPDATE runs SET status = ?, error = ?, finished_at = ? "
+                              "WHERE id = ?"));
     q.bind(status).bind(error.isEmpty() ? QVariant() : QVariant(error));
     q.bind(status == QLatin1String("running") ? QVariant() : QVariant(nowIso())).bind(runId);
     q.exec("update the run's status");
@@ -112,9 +118,10 @@ void setRunStatus(Project& project, qint64 runId, const QString& status, const Q
 void setRunCheckpoints(Project& project, qint64 runId, const QString& last, const QString& best,
                        double bestMetric, qint64 bestStep, double trainSeconds)
 {
-    SqlQuery q(project.db(), QStringLiteral("UPDATE runs SET last_checkpoint = ?, best_checkpoint = ?,"
-                                            " best_metric = ?, best_step = ?, train_seconds = ? "
-                                            "WHERE id = ?"));
+    SqlQuery q(project.db(),
+               QStringLiteral("UPDATE runs SET last_checkpoint = ?, best_checkpoint = ?,"
+                              " best_metric = ?, best_step = ?, train_seconds = ? "
+                              "WHERE id = ?"));
     q.bind(last).bind(best.isEmpty() ? QVariant() : QVariant(best));
     q.bind(bestStep < 0 ? QVariant() : QVariant(bestMetric));
     q.bind(bestStep < 0 ? QVariant() : QVariant(bestStep)).bind(trainSeconds).bind(runId);

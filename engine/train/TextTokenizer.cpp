@@ -25,7 +25,8 @@ std::vector<int64_t> TextTokenizer::encodeForClassifier(const QString& text, int
 
 QStringList WordVocabulary::split(const QString& text)
 {
-    // Words are runs of letters, digits and apostrophes; every other visible character stands alone.
+    // Words are runs of letters, digits and apostrophes; every other visible character stands
+    // alone.
     static const QRegularExpression token(QStringLiteral("[\\p{L}\\p{N}']+|[^\\s\\p{L}\\p{N}]"));
     QStringList out;
     auto it = token.globalMatch(text.toLower());
@@ -53,7 +54,8 @@ WordVocabulary WordVocabulary::build(const QStringList& texts, int maxWords)
 
 WordVocabulary WordVocabulary::fromWords(const QStringList& words)
 {
-    if (words.size() < 4 || words[0] != QLatin1String("[PAD]") || words[3] != QLatin1String("[SEP]"))
+    if (words.size() < 4 || words[0] != QLatin1String("[PAD]") ||
+        words[3] != QLatin1String("[SEP]"))
         throw Error(QStringLiteral("A word vocabulary must start with [PAD], [UNK], [CLS], [SEP]; "
                                    "the file looks damaged: delete it and train again."));
     WordVocabulary v;
@@ -74,7 +76,9 @@ std::vector<int64_t> WordVocabulary::encode(const QString& text) const
 SentencePieceTokenizer::SentencePieceTokenizer(const QString& modelFile)
     : m_model(SentencePieceModel::load(modelFile))
 {
-    const auto piece = [this](const char* name) { return m_model->pieceToId(QString::fromLatin1(name)); };
+    const auto piece = [this](const char* name) {
+        return m_model->pieceToId(QString::fromLatin1(name));
+    };
     const int unk = m_model->unkId();
     // pieceToId answers the unknown id for a piece the model lacks.
     const auto has = [&](const char* name) { return piece(name) != unk; };
@@ -85,10 +89,11 @@ SentencePieceTokenizer::SentencePieceTokenizer(const QString& modelFile)
         m_cls = m_model->bosId();
         m_sep = m_model->eosId();
     } else {
-        throw Error(QStringLiteral("%1 has neither [CLS]/[SEP] nor <s>/</s> pieces, so a classifier "
-                                   "input cannot be framed; use the tokenizer the model was "
-                                   "trained with.")
-                        .arg(modelFile));
+        throw Error(
+            QStringLiteral("%1 has neither [CLS]/[SEP] nor <s>/</s> pieces, so a classifier "
+                           "input cannot be framed; use the tokenizer the model was "
+                           "trained with.")
+                .arg(modelFile));
     }
     m_pad = m_model->padId() >= 0 ? m_model->padId() : (has("[PAD]") ? piece("[PAD]") : 0);
 }
@@ -110,11 +115,12 @@ std::unique_ptr<TextTokenizer> loadModelTokenizer(const QString& modelDir)
 {
     const QDir dir(modelDir);
     if (QFileInfo::exists(dir.filePath(QStringLiteral("tokenizer.model"))))
-        return std::make_unique<SentencePieceTokenizer>(dir.filePath(QStringLiteral("tokenizer.model")));
+        return std::make_unique<SentencePieceTokenizer>(
+            dir.filePath(QStringLiteral("tokenizer.model")));
     QFile words(dir.filePath(QStringLiteral("vocab_words.txt")));
     if (words.open(QIODevice::ReadOnly)) {
-        const QStringList list = QString::fromUtf8(words.readAll()).split(QLatin1Char('\n'),
-                                                                          Qt::SkipEmptyParts);
+        const QStringList list =
+            QString::fromUtf8(words.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         return std::make_unique<WordVocabulary>(WordVocabulary::fromWords(list));
     }
     throw Error(QStringLiteral("The model folder %1 has no tokenizer: it needs config.json, "

@@ -32,7 +32,8 @@ TaskData loadTaskData(Project& project, const QString& task)
     const QStringList tasks = project.tasks();
     if (tasks.isEmpty())
         throw Error(QStringLiteral("The project %1 has no labels yet: import or give labels before "
-                                   "training.").arg(project.path()));
+                                   "training.")
+                        .arg(project.path()));
     data.task = task.isEmpty() ? tasks.first() : task;
     if (!tasks.contains(data.task))
         throw Error(QStringLiteral("The project has no task '%1'; its tasks are: %2.")
@@ -40,7 +41,8 @@ TaskData loadTaskData(Project& project, const QString& task)
     const LabelSchema schema = loadLabelSchema(project, data.task);
     if (schema.multiLabel)
         throw Error(QStringLiteral("Task '%1' is multi-label; this trainer handles one label per "
-                                   "text. Choose a single-label task.").arg(data.task));
+                                   "text. Choose a single-label task.")
+                        .arg(data.task));
     data.labels = schema.names();
     SqlQuery q(project.db(),
                QStringLiteral("SELECT r.id, r.text, r.split, g.value FROM rows r"
@@ -59,11 +61,14 @@ TaskData loadTaskData(Project& project, const QString& task)
         data.splits[q.value(2).toString()].push_back(std::move(e));
     }
     if (data.splits.value(QStringLiteral("train")).empty())
-        throw Error(QStringLiteral("Task '%1' has no labeled rows in the train split: assign splits "
-                                   "(ftstudio-cli split) and label some rows first.").arg(data.task));
+        throw Error(
+            QStringLiteral("Task '%1' has no labeled rows in the train split: assign splits "
+                           "(ftstudio-cli split) and label some rows first.")
+                .arg(data.task));
     if (data.labels.size() < 2)
         throw Error(QStringLiteral("Task '%1' has only one label (%2); a classifier needs at least "
-                                   "two.").arg(data.task, data.labels.join(QString())));
+                                   "two.")
+                        .arg(data.task, data.labels.join(QString())));
     return data;
 }
 
@@ -98,7 +103,8 @@ std::vector<std::vector<int>> epochBatches(const std::vector<Example>& examples,
     return batches;
 }
 
-Batch makeBatch(const std::vector<Example>& examples, const std::vector<int>& indices, int64_t padId)
+Batch makeBatch(const std::vector<Example>& examples, const std::vector<int>& indices,
+                int64_t padId)
 {
     size_t longest = 1;
     for (int i : indices)

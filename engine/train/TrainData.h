@@ -46,11 +46,12 @@ std::vector<std::vector<int>> epochBatches(const std::vector<Example>& examples,
 
 struct Batch
 {
-    at::Tensor ids;    // [B, T] int64, T a multiple of 8 (bounded oneDNN shape cache)
-    at::Tensor mask;   // [B, T] int64
-    at::Tensor labels; // [B] int64
+    at::Tensor ids;     // [B, T] int64, T a multiple of 8 (bounded oneDNN shape cache)
+    at::Tensor mask;    // [B, T] int64
+    at::Tensor labels;  // [B] int64
     int64_t tokens = 0; // real (non-pad) tokens
 };
-Batch makeBatch(const std::vector<Example>& examples, const std::vector<int>& indices, int64_t padId);
+Batch makeBatch(const std::vector<Example>& examples, const std::vector<int>& indices,
+                int64_t padId);
 
 } // namespace fts

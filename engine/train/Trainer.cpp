@@ -45,8 +45,8 @@ bool isHeadParameter(const std::string& name, const QStringList& headModules)
 bool decays(const std::string& name)
 {
     const bool bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
-    return !bias && name.find("LayerNorm") == std::string::npos
-           && name.find("layer_norm") == std::string::npos;
+    return !bias && name.find("LayerNorm") == std::string::npos &&
+           name.find("layer_norm") == std::string::npos;
 }
 
 ProjectionImpl* projectionAt(torch::nn::Module& root, const std::string& path)
@@ -82,8 +82,9 @@ at::Tensor headOnFeatures(SequenceClassifierImpl& model, const at::Tensor& featu
     const double p = classifierDropout(model.config());
     switch (model.config().family) {
     case ModelFamily::DistilBert:
-        return projectionAt(model, "classifier")->forward(headDropout(
-            at::relu(projectionAt(model, "pre_classifier")->forward(features)), p, training));
+        return projectionAt(model, "classifier")
+            ->forward(headDropout(
+                at::relu(projectionAt(model, "pre_classifier")->forward(features)), p, training));
     case ModelFamily::Roberta: {
         const at::Tensor x = at::tanh(
             projectionAt(model, "classifier.dense")->forward(headDropout(features, p, training)));
@@ -181,8 +182,9 @@ SequenceClassifier buildClassifier(const QString& modelDir, const QStringList& l
         applyLora(*model, lora);
         freezeAllButAdapters(*model, model->headModules());
     } else if (hp.method != QLatin1String("full")) {
-        throw Error(QStringLiteral("Unknown training method '%1': use frozen, full, freeze or lora.")
-                        .arg(hp.method));
+        throw Error(
+            QStringLiteral("Unknown training method '%1': use frozen, full, freeze or lora.")
+                .arg(hp.method));
     }
     return model;
 }
@@ -201,7 +203,8 @@ ClassificationReport evaluateClassifier(SequenceClassifierImpl& model, const QSt
             idx.push_back(int(i));
         const Batch batch = makeBatch(examples, idx, padId);
         const at::Tensor probs = model.predict(model.forward(batch.ids, batch.mask))
-                                     .to(at::kDouble).contiguous(); // [B, labels]
+                                     .to(at::kDouble)
+                                     .contiguous(); // [B, labels]
         const auto p = probs.accessor<double, 2>();
         for (int64_t r = 0; r < probs.size(0); ++r) {
             std::vector<double> row(p[r].data(), p[r].data() + probs.size(1));
@@ -275,7 +278,9 @@ void prepareData(TaskData& data, const TextTokenizer& tokenizer, const Hyperpara
     if (tokenizer.vocabSize() > config.vocabSize)
         throw Error(QStringLiteral("The tokenizer has %1 entries but the model in %2 only knows %3 "
                                    "token ids; use the tokenizer that belongs to the model.")
-                        .arg(tokenizer.vocabSize()).arg(modelDir).arg(config.vocabSize));
+                        .arg(tokenizer.vocabSize())
+                        .arg(modelDir)
+                        .arg(config.vocabSize));
     tokenize(data, tokenizer, effectiveMaxLength(hp, config));
 }
 
@@ -324,8 +329,10 @@ TrainResult Trainer::resume(qint64 runId)
         throw Error(QStringLiteral("Run %1 already finished; start a new run to train further.")
                         .arg(runId));
     if (record.lastCheckpoint.isEmpty())
-        throw Error(QStringLiteral("Run %1 stopped before its first checkpoint, so there is nothing "
-                                   "to resume; start a new run.").arg(runId));
+        throw Error(
+            QStringLiteral("Run %1 stopped before its first checkpoint, so there is nothing "
+                           "to resume; start a new run.")
+                .arg(runId));
     const QString dir = m_project.artifactPath(record.lastCheckpoint);
     s.runId = runId;
     s.hp = Hyperparameters::fromJson(record.hyperparameters);
@@ -338,16 +345,18 @@ TrainResult Trainer::resume(qint64 runId)
         s.tokenizer = loadModelTokenizer(s.modelDir);
     s.data = loadTaskData(m_project, record.task);
     if (s.data.snapshotHash() != record.snapshot.value(QLatin1String("hash")).toString().toLatin1())
-        throw Error(QStringLiteral("The data of task '%1' changed since run %2 started (rows, texts "
-                                   "or labels), so it cannot continue exactly; start a new run.")
-                        .arg(record.task).arg(runId));
+        throw Error(
+            QStringLiteral("The data of task '%1' changed since run %2 started (rows, texts "
+                           "or labels), so it cannot continue exactly; start a new run.")
+                .arg(record.task)
+                .arg(runId));
     prepareData(s.data, *s.tokenizer, s.hp, s.modelDir);
 
     const QJsonObject state = loadTrainerState(dir);
     at::manual_seed(uint64_t(s.hp.seed));
     s.model = buildClassifier(s.modelDir, s.data.labels, s.hp);
-    const LoadReport report =
-        loadStateDict(*s.model, loadSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors"))));
+    const LoadReport report = loadStateDict(
+        *s.model, loadSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors"))));
     if (!report.missing.empty())
         throw Error(QStringLiteral("The checkpoint %1 lacks %2; it does not belong to this model.")
                         .arg(dir, QString::fromStdString(report.missing.front())));
@@ -365,7 +374,6 @@ TrainResult Trainer::resume(qint64 runId)
     setRunStatus(m_project, runId, QStringLiteral("running"));
     return train(true);
 }
-
 
 namespace {
 
@@ -411,11 +419,13 @@ ClassificationReport evaluate(TrainerState& s)
 {
     const std::vector<Example>& val = s.val();
     if (!s.frozen())
-        return evaluateClassifier(*s.model, s.data.labels, val, s.tokenizer->padId(), s.hp.batchSize);
+        return evaluateClassifier(*s.model, s.data.labels, val, s.tokenizer->padId(),
+                                  s.hp.batchSize);
     torch::NoGradGuard noGrad;
     s.model->eval();
     const at::Tensor probs = at::softmax(headOnFeatures(*s.model, s.valFeatures, false), -1)
-                                 .to(at::kDouble).contiguous(); // [N, labels]
+                                 .to(at::kDouble)
+                                 .contiguous(); // [N, labels]
     std::vector<int> truth, predicted;
     std::vector<std::vector<double>> probabilities;
     const auto p = probs.accessor<double, 2>();
@@ -454,12 +464,13 @@ QString writeCheckpoint(Project& project, const TrainerState& s, const QString& 
     return rel;
 }
 
-void replaceCheckpoint(Project& project, const TrainerState& s, QString& current, const QString& kind)
+void replaceCheckpoint(Project& project, const TrainerState& s, QString& current,
+                       const QString& kind)
 {
     const QString previous = current;
     current = writeCheckpoint(project, s, kind);
-    setRunCheckpoints(project, s.runId, s.lastCheckpoint, s.bestCheckpoint, s.bestMetric, s.bestStep,
-                      s.seconds);
+    setRunCheckpoints(project, s.runId, s.lastCheckpoint, s.bestCheckpoint, s.bestMetric,
+                      s.bestStep, s.seconds);
     // Only once the record points at the new folder may the old one go.
     if (!previous.isEmpty() && previous != current)
         QDir(project.artifactPath(previous)).removeRecursively();
@@ -481,7 +492,8 @@ TrainResult Trainer::train(bool resuming)
             m_options.onLog(line);
     };
     if (s.hp.precision == QLatin1String("bf16"))
-        log(QStringLiteral("bf16 autocast is not available in this trainer yet; training in fp32."));
+        log(QStringLiteral(
+            "bf16 autocast is not available in this trainer yet; training in fp32."));
     setupOptimizer(s);
     if (resuming)
         loadOptimizerState(m_project.artifactPath(s.lastCheckpoint), *s.optimizer, s.groupNames);
@@ -493,7 +505,8 @@ TrainResult Trainer::train(bool resuming)
     }
     const int64_t batchesPerEpoch =
         (int64_t(s.train().size()) + s.hp.batchSize - 1) / s.hp.batchSize;
-    const int64_t stepsPerEpoch = (batchesPerEpoch + s.hp.gradAccumulation - 1) / s.hp.gradAccumulation;
+    const int64_t stepsPerEpoch =
+        (batchesPerEpoch + s.hp.gradAccumulation - 1) / s.hp.gradAccumulation;
     s.totalSteps = s.hp.maxSteps > 0 ? s.hp.maxSteps : s.hp.epochs * stepsPerEpoch;
     s.warmupSteps = qint64(std::ceil(s.hp.warmupRatio * double(s.totalSteps)));
     if (!resuming)
@@ -520,8 +533,8 @@ TrainResult Trainer::train(bool resuming)
         stepClock.start();
         s.model->train();
         s.optimizer->zero_grad();
-        const size_t micro = std::min<size_t>(size_t(s.hp.gradAccumulation),
-                                              s.batches.size() - s.batchInEpoch);
+        const size_t micro =
+            std::min<size_t>(size_t(s.hp.gradAccumulation), s.batches.size() - s.batchInEpoch);
         double stepLoss = 0;
         int64_t tokens = 0;
         for (size_t a = 0; a < micro; ++a) {
@@ -541,14 +554,18 @@ TrainResult Trainer::train(bool resuming)
             const double value = loss.item<double>();
             if (!std::isfinite(value)) {
                 const QString kept = s.lastCheckpoint.isEmpty()
-                    ? QStringLiteral("No checkpoint had been written yet.")
-                    : QStringLiteral("The last good checkpoint (%1) is kept.").arg(s.lastCheckpoint);
+                                         ? QStringLiteral("No checkpoint had been written yet.")
+                                         : QStringLiteral("The last good checkpoint (%1) is kept.")
+                                               .arg(s.lastCheckpoint);
                 const QString message =
-                    QStringLiteral("Training stopped at step %1: the loss became %2 (not a number), "
-                                   "so the weights can no longer improve. This usually means the "
-                                   "learning rate (lr = %3) is too high: try one ten times smaller. %4")
-                        .arg(s.step + 1).arg(std::isnan(value) ? "NaN" : "infinite")
-                        .arg(s.hp.lr).arg(kept);
+                    QStringLiteral(
+                        "Training stopped at step %1: the loss became %2 (not a number), "
+                        "so the weights can no longer improve. This usually means the "
+                        "learning rate (lr = %3) is too high: try one ten times smaller. %4")
+                        .arg(s.step + 1)
+                        .arg(std::isnan(value) ? "NaN" : "infinite")
+                        .arg(s.hp.lr)
+                        .arg(kept);
                 setRunStatus(m_project, s.runId, QStringLiteral("failed"), message);
                 throw Error(message);
             }
@@ -557,7 +574,8 @@ TrainResult Trainer::train(bool resuming)
             tokens += batch.tokens;
         }
         s.batchInEpoch += micro;
-        const double factor = learningRateFactor(s.hp.schedule, s.step, s.totalSteps, s.warmupSteps);
+        const double factor =
+            learningRateFactor(s.hp.schedule, s.step, s.totalSteps, s.warmupSteps);
         setLearningRate(s, factor);
         if (s.hp.maxGradNorm > 0)
             torch::nn::utils::clip_grad_norm_(s.trainable, s.hp.maxGradNorm);
@@ -570,7 +588,8 @@ TrainResult Trainer::train(bool resuming)
             s.batches = epochBatches(s.train(), s.hp.batchSize, s.hp.seed, s.epoch);
             epochEnded = true;
         }
-        const double tokensPerSecond = double(tokens) / std::max(1e-6, stepClock.nsecsElapsed() / 1e9);
+        const double tokensPerSecond =
+            double(tokens) / std::max(1e-6, stepClock.nsecsElapsed() / 1e9);
         metric(QStringLiteral("train"), QStringLiteral("loss"), stepLoss);
         metric(QStringLiteral("train"), QStringLiteral("lr"), s.baseLr.front() * factor);
         if (m_options.onStep)
@@ -578,8 +597,9 @@ TrainResult Trainer::train(bool resuming)
                               s.baseLr.front() * factor, tokensPerSecond});
 
         const bool last = s.step == s.totalSteps;
-        const bool evalNow = !s.val().empty()
-                             && ((s.hp.evalEvery > 0 ? s.step % s.hp.evalEvery == 0 : epochEnded) || last);
+        const bool evalNow =
+            !s.val().empty() &&
+            ((s.hp.evalEvery > 0 ? s.step % s.hp.evalEvery == 0 : epochEnded) || last);
         bool stop = false;
         if (evalNow) {
             s.lastEval = evaluate(s);
@@ -596,12 +616,16 @@ TrainResult Trainer::train(bool resuming)
             } else if (s.hp.patience > 0 && ++s.sinceBest >= s.hp.patience) {
                 stop = true;
                 result.earlyStopped = true;
-                log(QStringLiteral("Stopped early at step %1: %2 did not improve for %3 evaluations.")
-                        .arg(s.step).arg(s.hp.earlyStoppingMetric).arg(s.hp.patience));
+                log(QStringLiteral(
+                        "Stopped early at step %1: %2 did not improve for %3 evaluations.")
+                        .arg(s.step)
+                        .arg(s.hp.earlyStoppingMetric)
+                        .arg(s.hp.patience));
             }
         }
         const bool checkpointNow =
-            (s.hp.checkpointEvery > 0 ? s.step % s.hp.checkpointEvery == 0 : evalNow) || last || stop;
+            (s.hp.checkpointEvery > 0 ? s.step % s.hp.checkpointEvery == 0 : evalNow) || last ||
+            stop;
         if (checkpointNow) {
             s.seconds = secondsBefore + clock.elapsed() / 1000.0;
             replaceCheckpoint(m_project, s, s.lastCheckpoint, QStringLiteral("last"));
@@ -610,8 +634,8 @@ TrainResult Trainer::train(bool resuming)
             break;
     }
     s.seconds = secondsBefore + clock.elapsed() / 1000.0;
-    setRunCheckpoints(m_project, s.runId, s.lastCheckpoint, s.bestCheckpoint, s.bestMetric, s.bestStep,
-                      s.seconds);
+    setRunCheckpoints(m_project, s.runId, s.lastCheckpoint, s.bestCheckpoint, s.bestMetric,
+                      s.bestStep, s.seconds);
     setRunStatus(m_project, s.runId, QStringLiteral("finished"));
     result.status = QStringLiteral("finished");
     result.steps = s.step;
@@ -624,7 +648,8 @@ TrainResult Trainer::train(bool resuming)
 ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& split)
 {
     const RunRecord record = loadRun(project, runId);
-    const QString rel = record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
+    const QString rel =
+        record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
     if (rel.isEmpty())
         throw Error(QStringLiteral("Run %1 has no checkpoint yet, so there is nothing to evaluate.")
                         .arg(runId));
@@ -636,20 +661,26 @@ ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& 
         labels << v.toString();
     const std::unique_ptr<TextTokenizer> tokenizer =
         QFileInfo::exists(QDir(dir).filePath(QStringLiteral("vocab_words.txt")))
-            ? loadModelTokenizer(dir) : loadModelTokenizer(record.modelDir);
+            ? loadModelTokenizer(dir)
+            : loadModelTokenizer(record.modelDir);
     TaskData data = loadTaskData(project, record.task);
     prepareData(data, *tokenizer, hp, record.modelDir);
     std::vector<Example> examples = data.splits.value(split);
     if (examples.empty())
         throw Error(QStringLiteral("The %1 split of task '%2' has no labeled rows to evaluate on; "
-                                   "assign splits or choose another split.").arg(split, record.task));
+                                   "assign splits or choose another split.")
+                        .arg(split, record.task));
     for (Example& e : examples) {
         const QString name = data.labels[e.label];
         e.label = int(labels.indexOf(name));
         if (e.label < 0)
-            throw Error(QStringLiteral("Row %1 has the label '%2', which run %3 never saw (it knows "
-                                       "%4); train a new run to include it.")
-                            .arg(e.rowId).arg(name).arg(runId).arg(labels.join(QStringLiteral(", "))));
+            throw Error(
+                QStringLiteral("Row %1 has the label '%2', which run %3 never saw (it knows "
+                               "%4); train a new run to include it.")
+                    .arg(e.rowId)
+                    .arg(name)
+                    .arg(runId)
+                    .arg(labels.join(QStringLiteral(", "))));
     }
     SequenceClassifier model = buildClassifier(record.modelDir, labels, hp);
     loadStateDict(*model, loadSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors"))));

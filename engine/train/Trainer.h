@@ -1,80 +1,15 @@
-// The classification trainer: frozen / full / freeze / lora fine-tuning of an encoder classifier on a
-// project's task, with evaluation, early stopping, checkpoints that resume exactly, and run records.
+// The classification trainer's model side (libtorch): building a classifier for a method and
+// evaluating it; Trainer, options and results are declared torch-free in TrainTypes.h.
 #pragma once
 
 #include "models/SequenceClassifier.h"
-#include "train/Hyperparameters.h"
-#include "train/Metrics.h"
-#include "train/RunStore.h"
+#include "train/TrainTypes.h"
 
-#include <QString>
-#include <QStringList>
-
-#include <atomic>
-#include <functional>
-#include <memory>
+#include <vector>
 
 namespace fts {
 
-class Project;
-class TextTokenizer;
 struct Example;
-struct TrainerState;
-
-struct TrainProgress
-{
-    qint64 step = 0; // optimizer steps done
-    qint64 totalSteps = 0;
-    double epoch = 0;
-    double loss = 0;
-    double lr = 0; // the backbone group's (the head's when only the head trains)
-    double tokensPerSecond = 0;
-};
-
-struct TrainerOptions
-{
-    QString modelDir; // config.json + model.safetensors (+ tokenizer.model)
-    QString task;     // empty: the project's first task
-    Hyperparameters hp;
-    // Used when set; otherwise the model folder's tokenizer (loadModelTokenizer).
-    std::shared_ptr<TextTokenizer> tokenizer;
-    const std::atomic<bool>* cancel = nullptr; // checked once per step
-    std::function<void(const TrainProgress&)> onStep;
-    std::function<void(const MetricPoint&)> onMetric;
-    std::function<void(const QString&)> onLog;
-    // Testing the NaN guard without waiting for a real divergence: the loss of this step becomes NaN.
-    qint64 injectNanAtStep = -1;
-};
-
-struct TrainResult
-{
-    qint64 runId = 0;
-    QString status; // finished, cancelled (failed runs throw)
-    qint64 steps = 0;
-    bool earlyStopped = false;
-    double bestMetric = 0;
-    qint64 bestStep = -1;
-    ClassificationReport lastEval; // empty when the project has no val rows
-};
-
-class Trainer
-{
-public:
-    Trainer(Project& project, TrainerOptions options);
-    ~Trainer();
-
-    // Validates the hyperparameters against data and model before anything is recorded, then trains.
-    // Throws fts::Error (the run marked failed, the last good checkpoint kept) on divergence.
-    TrainResult run();
-    // Continues run `runId` from its last checkpoint with its own hyperparameters and data.
-    TrainResult resume(qint64 runId);
-
-private:
-    TrainResult train(bool resuming);
-    Project& m_project;
-    TrainerOptions m_options;
-    std::unique_ptr<TrainerState> m_state;
-};
 
 // The classifier for `labels` on the model folder, prepared for `hp.method` (frozen backbone,
 // first layers frozen, or LoRA adapters with the head trainable). Call at::manual_seed first for a
@@ -86,9 +21,5 @@ SequenceClassifier buildClassifier(const QString& modelDir, const QStringList& l
 ClassificationReport evaluateClassifier(SequenceClassifierImpl& model, const QStringList& labels,
                                         const std::vector<Example>& examples, int64_t padId,
                                         int batchSize);
-
-// Evaluates a run's best checkpoint (its last when none was best) on `split` of the project's
-// current data for the run's task.
-ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& split);
 
 } // namespace fts
