@@ -103,6 +103,7 @@ private Q_SLOTS:
     void validationBeforeTraining();
     void evaluateRunOnTest();
     void jobCancelsAndResumes();
+    void earlyStopping();
 
 private:
     std::unique_ptr<Project> project(const QString& name);
@@ -396,6 +397,30 @@ void TestTrainer::jobCancelsAndResumes()
     QCOMPARE(resumed.result().steps, qint64(6));
     QCOMPARE(loadRun(*p, run).status, QStringLiteral("finished"));
     QVERIFY(resumed.summary().startsWith(QString("Run %1 finished after 6 steps").arg(run)));
+}
+
+void TestTrainer::earlyStopping()
+{
+    // With a learning rate this small macro F1 cannot move between two evaluations, so patience 1
+    // must stop the run at its second evaluation and keep the first as the best.
+    auto p = project(QStringLiteral("early"));
+    Hyperparameters hp = quick(QStringLiteral("full"));
+    hp.lr = 1e-7;
+    hp.maxSteps = 10;
+    hp.evalEvery = 1;
+    hp.patience = 1;
+    QStringList log;
+    TrainerOptions o = options(hp);
+    o.onLog = [&](const QString& line) { log << line; };
+    const TrainResult r = Trainer(*p, o).run();
+    QVERIFY(r.earlyStopped);
+    QCOMPARE(r.steps, qint64(2));
+    QCOMPARE(r.bestStep, qint64(1));
+    QVERIFY(!log.isEmpty() && log.last().startsWith("Stopped early at step 2"));
+    const RunRecord rec = loadRun(*p, r.runId);
+    QCOMPARE(rec.status, QStringLiteral("finished"));
+    QVERIFY(rec.bestCheckpoint.endsWith("best-step1"));
+    QVERIFY(rec.lastCheckpoint.endsWith("last-step2"));
 }
 
 QTEST_GUILESS_MAIN(TestTrainer)

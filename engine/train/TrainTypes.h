@@ -71,6 +71,9 @@ public:
 
 private:
     TrainResult train(bool resuming);
+    bool
+    evaluateAndTrack(TrainerState& state,
+                     const std::function<void(const QString&, const QString&, double)>& metric);
     Project& m_project;
     TrainerOptions m_options;
     std::unique_ptr<TrainerState> m_state;

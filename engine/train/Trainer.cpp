@@ -478,25 +478,13 @@ void replaceCheckpoint(Project& project, const TrainerState& s, QString& current
 
 } // namespace
 
-TrainResult Trainer::train(bool resuming)
+namespace {
+
+void prepareTraining(Project& project, TrainerState& s, bool resuming)
 {
-    TrainerState& s = *m_state;
-    const auto metric = [&](const QString& split, const QString& name, double value) {
-        const MetricPoint p{s.step, s.epochProgress(), split, name, value};
-        addMetric(m_project, s.runId, p);
-        if (m_options.onMetric)
-            m_options.onMetric(p);
-    };
-    const auto log = [&](const QString& line) {
-        if (m_options.onLog)
-            m_options.onLog(line);
-    };
-    if (s.hp.precision == QLatin1String("bf16"))
-        log(QStringLiteral(
-            "bf16 autocast is not available in this trainer yet; training in fp32."));
     setupOptimizer(s);
     if (resuming)
-        loadOptimizerState(m_project.artifactPath(s.lastCheckpoint), *s.optimizer, s.groupNames);
+        loadOptimizerState(project.artifactPath(s.lastCheckpoint), *s.optimizer, s.groupNames);
     const int64_t pad = s.tokenizer->padId();
     if (s.frozen()) {
         s.trainFeatures = cacheFeatures(*s.model, s.train(), pad, s.hp.batchSize);
@@ -511,69 +499,107 @@ TrainResult Trainer::train(bool resuming)
     s.warmupSteps = qint64(std::ceil(s.hp.warmupRatio * double(s.totalSteps)));
     if (!resuming)
         s.batches = epochBatches(s.train(), s.hp.batchSize, s.hp.seed, s.epoch);
-    const bool higher = higherIsBetter(s.hp.earlyStoppingMetric);
+}
+
+QString divergenceMessage(const TrainerState& s, double value)
+{
+    const QString kept =
+        s.lastCheckpoint.isEmpty()
+            ? QStringLiteral("No checkpoint had been written yet.")
+            : QStringLiteral("The last good checkpoint (%1) is kept.").arg(s.lastCheckpoint);
+    return QStringLiteral("Training stopped at step %1: the loss became %2 (not a number), "
+                          "so the weights can no longer improve. This usually means the "
+                          "learning rate (lr = %3) is too high: try one ten times smaller. %4")
+        .arg(s.step + 1)
+        .arg(std::isnan(value) ? "NaN" : "infinite")
+        .arg(s.hp.lr)
+        .arg(kept);
+}
+
+// The gradients of one optimizer step: up to grad_accumulation micro-batches of the epoch, each
+// loss scaled so the step sees their mean. Returns that mean loss; a non-finite loss fails the run.
+double accumulateGradients(Project& project, TrainerState& s, qint64 injectNanAtStep,
+                           int64_t& tokens)
+{
+    s.model->train();
+    s.optimizer->zero_grad();
+    const size_t micro =
+        std::min<size_t>(size_t(s.hp.gradAccumulation), s.batches.size() - s.batchInEpoch);
+    double stepLoss = 0;
+    for (size_t a = 0; a < micro; ++a) {
+        const std::vector<int>& idx = s.batches[s.batchInEpoch + a];
+        const Batch batch = makeBatch(s.train(), idx, s.tokenizer->padId());
+        at::Tensor logits;
+        if (s.frozen()) {
+            const at::Tensor rows = at::tensor(std::vector<int64_t>(idx.begin(), idx.end()));
+            logits = headOnFeatures(*s.model, s.trainFeatures.index_select(0, rows), true);
+        } else {
+            logits = s.model->forward(batch.ids, batch.mask); // [B, labels]
+        }
+        at::Tensor loss = at::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Mean,
+                                                 -100, s.hp.labelSmoothing);
+        if (s.step + 1 == injectNanAtStep)
+            loss = loss * std::numeric_limits<double>::quiet_NaN();
+        const double value = loss.item<double>();
+        if (!std::isfinite(value)) {
+            const QString message = divergenceMessage(s, value);
+            setRunStatus(project, s.runId, QStringLiteral("failed"), message);
+            throw Error(message);
+        }
+        (loss / double(micro)).backward();
+        stepLoss += value / double(micro);
+        tokens += batch.tokens;
+    }
+    s.batchInEpoch += micro;
+    return stepLoss;
+}
+
+// Returns true when the epoch just ended (the next epoch's order is then drawn).
+bool advanceEpoch(TrainerState& s)
+{
+    if (s.batchInEpoch < s.batches.size())
+        return false;
+    ++s.epoch;
+    s.batchInEpoch = 0;
+    s.batches = epochBatches(s.train(), s.hp.batchSize, s.hp.seed, s.epoch);
+    return true;
+}
+
+} // namespace
+
+TrainResult Trainer::train(bool resuming)
+{
+    TrainerState& s = *m_state;
+    const auto metric = [&](const QString& split, const QString& name, double value) {
+        const MetricPoint p{s.step, s.epochProgress(), split, name, value};
+        addMetric(m_project, s.runId, p);
+        if (m_options.onMetric)
+            m_options.onMetric(p);
+    };
+    if (s.hp.precision == QLatin1String("bf16") && m_options.onLog)
+        m_options.onLog(QStringLiteral("bf16 autocast is not available in this trainer yet; "
+                                       "training in fp32."));
+    prepareTraining(m_project, s, resuming);
     TrainResult result;
     result.runId = s.runId;
     QElapsedTimer clock;
     clock.start();
     const double secondsBefore = s.seconds;
+    const auto tick = [&] { s.seconds = secondsBefore + clock.elapsed() / 1000.0; };
 
     while (s.step < s.totalSteps) {
-        s.seconds = secondsBefore + clock.elapsed() / 1000.0;
+        tick();
         if (m_options.cancel && m_options.cancel->load()) {
             replaceCheckpoint(m_project, s, s.lastCheckpoint, QStringLiteral("last"));
             setRunStatus(m_project, s.runId, QStringLiteral("cancelled"));
             result.status = QStringLiteral("cancelled");
-            result.steps = s.step;
-            result.bestMetric = s.bestMetric;
-            result.bestStep = s.bestStep;
-            return result;
+            break;
         }
         QElapsedTimer stepClock;
         stepClock.start();
-        s.model->train();
-        s.optimizer->zero_grad();
-        const size_t micro =
-            std::min<size_t>(size_t(s.hp.gradAccumulation), s.batches.size() - s.batchInEpoch);
-        double stepLoss = 0;
         int64_t tokens = 0;
-        for (size_t a = 0; a < micro; ++a) {
-            const std::vector<int>& idx = s.batches[s.batchInEpoch + a];
-            const Batch batch = makeBatch(s.train(), idx, pad);
-            at::Tensor logits;
-            if (s.frozen()) {
-                const at::Tensor rows = at::tensor(std::vector<int64_t>(idx.begin(), idx.end()));
-                logits = headOnFeatures(*s.model, s.trainFeatures.index_select(0, rows), true);
-            } else {
-                logits = s.model->forward(batch.ids, batch.mask); // [B, labels]
-            }
-            at::Tensor loss = at::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Mean,
-                                                     -100, s.hp.labelSmoothing);
-            if (s.step + 1 == m_options.injectNanAtStep)
-                loss = loss * std::numeric_limits<double>::quiet_NaN();
-            const double value = loss.item<double>();
-            if (!std::isfinite(value)) {
-                const QString kept = s.lastCheckpoint.isEmpty()
-                                         ? QStringLiteral("No checkpoint had been written yet.")
-                                         : QStringLiteral("The last good checkpoint (%1) is kept.")
-                                               .arg(s.lastCheckpoint);
-                const QString message =
-                    QStringLiteral(
-                        "Training stopped at step %1: the loss became %2 (not a number), "
-                        "so the weights can no longer improve. This usually means the "
-                        "learning rate (lr = %3) is too high: try one ten times smaller. %4")
-                        .arg(s.step + 1)
-                        .arg(std::isnan(value) ? "NaN" : "infinite")
-                        .arg(s.hp.lr)
-                        .arg(kept);
-                setRunStatus(m_project, s.runId, QStringLiteral("failed"), message);
-                throw Error(message);
-            }
-            (loss / double(micro)).backward();
-            stepLoss += value / double(micro);
-            tokens += batch.tokens;
-        }
-        s.batchInEpoch += micro;
+        const double stepLoss =
+            accumulateGradients(m_project, s, m_options.injectNanAtStep, tokens);
         const double factor =
             learningRateFactor(s.hp.schedule, s.step, s.totalSteps, s.warmupSteps);
         setLearningRate(s, factor);
@@ -581,20 +607,13 @@ TrainResult Trainer::train(bool resuming)
             torch::nn::utils::clip_grad_norm_(s.trainable, s.hp.maxGradNorm);
         s.optimizer->step();
         ++s.step;
-        bool epochEnded = false;
-        if (s.batchInEpoch >= s.batches.size()) {
-            ++s.epoch;
-            s.batchInEpoch = 0;
-            s.batches = epochBatches(s.train(), s.hp.batchSize, s.hp.seed, s.epoch);
-            epochEnded = true;
-        }
-        const double tokensPerSecond =
-            double(tokens) / std::max(1e-6, stepClock.nsecsElapsed() / 1e9);
+        const bool epochEnded = advanceEpoch(s);
         metric(QStringLiteral("train"), QStringLiteral("loss"), stepLoss);
         metric(QStringLiteral("train"), QStringLiteral("lr"), s.baseLr.front() * factor);
         if (m_options.onStep)
             m_options.onStep({s.step, s.totalSteps, s.epochProgress(), stepLoss,
-                              s.baseLr.front() * factor, tokensPerSecond});
+                              s.baseLr.front() * factor,
+                              double(tokens) / std::max(1e-6, stepClock.nsecsElapsed() / 1e9)});
 
         const bool last = s.step == s.totalSteps;
         const bool evalNow =
@@ -602,47 +621,58 @@ TrainResult Trainer::train(bool resuming)
             ((s.hp.evalEvery > 0 ? s.step % s.hp.evalEvery == 0 : epochEnded) || last);
         bool stop = false;
         if (evalNow) {
-            s.lastEval = evaluate(s);
-            metric(QStringLiteral("val"), QStringLiteral("loss"), s.lastEval.loss);
-            metric(QStringLiteral("val"), QStringLiteral("accuracy"), s.lastEval.accuracy);
-            metric(QStringLiteral("val"), QStringLiteral("macro_f1"), s.lastEval.macroF1);
-            const double value = metricValue(s.lastEval, s.hp.earlyStoppingMetric);
-            if (s.bestStep < 0 || (higher ? value > s.bestMetric : value < s.bestMetric)) {
-                s.bestMetric = value;
-                s.bestStep = s.step;
-                s.sinceBest = 0;
-                s.seconds = secondsBefore + clock.elapsed() / 1000.0;
-                replaceCheckpoint(m_project, s, s.bestCheckpoint, QStringLiteral("best"));
-            } else if (s.hp.patience > 0 && ++s.sinceBest >= s.hp.patience) {
-                stop = true;
-                result.earlyStopped = true;
-                log(QStringLiteral(
-                        "Stopped early at step %1: %2 did not improve for %3 evaluations.")
-                        .arg(s.step)
-                        .arg(s.hp.earlyStoppingMetric)
-                        .arg(s.hp.patience));
-            }
+            tick();
+            stop = evaluateAndTrack(s, metric);
+            result.earlyStopped = stop;
         }
-        const bool checkpointNow =
-            (s.hp.checkpointEvery > 0 ? s.step % s.hp.checkpointEvery == 0 : evalNow) || last ||
-            stop;
-        if (checkpointNow) {
-            s.seconds = secondsBefore + clock.elapsed() / 1000.0;
+        if ((s.hp.checkpointEvery > 0 ? s.step % s.hp.checkpointEvery == 0 : evalNow) || last ||
+            stop) {
+            tick();
             replaceCheckpoint(m_project, s, s.lastCheckpoint, QStringLiteral("last"));
         }
         if (stop)
             break;
     }
-    s.seconds = secondsBefore + clock.elapsed() / 1000.0;
-    setRunCheckpoints(m_project, s.runId, s.lastCheckpoint, s.bestCheckpoint, s.bestMetric,
-                      s.bestStep, s.seconds);
-    setRunStatus(m_project, s.runId, QStringLiteral("finished"));
-    result.status = QStringLiteral("finished");
+    tick();
+    if (result.status.isEmpty()) {
+        setRunCheckpoints(m_project, s.runId, s.lastCheckpoint, s.bestCheckpoint, s.bestMetric,
+                          s.bestStep, s.seconds);
+        setRunStatus(m_project, s.runId, QStringLiteral("finished"));
+        result.status = QStringLiteral("finished");
+    }
     result.steps = s.step;
     result.bestMetric = s.bestMetric;
     result.bestStep = s.bestStep;
     result.lastEval = s.lastEval;
     return result;
+}
+
+// Records the val metrics, keeps the best checkpoint, and says whether early stopping triggers.
+bool Trainer::evaluateAndTrack(
+    TrainerState& s, const std::function<void(const QString&, const QString&, double)>& metric)
+{
+    s.lastEval = evaluate(s);
+    metric(QStringLiteral("val"), QStringLiteral("loss"), s.lastEval.loss);
+    metric(QStringLiteral("val"), QStringLiteral("accuracy"), s.lastEval.accuracy);
+    metric(QStringLiteral("val"), QStringLiteral("macro_f1"), s.lastEval.macroF1);
+    const double value = metricValue(s.lastEval, s.hp.earlyStoppingMetric);
+    const bool higher = higherIsBetter(s.hp.earlyStoppingMetric);
+    if (s.bestStep < 0 || (higher ? value > s.bestMetric : value < s.bestMetric)) {
+        s.bestMetric = value;
+        s.bestStep = s.step;
+        s.sinceBest = 0;
+        replaceCheckpoint(m_project, s, s.bestCheckpoint, QStringLiteral("best"));
+        return false;
+    }
+    if (s.hp.patience <= 0 || ++s.sinceBest < s.hp.patience)
+        return false;
+    if (m_options.onLog)
+        m_options.onLog(QStringLiteral("Stopped early at step %1: %2 did not improve for %3 "
+                                       "evaluations.")
+                            .arg(s.step)
+                            .arg(s.hp.earlyStoppingMetric)
+                            .arg(s.hp.patience));
+    return true;
 }
 
 ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& split)
