@@ -39,5 +39,7 @@ int cmdData(const QStringList& args);
 int cmdLabels(const QStringList& args);
 int cmdDownload(const QStringList& args);
 int cmdInspect(const QStringList& args);
+int cmdTrain(const QStringList& args);
+int cmdEval(const QStringList& args);
 
 } // namespace fts::cli

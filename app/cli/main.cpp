@@ -26,6 +26,8 @@ const char* kUsage =
     "  models [--json]             recommended and recently used models\n"
     "  inspect MODEL_DIR [--json]  architecture, layers, parameter counts, tokenizer\n"
     "  download MODEL_ID           fetch a model from the Hub (resumable, checked)\n"
+    "  train PROJECT --model DIR --method M   fine-tune a classifier (or --resume RUN_ID)\n"
+    "  eval PROJECT --run ID       a run's metrics on the test or val split\n"
     "\n"
     "Run 'ftstudio-cli VERB --help' for a verb's options.\n"
     "Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.\n";
@@ -52,6 +54,8 @@ int main(int argc, char** argv)
         {QStringLiteral("models"), fts::cli::cmdModels},
         {QStringLiteral("download"), fts::cli::cmdDownload},
         {QStringLiteral("inspect"), fts::cli::cmdInspect},
+        {QStringLiteral("train"), fts::cli::cmdTrain},
+        {QStringLiteral("eval"), fts::cli::cmdEval},
     };
     const QStringList args = app.arguments().mid(1);
     if (args.isEmpty()) {

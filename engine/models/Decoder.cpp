@@ -2,6 +2,7 @@
 #include "models/Decoder.h"
 
 #include "Error.h"
+#include "models/Activations.h"
 #include "models/Gpt2.h"
 #include "models/Llama.h"
 #include "models/StateDict.h"
@@ -121,25 +122,8 @@ at::Tensor maskedAttention(const at::Tensor& q, const at::Tensor& k, const at::T
     // gets a uniform softmax instead of NaNs that would leak through later matmuls.
     scores = scores.masked_fill(allowed.logical_not(), std::numeric_limits<float>::lowest());
     at::Tensor probs = at::softmax(scores, /*dim=*/-1).to(q.scalar_type());
-    if (dropout > 0 && training)
-        probs = at::dropout(probs, dropout, /*train=*/true);
+    probs = maybeDropout(probs, dropout, training);
     return at::matmul(probs, v); // [B, nh, T, S] x [B, nh, S, hd] -> [B, nh, T, hd]
-}
-
-at::Tensor decoderActivation(const at::Tensor& x, const QString& name)
-{
-    // gelu_new is GPT-2's tanh approximation of GELU (Hendrycks & Gimpel 2016, eq. in sec. 2).
-    if (name == QLatin1String("gelu_new") || name == QLatin1String("gelu_pytorch_tanh"))
-        return at::gelu(x, "tanh");
-    if (name == QLatin1String("gelu"))
-        return at::gelu(x);
-    if (name == QLatin1String("silu") || name == QLatin1String("swish"))
-        return at::silu(x);
-    if (name == QLatin1String("relu"))
-        return at::relu(x);
-    throw Error(QStringLiteral("Activation \"%1\" is not supported by the decoder families; use "
-                               "gelu, gelu_new, gelu_pytorch_tanh, relu or silu.")
-                    .arg(name));
 }
 
 DecoderModel::DecoderModel(ModelConfig config) : m_config(std::move(config)) {}

@@ -52,9 +52,6 @@ DecoderStep prepareDecoderStep(const at::Tensor& inputIds, const at::Tensor& att
 at::Tensor maskedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                            const at::Tensor& allowed, double dropout, bool training);
 
-// The hidden activation named in config.json (gelu, gelu_new, gelu_pytorch_tanh, relu, silu).
-at::Tensor decoderActivation(const at::Tensor& x, const QString& name);
-
 // A causal language model: token ids in, next-token logits out.
 class DecoderModel : public torch::nn::Module
 {

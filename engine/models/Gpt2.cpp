@@ -46,11 +46,11 @@ at::Tensor Gpt2AttentionImpl::forward(const at::Tensor& x, const DecoderStep& st
         std::tie(k, v) = step.cache->append(layer, k, v); // -> [B, nh, S, hs]
     at::Tensor y = maskedAttention(q, k, v, step.allowed, attnDropout, is_training());
     y = y.transpose(1, 2).reshape({batch, length, channels}); // [B, nh, T, hs] -> [B, T, C]
-    return at::dropout(c_proj(y), residDropout, is_training());
+    return maybeDropout(c_proj(y), residDropout, is_training());
 }
 
 Gpt2MlpImpl::Gpt2MlpImpl(const ModelConfig& c)
-    : activation(c.hiddenAct), residDropout(c.hiddenDropout)
+    : activation(activationByName(c.hiddenAct)), residDropout(c.hiddenDropout)
 {
     c_fc = register_module(
         "c_fc", Projection(c.hiddenSize, c.intermediateSize, /*bias=*/true, WeightLayout::Conv1D));
@@ -61,7 +61,7 @@ Gpt2MlpImpl::Gpt2MlpImpl(const ModelConfig& c)
 at::Tensor Gpt2MlpImpl::forward(const at::Tensor& x)
 {
     // [B, T, C] -> [B, T, 4C] -> [B, T, C]
-    return at::dropout(c_proj(decoderActivation(c_fc(x), activation)), residDropout, is_training());
+    return maybeDropout(c_proj(activation(c_fc(x))), residDropout, is_training());
 }
 
 Gpt2BlockImpl::Gpt2BlockImpl(const ModelConfig& c)
@@ -109,7 +109,7 @@ at::Tensor Gpt2Impl::forward(const at::Tensor& inputIds, const at::Tensor& atten
                         .arg(past + inputIds.size(-1)));
     const DecoderStep step = prepareDecoderStep(inputIds, attentionMask, cache);
     at::Tensor x = wte(inputIds) + wpe(step.positions); // [B, T] -> [B, T, C]
-    x = at::dropout(x, m_config.hiddenDropout, is_training());
+    x = maybeDropout(x, m_config.hiddenDropout, is_training());
     for (size_t i = 0; i < h->size(); ++i)
         x = h->at<Gpt2BlockImpl>(i).forward(x, step, i);
     return at::linear(ln_f(x), lmHeadWeight()); // [B, T, C] -> [B, T, V]

@@ -1,6 +1,7 @@
 // GPT-2 (Radford et al. 2019) with Hugging Face weight names, Conv1D projections and LoRA support.
 #pragma once
 
+#include "models/Activations.h"
 #include "models/Decoder.h"
 #include "models/Projection.h"
 
@@ -32,7 +33,7 @@ struct Gpt2MlpImpl : torch::nn::Module
 
     Projection c_fc{nullptr};
     Projection c_proj{nullptr};
-    QString activation;
+    ActivationFn activation; // resolved once from config.json's name
     double residDropout;
 };
 TORCH_MODULE(Gpt2Mlp);

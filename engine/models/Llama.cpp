@@ -58,7 +58,7 @@ at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const DecoderStep& s
     return o_proj(y);
 }
 
-LlamaMlpImpl::LlamaMlpImpl(const ModelConfig& c) : activation(c.hiddenAct)
+LlamaMlpImpl::LlamaMlpImpl(const ModelConfig& c) : activation(activationByName(c.hiddenAct))
 {
     gate_proj =
         register_module("gate_proj", Projection(c.hiddenSize, c.intermediateSize, c.mlpBias));
@@ -70,7 +70,7 @@ LlamaMlpImpl::LlamaMlpImpl(const ModelConfig& c) : activation(c.hiddenAct)
 at::Tensor LlamaMlpImpl::forward(const at::Tensor& x)
 {
     // [B, T, C] -> [B, T, I] -> [B, T, C]
-    return down_proj(decoderActivation(gate_proj(x), activation) * up_proj(x));
+    return down_proj(activation(gate_proj(x)) * up_proj(x));
 }
 
 LlamaLayerImpl::LlamaLayerImpl(const ModelConfig& c)

@@ -1,6 +1,7 @@
 // Llama-style decoders (Llama, Mistral without sliding window, Qwen2, SmolLM) with HF weight names.
 #pragma once
 
+#include "models/Activations.h"
 #include "models/Decoder.h"
 #include "models/Projection.h"
 #include "models/RmsNorm.h"
@@ -37,7 +38,7 @@ struct LlamaMlpImpl : torch::nn::Module
     Projection gate_proj{nullptr};
     Projection up_proj{nullptr};
     Projection down_proj{nullptr};
-    QString activation;
+    ActivationFn activation; // resolved once from config.json's name
 };
 TORCH_MODULE(LlamaMlp);
 

@@ -91,7 +91,41 @@ const QStringList kVersion3 = {
     " UNIQUE(row_id, task, annotator))",
 };
 
-const QList<QStringList> kMigrations = {kVersion1, kVersion2, kVersion3};
+// Version 4: training runs and every metric point they produce, written as it happens. `snapshot`
+// holds the row ids per split and the SHA-256 of texts and labels the run saw; checkpoint paths
+// are relative to the artifacts folder.
+const QStringList kVersion4 = {
+    "CREATE TABLE runs ("
+    " id INTEGER PRIMARY KEY,"
+    " created_at TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('running','finished','cancelled','failed')),"
+    " task TEXT NOT NULL,"
+    " model_dir TEXT NOT NULL,"
+    " method TEXT NOT NULL,"
+    " hyperparameters TEXT NOT NULL,"
+    " snapshot TEXT NOT NULL,"
+    " seed INTEGER NOT NULL,"
+    " software TEXT NOT NULL,"
+    " started_at TEXT,"
+    " finished_at TEXT,"
+    " train_seconds REAL,"
+    " best_metric REAL,"
+    " best_step INTEGER,"
+    " best_checkpoint TEXT,"
+    " last_checkpoint TEXT,"
+    " error TEXT)",
+    "CREATE TABLE run_metrics ("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " step INTEGER NOT NULL,"
+    " epoch REAL NOT NULL,"
+    " split TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " value REAL NOT NULL)",
+    "CREATE INDEX run_metrics_run ON run_metrics(run_id, name, step)",
+};
+
+const QList<QStringList> kMigrations = {kVersion1, kVersion2, kVersion3, kVersion4};
 
 void exec(QSqlDatabase& db, const QString& sql)
 {

@@ -1,0 +1,172 @@
+// ftstudio-cli train / eval: one classification run to the end, and a run's metrics on a split.
+#include "CliCommon.h"
+
+#include "project/Project.h"
+#include "train/RunStore.h"
+#include "train/TrainJob.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QTextStream>
+
+namespace fts::cli {
+namespace {
+
+const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
+
+void checkModelFolder(const QString& dir)
+{
+    const QDir d(dir);
+    const bool weights =
+        QFileInfo::exists(d.filePath(QStringLiteral("model.safetensors"))) ||
+        QFileInfo::exists(d.filePath(QStringLiteral("model.safetensors.index.json")));
+    if (!QFileInfo(dir).isDir() || !QFileInfo::exists(d.filePath(QStringLiteral("config.json"))) ||
+        !weights)
+        throw Error(
+            QStringLiteral("%1 is not a model folder: it needs config.json, model.safetensors "
+                           "and tokenizer.model (Hugging Face layout).")
+                .arg(QDir::toNativeSeparators(dir)));
+}
+
+void printReport(const ClassificationReport& r)
+{
+    QTextStream out(stdout);
+    out << QStringLiteral("rows %1  loss %2  accuracy %3  macro F1 %4\n")
+               .arg(r.total)
+               .arg(r.loss, 0, 'f', 4)
+               .arg(r.accuracy, 0, 'f', 4)
+               .arg(r.macroF1, 0, 'f', 4);
+    for (const ClassMetrics& c : r.perClass)
+        out << QStringLiteral("  %1  P %2  R %3  F1 %4  (%5 rows)\n")
+                   .arg(c.label, -16)
+                   .arg(c.precision, 0, 'f', 3)
+                   .arg(c.recall, 0, 'f', 3)
+                   .arg(c.f1, 0, 'f', 3)
+                   .arg(c.support);
+    out << "confusion matrix (rows: true label, columns: predicted):\n";
+    for (int i = 0; i < r.confusion.size(); ++i) {
+        out << QStringLiteral("  %1").arg(r.labels.value(i), -16);
+        for (qint64 v : r.confusion[i])
+            out << QStringLiteral(" %1").arg(v, 6);
+        out << "\n";
+    }
+}
+
+} // namespace
+
+int cmdTrain(const QStringList& args)
+{
+    QCommandLineParser parser;
+    const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("Model folder."),
+                                   QStringLiteral("DIR"));
+    const QCommandLineOption method(QStringLiteral("method"),
+                                    QStringLiteral("full, frozen, freeze or lora."),
+                                    QStringLiteral("METHOD"));
+    const QCommandLineOption task(QStringLiteral("task"),
+                                  QStringLiteral("Label task (default: the first)."),
+                                  QStringLiteral("NAME"));
+    const QCommandLineOption set(QStringLiteral("set"),
+                                 QStringLiteral("A hyperparameter, e.g. lr=3e-5 (repeatable)."),
+                                 QStringLiteral("KEY=VALUE"));
+    const QCommandLineOption resume(QStringLiteral("resume"),
+                                    QStringLiteral("Continue an interrupted run."),
+                                    QStringLiteral("RUN_ID"));
+    parser.addOptions({model, method, task, set, resume, kJson});
+    parseOrThrow(parser, args, QStringLiteral("train"),
+                 QStringLiteral("Train a text classifier on a project's labeled rows."));
+    const QString path =
+        projectPathArgument(positionals(parser, {QStringLiteral("PROJECT")}).at(0));
+
+    TrainerOptions options;
+    qint64 resumeId = 0;
+    if (parser.isSet(resume)) {
+        bool ok = false;
+        resumeId = parser.value(resume).toLongLong(&ok);
+        if (!ok || resumeId <= 0)
+            throw UsageError{QStringLiteral("--resume needs a run id (a number)")};
+        if (parser.isSet(model) || parser.isSet(method) || parser.isSet(set))
+            throw UsageError{
+                QStringLiteral("--resume continues with the run's own model and settings; "
+                               "leave out --model, --method and --set")};
+    } else {
+        if (!parser.isSet(model) || !parser.isSet(method))
+            throw UsageError{
+                QStringLiteral("train needs --model DIR and --method full|frozen|freeze|lora")};
+        options.modelDir = parser.value(model);
+        options.task = parser.value(task);
+        try {
+            options.hp.set(QStringLiteral("method"), parser.value(method));
+            for (const QString& kv : parser.values(set)) {
+                const qsizetype eq = kv.indexOf(QLatin1Char('='));
+                if (eq <= 0)
+                    throw UsageError{QStringLiteral("--set needs KEY=VALUE, got '%1'").arg(kv)};
+                options.hp.set(kv.left(eq).trimmed(), kv.mid(eq + 1).trimmed());
+            }
+        } catch (const Error& e) {
+            throw UsageError{e.message()};
+        }
+        checkModelFolder(options.modelDir);
+    }
+    TrainJob job(path, options, resumeId);
+    const bool json = parser.isSet(kJson);
+    JobContext ctx(nullptr, terminalProgress(), [json](const QString& line) {
+        if (!json)
+            QTextStream(stderr) << line << "\n";
+    });
+    job.run(ctx);
+    const TrainResult& r = job.result();
+    if (json) {
+        QJsonObject o{{"run_id", r.runId},
+                      {"status", r.status},
+                      {"steps", r.steps},
+                      {"early_stopped", r.earlyStopped}};
+        if (r.bestStep >= 0) {
+            o.insert(QStringLiteral("best_metric"), r.bestMetric);
+            o.insert(QStringLiteral("best_step"), r.bestStep);
+        }
+        if (r.lastEval.total > 0)
+            o.insert(QStringLiteral("val"), r.lastEval.toJson());
+        printJson(o);
+    } else {
+        printLine(job.summary());
+        if (r.lastEval.total > 0)
+            printReport(r.lastEval);
+    }
+    return 0;
+}
+
+int cmdEval(const QStringList& args)
+{
+    QCommandLineParser parser;
+    const QCommandLineOption run(QStringLiteral("run"), QStringLiteral("Run id."),
+                                 QStringLiteral("ID"));
+    const QCommandLineOption split(QStringLiteral("split"),
+                                   QStringLiteral("test (default) or val."),
+                                   QStringLiteral("SPLIT"), QStringLiteral("test"));
+    parser.addOptions({run, split, kJson});
+    parseOrThrow(parser, args, QStringLiteral("eval"),
+                 QStringLiteral("Metrics of a run's best checkpoint on a split."));
+    const QString path =
+        projectPathArgument(positionals(parser, {QStringLiteral("PROJECT")}).at(0));
+    bool ok = false;
+    const qint64 runId = parser.value(run).toLongLong(&ok);
+    if (!ok || runId <= 0)
+        throw UsageError{QStringLiteral("eval needs --run ID")};
+    const QString s = parser.value(split);
+    if (s != QLatin1String("test") && s != QLatin1String("val"))
+        throw UsageError{QStringLiteral("--split is test or val, not '%1'").arg(s)};
+    auto project = Project::open(path, Project::Access::ReadOnly);
+    const ClassificationReport r = evaluateRun(*project, runId, s);
+    if (parser.isSet(kJson)) {
+        QJsonObject o = r.toJson();
+        o.insert(QStringLiteral("run_id"), runId);
+        o.insert(QStringLiteral("split"), s);
+        printJson(o);
+    } else {
+        printReport(r);
+    }
+    return 0;
+}
+
+} // namespace fts::cli

@@ -1,0 +1,51 @@
+// The project's record of training runs (table `runs`) and their metric points (`run_metrics`).
+#pragma once
+
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+namespace fts {
+
+class Project;
+
+struct RunRecord
+{
+    qint64 id = 0;
+    QString createdAt;
+    QString status; // running, finished, cancelled, failed
+    QString task;
+    QString modelDir;
+    QString method;
+    QJsonObject hyperparameters;
+    QJsonObject snapshot; // {"hash": sha256, "train": [row ids], "val": [...], "test": [...]}
+    int seed = 0;
+    QJsonObject software;
+    double trainSeconds = 0;
+    double bestMetric = 0;
+    qint64 bestStep = -1;
+    QString bestCheckpoint; // relative to the artifacts folder
+    QString lastCheckpoint;
+    QString error;
+};
+
+struct MetricPoint
+{
+    qint64 step = 0;
+    double epoch = 0;
+    QString split; // "train", "val", "test"
+    QString name;  // "loss", "lr", "accuracy", "macro_f1", "tokens_per_second"...
+    double value = 0;
+};
+
+// Each call commits at once, so a killed run leaves every point it reported.
+qint64 createRun(Project& project, const RunRecord& run);
+RunRecord loadRun(Project& project, qint64 id); // throws fts::Error for an unknown id
+QList<RunRecord> listRuns(Project& project);
+void addMetric(Project& project, qint64 runId, const MetricPoint& point);
+QList<MetricPoint> runMetrics(Project& project, qint64 runId);
+void setRunStatus(Project& project, qint64 runId, const QString& status, const QString& error = {});
+void setRunCheckpoints(Project& project, qint64 runId, const QString& last, const QString& best,
+                       double bestMetric, qint64 bestStep, double trainSeconds);
+
+} // namespace fts

@@ -1,0 +1,133 @@
+// Reading a task's labeled rows from the project and turning them into padded batches.
+#include "train/TrainData.h"
+
+#include "Error.h"
+#include "label/LabelSchema.h"
+#include "project/Project.h"
+#include "train/TextTokenizer.h"
+
+#include <ATen/ATen.h>
+
+#include <QCryptographicHash>
+
+#include <algorithm>
+#include <random>
+
+namespace fts {
+
+QByteArray TaskData::snapshotHash() const
+{
+    QCryptographicHash h(QCryptographicHash::Sha256);
+    for (auto it = splits.begin(); it != splits.end(); ++it)
+        for (const Example& e : it.value()) {
+            h.addData(it.key().toUtf8() + '\x1f' + QByteArray::number(e.rowId) + '\x1f');
+            h.addData(e.text.toUtf8() + '\x1f' + labels.value(e.label).toUtf8() + '\x1e');
+        }
+    return h.result().toHex();
+}
+
+TaskData loadTaskData(Project& project, const QString& task)
+{
+    TaskData data;
+    const QStringList tasks = project.tasks();
+    if (tasks.isEmpty())
+        throw Error(QStringLiteral("The project %1 has no labels yet: import or give labels before "
+                                   "training.")
+                        .arg(project.path()));
+    data.task = task.isEmpty() ? tasks.first() : task;
+    if (!tasks.contains(data.task))
+        throw Error(QStringLiteral("The project has no task '%1'; its tasks are: %2.")
+                        .arg(data.task, tasks.join(QStringLiteral(", "))));
+    const LabelSchema schema = loadLabelSchema(project, data.task);
+    if (schema.multiLabel)
+        throw Error(QStringLiteral("Task '%1' is multi-label; this trainer handles one label per "
+                                   "text. Choose a single-label task.")
+                        .arg(data.task));
+    data.labels = schema.names();
+    SqlQuery q(project.db(),
+               QStringLiteral("SELECT r.id, r.text, r.split, g.value FROM rows r"
+                              " JOIN gold_labels g ON g.row_id = r.id AND g.task = ?"
+                              " WHERE r.removed_by_step IS NULL AND r.split IS NOT NULL"
+                              " ORDER BY r.id"));
+    q.bind(data.task).exec("read the labeled rows");
+    while (q.next()) {
+        const QString label = q.value(3).toString();
+        if (!data.labels.contains(label))
+            data.labels << label;
+        Example e;
+        e.rowId = q.value(0).toLongLong();
+        e.text = q.value(1).toString();
+        e.label = int(data.labels.indexOf(label));
+        data.splits[q.value(2).toString()].push_back(std::move(e));
+    }
+    if (data.splits.value(QStringLiteral("train")).empty())
+        throw Error(
+            QStringLiteral("Task '%1' has no labeled rows in the train split: assign splits "
+                           "(ftstudio-cli split) and label some rows first.")
+                .arg(data.task));
+    if (data.labels.size() < 2)
+        throw Error(QStringLiteral("Task '%1' has only one label (%2); a classifier needs at least "
+                                   "two.")
+                        .arg(data.task, data.labels.join(QString())));
+    return data;
+}
+
+void tokenize(TaskData& data, const TextTokenizer& tokenizer, int maxLength)
+{
+    for (auto& split : data.splits)
+        for (Example& e : split)
+            e.ids = tokenizer.encodeForClassifier(e.text, maxLength);
+}
+
+std::vector<std::vector<int>> epochBatches(const std::vector<Example>& examples, int batchSize,
+                                           int seed, int epoch)
+{
+    constexpr int kChunkBatches = 32;
+    std::mt19937_64 rng(uint64_t(seed) * 1000003ULL + uint64_t(epoch));
+    std::vector<int> order(examples.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = int(i);
+    std::shuffle(order.begin(), order.end(), rng);
+    const size_t chunk = size_t(batchSize) * kChunkBatches;
+    std::vector<std::vector<int>> batches;
+    for (size_t start = 0; start < order.size(); start += chunk) {
+        const auto begin = order.begin() + start;
+        const auto end = order.begin() + std::min(order.size(), start + chunk);
+        std::stable_sort(begin, end, [&](int a, int b) {
+            return examples[a].ids.size() < examples[b].ids.size();
+        });
+        for (auto it = begin; it < end; it += std::min<ptrdiff_t>(batchSize, end - it))
+            batches.emplace_back(it, std::min(it + batchSize, end));
+    }
+    std::shuffle(batches.begin(), batches.end(), rng);
+    return batches;
+}
+
+Batch makeBatch(const std::vector<Example>& examples, const std::vector<int>& indices,
+                int64_t padId)
+{
+    size_t longest = 1;
+    for (int i : indices)
+        longest = std::max(longest, examples[i].ids.size());
+    const int64_t t = int64_t((longest + 7) / 8 * 8);
+    const int64_t b = int64_t(indices.size());
+    Batch batch;
+    batch.ids = at::full({b, t}, padId, at::kLong);
+    batch.mask = at::zeros({b, t}, at::kLong);
+    batch.labels = at::empty({b}, at::kLong);
+    auto ids = batch.ids.accessor<int64_t, 2>();
+    auto mask = batch.mask.accessor<int64_t, 2>();
+    auto labels = batch.labels.accessor<int64_t, 1>();
+    for (int64_t r = 0; r < b; ++r) {
+        const Example& e = examples[indices[r]];
+        for (size_t c = 0; c < e.ids.size(); ++c) {
+            ids[r][c] = e.ids[c];
+            mask[r][c] = 1;
+        }
+        labels[r] = e.label;
+        batch.tokens += int64_t(e.ids.size());
+    }
+    return batch;
+}
+
+} // namespace fts

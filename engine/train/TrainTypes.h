@@ -1,0 +1,86 @@
+// The trainer's plain types and entry points, free of libtorch so front ends (CLI, GUI) can use
+// them.
+#pragma once
+
+#include "train/Hyperparameters.h"
+#include "train/Metrics.h"
+#include "train/RunStore.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+namespace fts {
+
+class Project;
+class TextTokenizer;
+struct TrainerState;
+
+struct TrainProgress
+{
+    qint64 step = 0; // optimizer steps done
+    qint64 totalSteps = 0;
+    double epoch = 0;
+    double loss = 0;
+    double lr = 0; // the backbone group's (the head's when only the head trains)
+    double tokensPerSecond = 0;
+};
+
+struct TrainerOptions
+{
+    QString modelDir; // config.json + model.safetensors (+ tokenizer.model)
+    QString task;     // empty: the project's first task
+    Hyperparameters hp;
+    // Used when set; otherwise the model folder's tokenizer (loadModelTokenizer).
+    std::shared_ptr<TextTokenizer> tokenizer;
+    const std::atomic<bool>* cancel = nullptr; // checked once per step
+    std::function<void(const TrainProgress&)> onStep;
+    std::function<void(const MetricPoint&)> onMetric;
+    std::function<void(const QString&)> onLog;
+    // Testing the NaN guard without waiting for a real divergence: the loss of this step becomes
+    // NaN.
+    qint64 injectNanAtStep = -1;
+};
+
+struct TrainResult
+{
+    qint64 runId = 0;
+    QString status; // finished, cancelled (failed runs throw)
+    qint64 steps = 0;
+    bool earlyStopped = false;
+    double bestMetric = 0;
+    qint64 bestStep = -1;
+    ClassificationReport lastEval; // empty when the project has no val rows
+};
+
+class Trainer
+{
+public:
+    Trainer(Project& project, TrainerOptions options);
+    ~Trainer();
+
+    // Validates the hyperparameters against data and model before anything is recorded, then
+    // trains. Throws fts::Error (the run marked failed, the last good checkpoint kept) on
+    // divergence.
+    TrainResult run();
+    // Continues run `runId` from its last checkpoint with its own hyperparameters and data.
+    TrainResult resume(qint64 runId);
+
+private:
+    TrainResult train(bool resuming);
+    bool
+    evaluateAndTrack(TrainerState& state,
+                     const std::function<void(const QString&, const QString&, double)>& metric);
+    Project& m_project;
+    TrainerOptions m_options;
+    std::unique_ptr<TrainerState> m_state;
+};
+
+// Evaluates a run's best checkpoint (its last when none was best) on `split` of the project's
+// current data for the run's task.
+ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& split);
+
+} // namespace fts

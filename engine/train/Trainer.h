@@ -1,0 +1,25 @@
+// The classification trainer's model side (libtorch): building a classifier for a method and
+// evaluating it; Trainer, options and results are declared torch-free in TrainTypes.h.
+#pragma once
+
+#include "models/SequenceClassifier.h"
+#include "train/TrainTypes.h"
+
+#include <vector>
+
+namespace fts {
+
+struct Example;
+
+// The classifier for `labels` on the model folder, prepared for `hp.method` (frozen backbone,
+// first layers frozen, or LoRA adapters with the head trainable). Call at::manual_seed first for a
+// reproducible head / adapter initialisation.
+SequenceClassifier buildClassifier(const QString& modelDir, const QStringList& labels,
+                                   const Hyperparameters& hp);
+
+// Loss, accuracy, per-class P/R/F1 and confusion matrix of `model` on `examples` (eval mode).
+ClassificationReport evaluateClassifier(SequenceClassifierImpl& model, const QStringList& labels,
+                                        const std::vector<Example>& examples, int64_t padId,
+                                        int batchSize);
+
+} // namespace fts

@@ -1,0 +1,427 @@
+// Classification trainer: every method learns a separable task, frozen weights stay bit-identical,
+// resume equals an uninterrupted run, the NaN guard, run records, tokenizer and batching.
+#include "Error.h"
+#include "data/Importer.h"
+#include "models/Safetensors.h"
+#include "project/Project.h"
+#include "train/RunStore.h"
+#include "train/TextTokenizer.h"
+#include "train/TrainData.h"
+#include "train/TrainJob.h"
+#include "train/Trainer.h"
+
+#include "TestUtil.h"
+
+#include <QDir>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <random>
+#include <set>
+
+using namespace fts;
+
+namespace {
+
+const QString kBert = QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/bert");
+
+// Fruit words make a text "food", vehicle words make it "travel"; fillers carry no signal.
+QByteArray toyCsv(int train, int val, int test)
+{
+    const QStringList food = {"apple", "banana", "cherry", "grape", "lemon", "mango"};
+    const QStringList travel = {"car", "truck", "bus", "train", "plane", "boat"};
+    const QStringList filler = {"the", "a", "is", "very", "and", "my", "today", "!"};
+    std::mt19937 rng(7);
+    QByteArray csv = "text,label,split\n";
+    const auto pick = [&](const QStringList& l) { return l[int(rng() % uint32_t(l.size()))]; };
+    for (int i = 0; i < train + val + test; ++i) {
+        const bool isFood = i % 2 == 0;
+        QStringList words;
+        for (int w = 0; w < 2 + int(rng() % 2); ++w)
+            words << pick(isFood ? food : travel);
+        for (int w = 0; w < 1 + int(rng() % 4); ++w)
+            words.insert(int(rng() % uint32_t(words.size() + 1)), pick(filler));
+        const char* split = i < train ? "train" : i < train + val ? "val" : "test";
+        csv += words.join(' ').toUtf8() + (isFood ? ",food," : ",travel,") + split + "\n";
+    }
+    return csv;
+}
+
+Hyperparameters quick(const QString& method)
+{
+    Hyperparameters hp;
+    hp.method = method;
+    hp.lr = 1e-3;
+    hp.epochs = 12;
+    hp.lr = 2e-3;
+    hp.batchSize = 8;
+    hp.warmupRatio = 0.1;
+    hp.weightDecay = 0.01;
+    hp.seed = 5;
+    if (method == QLatin1String("frozen")) {
+        hp.headLr = 1e-2;
+        hp.epochs = 10;
+    } else if (method == QLatin1String("lora")) {
+        hp.lr = 5e-3;
+        hp.loraRank = 4;
+        hp.loraAlpha = 8;
+        hp.loraDropout = 0;
+        hp.epochs = 12;
+    } else if (method == QLatin1String("freeze")) {
+        hp.freezeLayers = 1;
+        hp.lr = 1e-3;
+        hp.epochs = 6;
+    }
+    return hp;
+}
+
+QList<double> metricValues(Project& p, qint64 run, const QString& split, const QString& name,
+                           qint64 fromStep = 0)
+{
+    QList<double> out;
+    for (const MetricPoint& m : runMetrics(p, run))
+        if (m.split == split && m.name == name && m.step >= fromStep)
+            out << m.value;
+    return out;
+}
+
+} // namespace
+
+class TestTrainer : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void wordVocabulary();
+    void batchesCoverEveryRowOnce();
+    void methodsLearn_data();
+    void methodsLearn();
+    void resumeEqualsUninterrupted();
+    void sameSeedSameMetrics();
+    void nanStopsAndKeepsCheckpoint();
+    void validationBeforeTraining();
+    void evaluateRunOnTest();
+    void jobCancelsAndResumes();
+    void earlyStopping();
+
+private:
+    std::unique_ptr<Project> project(const QString& name);
+    TrainerOptions options(const Hyperparameters& hp) const;
+    QString adaptedBackbone();
+    QTemporaryDir m_dir;
+    std::shared_ptr<WordVocabulary> m_vocab;
+};
+
+std::unique_ptr<Project> TestTrainer::project(const QString& name)
+{
+    const QString path = m_dir.filePath(name + ".ftproj");
+    if (QFile::exists(path))
+        return Project::open(path);
+    auto p = Project::create(path);
+    test::writeFile(m_dir.filePath(name + ".csv"), toyCsv(96, 24, 12));
+    ImportOptions o;
+    o.file = m_dir.filePath(name + ".csv");
+    importTable(*p, o);
+    return p;
+}
+
+TrainerOptions TestTrainer::options(const Hyperparameters& hp) const
+{
+    TrainerOptions o;
+    o.modelDir = kBert;
+    o.hp = hp;
+    o.tokenizer = m_vocab;
+    return o;
+}
+
+// A randomly initialised encoder gives features that hardly depend on the words, so a frozen
+// backbone can only be tested on one that already knows them: a stand-in for a pre-trained model,
+// made by fully fine-tuning the fixture on the task and saving it without its head.
+QString TestTrainer::adaptedBackbone()
+{
+    const QString dir = m_dir.filePath(QStringLiteral("adapted"));
+    if (QFile::exists(dir + "/model.safetensors"))
+        return dir;
+    auto p = project(QStringLiteral("backbone"));
+    const TrainResult r = Trainer(*p, options(quick(QStringLiteral("full")))).run();
+    const QString checkpoint = p->artifactPath(loadRun(*p, r.runId).lastCheckpoint);
+    TensorMap weights = loadSafetensors(checkpoint + "/model.safetensors");
+    std::erase_if(weights,
+                  [](const auto& item) { return item.first.rfind("classifier.", 0) == 0; });
+    QDir().mkpath(dir);
+    QFile::copy(kBert + "/config.json", dir + "/config.json");
+    saveSafetensors(dir + "/model.safetensors", weights);
+    return dir;
+}
+
+void TestTrainer::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QStringList texts;
+    for (const QByteArray& line : toyCsv(96, 24, 12).split('\n').mid(1))
+        texts << QString::fromUtf8(line.left(line.indexOf(',')));
+    m_vocab = std::make_shared<WordVocabulary>(WordVocabulary::build(texts));
+}
+
+void TestTrainer::wordVocabulary()
+{
+    QCOMPARE(WordVocabulary::split(QStringLiteral("Hello, World! It's 42.")),
+             QStringList({"hello", ",", "world", "!", "it's", "42", "."}));
+    const WordVocabulary v = WordVocabulary::build({QStringLiteral("b a"), QStringLiteral("a c")});
+    QCOMPARE(v.words(), QStringList({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "b", "a", "c"}));
+    QCOMPARE(v.encode(QStringLiteral("A zebra c")), std::vector<int64_t>({5, 1, 6}));
+    QCOMPARE(v.encodeForClassifier(QStringLiteral("a b c a"), 4),
+             std::vector<int64_t>({2, 5, 4, 3}));
+    QVERIFY_THROWS_EXCEPTION(Error, WordVocabulary::fromWords({QStringLiteral("x")}));
+}
+
+void TestTrainer::batchesCoverEveryRowOnce()
+{
+    std::vector<Example> examples(21);
+    for (size_t i = 0; i < examples.size(); ++i)
+        examples[i].ids.assign(1 + i % 11, 9);
+    const auto batches = epochBatches(examples, 4, 3, 0);
+    std::multiset<int> seen;
+    for (const auto& b : batches) {
+        QVERIFY(b.size() <= 4);
+        seen.insert(b.begin(), b.end());
+        const Batch batch = makeBatch(examples, b, 0);
+        QCOMPARE(batch.ids.size(1) % 8, 0);
+    }
+    QCOMPARE(int(seen.size()), 21);
+    QCOMPARE(int(std::set<int>(seen.begin(), seen.end()).size()), 21);
+    QVERIFY(epochBatches(examples, 4, 3, 0) == batches);
+    QVERIFY(epochBatches(examples, 4, 3, 1) != batches);
+    const Batch b = makeBatch(examples, {0, 10}, 0); // lengths 1 and 11 -> padded to 16
+    QCOMPARE(b.ids.size(1), int64_t(16));
+    QCOMPARE(b.mask.sum().item<int64_t>(), int64_t(12));
+    QCOMPARE(b.tokens, int64_t(12));
+}
+
+void TestTrainer::methodsLearn_data()
+{
+    QTest::addColumn<QString>("method");
+    for (const char* m : {"frozen", "full", "freeze", "lora"})
+        QTest::newRow(m) << QString::fromLatin1(m);
+}
+
+void TestTrainer::methodsLearn()
+{
+    QFETCH(QString, method);
+    auto p = project(QStringLiteral("learn"));
+    TrainerOptions o = options(quick(method));
+    if (method == "frozen" || method == "freeze")
+        o.modelDir = adaptedBackbone();
+    const TrainResult r = Trainer(*p, o).run();
+    QCOMPARE(r.status, QStringLiteral("finished"));
+    QVERIFY2(r.lastEval.accuracy > 0.95, qPrintable(QString::number(r.lastEval.accuracy)));
+
+    const RunRecord rec = loadRun(*p, r.runId);
+    QCOMPARE(rec.status, QStringLiteral("finished"));
+    QCOMPARE(rec.snapshot.value("train").toArray().size(), 96);
+    QCOMPARE(rec.snapshot.value("val").toArray().size(), 24);
+    QVERIFY(!rec.software.value("libtorch").toString().isEmpty());
+    QVERIFY(!rec.lastCheckpoint.isEmpty() && !rec.bestCheckpoint.isEmpty());
+    QCOMPARE(metricValues(*p, r.runId, "train", "loss").size(), int(r.steps));
+    QVERIFY(!metricValues(*p, r.runId, "val", "macro_f1").isEmpty());
+
+    // Which weights may change: the checkpoint against the base model, tensor by tensor.
+    const TensorMap base = loadSafetensors(o.modelDir + "/model.safetensors");
+    const TensorMap after =
+        loadSafetensors(p->artifactPath(rec.lastCheckpoint) + "/model.safetensors");
+    int changed = 0, same = 0;
+    for (const auto& [name, tensor] : after) {
+        const bool head = name.rfind("classifier.", 0) == 0;
+        const bool adapter = name.find("lora_") != std::string::npos;
+        if (head || adapter || !base.count(name))
+            continue;
+        const bool frozen =
+            method == "frozen" || method == "lora" ||
+            (method == "freeze" && (name.find("embeddings.") != std::string::npos ||
+                                    name.find("encoder.layer.0.") != std::string::npos));
+        const bool equal = at::equal(base.at(name), tensor);
+        if (frozen)
+            QVERIFY2(equal, name.c_str());
+        (equal ? same : changed)++;
+    }
+    if (method == "full" || method == "freeze")
+        QVERIFY(changed > 10);
+    if (method == "lora")
+        QVERIFY(after.count("bert.encoder.layer.0.attention.self.query.lora_A.weight"));
+}
+
+void TestTrainer::resumeEqualsUninterrupted()
+{
+    auto p = project(QStringLiteral("resume"));
+    Hyperparameters hp = quick(QStringLiteral("full"));
+    hp.maxSteps = 14; // crosses an epoch boundary (6 steps per epoch with accumulation 2)
+    hp.gradAccumulation = 2;
+    hp.evalEvery = 4;
+    hp.schedule = QStringLiteral("cosine");
+    const TrainResult whole = Trainer(*p, options(hp)).run();
+
+    std::atomic<bool> cancel{false};
+    TrainerOptions o = options(hp);
+    o.cancel = &cancel;
+    o.onStep = [&](const TrainProgress& progress) {
+        if (progress.step == 5)
+            cancel = true;
+    };
+    const TrainResult first = Trainer(*p, o).run();
+    QCOMPARE(first.status, QStringLiteral("cancelled"));
+    QCOMPARE(first.steps, qint64(5));
+    QCOMPARE(loadRun(*p, first.runId).status, QStringLiteral("cancelled"));
+
+    const TrainResult resumed = Trainer(*p, options(hp)).resume(first.runId);
+    QCOMPARE(resumed.status, QStringLiteral("finished"));
+    QCOMPARE(resumed.steps, qint64(14));
+    for (const char* name : {"loss", "lr"}) {
+        const QList<double> a = metricValues(*p, whole.runId, "train", name);
+        const QList<double> b = metricValues(*p, first.runId, "train", name);
+        QCOMPARE(a.size(), 14);
+        QCOMPARE(b.size(), 14);
+        for (int i = 0; i < 14; ++i)
+            QVERIFY2(a[i] == b[i], qPrintable(QString("%1 at step %2: %3 vs %4")
+                                                  .arg(name)
+                                                  .arg(i + 1)
+                                                  .arg(a[i], 0, 'g', 17)
+                                                  .arg(b[i], 0, 'g', 17)));
+    }
+    QCOMPARE(metricValues(*p, first.runId, "val", "loss"),
+             metricValues(*p, whole.runId, "val", "loss"));
+}
+
+void TestTrainer::sameSeedSameMetrics()
+{
+    auto p = project(QStringLiteral("seed"));
+    Hyperparameters hp = quick(QStringLiteral("lora"));
+    hp.maxSteps = 6;
+    hp.evalEvery = 3;
+    hp.loraDropout = 0.1;
+    const TrainResult a = Trainer(*p, options(hp)).run();
+    const TrainResult b = Trainer(*p, options(hp)).run();
+    QCOMPARE(metricValues(*p, a.runId, "train", "loss"),
+             metricValues(*p, b.runId, "train", "loss"));
+    QCOMPARE(metricValues(*p, a.runId, "val", "macro_f1"),
+             metricValues(*p, b.runId, "val", "macro_f1"));
+    hp.seed = 6;
+    const TrainResult c = Trainer(*p, options(hp)).run();
+    QVERIFY(metricValues(*p, a.runId, "train", "loss") !=
+            metricValues(*p, c.runId, "train", "loss"));
+}
+
+void TestTrainer::nanStopsAndKeepsCheckpoint()
+{
+    auto p = project(QStringLiteral("nan"));
+    Hyperparameters hp = quick(QStringLiteral("full"));
+    hp.maxSteps = 8;
+    hp.checkpointEvery = 2;
+    TrainerOptions o = options(hp);
+    o.injectNanAtStep = 4;
+    try {
+        Trainer(*p, o).run();
+        QFAIL("a NaN loss must stop the run");
+    } catch (const Error& e) {
+        QVERIFY2(e.message().contains("step 4") && e.message().contains("learning rate"),
+                 qPrintable(e.message()));
+    }
+    const RunRecord rec = listRuns(*p).last();
+    QCOMPARE(rec.status, QStringLiteral("failed"));
+    QVERIFY(rec.error.contains("NaN"));
+    QVERIFY(rec.lastCheckpoint.endsWith("step2"));
+    QVERIFY(QFile::exists(p->artifactPath(rec.lastCheckpoint) + "/model.safetensors"));
+    QCOMPARE(metricValues(*p, rec.id, "train", "loss").size(), 3);
+}
+
+void TestTrainer::validationBeforeTraining()
+{
+    auto p = project(QStringLiteral("invalid"));
+    Hyperparameters hp = quick(QStringLiteral("full"));
+    hp.batchSize = 100;
+    const int before = listRuns(*p).size();
+    try {
+        Trainer(*p, options(hp)).run();
+        QFAIL("a batch larger than the data must be refused");
+    } catch (const Error& e) {
+        QVERIFY2(e.message().contains("batch_size"), qPrintable(e.message()));
+    }
+    QCOMPARE(listRuns(*p).size(), before);
+    TrainerOptions o = options(quick(QStringLiteral("full")));
+    o.tokenizer.reset();
+    QVERIFY_THROWS_EXCEPTION(Error, Trainer(*p, o).run()); // no tokenizer.model in the folder
+}
+
+void TestTrainer::evaluateRunOnTest()
+{
+    auto p = project(QStringLiteral("learn"));
+    const QList<RunRecord> runs = listRuns(*p);
+    QVERIFY(!runs.isEmpty());
+    // The best checkpoint re-evaluated on val reproduces the metric recorded during training.
+    const ClassificationReport v = evaluateRun(*p, runs.last().id, QStringLiteral("val"));
+    QCOMPARE(v.macroF1, runs.last().bestMetric);
+    const ClassificationReport r = evaluateRun(*p, runs.last().id, QStringLiteral("test"));
+    QCOMPARE(r.total, qint64(12));
+    QCOMPARE(r.labels, QStringList({"food", "travel"}));
+    QVERIFY2(r.accuracy > 0.75, qPrintable(QString::number(r.accuracy))); // 12 unseen rows
+    QCOMPARE(r.confusion[0][0] + r.confusion[1][1], qint64(std::lround(r.accuracy * 12)));
+    QVERIFY_THROWS_EXCEPTION(Error, evaluateRun(*p, 999, QStringLiteral("test")));
+}
+
+void TestTrainer::jobCancelsAndResumes()
+{
+    auto p = project(QStringLiteral("job"));
+    Hyperparameters hp = quick(QStringLiteral("full"));
+    hp.maxSteps = 6;
+    std::atomic<bool> cancel{false};
+    QList<JobProgress> progress;
+    QStringList log;
+    JobContext ctx(
+        &cancel, [&](const JobProgress& pr) { progress << pr; },
+        [&](const QString& line) { log << line; });
+    TrainerOptions o = options(hp);
+    o.onStep = [&](const TrainProgress& pr) { cancel = pr.step >= 2; };
+    TrainJob job(p->path(), o);
+    QVERIFY_THROWS_EXCEPTION(Cancelled, job.run(ctx));
+    QCOMPARE(job.result().steps, qint64(2));
+    QVERIFY(!progress.isEmpty() && progress.last().total == 6);
+    QVERIFY2(log.first().startsWith("step 1/6") && log.first().contains("tokens/s"),
+             qPrintable(log.first()));
+    const qint64 run = job.result().runId;
+    QCOMPARE(loadRun(*p, run).status, QStringLiteral("cancelled"));
+
+    cancel = false;
+    JobContext again(&cancel, {}, {});
+    TrainJob resumed(p->path(), options(hp), run);
+    resumed.run(again);
+    QCOMPARE(resumed.result().steps, qint64(6));
+    QCOMPARE(loadRun(*p, run).status, QStringLiteral("finished"));
+    QVERIFY(resumed.summary().startsWith(QString("Run %1 finished after 6 steps").arg(run)));
+}
+
+void TestTrainer::earlyStopping()
+{
+    // With a learning rate this small macro F1 cannot move between two evaluations, so patience 1
+    // must stop the run at its second evaluation and keep the first as the best.
+    auto p = project(QStringLiteral("early"));
+    Hyperparameters hp = quick(QStringLiteral("full"));
+    hp.lr = 1e-7;
+    hp.maxSteps = 10;
+    hp.evalEvery = 1;
+    hp.patience = 1;
+    QStringList log;
+    TrainerOptions o = options(hp);
+    o.onLog = [&](const QString& line) { log << line; };
+    const TrainResult r = Trainer(*p, o).run();
+    QVERIFY(r.earlyStopped);
+    QCOMPARE(r.steps, qint64(2));
+    QCOMPARE(r.bestStep, qint64(1));
+    QVERIFY(!log.isEmpty() && log.last().startsWith("Stopped early at step 2"));
+    const RunRecord rec = loadRun(*p, r.runId);
+    QCOMPARE(rec.status, QStringLiteral("finished"));
+    QVERIFY(rec.bestCheckpoint.endsWith("best-step1"));
+    QVERIFY(rec.lastCheckpoint.endsWith("last-step2"));
+}
+
+QTEST_GUILESS_MAIN(TestTrainer)
+#include "tst_trainer.moc"
