@@ -1,6 +1,7 @@
 // ftstudio-cli new/info/import: output, --json, and the exit codes 0 / 1 / 2 of shared/CLI.md.
 #include "FakeHub.h"
 #include "TestUtil.h"
+#include "train/TextTokenizer.h"
 
 #include <QJsonDocument>
 #include <QJsonArray>
@@ -62,6 +63,7 @@ private Q_SLOTS:
     void modelsAndDownload();
     void cleanSplitAndExport();
     void labelsExchangeAndAgreement();
+    void trainInfoEvalReport();
 
 private:
     QTemporaryDir m_dir;
@@ -244,6 +246,60 @@ void TestCli::labelsExchangeAndAgreement()
     QVERIFY(f.open(QIODevice::ReadOnly));
     QVERIFY(f.readAll().contains("\"annotator\":\"ben\""));
     QCOMPARE(cli({"labels", project}).code, 2);
+}
+
+// The headless path a script or a teaching lab uses: train, list the run, evaluate it, report it.
+void TestCli::trainInfoEvalReport()
+{
+    const QStringList pos = {"great", "lovely", "superb", "happy"};
+    const QStringList neg = {"awful", "broken", "sad", "terrible"};
+    QByteArray csv = "text,label,split\n";
+    QStringList texts;
+    for (int i = 0; i < 60; ++i) {
+        const QString text = QStringLiteral("a %1 day").arg((i % 2 ? neg : pos)[i % 4]);
+        texts << text;
+        csv += text.toUtf8() + (i % 2 ? ",neg," : ",pos,") + (i < 40 ? "train" : i < 50 ? "val" : "test") + "\n";
+    }
+    fts::test::writeFile(m_dir.filePath("train.csv"), csv);
+    const QString model = m_dir.filePath("tiny-model");
+    QVERIFY(QDir().mkpath(model));
+    for (const char* f : {"config.json", "model.safetensors"})
+        QVERIFY(QFile::copy(QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/bert/") + f, model + "/" + f));
+    fts::test::writeFile(model + "/vocab_words.txt", fts::WordVocabulary::build(texts).words().join('\n').toUtf8());
+    const QString project = m_dir.filePath("trained.ftproj");
+    QCOMPARE(cli({"new", project}).code, 0);
+    QCOMPARE(cli({"import", project, m_dir.filePath("train.csv")}).code, 0);
+
+    QCOMPARE(cli({"train", project, "--method", "full"}).code, 2); // no model
+    Run r = cli({"train", project, "--model", model, "--method", "full", "--set", "epochs=8",
+                 "--set", "lr=0.002", "--set", "batch_size=8", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("run_id").toInt(), 1);
+    QCOMPARE(r.json().value("status").toString(), QString("finished"));
+    QCOMPARE(r.json().value("steps").toInt(), 40); // 8 epochs x 5 batches of 8
+
+    r = cli({"info", project, "--json"});
+    const QJsonArray runs = r.json().value("runs").toArray();
+    QCOMPARE(runs.size(), 1);
+    QCOMPARE(runs[0].toObject().value("method").toString(), QString("full"));
+    QCOMPARE(runs[0].toObject().value("status").toString(), QString("finished"));
+    QVERIFY(cli({"info", project}).out.contains("  1  finished  full  tiny-model"));
+
+    r = cli({"eval", project, "--run", "1", "--json"});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.json().value("total").toInt(), 10);
+    QVERIFY2(r.json().value("accuracy").toDouble() >= 0.9, r.out.constData());
+
+    const QString html = m_dir.filePath("report.html");
+    r = cli({"report", project, "--run", "1", "--out", html});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QFile f(html);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString page = QString::fromUtf8(f.readAll());
+    QVERIFY(page.contains("Training run 1"));
+    QVERIFY(page.contains("Evaluation on the test split (10 rows)"));
+    QVERIFY(page.contains("<polyline")); // the loss curve was drawn
+    QCOMPARE(cli({"report", project, "--run", "9"}).code, 1); // unknown run: one line, exit 1
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -18,6 +18,10 @@
 #include "HyperparameterEditor.h"
 #include "project/Project.h"
 #include "project/SampleProject.h"
+#include "TrainingChart.h"
+#include "train/RunStore.h"
+#include "train/TextTokenizer.h"
+#include "train/TrainTypes.h"
 #include "data/Curation.h"
 #include "label/LabelSchema.h"
 #include "label/Labeling.h"
@@ -45,6 +49,16 @@
 using namespace fts;
 
 namespace {
+// FTS_SCREENSHOT_DIR=folder saves what a test shows, to look at the GUI as a user would.
+void saveScreenshot(QWidget& w, const QString& name)
+{
+    const QString dir = qEnvironmentVariable("FTS_SCREENSHOT_DIR");
+    if (!dir.isEmpty()) {
+        QTest::qWait(300); // let throttled charts redraw
+        w.grab().save(dir + "/" + name + ".png");
+    }
+}
+
 // Imports `csv` into the window's open project on the engine thread and waits for the job.
 void importAndWait(MainWindow& w, const QString& csv)
 {
@@ -77,6 +91,7 @@ private Q_SLOTS:
     void confusionMatrixCellClicks();
     void trainSettingsAreCheckedAndSaved();
     void evaluatePageShowsTheStory();
+    void trainRunsLivePauseResumeCompareEvaluate();
 
 private:
     QTemporaryDir m_dir;
@@ -534,6 +549,109 @@ void TestGui::evaluatePageShowsTheStory()
     QVERIFY(page->relabelSelected("neutral", "reviewer"));
     QCOMPARE(cardRow(*w.workspace()->project(), row, "label", "reviewer").mine, QString("neutral"));
     undoLabelChange(*w.workspace()->project(), {row, "label", "reviewer", QString(), "neutral"}); // keep the sample as it was
+}
+
+// A separable two-topic task and a model folder (the tiny BERT fixture plus a word vocabulary)
+// small enough that a run takes seconds.
+void TestGui::trainRunsLivePauseResumeCompareEvaluate()
+{
+    const QStringList food = {"apple", "banana", "cherry", "grape", "lemon", "mango"};
+    const QStringList travel = {"car", "truck", "bus", "train", "plane", "boat"};
+    QByteArray csv = "text,label,split\n";
+    QStringList texts;
+    for (int i = 0; i < 96; ++i) {
+        const QStringList& words = i % 2 ? travel : food;
+        const QString text = QStringLiteral("my %1 and the %2").arg(words[i % 6], words[(i / 2) % 6]);
+        texts << text;
+        csv += text.toUtf8() + (i % 2 ? ",travel," : ",food,") + (i < 64 ? "train" : i < 80 ? "val" : "test") + "\n";
+    }
+    test::writeFile(m_dir.filePath("topics.csv"), csv);
+    const QString model = m_dir.filePath("topic-model");
+    QVERIFY(QDir().mkpath(model));
+    for (const char* f : {"config.json", "model.safetensors"})
+        QVERIFY(QFile::copy(QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/bert/") + f, model + "/" + f));
+    test::writeFile(model + "/vocab_words.txt", WordVocabulary::build(texts).words().join('\n').toUtf8());
+
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("topics.ftproj")));
+    importAndWait(w, m_dir.filePath("topics.csv"));
+    Project& project = *w.workspace()->project();
+    TrainPage* page = w.workspace()->trainPage();
+    w.workspace()->showPage(ProjectWorkspace::Train);
+    QVERIFY(!page->startTraining()); // no model chosen yet
+    QVERIFY2(page->liveText().contains("Model page"), qPrintable(page->liveText()));
+    project.setMetaValue("model_dir", model);
+    HyperparameterEditor* editor = page->editor();
+    QVERIFY(editor->setField("method", "full"));
+    QVERIFY(editor->setField("epochs", "6"));
+    QVERIFY(editor->setField("batch_size", "8"));
+    QVERIFY(editor->setField("lr", "0.002"));
+    QVERIFY(editor->setField("warmup_ratio", "0.1"));
+    QVERIFY(editor->setField("patience", "0")); // the paused run below must not stop early
+
+    // A run trains on the engine thread; the chart fills while it runs.
+    QVERIFY2(page->startTraining(), qPrintable(page->checkText() + page->liveText()));
+    QVERIFY(page->isTraining());
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isTraining(), 120000);
+    QVERIFY2(page->liveText().contains("Run 1 finished"), qPrintable(page->liveText()));
+    QCOMPARE(page->runTable()->rowCount(), 1);
+    QCOMPARE(page->runTable()->item(0, 1)->text(), QString("finished"));
+    // Once the run ends the chart shows what the project stored: 6 epochs x 8 batches.
+    QCOMPARE(page->chart()->values(1, "train", "loss").size(), 48);
+    const QList<MetricPoint> stored = runMetrics(project, 1);
+    QCOMPARE(page->chart()->values(1, "val", "accuracy").size(),
+             qsizetype(std::count_if(stored.begin(), stored.end(),
+                                     [](const MetricPoint& m) { return m.split == "val" && m.name == "accuracy"; })));
+    QVERIFY(page->chart()->values(1, "val", "accuracy").last() > 0.9);
+
+    // Pause a longer run midway; it is recorded as paused and resumes to the end.
+    QVERIFY(editor->setField("epochs", "30"));
+    QVERIFY(page->startTraining());
+    QTRY_VERIFY_WITH_TIMEOUT(page->chart()->values(-1, "train", "loss").size() >= 5, 60000);
+    page->pauseTraining();
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isTraining(), 60000);
+    QCOMPARE(page->runTable()->rowCount(), 2);
+    QCOMPARE(page->runTable()->item(0, 1)->text(), QString("paused"));
+    const int pausedAt = page->chart()->values(2, "train", "loss").size();
+    QVERIFY(pausedAt > 0 && pausedAt < 240);
+    page->runTable()->selectRow(0);
+    QVERIFY(page->resumeSelected());
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isTraining(), 180000);
+    QCOMPARE(page->runTable()->item(0, 1)->text(), QString("finished"));
+    QCOMPARE(loadRun(project, 2).status, QString("finished"));
+
+    // Selecting both runs overlays their curves and lists the settings that differ.
+    page->runTable()->selectAll();
+    QVERIFY(page->chart()->hasRun(1) && page->chart()->hasRun(2));
+    QVERIFY2(page->comparisonText().contains("settings vs run 1: epochs 6 → 30"),
+             qPrintable(page->comparisonText()));
+    saveScreenshot(w, "train-page-compare");
+    // The report of run 1: one HTML file with its curves and its test-split scores.
+    QSignalSpy written(page, &TrainPage::reportWritten);
+    QVERIFY(page->saveReport(1, m_dir.filePath("run-1.html")));
+    QVERIFY(written.wait(60000));
+    QFile report(m_dir.filePath("run-1.html"));
+    QVERIFY(report.open(QIODevice::ReadOnly));
+    const QByteArray html = report.readAll();
+    QVERIFY(html.contains("Training run 1") && html.contains("Evaluation on the test split (16 rows)"));
+    // Cloning run 1 puts its settings back into the editor.
+    page->runTable()->clearSelection();
+    page->runTable()->selectRow(1);
+    QVERIFY(page->cloneSelected());
+    QCOMPARE(editor->values().epochs, 6);
+
+    // "Evaluate run" opens the run on the Evaluate page, evaluated by a job.
+    Q_EMIT page->evaluateRunRequested(1);
+    QCOMPARE(w.workspace()->currentPage(), ProjectWorkspace::Evaluate);
+    EvaluatePage* evaluate = w.workspace()->evaluatePage();
+    QTRY_VERIFY_WITH_TIMEOUT(evaluate->summaryText().contains("run 1 (full) on 16 rows of the test split"), 60000);
+    // The page shows what the engine computes for the run, and the run learned the topics.
+    const ClassificationReport direct = evaluateRun(project, 1, "test");
+    QVERIFY(direct.accuracy > 0.75);
+    QVERIFY2(evaluate->summaryText().contains(QString("accuracy %1,").arg(direct.accuracy, 0, 'f', 3)),
+             qPrintable(evaluate->summaryText()));
+    saveScreenshot(w, "evaluate-page-run");
 }
 
 QTEST_MAIN(TestGui)

@@ -3,7 +3,10 @@
 #include "Error.h"
 #include "TestUtil.h"
 #include "FakeHub.h"
+#include "hub/BundledModels.h"
 #include "hub/HubClient.h"
+#include "project/Project.h"
+#include "project/SampleProject.h"
 
 #include <QDir>
 #include <QFile>
@@ -44,6 +47,7 @@ private Q_SLOTS:
     void invalidModelId();
     void stalledTransferIsCancelledQuickly();
     void completedFilesAreNotFetchedAgain();
+    void bundledModelsAndTheSampleProject();
 
 private:
     HubOptions options() const
@@ -163,6 +167,31 @@ void TestHub::completedFilesAreNotFetchedAgain()
     HubClient(options()).downloadModel("org/tiny-bert", target());
     for (const QString& r : std::as_const(m_hub->requests))
         QVERIFY2(!r.contains("/cdn/"), qPrintable(r));
+}
+
+void TestHub::bundledModelsAndTheSampleProject()
+{
+    QTemporaryDir dir;
+    const QString models = dir.filePath("models");
+    QVERIFY(QDir().mkpath(models + "/starter-encoder"));
+    QVERIFY(QDir().mkpath(models + "/not-a-model")); // no config.json: not listed
+    test::writeFile(models + "/starter-encoder/config.json", "{}");
+    qputenv("FTS_MODELS_DIR", models.toUtf8());
+    QCOMPARE(bundledModelsDir(), QDir(models).absolutePath());
+    QCOMPARE(bundledModels(), QStringList{QDir(models).absoluteFilePath("starter-encoder")});
+    QCOMPARE(starterEncoderDir(), QDir(models).absoluteFilePath("starter-encoder"));
+
+    auto project = Project::create(dir.filePath("p.ftproj"));
+    QVERIFY(useStarterModel(*project));
+    QCOMPARE(project->metaValue("model_dir"), starterEncoderDir());
+    project->setMetaValue("model_dir", "/elsewhere");
+    QVERIFY(!useStarterModel(*project)); // a model the user chose is kept
+    QCOMPARE(project->metaValue("model_dir"), QString("/elsewhere"));
+
+    qputenv("FTS_MODELS_DIR", dir.filePath("missing").toUtf8());
+    QVERIFY(bundledModels().isEmpty());
+    QVERIFY(starterEncoderDir().isEmpty());
+    qunsetenv("FTS_MODELS_DIR");
 }
 
 QTEST_GUILESS_MAIN(TestHub)

@@ -41,5 +41,6 @@ int cmdDownload(const QStringList& args);
 int cmdInspect(const QStringList& args);
 int cmdTrain(const QStringList& args);
 int cmdEval(const QStringList& args);
+int cmdReport(const QStringList& args);
 
 } // namespace fts::cli

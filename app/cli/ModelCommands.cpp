@@ -1,12 +1,14 @@
 // ftstudio-cli verbs on models: models (catalog and recent), download (from the Hub or a mirror).
 #include "CliCommon.h"
 
+#include "hub/BundledModels.h"
 #include "hub/HubClient.h"
 #include "hub/ModelCatalog.h"
 #include "hub/ModelStore.h"
 #include "jobs/JobRunner.h"
 #include "models/ModelInspect.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QUrl>
 
@@ -25,6 +27,7 @@ int cmdModels(const QStringList& args)
     positionals(parser, {});
     const QList<CatalogEntry> catalog = modelCatalog();
     const QStringList recent = recentModels();
+    const QStringList bundled = bundledModels();
     if (parser.isSet(kJson)) {
         QJsonArray entries;
         for (const CatalogEntry& e : catalog)
@@ -32,9 +35,15 @@ int cmdModels(const QStringList& args)
                                        {"parameters", double(e.parameters)}, {"licence", e.licence},
                                        {"good_for", e.goodFor}, {"local_dir", localDirForHubId(e.hubId)}});
         printJson({{"catalog", entries}, {"recent", QJsonArray::fromStringList(recent)},
+                   {"bundled", QJsonArray::fromStringList(bundled)},
                    {"models_dir", modelsDir()}});
         return 0;
     }
+    printLine(QStringLiteral("Bundled models (work offline):"));
+    if (bundled.isEmpty())
+        printLine(QStringLiteral("  none installed"));
+    for (const QString& m : bundled)
+        printLine(QStringLiteral("  %1").arg(QDir::toNativeSeparators(m)));
     printLine(QStringLiteral("Recommended models (download with: ftstudio-cli download ID)"));
     for (const CatalogEntry& e : catalog)
         printLine(QStringLiteral("  %1  %2  %3M params  %4  %5  — %6")

@@ -4,6 +4,7 @@
 #include "data/Importer.h"
 #include "jobs/JobRunner.h"
 #include "project/Project.h"
+#include "train/RunStore.h"
 
 #include <QFileInfo>
 #include <QJsonArray>
@@ -13,7 +14,25 @@ namespace {
 
 const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
 
-QJsonObject summaryJson(const Project& project, const ProjectSummary& s)
+QJsonArray runsJson(Project& project)
+{
+    QJsonArray out;
+    for (const RunRecord& r : listRuns(project))
+        out.append(QJsonObject{{"id", r.id},
+                               {"created_at", r.createdAt},
+                               {"status", r.status},
+                               {"task", r.task},
+                               {"method", r.method},
+                               {"model", r.modelDir},
+                               {"seed", r.seed},
+                               {"best_metric", r.bestStep >= 0 ? QJsonValue(r.bestMetric) : QJsonValue()},
+                               {"best_step", r.bestStep},
+                               {"train_seconds", r.trainSeconds},
+                               {"error", r.error}});
+    return out;
+}
+
+QJsonObject summaryJson(Project& project, const ProjectSummary& s)
 {
     QJsonObject splits;
     for (auto it = s.rowsPerSplit.cbegin(); it != s.rowsPerSplit.cend(); ++it)
@@ -33,7 +52,7 @@ QJsonObject summaryJson(const Project& project, const ProjectSummary& s)
                        {"tasks", QJsonArray::fromStringList(s.tasks)},
                        {"labels", labels},
                        {"unlabeled_rows", s.unlabeledRows},
-                       {"runs", QJsonArray()}};
+                       {"runs", runsJson(project)}};
 }
 
 } // namespace
@@ -77,7 +96,19 @@ int cmdInfo(const QStringList& args)
                 printLine(QStringLiteral("  %1: %2").arg(c.label).arg(c.count));
     }
     printLine(QStringLiteral("Unlabeled rows: %1").arg(s.unlabeledRows));
-    printLine(QStringLiteral("Runs: none yet"));
+    const QList<RunRecord> runs = listRuns(*project);
+    if (runs.isEmpty())
+        printLine(QStringLiteral("Runs: none yet"));
+    else
+        printLine(QStringLiteral("Runs:"));
+    for (const RunRecord& r : runs) {
+        QString line = QStringLiteral("  %1  %2  %3  %4").arg(r.id).arg(r.status, r.method, QFileInfo(r.modelDir).fileName());
+        if (r.bestStep >= 0)
+            line += QStringLiteral("  best %1 at step %2").arg(r.bestMetric, 0, 'f', 4).arg(r.bestStep);
+        if (!r.error.isEmpty())
+            line += QStringLiteral("  (%1)").arg(r.error);
+        printLine(line);
+    }
     return 0;
 }
 

@@ -1,6 +1,9 @@
 // ftstudio-cli train / eval: one classification run to the end, and a run's metrics on a split.
 #include "CliCommon.h"
 
+#include "io/AtomicWrite.h"
+#include "train/RunReport.h"
+
 #include "project/Project.h"
 #include "train/RunStore.h"
 #include "train/TrainJob.h"
@@ -166,6 +169,48 @@ int cmdEval(const QStringList& args)
     } else {
         printReport(r);
     }
+    return 0;
+}
+
+int cmdReport(const QStringList& args)
+{
+    QCommandLineParser parser;
+    const QCommandLineOption run(QStringLiteral("run"), QStringLiteral("Run id."),
+                                 QStringLiteral("ID"));
+    const QCommandLineOption split(QStringLiteral("split"),
+                                   QStringLiteral("Evaluate on test (default), val, or none."),
+                                   QStringLiteral("SPLIT"), QStringLiteral("test"));
+    const QCommandLineOption out(QStringLiteral("out"),
+                                 QStringLiteral("The HTML file to write (default: run-ID.html)."),
+                                 QStringLiteral("FILE"));
+    parser.addOptions({run, split, out});
+    parseOrThrow(parser, args, QStringLiteral("report"),
+                 QStringLiteral("A self-contained HTML report of a run: data, settings, curves "
+                                "and evaluation."));
+    const QString path =
+        projectPathArgument(positionals(parser, {QStringLiteral("PROJECT")}).at(0));
+    bool ok = false;
+    const qint64 runId = parser.value(run).toLongLong(&ok);
+    if (!ok || runId <= 0)
+        throw UsageError{QStringLiteral("report needs --run ID")};
+    const QString s = parser.value(split);
+    if (s != QLatin1String("test") && s != QLatin1String("val") && s != QLatin1String("none"))
+        throw UsageError{QStringLiteral("--split is test, val or none, not '%1'").arg(s)};
+    auto project = Project::open(path, Project::Access::ReadOnly);
+    RunReportInput in;
+    in.projectName = project->name();
+    in.run = loadRun(*project, runId);
+    in.metrics = runMetrics(*project, runId);
+    if (s != QLatin1String("none") &&
+        (!in.run.bestCheckpoint.isEmpty() || !in.run.lastCheckpoint.isEmpty())) {
+        in.evaluation = evaluateRun(*project, runId, s);
+        in.evaluationSplit = s;
+    }
+    const QString file = parser.isSet(out) ? parser.value(out)
+                                           : QStringLiteral("run-%1.html").arg(runId);
+    const QByteArray html = runReportHtml(in).toUtf8();
+    writeFileAtomically(file, [&html](QIODevice& device) { device.write(html); });
+    printLine(QStringLiteral("Wrote %1").arg(QDir::toNativeSeparators(file)));
     return 0;
 }
 

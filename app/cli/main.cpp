@@ -28,6 +28,7 @@ const char* kUsage =
     "  download MODEL_ID           fetch a model from the Hub (resumable, checked)\n"
     "  train PROJECT --model DIR --method M   fine-tune a classifier (or --resume RUN_ID)\n"
     "  eval PROJECT --run ID       a run's metrics on the test or val split\n"
+    "  report PROJECT --run ID     a run's HTML report: data, settings, curves, evaluation\n"
     "\n"
     "Run 'ftstudio-cli VERB --help' for a verb's options.\n"
     "Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.\n";
@@ -56,6 +57,7 @@ int main(int argc, char** argv)
         {QStringLiteral("inspect"), fts::cli::cmdInspect},
         {QStringLiteral("train"), fts::cli::cmdTrain},
         {QStringLiteral("eval"), fts::cli::cmdEval},
+        {QStringLiteral("report"), fts::cli::cmdReport},
     };
     const QStringList args = app.arguments().mid(1);
     if (args.isEmpty()) {

@@ -211,6 +211,9 @@ bool MainWindow::openProjectWith(const QString& path, bool readOnly)
         return false;
     try {
         auto project = Project::open(path, readOnly ? Project::Access::ReadOnly : Project::Access::ReadWrite);
+        // A sample project made before the starter model was installed gets it now.
+        if (QFileInfo(path).fileName() == QLatin1String(SampleProjectFileName))
+            useStarterModel(*project);
         m_workspace->setProject(std::move(project));
     } catch (const ProjectLockedError& e) {
         offerReadOnly(path, e.message());

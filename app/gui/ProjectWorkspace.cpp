@@ -21,6 +21,12 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
 {
     setObjectName(QStringLiteral("projectWorkspace"));
     m_dataPage->setJobRunner(jobs);
+    m_evaluatePage->setJobRunner(jobs);
+    connect(m_trainPage, &TrainPage::evaluateRunRequested, this, [this](qint64 runId) {
+        m_evaluatePage->chooseRun(runId);
+        m_nav->setCurrentRow(Evaluate); // evaluates the chosen run
+    });
+    connect(m_trainPage, &TrainPage::runsChanged, m_evaluatePage, &EvaluatePage::reloadPredictors);
     m_nav->setObjectName(QStringLiteral("workflowNav"));
     m_nav->setFixedWidth(150);
     m_nav->setSpacing(2);
@@ -51,7 +57,7 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
         if (row == Data)
             m_dataPage->refresh();
         else if (row == Evaluate && m_project)
-            m_evaluatePage->evaluate(); // the baseline is instant; runs will come from the engine
+            m_evaluatePage->evaluateIfStale(); // the newest run (a job) or the instant baseline
         else if (row == Label && m_project) {
             m_labelPage->reload();
             m_labelPage->setFocus();
@@ -80,7 +86,7 @@ void ProjectWorkspace::setProject(std::unique_ptr<Project> project)
     m_dataPage->setProject(m_project.get());
     m_labelPage->setProject(m_project.get());
     m_modelPage->setContext(m_project.get(), m_jobs);
-    m_trainPage->setProject(m_project.get());
+    m_trainPage->setProject(m_project.get(), m_jobs);
     m_evaluatePage->setProject(m_project.get());
     showPage(Data);
 }

@@ -3,6 +3,7 @@
 
 #include "Error.h"
 #include "data/Importer.h"
+#include "hub/BundledModels.h"
 #include "label/LabelSchema.h"
 #include "project/Project.h"
 
@@ -10,6 +11,16 @@
 #include <QFile>
 
 namespace fts {
+
+bool useStarterModel(Project& project)
+{
+    const QString starter = starterEncoderDir();
+    if (starter.isEmpty() || project.isReadOnly() ||
+        !project.metaValue(QStringLiteral("model_dir")).isEmpty())
+        return false;
+    project.setMetaValue(QStringLiteral("model_dir"), starter);
+    return true;
+}
 
 QString ensureSampleProject(const QString& folder, const QString& datasetCsv, JobContext* ctx)
 {
@@ -33,6 +44,7 @@ QString ensureSampleProject(const QString& folder, const QString& datasetCsv, Jo
         schema.guidelines = QStringLiteral("Label the writer's overall verdict. Sarcasm counts as what it "
                                            "means; mixed reviews take the side of their conclusion.");
         saveLabelSchema(*project, schema);
+        useStarterModel(*project);
         // Fold the WAL into the main file so the rename below moves one complete file.
         SqlQuery(project->db(), QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")).exec("finish the project");
     } catch (...) {

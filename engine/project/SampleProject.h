@@ -6,11 +6,16 @@
 namespace fts {
 
 class JobContext;
+class Project;
 
 // Returns the path of the sample project in `folder`, creating it from `datasetCsv` (a file or a
 // Qt resource path) if it does not exist yet. Throws fts::Error.
 QString ensureSampleProject(const QString& folder, const QString& datasetCsv,
                             JobContext* ctx = nullptr);
+
+// Makes the bundled starter encoder the project's model when it has none and the starter is
+// installed; returns whether it did.
+bool useStarterModel(Project& project);
 
 constexpr const char* SampleProjectFileName = "Sentiment Sample.ftproj";
 

@@ -2,6 +2,7 @@
 // them.
 #pragma once
 
+#include "train/Evaluation.h"
 #include "train/Hyperparameters.h"
 #include "train/Metrics.h"
 #include "train/RunStore.h"
@@ -82,5 +83,7 @@ private:
 // Evaluates a run's best checkpoint (its last when none was best) on `split` of the project's
 // current data for the run's task.
 ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& split);
+// The same with every row's prediction, for error analysis.
+Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& split);
 
 } // namespace fts

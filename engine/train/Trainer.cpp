@@ -189,14 +189,14 @@ SequenceClassifier buildClassifier(const QString& modelDir, const QStringList& l
     return model;
 }
 
-ClassificationReport evaluateClassifier(SequenceClassifierImpl& model, const QStringList& labels,
-                                        const std::vector<Example>& examples, int64_t padId,
-                                        int batchSize)
+std::vector<std::vector<double>> predictClassifier(SequenceClassifierImpl& model,
+                                                   const std::vector<Example>& examples,
+                                                   int64_t padId, int batchSize)
 {
     torch::NoGradGuard noGrad;
     model.eval();
-    std::vector<int> truth, predicted;
     std::vector<std::vector<double>> probabilities;
+    probabilities.reserve(examples.size());
     for (size_t start = 0; start < examples.size(); start += size_t(batchSize)) {
         std::vector<int> idx;
         for (size_t i = start; i < std::min(examples.size(), start + size_t(batchSize)); ++i)
@@ -206,12 +206,31 @@ ClassificationReport evaluateClassifier(SequenceClassifierImpl& model, const QSt
                                      .to(at::kDouble)
                                      .contiguous(); // [B, labels]
         const auto p = probs.accessor<double, 2>();
-        for (int64_t r = 0; r < probs.size(0); ++r) {
-            std::vector<double> row(p[r].data(), p[r].data() + probs.size(1));
-            predicted.push_back(int(std::max_element(row.begin(), row.end()) - row.begin()));
-            truth.push_back(examples[size_t(idx[size_t(r)])].label);
-            probabilities.push_back(std::move(row));
-        }
+        for (int64_t r = 0; r < probs.size(0); ++r)
+            probabilities.emplace_back(p[r].data(), p[r].data() + probs.size(1));
+    }
+    return probabilities;
+}
+
+namespace {
+
+int argmax(const std::vector<double>& row)
+{
+    return int(std::max_element(row.begin(), row.end()) - row.begin());
+}
+
+} // namespace
+
+ClassificationReport evaluateClassifier(SequenceClassifierImpl& model, const QStringList& labels,
+                                        const std::vector<Example>& examples, int64_t padId,
+                                        int batchSize)
+{
+    std::vector<std::vector<double>> probabilities =
+        predictClassifier(model, examples, padId, batchSize);
+    std::vector<int> truth, predicted;
+    for (size_t i = 0; i < examples.size(); ++i) {
+        truth.push_back(examples[i].label);
+        predicted.push_back(argmax(probabilities[i]));
     }
     return classificationReport(labels, truth, predicted, probabilities);
 }
@@ -675,7 +694,7 @@ bool Trainer::evaluateAndTrack(
     return true;
 }
 
-ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& split)
+Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& split)
 {
     const RunRecord record = loadRun(project, runId);
     const QString rel =
@@ -714,7 +733,32 @@ ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& 
     }
     SequenceClassifier model = buildClassifier(record.modelDir, labels, hp);
     loadStateDict(*model, loadSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors"))));
-    return evaluateClassifier(*model, labels, examples, tokenizer->padId(), hp.batchSize);
+    const std::vector<std::vector<double>> probabilities =
+        predictClassifier(*model, examples, tokenizer->padId(), hp.batchSize);
+
+    Evaluation out;
+    out.task = record.task;
+    out.split = split;
+    out.predictor = QStringLiteral("run %1 (%2)").arg(runId).arg(record.method);
+    std::vector<int> truth, predicted;
+    for (size_t i = 0; i < examples.size(); ++i) {
+        RowPrediction row;
+        row.rowId = examples[i].rowId;
+        row.text = examples[i].text;
+        row.truth = examples[i].label;
+        row.predicted = argmax(probabilities[i]);
+        row.probabilities = probabilities[i];
+        truth.push_back(row.truth);
+        predicted.push_back(row.predicted);
+        out.rows << row;
+    }
+    out.report = classificationReport(labels, truth, predicted, probabilities);
+    return out;
+}
+
+ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& split)
+{
+    return evaluateRunOnSplit(project, runId, split).report;
 }
 
 } // namespace fts

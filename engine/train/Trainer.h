@@ -17,6 +17,11 @@ struct Example;
 SequenceClassifier buildClassifier(const QString& modelDir, const QStringList& labels,
                                    const Hyperparameters& hp);
 
+// Class probabilities of `model` for each example, in order (eval mode, batched).
+std::vector<std::vector<double>> predictClassifier(SequenceClassifierImpl& model,
+                                                   const std::vector<Example>& examples,
+                                                   int64_t padId, int batchSize);
+
 // Loss, accuracy, per-class P/R/F1 and confusion matrix of `model` on `examples` (eval mode).
 ClassificationReport evaluateClassifier(SequenceClassifierImpl& model, const QStringList& labels,
                                         const std::vector<Example>& examples, int64_t padId,

@@ -1,12 +1,15 @@
-// Runs the evaluation on the GUI thread: the lexicon baseline is microseconds per row. Trained runs
-// will be evaluated by engine jobs and shown through the same widgets.
+// The lexicon baseline is evaluated on the GUI thread (microseconds per row); a trained run is
+// evaluated by an EvaluateRunJob on the engine thread and shown through the same widgets.
 #include "EvaluatePage.h"
 
 #include "ConfusionMatrixWidget.h"
 #include "Error.h"
 #include "label/LabelSchema.h"
 #include "label/Labeling.h"
+#include "jobs/JobRunner.h"
 #include "project/Project.h"
+#include "train/EvaluateRunJob.h"
+#include "train/RunStore.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -24,7 +27,7 @@
 namespace fts {
 
 EvaluatePage::EvaluatePage(QWidget* parent)
-    : QWidget(parent), m_split(new QComboBox(this)), m_summary(new QLabel(this)), m_confusion(new ConfusionMatrixWidget(this)),
+    : QWidget(parent), m_predictor(new QComboBox(this)), m_split(new QComboBox(this)), m_summary(new QLabel(this)), m_confusion(new ConfusionMatrixWidget(this)),
       m_bars(new QCustomPlot(this)), m_errors(new QTableWidget(this))
 {
     setObjectName(QStringLiteral("evaluatePage"));
@@ -45,7 +48,10 @@ EvaluatePage::EvaluatePage(QWidget* parent)
     connect(m_confusion, &ConfusionMatrixWidget::cellClicked, this, &EvaluatePage::filterErrors);
 
     auto* top = new QHBoxLayout;
-    top->addWidget(new QLabel(tr("Predictor: word-lexicon baseline (trained runs will be listed here)"), this));
+    m_predictor->setObjectName(QStringLiteral("predictorChoice"));
+    m_predictor->setToolTip(tr("A trained run, or the word-lexicon baseline to compare against"));
+    top->addWidget(new QLabel(tr("Predictor:"), this));
+    top->addWidget(m_predictor);
     top->addWidget(m_split);
     top->addWidget(run);
     top->addStretch(1);
@@ -65,7 +71,8 @@ void EvaluatePage::setProject(Project* project)
 {
     m_project = project;
     m_evaluation = Evaluation();
-    m_summary->setText(project ? tr("Press Evaluate to measure the baseline on the chosen split.") : QString());
+    m_summary->setText(project ? tr("Choose a run (or the baseline) and press Evaluate.") : QString());
+    reloadPredictors();
     m_confusion->setMatrix({}, {});
     m_errors->setRowCount(0);
 }
@@ -73,6 +80,74 @@ void EvaluatePage::setProject(Project* project)
 QString EvaluatePage::summaryText() const
 {
     return m_summary->text();
+}
+
+void EvaluatePage::setJobRunner(JobRunner* jobs)
+{
+    m_jobs = jobs;
+    connect(m_jobs, &JobRunner::jobFinished, this, [this](int id, const JobOutcome& outcome) {
+        if (id != m_jobId)
+            return;
+        m_jobId = 0;
+        const std::shared_ptr<EvaluateRunJob> job = std::move(m_job);
+        if (outcome.status != JobStatus::Succeeded) {
+            m_summary->setText(QStringLiteral("<span style='color:#b00020'>%1</span>")
+                                   .arg(outcome.message.toHtmlEscaped()));
+            return;
+        }
+        m_evaluation = job->result();
+        m_shownKey = QStringLiteral("%1/%2").arg(job->runId()).arg(m_evaluation.split);
+        showEvaluation();
+    });
+}
+
+void EvaluatePage::reloadPredictors()
+{
+    const qint64 chosen = m_predictor->currentData().toLongLong();
+    const QSignalBlocker block(m_predictor);
+    m_predictor->clear();
+    if (m_project) {
+        QList<RunRecord> runs = listRuns(*m_project);
+        std::reverse(runs.begin(), runs.end()); // newest first: usually the one to look at
+        for (const RunRecord& r : runs)
+            if (!r.bestCheckpoint.isEmpty() || !r.lastCheckpoint.isEmpty())
+                m_predictor->addItem(tr("Run %1 (%2, %3)").arg(r.id).arg(r.method, r.status), r.id);
+    }
+    m_predictor->addItem(tr("Word-lexicon baseline"), qint64(0));
+    const int index = m_predictor->findData(chosen);
+    m_predictor->setCurrentIndex(chosen != 0 && index >= 0 ? index : 0);
+}
+
+bool EvaluatePage::chooseRun(qint64 runId)
+{
+    reloadPredictors();
+    const int index = m_predictor->findData(runId);
+    if (index < 0)
+        return false;
+    m_predictor->setCurrentIndex(index);
+    return true;
+}
+
+bool EvaluatePage::showRun(qint64 runId)
+{
+    return chooseRun(runId) && evaluate();
+}
+
+QString EvaluatePage::choiceKey() const
+{
+    return QStringLiteral("%1/%2").arg(m_predictor->currentData().toLongLong()).arg(m_split->currentData().toString());
+}
+
+bool EvaluatePage::evaluateIfStale()
+{
+    if (isEvaluating() || (m_shownKey == choiceKey() && !m_evaluation.rows.isEmpty()))
+        return false;
+    return evaluate();
+}
+
+bool EvaluatePage::isEvaluating() const
+{
+    return m_jobId != 0;
 }
 
 bool EvaluatePage::evaluate()
@@ -84,14 +159,31 @@ bool EvaluatePage::evaluate()
         m_summary->setText(tr("There are no labels yet: import labeled data or label some rows first."));
         return false;
     }
+    const qint64 runId = m_predictor->currentData().toLongLong();
+    if (runId > 0) {
+        if (!m_jobs || isEvaluating())
+            return false;
+        m_summary->setText(tr("Evaluating run %1…").arg(runId));
+        m_job = std::make_shared<EvaluateRunJob>(m_project->path(), runId,
+                                                 m_split->currentData().toString());
+        m_jobId = m_jobs->submit(m_job);
+        return true;
+    }
     try {
         const QStringList labels = loadLabelSchema(*m_project, tasks.first()).names();
         m_evaluation = evaluateOnSplit(*m_project, tasks.first(), m_split->currentData().toString(), labels,
                                        tr("lexicon baseline"), lexiconPredictor(labels));
+        m_shownKey = choiceKey();
     } catch (const Error& e) {
         m_summary->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(e.message().toHtmlEscaped()));
         return false;
     }
+    showEvaluation();
+    return true;
+}
+
+void EvaluatePage::showEvaluation()
+{
     const ClassificationReport& r = m_evaluation.report;
     QStringList perClass;
     for (const ClassMetrics& c : r.perClass)
@@ -105,7 +197,6 @@ bool EvaluatePage::evaluate()
     m_confusion->setMatrix(r.labels, r.confusion);
     drawClassBars();
     filterErrors(-1, -1);
-    return true;
 }
 
 void EvaluatePage::drawClassBars()

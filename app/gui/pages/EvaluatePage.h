@@ -6,6 +6,8 @@
 
 #include <QWidget>
 
+#include <memory>
+
 class QComboBox;
 class QCustomPlot;
 class QLabel;
@@ -14,6 +16,8 @@ class QTableWidget;
 namespace fts {
 
 class ConfusionMatrixWidget;
+class EvaluateRunJob;
+class JobRunner;
 class Project;
 
 class EvaluatePage : public QWidget
@@ -22,8 +26,18 @@ class EvaluatePage : public QWidget
 public:
     explicit EvaluatePage(QWidget* parent = nullptr);
     void setProject(Project* project);
+    void setJobRunner(JobRunner* jobs);
+    // Lists the project's runs that have a checkpoint, newest first, then the lexicon baseline.
+    void reloadPredictors();
     // Evaluates the chosen predictor on the chosen split; false with the reason shown on failure.
+    // A run is evaluated by a job: true means it was started, the page fills in when it ends.
     bool evaluate();
+    // Chooses run `runId` (false when it has no checkpoint); showRun also evaluates it.
+    bool chooseRun(qint64 runId);
+    bool showRun(qint64 runId);
+    // Evaluates unless the shown result is already for the chosen predictor and split.
+    bool evaluateIfStale();
+    bool isEvaluating() const;
     // Shows only the rows with this (true, predicted) pair; (-1, -1) shows every error.
     void filterErrors(int truth, int predicted);
     // Gives the selected error row its correct label (recorded in the label history).
@@ -37,9 +51,16 @@ protected:
 
 private:
     void drawClassBars();
+    void showEvaluation();
+    QString choiceKey() const;
 
     Project* m_project = nullptr;
     Evaluation m_evaluation;
+    JobRunner* m_jobs = nullptr;
+    int m_jobId = 0;
+    QString m_shownKey; // "runId/split" of the result on screen
+    std::shared_ptr<EvaluateRunJob> m_job;
+    QComboBox* m_predictor;
     QComboBox* m_split;
     QLabel* m_summary;
     ConfusionMatrixWidget* m_confusion;

@@ -2,6 +2,7 @@
 #include "ModelPage.h"
 
 #include "Error.h"
+#include "hub/BundledModels.h"
 #include "hub/HubClient.h"
 #include "hub/ModelCatalog.h"
 #include "hub/ModelStore.h"
@@ -143,7 +144,12 @@ void ModelPage::setContext(Project* project, JobRunner* jobs)
 void ModelPage::refreshLists()
 {
     m_recent->clear();
-    m_recent->addItems(recentModels());
+    // The bundled starter models first: they work offline on any machine.
+    QStringList models = bundledModels();
+    for (const QString& m : recentModels())
+        if (!models.contains(m))
+            models << m;
+    m_recent->addItems(models);
 }
 
 QString ModelPage::detailsText() const

@@ -1,19 +1,39 @@
 // Settings live in the project (meta "hyperparameters"), so they travel with it and a later run
-// starts from them.
+// starts from them. Training runs as a TrainJob on the engine thread; its metric points come back
+// to this page through queued calls and are also committed to the project by the trainer, so the
+// chart after a restart is the same as the live one.
 #include "TrainPage.h"
 
 #include "Error.h"
 #include "HyperparameterEditor.h"
+#include "JobStatusWidget.h"
+#include "TrainingChart.h"
+#include "jobs/JobRunner.h"
 #include "models/ModelConfig.h"
 #include "project/Project.h"
 #include "runtime/Device.h"
+#include "io/AtomicWrite.h"
+#include "train/EvaluateRunJob.h"
+#include "train/RunReport.h"
+#include "train/TrainJob.h"
 
+#include <QApplication>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QJsonDocument>
 #include <QLabel>
+#include <QPointer>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QShortcut>
+#include <QSplitter>
+#include <QTableWidget>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace fts {
 namespace {
@@ -41,10 +61,42 @@ qint64 trainRows(Project& p)
     return q.next() ? q.value(0).toLongLong() : 0;
 }
 
+
+QString statusText(const QString& status)
+{
+    if (status == QLatin1String("cancelled"))
+        return QObject::tr("paused");
+    return status;
+}
+
+// The knobs in which two runs' settings differ, as "lr 2e-05 → 5e-05".
+QStringList settingDifferences(const QJsonObject& a, const QJsonObject& b)
+{
+    QStringList keys = a.keys() + b.keys();
+    keys.removeDuplicates();
+    keys.sort();
+    QStringList out;
+    const auto show = [](const QJsonValue& v) {
+        return v.isDouble() ? QString::number(v.toDouble(), 'g', 4)
+               : v.isBool() ? (v.toBool() ? QStringLiteral("on") : QStringLiteral("off"))
+                            : v.toVariant().toString();
+    };
+    for (const QString& k : keys)
+        if (a.value(k) != b.value(k))
+            out << QStringLiteral("%1 %2 → %3").arg(k, show(a.value(k)), show(b.value(k)));
+    return out;
+}
+
 } // namespace
 
 TrainPage::TrainPage(QWidget* parent)
-    : QWidget(parent), m_editor(new HyperparameterEditor(this)), m_method(new QLabel(this)), m_check(new QLabel(this))
+    : QWidget(parent), m_editor(new HyperparameterEditor(this)), m_method(new QLabel(this)),
+      m_check(new QLabel(this)), m_start(new QPushButton(tr("Start training"), this)),
+      m_pause(new QPushButton(tr("Pause"), this)), m_resume(new QPushButton(tr("Resume run"), this)),
+      m_clone(new QPushButton(tr("Use its settings"), this)),
+      m_evaluate(new QPushButton(tr("Evaluate run"), this)),
+      m_report(new QPushButton(tr("Save report…"), this)), m_live(new QLabel(this)),
+      m_chart(new TrainingChart(this)), m_runs(new QTableWidget(this)), m_compare(new QLabel(this))
 {
     setObjectName(QStringLiteral("trainPage"));
     m_method->setWordWrap(true);
@@ -70,27 +122,105 @@ TrainPage::TrainPage(QWidget* parent)
     auto* scroll = new QScrollArea(this);
     scroll->setWidget(m_editor);
     scroll->setWidgetResizable(true);
-    auto* status = new QLabel(tr("<p style='color:#8a5a00'><b>Starting a training run is not available in this "
-                                 "version yet.</b> The settings are checked against your data and model and saved "
-                                 "with the project.</p>"), this);
-    status->setWordWrap(true);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(checkButton);
     buttons->addWidget(saveButton);
     buttons->addStretch(1);
+    auto* settings = new QWidget(this);
+    auto* left = new QVBoxLayout(settings);
+    left->setContentsMargins(0, 0, 0, 0);
+    left->addWidget(m_method);
+    left->addLayout(presets);
+    left->addWidget(scroll, 1);
+    left->addWidget(m_check);
+    left->addLayout(buttons);
+
+    m_start->setObjectName(QStringLiteral("startTraining"));
+    m_start->setToolTip(tr("Train a new run with these settings (Ctrl+Return)"));
+    m_start->setDefault(true);
+    m_pause->setObjectName(QStringLiteral("pauseTraining"));
+    m_pause->setToolTip(tr("Stop after saving a checkpoint; Resume continues exactly where it stopped"));
+    m_resume->setObjectName(QStringLiteral("resumeRun"));
+    m_clone->setToolTip(tr("Load the selected run's settings into the editor to change one and train again"));
+    m_evaluate->setToolTip(tr("Open the selected run on the Evaluate page"));
+    m_report->setToolTip(tr("Write the selected run's report (data, settings, curves, test-split "
+                            "evaluation) as one HTML file to share"));
+    connect(m_report, &QPushButton::clicked, this, [this] {
+        const QList<qint64> ids = selectedRunIds();
+        if (ids.size() != 1)
+            return;
+        const QString file = QFileDialog::getSaveFileName(
+            this, tr("Save run report"), QStringLiteral("run-%1.html").arg(ids.first()),
+            tr("Web page (*.html)"));
+        if (!file.isEmpty())
+            saveReport(ids.first(), file);
+    });
+    connect(m_start, &QPushButton::clicked, this, &TrainPage::startTraining);
+    connect(m_pause, &QPushButton::clicked, this, &TrainPage::pauseTraining);
+    connect(m_resume, &QPushButton::clicked, this, &TrainPage::resumeSelected);
+    connect(m_clone, &QPushButton::clicked, this, &TrainPage::cloneSelected);
+    connect(m_evaluate, &QPushButton::clicked, this, [this] {
+        const QList<qint64> ids = selectedRunIds();
+        if (ids.size() == 1)
+            Q_EMIT evaluateRunRequested(ids.first());
+    });
+    auto* shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this);
+    connect(shortcut, &QShortcut::activated, this, [this] {
+        if (m_start->isEnabled())
+            startTraining();
+    });
+    m_live->setObjectName(QStringLiteral("trainLive"));
+    m_live->setWordWrap(true);
+    m_compare->setObjectName(QStringLiteral("runComparison"));
+    m_compare->setWordWrap(true);
+    m_compare->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    m_runs->setObjectName(QStringLiteral("runTable"));
+    m_runs->setColumnCount(7);
+    m_runs->setHorizontalHeaderLabels({tr("Run"), tr("Status"), tr("Method"), tr("Model"),
+                                       tr("Best"), tr("Best at step"), tr("Time")});
+    m_runs->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_runs->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_runs->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_runs->verticalHeader()->hide();
+    m_runs->horizontalHeader()->setSectionResizeMode(3, QHeaderView::Stretch);
+    m_runs->setToolTip(tr("Select one run to see its curves, several to compare them"));
+    connect(m_runs, &QTableWidget::itemSelectionChanged, this, &TrainPage::onSelectionChanged);
+
+    auto* actions = new QHBoxLayout;
+    for (QPushButton* b : {m_start, m_pause, m_resume, m_clone, m_evaluate, m_report})
+        actions->addWidget(b);
+    actions->addStretch(1);
+    auto* runsPane = new QWidget(this);
+    auto* right = new QVBoxLayout(runsPane);
+    right->setContentsMargins(0, 0, 0, 0);
+    right->addLayout(actions);
+    right->addWidget(m_live);
+    right->addWidget(m_chart, 3);
+    right->addWidget(new QLabel(tr("<b>Runs</b> (select several to compare)"), this));
+    right->addWidget(m_runs, 2);
+    right->addWidget(m_compare);
+
+    auto* split = new QSplitter(Qt::Horizontal, this);
+    split->addWidget(settings);
+    split->addWidget(runsPane);
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(status);
-    layout->addWidget(m_method);
-    layout->addLayout(presets);
-    layout->addWidget(scroll, 1);
-    layout->addWidget(m_check);
-    layout->addLayout(buttons);
+    layout->addWidget(split);
     m_method->setText(explainMethod(m_editor->values().method));
+    setTrainingState(false);
 }
 
-void TrainPage::setProject(Project* project)
+void TrainPage::setProject(Project* project, JobRunner* jobs)
 {
     m_project = project;
+    if (jobs && jobs != m_jobs) {
+        if (m_jobs)
+            disconnect(m_jobs, nullptr, this, nullptr);
+        m_jobs = jobs;
+        connect(m_jobs, &JobRunner::jobFinished, this, &TrainPage::onJobFinished);
+    }
     Hyperparameters h;
     if (m_project) {
         const QString saved = m_project->metaValue(QStringLiteral("hyperparameters"));
@@ -103,6 +233,9 @@ void TrainPage::setProject(Project* project)
     }
     m_editor->setValues(h);
     m_method->setText(explainMethod(h.method));
+    m_chart->clear();
+    m_live->clear();
+    reloadRuns();
 }
 
 void TrainPage::applyPreset(const QString& name)
@@ -156,6 +289,275 @@ bool TrainPage::save()
 QString TrainPage::checkText() const
 {
     return m_check->text();
+}
+
+QString TrainPage::liveText() const
+{
+    return m_live->text();
+}
+
+QString TrainPage::comparisonText() const
+{
+    return m_compare->text();
+}
+
+bool TrainPage::startTraining()
+{
+    if (!m_project || !m_jobs || isTraining())
+        return false;
+    if (m_project->isReadOnly()) {
+        m_live->setText(tr("This project is open read-only, so runs cannot be recorded."));
+        return false;
+    }
+    const QString model = m_project->metaValue(QStringLiteral("model_dir"));
+    if (model.isEmpty()) {
+        m_live->setText(tr("<span style='color:#b00020'>Choose a pre-trained model on the Model page "
+                           "first.</span>"));
+        return false;
+    }
+    if (!check())
+        return false;
+    save(); // the next session starts from the settings this run used
+    TrainerOptions options;
+    options.modelDir = model;
+    options.hp = m_editor->values();
+    submit(options, 0, tr("new run"));
+    return true;
+}
+
+void TrainPage::submit(TrainerOptions options, qint64 resumeRunId, const QString& chartName)
+{
+    // The trainer calls back on the engine thread; the page may be gone by the time a queued call
+    // runs, hence the QPointer checked on the GUI thread.
+    QPointer<TrainPage> self(this);
+    constexpr qint64 kLive = -1;
+    m_chart->setRun(kLive, chartName, {});
+    options.onMetric = [self, chartName](const MetricPoint& p) {
+        QMetaObject::invokeMethod(qApp, [self, chartName, p] {
+            if (self)
+                self->m_chart->addPoint(kLive, chartName, p);
+        }, Qt::QueuedConnection);
+    };
+    options.onStep = [self](const TrainProgress& p) {
+        QMetaObject::invokeMethod(qApp, [self, p] {
+            if (self)
+                self->m_live->setText(tr("Step %1 of %2 · epoch %3 · loss %4 · learning rate %5 · %6 tokens/s")
+                                          .arg(p.step).arg(p.totalSteps).arg(p.epoch, 0, 'f', 2)
+                                          .arg(p.loss, 0, 'f', 4).arg(p.lr, 0, 'g', 3)
+                                          .arg(qint64(p.tokensPerSecond)));
+        }, Qt::QueuedConnection);
+    };
+    m_trainJob = std::make_shared<TrainJob>(m_project->path(), options, resumeRunId);
+    m_trainJobId = m_jobs->submit(m_trainJob);
+    m_live->setText(tr("Preparing the data and the model…"));
+    setTrainingState(true);
+}
+
+void TrainPage::pauseTraining()
+{
+    if (!isTraining())
+        return;
+    m_live->setText(tr("Pausing: saving a checkpoint to resume from…"));
+    m_jobs->cancel(m_trainJobId);
+}
+
+bool TrainPage::resumeSelected()
+{
+    const QList<qint64> ids = selectedRunIds();
+    if (!m_project || !m_jobs || isTraining() || ids.size() != 1)
+        return false;
+    const qint64 id = ids.first();
+    for (const RunRecord& r : m_records) {
+        if (r.id != id)
+            continue;
+        if (r.status == QLatin1String("finished") || r.lastCheckpoint.isEmpty()) {
+            m_live->setText(r.lastCheckpoint.isEmpty()
+                                ? tr("Run %1 has no checkpoint to resume from.").arg(id)
+                                : tr("Run %1 has already finished.").arg(id));
+            return false;
+        }
+        TrainerOptions options;
+        options.modelDir = r.modelDir;
+        options.hp = Hyperparameters::fromJson(r.hyperparameters);
+        submit(options, id, tr("run %1").arg(id));
+        // The resumed run's stored history is drawn first; live points extend it.
+        m_chart->setRun(id, tr("run %1 (before)").arg(id), runMetrics(*m_project, id));
+        return true;
+    }
+    return false;
+}
+
+bool TrainPage::cloneSelected()
+{
+    const QList<qint64> ids = selectedRunIds();
+    if (ids.size() != 1)
+        return false;
+    for (const RunRecord& r : m_records) {
+        if (r.id != ids.first())
+            continue;
+        try {
+            m_editor->setValues(Hyperparameters::fromJson(r.hyperparameters));
+        } catch (const Error& e) {
+            m_check->setText(tr("Run %1's settings could not be read: %2").arg(r.id).arg(e.message()));
+            return false;
+        }
+        m_check->setText(tr("Loaded the settings of run %1; change what you want to try and start "
+                            "a new run.").arg(r.id));
+        return true;
+    }
+    return false;
+}
+
+void TrainPage::onJobFinished(int id, const JobOutcome& outcome)
+{
+    if (id != 0 && id == m_reportJobId) {
+        m_reportJobId = 0;
+        const std::shared_ptr<EvaluateRunJob> job = std::move(m_reportJob);
+        // A run without test rows (or without a checkpoint) still gets its report, without scores.
+        writeReport(outcome.status == JobStatus::Succeeded ? &job->result() : nullptr);
+        setTrainingState(isTraining());
+        Q_EMIT reportWritten(m_reportFile);
+        return;
+    }
+    if (id != m_trainJobId)
+        return;
+    m_trainJobId = 0;
+    const qint64 runId = m_trainJob ? m_trainJob->result().runId : 0;
+    m_trainJob.reset();
+    setTrainingState(false);
+    if (outcome.status == JobStatus::Succeeded)
+        m_live->setText(outcome.message);
+    else if (outcome.status == JobStatus::Cancelled)
+        m_live->setText(tr("Paused. Select the run and press Resume run to continue it."));
+    else
+        m_live->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(outcome.message.toHtmlEscaped()));
+    reloadRuns();
+    // Show the stored curves of the run that just ended, selected, instead of the live series.
+    for (int row = 0; row < m_runs->rowCount(); ++row)
+        if (runId > 0 && m_runs->item(row, 0)->data(Qt::UserRole).toLongLong() == runId)
+            m_runs->selectRow(row);
+    if (runId <= 0 && m_runs->rowCount() > 0)
+        m_runs->selectRow(0);
+    Q_EMIT runsChanged();
+}
+
+void TrainPage::setTrainingState(bool training)
+{
+    m_start->setEnabled(!training && m_project);
+    m_pause->setEnabled(training);
+    const bool one = selectedRunIds().size() == 1;
+    m_resume->setEnabled(!training && one);
+    m_clone->setEnabled(one);
+    m_evaluate->setEnabled(!training && one);
+    m_report->setEnabled(!training && one && m_reportJobId == 0);
+}
+
+bool TrainPage::saveReport(qint64 runId, const QString& file)
+{
+    if (!m_project || !m_jobs || isTraining() || m_reportJobId != 0)
+        return false;
+    m_reportFile = file;
+    m_reportRun = runId;
+    m_reportJob = std::make_shared<EvaluateRunJob>(m_project->path(), runId, QStringLiteral("test"));
+    m_reportJobId = m_jobs->submit(m_reportJob);
+    setTrainingState(false);
+    return true;
+}
+
+void TrainPage::writeReport(const Evaluation* evaluation)
+{
+    RunReportInput in;
+    in.projectName = m_project->name();
+    in.run = loadRun(*m_project, m_reportRun);
+    in.metrics = runMetrics(*m_project, m_reportRun);
+    if (evaluation) {
+        in.evaluation = evaluation->report;
+        in.evaluationSplit = evaluation->split;
+    }
+    const QByteArray html = runReportHtml(in).toUtf8();
+    try {
+        writeFileAtomically(m_reportFile, [&html](QIODevice& d) { d.write(html); });
+        m_live->setText(tr("Saved the report of run %1 to %2.").arg(m_reportRun)
+                            .arg(QDir::toNativeSeparators(m_reportFile)));
+    } catch (const Error& e) {
+        m_live->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(e.message().toHtmlEscaped()));
+    }
+}
+
+void TrainPage::reloadRuns()
+{
+    const QSignalBlocker block(m_runs);
+    m_records = m_project ? listRuns(*m_project) : QList<RunRecord>();
+    std::reverse(m_records.begin(), m_records.end()); // newest first
+    m_runs->setRowCount(int(m_records.size()));
+    for (int row = 0; row < m_records.size(); ++row) {
+        const RunRecord& r = m_records[row];
+        const Hyperparameters hp = [&] {
+            try {
+                return Hyperparameters::fromJson(r.hyperparameters);
+            } catch (const Error&) {
+                return Hyperparameters();
+            }
+        }();
+        const QStringList cells = {
+            QString::number(r.id), statusText(r.status), r.method, QFileInfo(r.modelDir).fileName(),
+            r.bestStep >= 0 ? QStringLiteral("%1 %2").arg(hp.earlyStoppingMetric).arg(r.bestMetric, 0, 'f', 3)
+                            : QString(),
+            r.bestStep >= 0 ? QString::number(r.bestStep) : QString(),
+            JobStatusWidget::formatEta(r.trainSeconds).remove(QStringLiteral(" left")).remove(QStringLiteral("about "))};
+        for (int c = 0; c < cells.size(); ++c) {
+            auto* item = new QTableWidgetItem(cells[c]);
+            item->setData(Qt::UserRole, r.id);
+            if (c == 1 && !r.error.isEmpty())
+                item->setToolTip(r.error);
+            m_runs->setItem(row, c, item);
+        }
+    }
+    m_runs->resizeColumnsToContents();
+    onSelectionChanged();
+}
+
+QList<qint64> TrainPage::selectedRunIds() const
+{
+    QList<qint64> ids;
+    for (const QModelIndex& index : m_runs->selectionModel()->selectedRows())
+        ids << m_runs->item(index.row(), 0)->data(Qt::UserRole).toLongLong();
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+void TrainPage::onSelectionChanged()
+{
+    setTrainingState(isTraining());
+    const QList<qint64> ids = selectedRunIds();
+    if (!m_project || ids.isEmpty()) {
+        m_compare->clear();
+        return;
+    }
+    if (!isTraining())
+        m_chart->clear();
+    QList<const RunRecord*> chosen;
+    for (const RunRecord& r : m_records)
+        if (ids.contains(r.id))
+            chosen << &r;
+    std::sort(chosen.begin(), chosen.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    for (const RunRecord* r : chosen)
+        m_chart->setRun(r->id, tr("run %1").arg(r->id), runMetrics(*m_project, r->id));
+    QStringList lines;
+    for (const RunRecord* r : chosen) {
+        QString line = tr("<b>Run %1</b> (%2, %3, seed %4)").arg(r->id).arg(r->method, statusText(r->status)).arg(r->seed);
+        if (r->bestStep >= 0)
+            line += tr(": best %1 at step %2").arg(r->bestMetric, 0, 'f', 3).arg(r->bestStep);
+        if (!r->error.isEmpty())
+            line += QStringLiteral(" — <span style='color:#b00020'>%1</span>").arg(r->error.toHtmlEscaped());
+        if (r != chosen.first()) {
+            const QStringList diff = settingDifferences(chosen.first()->hyperparameters, r->hyperparameters);
+            line += tr("<br>&nbsp;&nbsp;settings vs run %1: %2").arg(chosen.first()->id)
+                        .arg(diff.isEmpty() ? tr("identical") : diff.join(QStringLiteral(", ")).toHtmlEscaped());
+        }
+        lines << line;
+    }
+    m_compare->setText(lines.join(QStringLiteral("<br>")));
 }
 
 } // namespace fts

@@ -1,22 +1,34 @@
-// The Train page: method, presets and the hyperparameter editor, checked against the project's
-// data and chosen model and saved with the project.
+// The Train page: method, presets and the hyperparameter editor on the left (checked against the
+// project's data and model, saved with the project); on the right, starting, pausing and resuming
+// runs on the engine thread with live curves, and the project's run history to compare and clone.
 #pragma once
+
+#include "train/TrainTypes.h"
 
 #include <QWidget>
 
+#include <memory>
+
 class QLabel;
+class QPushButton;
+class QTableWidget;
 
 namespace fts {
 
 class HyperparameterEditor;
+class JobRunner;
 class Project;
+class EvaluateRunJob;
+class TrainJob;
+class TrainingChart;
+struct JobOutcome;
 
 class TrainPage : public QWidget
 {
     Q_OBJECT
 public:
     explicit TrainPage(QWidget* parent = nullptr);
-    void setProject(Project* project);
+    void setProject(Project* project, JobRunner* jobs = nullptr);
     HyperparameterEditor* editor() const { return m_editor; }
     void applyPreset(const QString& name);
     // Validates against the data and the chosen model; returns true when the settings can run.
@@ -24,11 +36,59 @@ public:
     bool save();
     QString checkText() const;
 
+    // Starts a run with the editor's settings; false (reason shown) when it cannot start.
+    bool startTraining();
+    // Stops the running run after saving a checkpoint it can resume from.
+    void pauseTraining();
+    // Continues the selected paused, cancelled or failed run from its last checkpoint.
+    bool resumeSelected();
+    // Loads the selected run's hyperparameters into the editor (to change one knob and rerun).
+    bool cloneSelected();
+    // Evaluates run `runId` on the test split (a job) and writes its HTML report to `file`.
+    bool saveReport(qint64 runId, const QString& file);
+    bool isTraining() const { return m_trainJobId != 0; }
+    void reloadRuns();
+    QTableWidget* runTable() const { return m_runs; }
+    TrainingChart* chart() const { return m_chart; }
+    QString liveText() const;
+    QString comparisonText() const;
+
+Q_SIGNALS:
+    // A run finished, paused or failed (the Evaluate page lists the new run).
+    void runsChanged();
+    void evaluateRunRequested(qint64 runId);
+    void reportWritten(const QString& file);
+
 private:
+    void onJobFinished(int id, const JobOutcome& outcome);
+    void onSelectionChanged();
+    void setTrainingState(bool training);
+    void writeReport(const Evaluation* evaluation);
+    QList<qint64> selectedRunIds() const;
+    void submit(TrainerOptions options, qint64 resumeRunId, const QString& chartName);
+
     Project* m_project = nullptr;
+    JobRunner* m_jobs = nullptr;
     HyperparameterEditor* m_editor;
     QLabel* m_method;
     QLabel* m_check;
+    QPushButton* m_start;
+    QPushButton* m_pause;
+    QPushButton* m_resume;
+    QPushButton* m_clone;
+    QPushButton* m_evaluate;
+    QPushButton* m_report;
+    QLabel* m_live;
+    TrainingChart* m_chart;
+    QTableWidget* m_runs;
+    QLabel* m_compare;
+    QList<RunRecord> m_records;
+    int m_trainJobId = 0;
+    std::shared_ptr<TrainJob> m_trainJob;
+    int m_reportJobId = 0;
+    qint64 m_reportRun = 0;
+    QString m_reportFile;
+    std::shared_ptr<EvaluateRunJob> m_reportJob;
 };
 
 } // namespace fts

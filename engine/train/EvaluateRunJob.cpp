@@ -1,0 +1,35 @@
+// EvaluateRunJob: evaluateRunOnSplit on the engine thread.
+#include "train/EvaluateRunJob.h"
+
+#include "project/Project.h"
+#include "train/TrainTypes.h"
+
+namespace fts {
+
+EvaluateRunJob::EvaluateRunJob(QString projectPath, qint64 runId, QString split)
+    : m_projectPath(std::move(projectPath)), m_runId(runId), m_split(std::move(split))
+{
+}
+
+QString EvaluateRunJob::title() const
+{
+    return QStringLiteral("Evaluating run %1 on the %2 split").arg(m_runId).arg(m_split);
+}
+
+void EvaluateRunJob::run(JobContext& ctx)
+{
+    ctx.progress(0, 0, QStringLiteral("Loading run %1").arg(m_runId));
+    auto project = Project::open(m_projectPath, Project::Access::ReadOnly);
+    m_result = evaluateRunOnSplit(*project, m_runId, m_split);
+}
+
+QString EvaluateRunJob::summary() const
+{
+    return QStringLiteral("Run %1: accuracy %2 on %3 %4 rows")
+        .arg(m_runId)
+        .arg(m_result.report.accuracy, 0, 'f', 3)
+        .arg(m_result.report.total)
+        .arg(m_split);
+}
+
+} // namespace fts

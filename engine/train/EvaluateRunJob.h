@@ -1,0 +1,27 @@
+// Evaluating a trained run on a split as a job, so the GUI thread never runs the model.
+#pragma once
+
+#include "jobs/Job.h"
+#include "train/Evaluation.h"
+
+namespace fts {
+
+// Opens its own connection to the project; result() holds every row's prediction when it succeeds.
+class EvaluateRunJob : public Job
+{
+public:
+    EvaluateRunJob(QString projectPath, qint64 runId, QString split);
+    QString title() const override;
+    void run(JobContext& ctx) override;
+    QString summary() const override;
+    const Evaluation& result() const { return m_result; }
+    qint64 runId() const { return m_runId; }
+
+private:
+    QString m_projectPath;
+    qint64 m_runId;
+    QString m_split;
+    Evaluation m_result;
+};
+
+} // namespace fts

@@ -1,0 +1,169 @@
+// Only the curves a person reads to judge a run are drawn: per-step train loss (what the optimizer
+// sees), validation loss (over-fitting shows as it turning up) and validation accuracy / macro F1.
+#include "TrainingChart.h"
+
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <qcustomplot.h>
+
+namespace fts {
+namespace {
+
+QColor runColour(int index)
+{
+    static const QList<QColor> palette = {QColor(0x1f, 0x77, 0xb4), QColor(0xd6, 0x27, 0x28),
+                                          QColor(0x2c, 0xa0, 0x2c), QColor(0x94, 0x67, 0xbd),
+                                          QColor(0xff, 0x7f, 0x0e), QColor(0x8c, 0x56, 0x4b)};
+    return palette[index % palette.size()];
+}
+
+bool onRightAxis(const QString& metric)
+{
+    return metric == QLatin1String("accuracy") || metric == QLatin1String("macro_f1");
+}
+
+bool plotted(const QString& split, const QString& metric)
+{
+    if (split == QLatin1String("train"))
+        return metric == QLatin1String("loss");
+    return split == QLatin1String("val") &&
+           (metric == QLatin1String("loss") || onRightAxis(metric));
+}
+
+QString curveName(const QString& split, const QString& metric)
+{
+    if (metric == QLatin1String("loss"))
+        return split == QLatin1String("train") ? QObject::tr("train loss")
+                                               : QObject::tr("validation loss");
+    return metric == QLatin1String("accuracy") ? QObject::tr("validation accuracy")
+                                               : QObject::tr("validation macro F1");
+}
+
+} // namespace
+
+TrainingChart::TrainingChart(QWidget* parent)
+    : QWidget(parent), m_plot(new QCustomPlot(this)), m_replot(new QTimer(this))
+{
+    setObjectName(QStringLiteral("trainingChart"));
+    m_plot->xAxis->setLabel(tr("optimizer step"));
+    m_plot->yAxis->setLabel(tr("loss"));
+    m_plot->yAxis2->setLabel(tr("accuracy / F1"));
+    m_plot->yAxis2->setVisible(true);
+    m_plot->yAxis2->setRange(0, 1);
+    m_plot->legend->setVisible(true);
+    QFont small = font();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    m_plot->legend->setFont(small);
+    m_plot->legend->setBrush(QColor(255, 255, 255, 200)); // curves stay visible behind it
+    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_plot->setMinimumHeight(220);
+    m_replot->setSingleShot(true);
+    m_replot->setInterval(200);
+    connect(m_replot, &QTimer::timeout, this, [this] {
+        rescale();
+        m_plot->replot();
+    });
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_plot);
+}
+
+void TrainingChart::clear()
+{
+    m_plot->clearGraphs();
+    m_graphs.clear();
+    m_order.clear();
+    scheduleReplot();
+}
+
+bool TrainingChart::hasRun(qint64 key) const
+{
+    return m_order.contains(key);
+}
+
+QCPGraph* TrainingChart::graphFor(qint64 key, const QString& name, const QString& split,
+                                  const QString& metric)
+{
+    const QString id = QStringLiteral("%1/%2/%3").arg(key).arg(split, metric);
+    if (QCPGraph* g = m_graphs.value(id))
+        return g;
+    if (!m_order.contains(key))
+        m_order << key;
+    QCPGraph* g = m_plot->addGraph(m_plot->xAxis, onRightAxis(metric) ? m_plot->yAxis2
+                                                                       : m_plot->yAxis);
+    QPen pen(runColour(int(m_order.indexOf(key))));
+    if (split == QLatin1String("train")) {
+        pen.setWidthF(1.0);
+        QColor c = pen.color();
+        c.setAlpha(150);
+        pen.setColor(c);
+    } else {
+        pen.setWidthF(2.0);
+        pen.setStyle(metric == QLatin1String("loss")       ? Qt::DashLine
+                     : metric == QLatin1String("accuracy") ? Qt::SolidLine
+                                                           : Qt::DotLine);
+        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
+    }
+    g->setPen(pen);
+    g->setName(QStringLiteral("%1: %2").arg(name, curveName(split, metric)));
+    m_graphs.insert(id, g);
+    return g;
+}
+
+void TrainingChart::setRun(qint64 key, const QString& name, const QList<MetricPoint>& points)
+{
+    for (auto it = m_graphs.begin(); it != m_graphs.end();) {
+        if (it.key().startsWith(QStringLiteral("%1/").arg(key))) {
+            m_plot->removeGraph(it.value());
+            it = m_graphs.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (!m_order.contains(key))
+        m_order << key;
+    for (const MetricPoint& p : points)
+        if (plotted(p.split, p.name))
+            graphFor(key, name, p.split, p.name)->addData(double(p.step), p.value);
+    scheduleReplot();
+}
+
+void TrainingChart::addPoint(qint64 key, const QString& name, const MetricPoint& point)
+{
+    if (!plotted(point.split, point.name))
+        return;
+    graphFor(key, name, point.split, point.name)->addData(double(point.step), point.value);
+    scheduleReplot();
+}
+
+QVector<double> TrainingChart::values(qint64 key, const QString& split,
+                                      const QString& metric) const
+{
+    QVector<double> out;
+    if (QCPGraph* g = m_graphs.value(QStringLiteral("%1/%2/%3").arg(key).arg(split, metric)))
+        for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it)
+            out << it->value;
+    return out;
+}
+
+void TrainingChart::scheduleReplot()
+{
+    if (!m_replot->isActive())
+        m_replot->start();
+}
+
+void TrainingChart::rescale()
+{
+    if (m_graphs.isEmpty())
+        return;
+    m_plot->xAxis->rescale(true);
+    m_plot->yAxis->rescale(true);
+    // Loss starts at 0 so its fall is read in proportion; the right axis is always 0..1.
+    m_plot->yAxis->setRangeLower(0);
+    m_plot->yAxis->setRangeUpper(m_plot->yAxis->range().upper * 1.05);
+    m_plot->yAxis2->setRange(0, 1.02);
+}
+
+} // namespace fts
