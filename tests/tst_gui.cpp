@@ -29,6 +29,7 @@
 #include <QAbstractItemModel>
 #include <QAbstractButton>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QLabel>
 #include <QHeaderView>
 #include <qcustomplot.h>
@@ -652,6 +653,34 @@ void TestGui::trainRunsLivePauseResumeCompareEvaluate()
     QVERIFY2(evaluate->summaryText().contains(QString("accuracy %1,").arg(direct.accuracy, 0, 'f', 3)),
              qPrintable(evaluate->summaryText()));
     saveScreenshot(w, "evaluate-page-run");
+
+    // The Label page takes its suggestions from the newest run, and "Retrain suggestions" trains a
+    // new run with the saved settings and switches to it.
+    w.workspace()->showPage(ProjectWorkspace::Label);
+    LabelPage* label = w.workspace()->labelPage();
+    QTRY_VERIFY2_WITH_TIMEOUT(label->modelSuggestions().runId == 2 && !label->isBusyWithModel(),
+                              qPrintable(QString("run %1, busy %2, %3").arg(label->modelSuggestions().runId)
+                                             .arg(label->isBusyWithModel())
+                                             .arg(label->findChild<QLabel*>("suggestionSource")->text())), 60000);
+    QCOMPARE(label->modelSuggestions().byRow.size(), 96);
+    QCOMPARE(label->modelSuggestions().labels, QStringList({"food", "travel"}));
+    label->findChild<QComboBox*>("labelFilter")->setCurrentIndex(2); // all rows: every row is labeled
+    QStringList runLabels;
+    const qint64 row = label->currentRow();
+    QVERIFY(row > 0);
+    const QString text = cardRow(project, row, "label", label->annotator()).text;
+    const std::vector<double> p = predictWithRun(project, 2, {text}, &runLabels).front();
+    QCOMPARE(runLabels, QStringList({"food", "travel"}));
+    const std::vector<double> shown = label->modelSuggestions().byRow.value(row);
+    QCOMPARE(shown.size(), p.size());
+    for (size_t i = 0; i < p.size(); ++i) // batched with padding vs alone: float rounding only
+        QVERIFY(std::abs(shown[i] - p[i]) < 1e-5);
+    QCOMPARE(label->suggestedLabel(), int(std::max_element(p.begin(), p.end()) - p.begin()));
+    QVERIFY2(label->findChild<QLabel*>("cardState")->text().contains("run 2; Enter accepts"),
+             qPrintable(label->findChild<QLabel*>("cardState")->text()));
+    QVERIFY(label->retrainSuggestions());
+    QTRY_VERIFY_WITH_TIMEOUT(label->modelSuggestions().runId == 3 && !label->isBusyWithModel(), 120000);
+    QCOMPARE(loadRun(project, 3).status, QString("finished"));
 }
 
 QTEST_MAIN(TestGui)

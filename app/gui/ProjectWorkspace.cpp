@@ -22,11 +22,13 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
     setObjectName(QStringLiteral("projectWorkspace"));
     m_dataPage->setJobRunner(jobs);
     m_evaluatePage->setJobRunner(jobs);
+    m_labelPage->setJobRunner(jobs);
     connect(m_trainPage, &TrainPage::evaluateRunRequested, this, [this](qint64 runId) {
         m_evaluatePage->chooseRun(runId);
         m_nav->setCurrentRow(Evaluate); // evaluates the chosen run
     });
     connect(m_trainPage, &TrainPage::runsChanged, m_evaluatePage, &EvaluatePage::reloadPredictors);
+    connect(m_trainPage, &TrainPage::runsChanged, m_labelPage, &LabelPage::refreshModelSuggestions);
     m_nav->setObjectName(QStringLiteral("workflowNav"));
     m_nav->setFixedWidth(150);
     m_nav->setSpacing(2);

@@ -86,4 +86,8 @@ ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& 
 // The same with every row's prediction, for error analysis.
 Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& split);
 
+// Class probabilities of run `runId` for each text, over the run's labels (written to `labels`).
+std::vector<std::vector<double>> predictWithRun(Project& project, qint64 runId,
+                                                const QStringList& texts, QStringList* labels);
+
 } // namespace fts

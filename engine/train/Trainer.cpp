@@ -694,26 +694,70 @@ bool Trainer::evaluateAndTrack(
     return true;
 }
 
-Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& split)
+namespace {
+
+// A run's best checkpoint (its last when none was best) ready to predict.
+struct LoadedRun
 {
-    const RunRecord record = loadRun(project, runId);
+    RunRecord record;
+    Hyperparameters hp;
+    QStringList labels; // the run's own label order
+    std::unique_ptr<TextTokenizer> tokenizer;
+    SequenceClassifier model{nullptr};
+    int maxLength = 0;
+};
+
+LoadedRun loadRunClassifier(Project& project, qint64 runId)
+{
+    LoadedRun run;
+    run.record = loadRun(project, runId);
+    const RunRecord& record = run.record;
     const QString rel =
         record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
     if (rel.isEmpty())
         throw Error(QStringLiteral("Run %1 has no checkpoint yet, so there is nothing to evaluate.")
                         .arg(runId));
     const QString dir = project.artifactPath(rel);
-    const Hyperparameters hp = Hyperparameters::fromJson(record.hyperparameters);
+    run.hp = Hyperparameters::fromJson(record.hyperparameters);
     const QJsonObject state = loadTrainerState(dir);
-    QStringList labels;
     for (const QJsonValue& v : state.value(QLatin1String("labels")).toArray())
-        labels << v.toString();
-    const std::unique_ptr<TextTokenizer> tokenizer =
-        QFileInfo::exists(QDir(dir).filePath(QStringLiteral("vocab_words.txt")))
-            ? loadModelTokenizer(dir)
-            : loadModelTokenizer(record.modelDir);
+        run.labels << v.toString();
+    run.tokenizer = QFileInfo::exists(QDir(dir).filePath(QStringLiteral("vocab_words.txt")))
+                        ? loadModelTokenizer(dir)
+                        : loadModelTokenizer(record.modelDir);
+    run.maxLength = effectiveMaxLength(run.hp, ModelConfig::load(record.modelDir));
+    run.model = buildClassifier(record.modelDir, run.labels, run.hp);
+    loadStateDict(*run.model,
+                  loadSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors"))));
+    return run;
+}
+
+} // namespace
+
+std::vector<std::vector<double>> predictWithRun(Project& project, qint64 runId,
+                                                const QStringList& texts, QStringList* labels)
+{
+    LoadedRun run = loadRunClassifier(project, runId);
+    std::vector<Example> examples;
+    examples.reserve(size_t(texts.size()));
+    for (const QString& text : texts) {
+        Example e;
+        e.text = text;
+        e.ids = run.tokenizer->encodeForClassifier(text, run.maxLength);
+        examples.push_back(std::move(e));
+    }
+    if (labels)
+        *labels = run.labels;
+    return predictClassifier(*run.model, examples, run.tokenizer->padId(), run.hp.batchSize);
+}
+
+Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& split)
+{
+    LoadedRun run = loadRunClassifier(project, runId);
+    const RunRecord& record = run.record;
+    const QStringList& labels = run.labels;
     TaskData data = loadTaskData(project, record.task);
-    prepareData(data, *tokenizer, hp, record.modelDir);
+    prepareData(data, *run.tokenizer, run.hp, record.modelDir);
     std::vector<Example> examples = data.splits.value(split);
     if (examples.empty())
         throw Error(QStringLiteral("The %1 split of task '%2' has no labeled rows to evaluate on; "
@@ -731,10 +775,8 @@ Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& spl
                     .arg(runId)
                     .arg(labels.join(QStringLiteral(", "))));
     }
-    SequenceClassifier model = buildClassifier(record.modelDir, labels, hp);
-    loadStateDict(*model, loadSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors"))));
     const std::vector<std::vector<double>> probabilities =
-        predictClassifier(*model, examples, tokenizer->padId(), hp.batchSize);
+        predictClassifier(*run.model, examples, run.tokenizer->padId(), run.hp.batchSize);
 
     Evaluation out;
     out.task = record.task;

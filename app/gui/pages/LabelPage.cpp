@@ -6,9 +6,11 @@
 #include "LabelTablePanel.h"
 
 #include "Error.h"
+#include "jobs/JobRunner.h"
 #include "label/ActiveLearning.h"
 #include "label/LexiconSuggester.h"
 #include "project/Project.h"
+#include "train/TrainJob.h"
 
 #include <QComboBox>
 #include <QFormLayout>
@@ -16,8 +18,10 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QJsonDocument>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QShortcut>
 #include <QSettings>
 #include <QTabWidget>
 #include <QVBoxLayout>
@@ -98,6 +102,19 @@ LabelPage::LabelPage(QWidget* parent)
         dialog->open();
     });
     top->addWidget(schemaButton);
+    auto* retrain = new QPushButton(tr("Retrain suggestions"), this);
+    retrain->setObjectName(QStringLiteral("retrainSuggestions"));
+    retrain->setFocusPolicy(Qt::NoFocus);
+    retrain->setToolTip(tr("Train the project's model on the labels given so far (on the engine thread, "
+                           "while you keep labeling) and take the suggestions from it (Ctrl+R)"));
+    connect(retrain, &QPushButton::clicked, this, &LabelPage::retrainSuggestions);
+    auto* retrainKey = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_R), this);
+    connect(retrainKey, &QShortcut::activated, this, &LabelPage::retrainSuggestions);
+    top->addWidget(retrain);
+    m_modelState = new QLabel(this);
+    m_modelState->setObjectName(QStringLiteral("suggestionSource"));
+    m_modelState->setStyleSheet(QStringLiteral("color: palette(dark)"));
+    top->addWidget(m_modelState);
     top->addStretch(1);
     top->addWidget(new QLabel(tr("Annotator:"), this));
     top->addWidget(m_annotator);
@@ -127,6 +144,93 @@ LabelPage::LabelPage(QWidget* parent)
     m_sessionClock.start();
 }
 
+std::vector<double> LabelPage::suggestionFor(qint64 row, const QString& text, QString* source) const
+{
+    if (m_modelSuggestions.task == m_schema.task && m_modelSuggestions.labels == m_schema.names()) {
+        const auto it = m_modelSuggestions.byRow.constFind(row);
+        if (it != m_modelSuggestions.byRow.constEnd()) {
+            *source = tr("run %1").arg(m_modelSuggestions.runId);
+            return *it;
+        }
+    }
+    const LexiconSuggester suggester(m_schema.names());
+    if (!suggester.isApplicable())
+        return {};
+    *source = tr("word lexicon");
+    return suggester.suggest(text).probabilities;
+}
+
+void LabelPage::setJobRunner(JobRunner* jobs)
+{
+    m_jobs = jobs;
+    connect(m_jobs, &JobRunner::jobFinished, this, &LabelPage::onJobFinished);
+}
+
+bool LabelPage::refreshModelSuggestions()
+{
+    if (!m_project || !m_jobs || m_suggestJobId != 0 || m_schema.task.isEmpty())
+        return false;
+    if (newestUsableRun(*m_project, m_schema.task) <= 0)
+        return false;
+    m_suggestJob = std::make_shared<SuggestJob>(m_project->path(), m_schema.task, m_schema.names());
+    m_suggestJobId = m_jobs->submit(m_suggestJob);
+    m_modelState->setText(tr("updating suggestions…"));
+    return true;
+}
+
+bool LabelPage::retrainSuggestions()
+{
+    if (!m_project || !m_jobs || isBusyWithModel() || m_project->isReadOnly())
+        return false;
+    const QString model = m_project->metaValue(QStringLiteral("model_dir"));
+    if (model.isEmpty()) {
+        reportError(tr("Choose a pre-trained model on the Model page first; suggestions are then "
+                       "trained from it."));
+        return false;
+    }
+    TrainerOptions options;
+    options.modelDir = model;
+    options.task = m_schema.task;
+    const QString saved = m_project->metaValue(QStringLiteral("hyperparameters"));
+    try {
+        options.hp = saved.isEmpty() ? Hyperparameters::preset(QStringLiteral("quick"), 0)
+                                     : Hyperparameters::fromJson(QJsonDocument::fromJson(saved.toUtf8()).object());
+    } catch (const Error& e) {
+        reportError(e.message());
+        return false;
+    }
+    m_retrainJobId = m_jobs->submit(std::make_shared<TrainJob>(m_project->path(), options));
+    m_modelState->setText(tr("training a model for suggestions…"));
+    return true;
+}
+
+void LabelPage::onJobFinished(int id, const JobOutcome& outcome)
+{
+    if (id == 0)
+        return;
+    if (id == m_retrainJobId) {
+        m_retrainJobId = 0;
+        if (outcome.status == JobStatus::Succeeded)
+            refreshModelSuggestions();
+        else
+            m_modelState->setText(outcome.status == JobStatus::Cancelled ? tr("retraining cancelled")
+                                                                          : tr("retraining failed"));
+        return;
+    }
+    if (id != m_suggestJobId)
+        return;
+    m_suggestJobId = 0;
+    const std::shared_ptr<SuggestJob> job = std::move(m_suggestJob);
+    if (outcome.status != JobStatus::Succeeded) {
+        m_modelState->setText(tr("suggestions from the model failed; using the word lexicon"));
+        return;
+    }
+    m_modelSuggestions = job->result();
+    m_modelState->setText(m_modelSuggestions.isEmpty() ? QString()
+                          : tr("suggestions from run %1").arg(m_modelSuggestions.runId));
+    showCard(); // the card on screen gets the model's suggestion at once
+}
+
 QString LabelPage::annotator() const
 {
     return m_annotator->text().trimmed();
@@ -151,19 +255,34 @@ void LabelPage::setProject(Project* project)
 {
     m_project = project;
     m_undo.clear();
+    m_modelSuggestions = ModelSuggestions();
+    m_modelState->clear();
     const QSignalBlocker block(m_task);
     m_task->clear();
-    if (m_project) {
-        QStringList tasks = m_project->tasks();
-        if (tasks.isEmpty())
-            tasks << QStringLiteral("sentiment"); // a new project starts with the sentiment preset
-        m_task->addItems(tasks);
-    }
     reload();
+}
+
+void LabelPage::syncTasks()
+{
+    // An import (or the CLI) may have added tasks since the page last looked.
+    QStringList tasks = m_project ? m_project->tasks() : QStringList();
+    if (m_project && tasks.isEmpty())
+        tasks << QStringLiteral("sentiment"); // a new project starts with the sentiment preset
+    QStringList shown;
+    for (int i = 0; i < m_task->count(); ++i)
+        shown << m_task->itemText(i);
+    if (shown == tasks)
+        return;
+    const QSignalBlocker block(m_task);
+    const QString current = m_task->currentText();
+    m_task->clear();
+    m_task->addItems(tasks);
+    m_task->setCurrentIndex(std::max<int>(0, int(tasks.indexOf(current))));
 }
 
 void LabelPage::reload()
 {
+    syncTasks();
     m_queue.clear();
     m_position = 0;
     if (m_project && m_task->count() > 0) {
@@ -174,21 +293,33 @@ void LabelPage::reload()
             m_schema = LabelSchema::preset(QStringLiteral("sentiment-3"), task);
         const QString mode = m_filter->currentData().toString();
         m_queue = labelingQueue(*m_project, task, mode != QLatin1String("all"));
-        const LexiconSuggester suggester(m_schema.names());
-        if (mode == QLatin1String("uncertain") && suggester.isApplicable()) {
-            // Active learning before any model exists: the lexicon's least certain rows first.
+        if (mode == QLatin1String("uncertain")) {
+            // Active learning: the trained run's least certain rows first, or the lexicon's before
+            // any run exists.
             QList<std::vector<double>> probs;
-            for (qint64 id : std::as_const(m_queue))
-                probs << suggester.suggest(cardRow(*m_project, id, task, annotator()).text).probabilities;
-            QList<qint64> ordered;
-            for (int i : orderByUncertainty(probs, UncertaintyMeasure::Margin))
-                ordered << m_queue[i];
-            m_queue = ordered;
+            bool any = false;
+            for (qint64 id : std::as_const(m_queue)) {
+                QString source;
+                probs << suggestionFor(id, cardRow(*m_project, id, task, annotator()).text, &source);
+                if (probs.last().empty())
+                    probs.last().assign(size_t(std::max<qsizetype>(1, m_schema.labels.size())), 1.0);
+                else
+                    any = true;
+            }
+            if (any) {
+                QList<qint64> ordered;
+                for (int i : orderByUncertainty(probs, UncertaintyMeasure::Margin))
+                    ordered << m_queue[i];
+                m_queue = ordered;
+            }
         }
     }
     rebuildButtons();
     m_tablePanel->setContext(m_project, m_schema, [this] { return annotator(); });
     showCard();
+    // The newest run's suggestions for this task arrive while the first card shows.
+    if (m_modelSuggestions.task != m_schema.task)
+        refreshModelSuggestions();
 }
 
 void LabelPage::showTableMode(bool table)
@@ -242,13 +373,14 @@ void LabelPage::showCard()
             state << tr("label: <b>%1</b>").arg(c.gold.toHtmlEscaped());
         if (c.flagged)
             state << tr("<span style='color:#b00020'>flagged</span>");
-        const LexiconSuggester suggester(m_schema.names());
         m_suggested = -1;
-        if (suggester.isApplicable()) {
-            const Suggestion g = suggester.suggest(c.text);
-            m_suggested = g.labelIndex;
-            state << tr("suggestion: <b>%1</b> (%2%, word lexicon; Enter accepts)")
-                         .arg(m_schema.labels[g.labelIndex].name.toHtmlEscaped()).arg(qRound(g.confidence * 100));
+        QString source;
+        const std::vector<double> p = suggestionFor(c.id, c.text, &source);
+        if (!p.empty()) {
+            m_suggested = int(std::max_element(p.begin(), p.end()) - p.begin());
+            state << tr("suggestion: <b>%1</b> (%2%, %3; Enter accepts)")
+                         .arg(m_schema.labels[m_suggested].name.toHtmlEscaped())
+                         .arg(qRound(p[size_t(m_suggested)] * 100)).arg(source);
         } else {
             state << tr("no suggestion for these labels until a model is trained");
         }

@@ -4,6 +4,7 @@
 
 #include "label/LabelSchema.h"
 #include "label/Labeling.h"
+#include "label/ModelSuggestions.h"
 
 #include <QElapsedTimer>
 #include <QWidget>
@@ -17,8 +18,10 @@ class QTabWidget;
 
 namespace fts {
 
+class JobRunner;
 class LabelTablePanel;
 class Project;
+struct JobOutcome;
 
 class LabelPage : public QWidget
 {
@@ -26,7 +29,15 @@ class LabelPage : public QWidget
 public:
     explicit LabelPage(QWidget* parent = nullptr);
     void setProject(Project* project);
+    void setJobRunner(JobRunner* jobs);
     void reload();
+    // Trains the project's model with its saved settings on the labels so far (a job), then
+    // refreshes the suggestions from the new run while labeling goes on.
+    bool retrainSuggestions();
+    // Re-predicts every row with the newest run (a job); false when there is no run.
+    bool refreshModelSuggestions();
+    const ModelSuggestions& modelSuggestions() const { return m_modelSuggestions; }
+    bool isBusyWithModel() const { return m_suggestJobId != 0 || m_retrainJobId != 0; }
 
     // What the keys do, callable from tests and menus as well.
     bool labelCurrent(int labelIndex);
@@ -47,9 +58,14 @@ protected:
 
 private:
     void showCard();
+    void syncTasks();
     void rebuildButtons();
     void updateProgress();
     void reportError(const QString& message);
+    void onJobFinished(int id, const JobOutcome& outcome);
+    // The probabilities for `row`: the trained run's when it has them, else the word lexicon's
+    // (empty when neither applies). `source` names where they came from.
+    std::vector<double> suggestionFor(qint64 row, const QString& text, QString* source) const;
 
     Project* m_project = nullptr;
     LabelSchema m_schema;
@@ -60,6 +76,11 @@ private:
     bool m_schemaSaved = false;
     int m_suggested = -1; // label index the card suggests, -1 for none
     QElapsedTimer m_sessionClock;
+    JobRunner* m_jobs = nullptr;
+    ModelSuggestions m_modelSuggestions;
+    int m_suggestJobId = 0, m_retrainJobId = 0;
+    std::shared_ptr<SuggestJob> m_suggestJob;
+    QLabel* m_modelState;
 
     QComboBox* m_task;
     QComboBox* m_filter;
