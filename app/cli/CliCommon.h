@@ -41,5 +41,9 @@ int cmdDownload(const QStringList& args);
 int cmdInspect(const QStringList& args);
 int cmdTrain(const QStringList& args);
 int cmdEval(const QStringList& args);
+int cmdSft(const QStringList& args);
+int cmdReward(const QStringList& args);
+int cmdDpo(const QStringList& args);
+int cmdPpo(const QStringList& args);
 
 } // namespace fts::cli

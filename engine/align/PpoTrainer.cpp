@@ -250,8 +250,15 @@ struct PpoRun
     std::vector<double> rewards(const QStringList& p, const std::vector<Sample>& samples) const
     {
         QStringList responses;
-        for (const Sample& x : samples)
-            responses << tokenizer->decode(x.response, /*skipSpecialTokens=*/true);
+        for (const Sample& x : samples) {
+            // Models often have more embedding rows than the tokenizer has tokens; a sampled id
+            // beyond the tokenizer has no text, so it adds nothing to what the reward reads.
+            std::vector<int64_t> known;
+            for (int64_t id : x.response)
+                if (id < tokenizer->vocabSize())
+                    known.push_back(id);
+            responses << tokenizer->decode(known, /*skipSpecialTokens=*/true);
+        }
         if (o.rewardFunction) {
             std::vector<double> out;
             for (int i = 0; i < p.size(); ++i)
