@@ -129,7 +129,8 @@ void TestAlignLosses::ppoClippedObjective()
     const PolicyLossOutput out = ppoPolicyLoss(logp, old, adv, mask, 0.2);
     QVERIFY(near(out.loss.item<double>(), 0.05));
     QCOMPARE(out.clipFraction, 0.5);
-    QVERIFY(near(out.approxKl, -(std::log(1.5) + std::log(0.5) + std::log(1.1) + std::log(0.7)) / 4));
+    QVERIFY(
+        near(out.approxKl, -(std::log(1.5) + std::log(0.5) + std::log(1.1) + std::log(0.7)) / 4));
     // Only unclipped tokens carry gradient: d/dlogp of -A ρ / 4 is -A ρ / 4.
     out.loss.backward();
     const at::Tensor g = logp.grad().view({5});
@@ -168,9 +169,9 @@ void TestAlignLosses::gae()
             QVERIFY(near(out.returns[r][c].item<double>(), returns[r][c], 1e-12));
         }
     // The same first row shifted right by a masked-out prompt column gives the same advantages.
-    const GaeOutput shifted = generalizedAdvantages(
-        t({5, 0, 0, 1}).view({1, 4}), t({9, 0.5, 0.6, 0.7}).view({1, 4}),
-        t({0, 1, 1, 1}).view({1, 4}), 0.9, 0.8);
+    const GaeOutput shifted =
+        generalizedAdvantages(t({5, 0, 0, 1}).view({1, 4}), t({9, 0.5, 0.6, 0.7}).view({1, 4}),
+                              t({0, 1, 1, 1}).view({1, 4}), 0.9, 0.8);
     QVERIFY(near(shifted.advantages[0][0].item<double>(), 0, 1e-12));
     for (int c = 0; c < 3; ++c)
         QVERIFY(near(shifted.advantages[0][c + 1].item<double>(), expected[0][c], 1e-12));
@@ -191,16 +192,16 @@ void TestAlignLosses::klShapedRewards()
 {
     // coef 0.1: -0.1 · (logπ - logπ_ref) = -0.05, 0 on the two response tokens; the score 2 is
     // added to the last one (index 1); the padded third token gets nothing.
-    const at::Tensor r = fts::klShapedRewards(t({-1, -2, -3}).view({1, 3}),
-                                              t({-1.5, -2, -2}).view({1, 3}),
-                                              t({1, 1, 0}).view({1, 3}), t({2}), 0.1);
+    const at::Tensor r =
+        fts::klShapedRewards(t({-1, -2, -3}).view({1, 3}), t({-1.5, -2, -2}).view({1, 3}),
+                             t({1, 1, 0}).view({1, 3}), t({2}), 0.1);
     QVERIFY(near(r[0][0].item<double>(), -0.05));
     QVERIFY(near(r[0][1].item<double>(), 2.0));
     QVERIFY(near(r[0][2].item<double>(), 0.0));
     // A response that starts after the prompt: the score lands on the last masked column.
-    const at::Tensor late = fts::klShapedRewards(at::zeros({1, 4}, at::kDouble),
-                                                 at::zeros({1, 4}, at::kDouble),
-                                                 t({0, 1, 1, 0}).view({1, 4}), t({3}), 0.1);
+    const at::Tensor late =
+        fts::klShapedRewards(at::zeros({1, 4}, at::kDouble), at::zeros({1, 4}, at::kDouble),
+                             t({0, 1, 1, 0}).view({1, 4}), t({3}), 0.1);
     QVERIFY(near(late[0][2].item<double>(), 3.0));
     QVERIFY(near(late.sum().item<double>(), 3.0));
 }

@@ -87,8 +87,8 @@ void TestCliAlign::initTestCase()
         pairs += "{\"prompt\": \"ask " + QByteArray::number(i) +
                  "\", \"chosen\": \"yes good\", \"rejected\": \"no\", \"split\": \"" + split +
                  "\"}\n";
-        prompts += "{\"prompt\": \"say " + QByteArray::number(i) + "\", \"split\": \"" + split +
-                   "\"}\n";
+        prompts +=
+            "{\"prompt\": \"say " + QByteArray::number(i) + "\", \"split\": \"" + split + "\"}\n";
     }
     fts::test::writeFile(m_dir.filePath("chat.jsonl"), chat);
     fts::test::writeFile(m_dir.filePath("pairs.jsonl"), pairs);
@@ -118,7 +118,7 @@ void TestCliAlign::usageErrors()
 
 void TestCliAlign::sftRewardDpoPpo()
 {
-    const QStringList common = {"--model", m_model, "--set", "max_steps=3", "--set",
+    const QStringList common = {"--model",      m_model, "--set",         "max_steps=3", "--set",
                                 "batch_size=2", "--set", "max_length=64", "--json"};
     Run r = cli(QStringList{"sft", m_project, "--data", m_dir.filePath("chat.jsonl")} + common);
     QVERIFY2(r.code == 0, r.err.constData());
@@ -130,16 +130,15 @@ void TestCliAlign::sftRewardDpoPpo()
     const qint64 rewardRun = r.json().value("run_id").toInteger();
     QVERIFY(r.json().value("val_after").toObject().contains("pairwise_accuracy"));
 
-    r = cli(QStringList{"dpo", m_project, "--data", m_dir.filePath("pairs.jsonl"), "--beta",
-                        "0.2", "--method", "lora"} +
+    r = cli(QStringList{"dpo", m_project, "--data", m_dir.filePath("pairs.jsonl"), "--beta", "0.2",
+                        "--method", "lora"} +
             common);
     QVERIFY2(r.code == 0, r.err.constData());
     QVERIFY(r.json().value("val_after").toObject().contains("reward_margin"));
 
-    r = cli(QStringList{"ppo", m_project, "--data", m_dir.filePath("prompts.jsonl"),
-                        "--reward-run", QString::number(rewardRun), "--ppo",
-                        "rollout_prompts=2", "--ppo", "mini_batch=2", "--ppo",
-                        "max_new_tokens=4"} +
+    r = cli(QStringList{"ppo", m_project, "--data", m_dir.filePath("prompts.jsonl"), "--reward-run",
+                        QString::number(rewardRun), "--ppo", "rollout_prompts=2", "--ppo",
+                        "mini_batch=2", "--ppo", "max_new_tokens=4"} +
             common);
     QVERIFY2(r.code == 0, r.err.constData());
     QCOMPARE(r.json().value("steps").toInteger(), 3);

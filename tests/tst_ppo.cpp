@@ -96,13 +96,18 @@ void TestPpo::refusesBadSettings()
     auto project = Project::create(m_dir.filePath(QStringLiteral("bad.ftproj")));
     AlignOptions o = options(2);
     o.ppo.miniBatch = 16;
-    QVERIFY(test::errorOf([&] { PpoTrainer(*project, o).run(); }).contains(QStringLiteral("mini_batch")));
+    QVERIFY(test::errorOf([&] {
+                PpoTrainer(*project, o).run();
+            }).contains(QStringLiteral("mini_batch")));
     o = options(2);
     o.ppo.clipEpsilon = 0;
-    QVERIFY(test::errorOf([&] { PpoTrainer(*project, o).run(); }).contains(QStringLiteral("clip_epsilon")));
+    QVERIFY(test::errorOf([&] {
+                PpoTrainer(*project, o).run();
+            }).contains(QStringLiteral("clip_epsilon")));
     o = options(2);
     o.rewardFunction = nullptr;
-    QVERIFY(test::errorOf([&] { PpoTrainer(*project, o).run(); }).contains(QStringLiteral("reward")));
+    QVERIFY(
+        test::errorOf([&] { PpoTrainer(*project, o).run(); }).contains(QStringLiteral("reward")));
     QVERIFY(listRuns(*project).isEmpty()); // refused before anything was recorded
 }
 
@@ -134,8 +139,8 @@ void TestPpo::klPenaltyHoldsThePolicyNearTheReference()
 {
     // The same run without and with a strong KL penalty: the penalty must keep the policy closer.
     const auto lateKl = [&](double coef) {
-        auto project = Project::create(
-            m_dir.filePath(QStringLiteral("kl%1.ftproj").arg(int(coef * 100))));
+        auto project =
+            Project::create(m_dir.filePath(QStringLiteral("kl%1.ftproj").arg(int(coef * 100))));
         AlignOptions o = options(15);
         o.ppo.klCoef = coef;
         const AlignResult r = PpoTrainer(*project, o).run();

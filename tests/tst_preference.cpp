@@ -30,7 +30,7 @@ using namespace fts;
 namespace {
 
 const QString kDecoders = QStringLiteral(FTS_FIXTURES_DIR "/models/decoders/");
-const QStringList kWords = {QStringLiteral("red"), QStringLiteral("blue"), QStringLiteral("tan"),
+const QStringList kWords = {QStringLiteral("red"),  QStringLiteral("blue"), QStringLiteral("tan"),
                             QStringLiteral("gray"), QStringLiteral("pink"), QStringLiteral("teal")};
 
 QString words(std::mt19937& rng, int n)
@@ -165,14 +165,17 @@ void TestPreference::rejectsBadLines()
 {
     const QString path = m_dir.filePath(QStringLiteral("bad.jsonl"));
     test::writeFile(path, "{\"prompt\": \"p\", \"chosen\": \"a\"}\n");
-    QVERIFY(test::errorOf([&] { readPreferenceJsonl(path, PreferenceKind::Pairs); })
-                .contains(QStringLiteral("\"rejected\"")));
+    QVERIFY(test::errorOf([&] {
+                readPreferenceJsonl(path, PreferenceKind::Pairs);
+            }).contains(QStringLiteral("\"rejected\"")));
     test::writeFile(path, "{\"prompt\": \"p\", \"responses\": [\"only\"]}\n");
-    QVERIFY(test::errorOf([&] { readPreferenceJsonl(path, PreferenceKind::Rankings); })
-                .contains(QStringLiteral("at least two")));
+    QVERIFY(test::errorOf([&] {
+                readPreferenceJsonl(path, PreferenceKind::Rankings);
+            }).contains(QStringLiteral("at least two")));
     test::writeFile(path, "{\"prompt\": \"p\", \"response\": \"a\", \"rating\": \"high\"}\n");
-    QVERIFY(test::errorOf([&] { readPreferenceJsonl(path, PreferenceKind::Ratings); })
-                .contains(QStringLiteral("number")));
+    QVERIFY(test::errorOf([&] {
+                readPreferenceJsonl(path, PreferenceKind::Ratings);
+            }).contains(QStringLiteral("number")));
 }
 
 void TestPreference::rewardModelLearnsToyPreference()
@@ -188,9 +191,9 @@ void TestPreference::rewardModelLearnsToyPreference()
     QCOMPARE(loadRun(*project, r.runId).method, QStringLiteral("reward-pairs"));
     // The trained model scores new answers through its checkpoint.
     RewardScorer scorer(*project, r.runId, m_tokenizer);
-    const std::vector<double> s = scorer.score(
-        {QStringLiteral("color 1"), QStringLiteral("color 1")},
-        {QStringLiteral("red good tan blue"), QStringLiteral("red pink tan blue")});
+    const std::vector<double> s =
+        scorer.score({QStringLiteral("color 1"), QStringLiteral("color 1")},
+                     {QStringLiteral("red good tan blue"), QStringLiteral("red pink tan blue")});
     QVERIFY(s[0] > s[1]);
 }
 

@@ -28,10 +28,14 @@ const QString kDecoders = QStringLiteral(FTS_FIXTURES_DIR "/models/decoders/");
 QByteArray chatJsonl()
 {
     const char* pairs[][2] = {
-        {"where is my order", "Thanks! See Orders."},     {"reset my password", "Thanks! See Login."},
-        {"refund please", "Thanks! See Refunds."},        {"app will not sync", "Thanks! See Sync."},
-        {"change my address", "Thanks! See Orders."},     {"billing is wrong", "Thanks! See Billing."},
-        {"warranty question", "Thanks! See Warranty."},   {"cancel my plan", "Thanks! See Billing."},
+        {"where is my order", "Thanks! See Orders."},
+        {"reset my password", "Thanks! See Login."},
+        {"refund please", "Thanks! See Refunds."},
+        {"app will not sync", "Thanks! See Sync."},
+        {"change my address", "Thanks! See Orders."},
+        {"billing is wrong", "Thanks! See Billing."},
+        {"warranty question", "Thanks! See Warranty."},
+        {"cancel my plan", "Thanks! See Billing."},
     };
     QByteArray out;
     int i = 0;
@@ -163,8 +167,8 @@ void TestSft::summarizationMaskCoversOnlyTheSummary()
     const SftExample e = encodeSft(*m_tokenizer, records[0].messages, ChatFormat{}, 0);
     // The prompt is "### User:\n" + the instruction + "\n\n" + document + "\n\n### Assistant:\n".
     const int prompt = 10 + int(summarizationPrompt(QStringLiteral("Rain fell.")).size()) + 2 + 15;
-    QCOMPARE(positionsOf(e.target), (std::vector<int>{prompt, prompt + 1, prompt + 2, prompt + 3,
-                                                      prompt + 4}));
+    QCOMPARE(positionsOf(e.target),
+             (std::vector<int>{prompt, prompt + 1, prompt + 2, prompt + 3, prompt + 4}));
     std::vector<int64_t> answer(e.ids.begin() + prompt, e.ids.begin() + prompt + 5);
     QCOMPARE(m_tokenizer->decode(answer), QStringLiteral("Wet.</s>"));
 }
@@ -197,8 +201,9 @@ void TestSft::rejectsBadLines()
                  message.contains(QStringLiteral("response")),
              qPrintable(message));
     test::writeFile(path, "not json\n");
-    QVERIFY(test::errorOf([&] { readSftJsonl(path, SftTask::Summarization); })
-                .contains(QStringLiteral("line 1")));
+    QVERIFY(test::errorOf([&] {
+                readSftJsonl(path, SftTask::Summarization);
+            }).contains(QStringLiteral("line 1")));
 }
 
 void TestSft::maskedNllMatchesHandComputation()
@@ -264,8 +269,8 @@ void TestSft::lossDecreases()
     QCOMPARE(r.steps, qint64(30));
     const double before = r.before.value(QStringLiteral("perplexity"));
     const double after = r.after.value(QStringLiteral("perplexity"));
-    qInfo("%s %s: held-out perplexity %.3f -> %.3f", qPrintable(family), qPrintable(method),
-          before, after);
+    qInfo("%s %s: held-out perplexity %.3f -> %.3f", qPrintable(family), qPrintable(method), before,
+          after);
     QVERIFY(before > 0 && after > 0);
     QVERIFY2(after < 0.7 * before, qPrintable(QStringLiteral("%1 -> %2").arg(before).arg(after)));
     const RunRecord run = loadRun(*project, r.runId);
@@ -280,13 +285,12 @@ void TestSft::lossDecreases()
 void TestSft::loraTrainsOnlyAdapters()
 {
     auto project = Project::create(m_dir.filePath(QStringLiteral("lora-only.ftproj")));
-    const AlignResult r = SftTrainer(*project, options(QStringLiteral("llama"),
-                                                       QStringLiteral("lora"), 3))
-                              .run();
+    const AlignResult r =
+        SftTrainer(*project, options(QStringLiteral("llama"), QStringLiteral("lora"), 3)).run();
     const TensorMap base = loadSafetensors(kDecoders + QStringLiteral("llama/model.safetensors"));
-    const TensorMap trained = loadSafetensors(
-        project->artifactPath(loadRun(*project, r.runId).lastCheckpoint) +
-        QStringLiteral("/model.safetensors"));
+    const TensorMap trained =
+        loadSafetensors(project->artifactPath(loadRun(*project, r.runId).lastCheckpoint) +
+                        QStringLiteral("/model.safetensors"));
     int adapters = 0;
     for (const auto& [name, tensor] : trained) {
         if (name.find("lora_B") != std::string::npos) {
@@ -334,8 +338,9 @@ void TestSft::resumeEqualsUninterrupted()
     QCOMPARE(a.size(), 12);
     QCOMPARE(b.keys(), a.keys());
     for (qint64 step : a.keys())
-        QVERIFY2(std::abs(a[step] - b[step]) <= 1e-6 * std::abs(a[step]),
-                 qPrintable(QStringLiteral("step %1: %2 vs %3").arg(step).arg(a[step]).arg(b[step])));
+        QVERIFY2(
+            std::abs(a[step] - b[step]) <= 1e-6 * std::abs(a[step]),
+            qPrintable(QStringLiteral("step %1: %2 vs %3").arg(step).arg(a[step]).arg(b[step])));
     QVERIFY(std::abs(full.after.value(QStringLiteral("loss")) -
                      resumed.after.value(QStringLiteral("loss"))) < 1e-6);
 }

@@ -75,7 +75,10 @@ void AlignJob::run(JobContext& ctx)
         if (userMetric)
             userMetric(p);
         if (p.split == QLatin1String("val"))
-            ctx.log(QStringLiteral("step %1  val %2 %3").arg(p.step).arg(p.name).arg(p.value, 0, 'f', 4));
+            ctx.log(QStringLiteral("step %1  val %2 %3")
+                        .arg(p.step)
+                        .arg(p.name)
+                        .arg(p.value, 0, 'f', 4));
     };
     const auto userLog = m_options.callbacks.onLog;
     cb.onLog = [&](const QString& line) {

@@ -93,8 +93,7 @@ struct LoopState
 bool decays(const std::string& name)
 {
     const bool bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
-    return !bias && name.find("norm") == std::string::npos &&
-           name.find("ln_") == std::string::npos;
+    return !bias && name.find("norm") == std::string::npos && name.find("ln_") == std::string::npos;
 }
 
 } // namespace
@@ -190,8 +189,8 @@ void restoreState(LoopState& s, const QJsonObject& state)
     setCpuRngState(state.value(QLatin1String("rng")).toString());
 }
 
-void replaceCheckpoint(Project& project, const LoopState& s, const LoopTask& task,
-                       QString& current, const QString& kind)
+void replaceCheckpoint(Project& project, const LoopState& s, const LoopTask& task, QString& current,
+                       const QString& kind)
 {
     const QString previous = current;
     const QString rel = QStringLiteral("runs/%1/%2-step%3").arg(s.runId).arg(kind).arg(s.step);
@@ -243,8 +242,8 @@ QString divergenceMessage(const LoopState& s, double value, double lr)
 
 // One optimizer step's gradients over up to grad_accumulation micro-batches; returns their mean
 // loss. A non-finite loss marks the run failed and throws.
-double accumulate(Project& project, LoopState& s, const LoopTask& task,
-                  const AlignCallbacks& cb, int64_t& tokens)
+double accumulate(Project& project, LoopState& s, const LoopTask& task, const AlignCallbacks& cb,
+                  int64_t& tokens)
 {
     task.model->train();
     s.opt.optimizer->zero_grad();
@@ -309,6 +308,111 @@ RunRecord runToResume(Project& project, qint64 runId)
     return record;
 }
 
+namespace {
+
+// One run of the loop: the state plus what it reports to, so each phase is a short method.
+struct LoopRunner
+{
+    Project& project;
+    LoopState& s;
+    const LoopTask& task;
+    const AlignCallbacks& cb;
+    Metrics last; // the latest validation metrics
+
+    void metric(const QString& split, const QString& name, double value)
+    {
+        const MetricPoint p{s.step, s.epochProgress(), split, name, value};
+        addMetric(project, s.runId, p);
+        if (cb.onMetric)
+            cb.onMetric(p);
+    }
+
+    void begin(qint64 resumeRunId)
+    {
+        if (resumeRunId > 0) {
+            const RunRecord record = loadRun(project, resumeRunId);
+            const QString dir = project.artifactPath(record.lastCheckpoint);
+            const LoadReport report = loadStateDict(
+                *task.model,
+                loadSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors"))));
+            if (!report.missing.empty())
+                throw Error(QStringLiteral("The checkpoint %1 lacks %2; it does not belong to "
+                                           "this model.")
+                                .arg(dir, QString::fromStdString(report.missing.front())));
+            loadOptimizerState(dir, *s.opt.optimizer, s.opt.groupNames);
+            s.runId = resumeRunId;
+            s.lastCheckpoint = record.lastCheckpoint;
+            s.bestCheckpoint = record.bestCheckpoint;
+            restoreState(s, loadTrainerState(dir));
+            setRunStatus(project, s.runId, QStringLiteral("running"));
+            return;
+        }
+        s.runId = startRun(project, task);
+        s.batches = epochBatches(s.examples, task.hp.batchSize, task.hp.seed, 0);
+        // Measured before any step, so "after" has something honest to be compared with.
+        for (const auto& m : evaluateNow(task)) {
+            metric(QStringLiteral("val"), m.first, m.second);
+            s.before.insert(m.first, m.second);
+        }
+    }
+
+    // Gradients, schedule, clipping and the AdamW step; returns whether the epoch just ended.
+    bool optimizerStep()
+    {
+        QElapsedTimer clock;
+        clock.start();
+        int64_t tokens = 0;
+        const double loss = accumulate(project, s, task, cb, tokens);
+        const double lr =
+            task.hp.lr * learningRateFactor(task.hp.schedule, s.step, s.totalSteps, s.warmupSteps);
+        setLearningRate(s.opt, lr);
+        if (task.hp.maxGradNorm > 0)
+            torch::nn::utils::clip_grad_norm_(s.opt.trainable, task.hp.maxGradNorm);
+        s.opt.optimizer->step();
+        ++s.step;
+        bool epochEnded = false;
+        if (s.batchInEpoch >= s.batches.size()) {
+            ++s.epoch;
+            s.batchInEpoch = 0;
+            s.batches = epochBatches(s.examples, task.hp.batchSize, task.hp.seed, s.epoch);
+            epochEnded = true;
+        }
+        metric(QStringLiteral("train"), QStringLiteral("loss"), loss);
+        metric(QStringLiteral("train"), QStringLiteral("lr"), lr);
+        if (cb.onStep)
+            cb.onStep({s.step, s.totalSteps, s.epochProgress(), loss, lr,
+                       double(tokens) / std::max(1e-6, clock.nsecsElapsed() / 1e9)});
+        return epochEnded;
+    }
+
+    // Validation metrics recorded, the best checkpoint kept; true when early stopping triggers.
+    bool evaluateAndTrack()
+    {
+        last = evaluateNow(task);
+        for (const auto& m : last)
+            metric(QStringLiteral("val"), m.first, m.second);
+        const double value = metricOf(last, task.selectMetric);
+        if (s.bestStep < 0 || (task.higherIsBetter ? value > s.bestMetric : value < s.bestMetric)) {
+            s.bestMetric = value;
+            s.bestStep = s.step;
+            s.sinceBest = 0;
+            replaceCheckpoint(project, s, task, s.bestCheckpoint, QStringLiteral("best"));
+            return false;
+        }
+        if (task.hp.patience <= 0 || ++s.sinceBest < task.hp.patience)
+            return false;
+        if (cb.onLog)
+            cb.onLog(QStringLiteral("Stopped early at step %1: %2 did not improve for %3 "
+                                    "evaluations.")
+                         .arg(s.step)
+                         .arg(task.selectMetric)
+                         .arg(task.hp.patience));
+        return true;
+    }
+};
+
+} // namespace
+
 AlignResult runAlignLoop(Project& project, LoopTask& task, const AlignCallbacks& cb,
                          qint64 resumeRunId)
 {
@@ -325,38 +429,9 @@ AlignResult runAlignLoop(Project& project, LoopTask& task, const AlignCallbacks&
         (batchesPerEpoch + task.hp.gradAccumulation - 1) / task.hp.gradAccumulation;
     s.totalSteps = task.hp.maxSteps > 0 ? task.hp.maxSteps : task.hp.epochs * stepsPerEpoch;
     s.warmupSteps = qint64(std::ceil(task.hp.warmupRatio * double(s.totalSteps)));
-
-    const auto metric = [&](const QString& split, const QString& name, double value) {
-        const MetricPoint p{s.step, s.epochProgress(), split, name, value};
-        addMetric(project, s.runId, p);
-        if (cb.onMetric)
-            cb.onMetric(p);
-    };
+    LoopRunner run{project, s, task, cb, {}};
+    run.begin(resumeRunId);
     AlignResult result;
-    if (resumeRunId > 0) {
-        const RunRecord record = loadRun(project, resumeRunId);
-        const QString dir = project.artifactPath(record.lastCheckpoint);
-        const LoadReport report = loadStateDict(
-            *task.model, loadSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors"))));
-        if (!report.missing.empty())
-            throw Error(QStringLiteral("The checkpoint %1 lacks %2; it does not belong to this "
-                                       "model.")
-                            .arg(dir, QString::fromStdString(report.missing.front())));
-        loadOptimizerState(dir, *s.opt.optimizer, s.opt.groupNames);
-        s.runId = resumeRunId;
-        s.lastCheckpoint = record.lastCheckpoint;
-        s.bestCheckpoint = record.bestCheckpoint;
-        restoreState(s, loadTrainerState(dir));
-        setRunStatus(project, s.runId, QStringLiteral("running"));
-    } else {
-        s.runId = startRun(project, task);
-        s.batches = epochBatches(s.examples, task.hp.batchSize, task.hp.seed, 0);
-        // Measured before any step, so "after" has something honest to be compared with.
-        for (const auto& m : evaluateNow(task)) {
-            metric(QStringLiteral("val"), m.first, m.second);
-            s.before.insert(m.first, m.second);
-        }
-    }
     result.runId = s.runId;
     for (auto it = s.before.begin(); it != s.before.end(); ++it)
         result.before.insert(it.key(), it.value().toDouble());
@@ -365,7 +440,6 @@ AlignResult runAlignLoop(Project& project, LoopTask& task, const AlignCallbacks&
     clock.start();
     const double secondsBefore = s.seconds;
     const auto tick = [&] { s.seconds = secondsBefore + clock.elapsed() / 1000.0; };
-    Metrics last;
     while (s.step < s.totalSteps) {
         tick();
         if (cb.cancel && cb.cancel->load()) {
@@ -374,57 +448,13 @@ AlignResult runAlignLoop(Project& project, LoopTask& task, const AlignCallbacks&
             result.status = QStringLiteral("cancelled");
             break;
         }
-        QElapsedTimer stepClock;
-        stepClock.start();
-        int64_t tokens = 0;
-        const double stepLoss = accumulate(project, s, task, cb, tokens);
-        const double factor =
-            learningRateFactor(task.hp.schedule, s.step, s.totalSteps, s.warmupSteps);
-        setLearningRate(s.opt, task.hp.lr * factor);
-        if (task.hp.maxGradNorm > 0)
-            torch::nn::utils::clip_grad_norm_(s.opt.trainable, task.hp.maxGradNorm);
-        s.opt.optimizer->step();
-        ++s.step;
-        bool epochEnded = false;
-        if (s.batchInEpoch >= s.batches.size()) {
-            ++s.epoch;
-            s.batchInEpoch = 0;
-            s.batches = epochBatches(s.examples, task.hp.batchSize, task.hp.seed, s.epoch);
-            epochEnded = true;
-        }
-        metric(QStringLiteral("train"), QStringLiteral("loss"), stepLoss);
-        metric(QStringLiteral("train"), QStringLiteral("lr"), task.hp.lr * factor);
-        if (cb.onStep)
-            cb.onStep({s.step, s.totalSteps, s.epochProgress(), stepLoss, task.hp.lr * factor,
-                       double(tokens) / std::max(1e-6, stepClock.nsecsElapsed() / 1e9)});
-
+        const bool epochEnded = run.optimizerStep();
         const bool lastStep = s.step == s.totalSteps;
-        const bool evalNow = task.evaluate && !s.before.isEmpty() &&
-                             ((task.hp.evalEvery > 0 ? s.step % task.hp.evalEvery == 0 : epochEnded) ||
-                              lastStep);
-        bool stop = false;
-        if (evalNow) {
-            last = evaluateNow(task);
-            for (const auto& m : last)
-                metric(QStringLiteral("val"), m.first, m.second);
-            const double value = metricOf(last, task.selectMetric);
-            if (s.bestStep < 0 ||
-                (task.higherIsBetter ? value > s.bestMetric : value < s.bestMetric)) {
-                s.bestMetric = value;
-                s.bestStep = s.step;
-                s.sinceBest = 0;
-                tick();
-                replaceCheckpoint(project, s, task, s.bestCheckpoint, QStringLiteral("best"));
-            } else if (task.hp.patience > 0 && ++s.sinceBest >= task.hp.patience) {
-                stop = true;
-                if (cb.onLog)
-                    cb.onLog(QStringLiteral("Stopped early at step %1: %2 did not improve for %3 "
-                                            "evaluations.")
-                                 .arg(s.step)
-                                 .arg(task.selectMetric)
-                                 .arg(task.hp.patience));
-            }
-        }
+        const bool evalNow =
+            task.evaluate && !s.before.isEmpty() &&
+            ((task.hp.evalEvery > 0 ? s.step % task.hp.evalEvery == 0 : epochEnded) || lastStep);
+        tick();
+        const bool stop = evalNow && run.evaluateAndTrack();
         if ((task.hp.checkpointEvery > 0 ? s.step % task.hp.checkpointEvery == 0 : evalNow) ||
             lastStep || stop) {
             tick();
@@ -439,7 +469,7 @@ AlignResult runAlignLoop(Project& project, LoopTask& task, const AlignCallbacks&
                           s.bestStep, s.seconds);
         setRunStatus(project, s.runId, QStringLiteral("finished"));
         result.status = QStringLiteral("finished");
-        for (const auto& m : last)
+        for (const auto& m : run.last)
             result.after.insert(m.first, m.second);
     }
     result.steps = s.step;

@@ -52,7 +52,7 @@ struct LoopTask
     QString modelDir; // runs.model_dir
     QString dataFile; // recorded with its SHA-256 in the run's snapshot
     Hyperparameters hp;
-    QJsonObject extra; // recorded in the snapshot (e.g. beta), read back on resume
+    QJsonObject extra;                  // recorded in the snapshot (e.g. beta), read back on resume
     torch::nn::Module* model = nullptr; // the trainable module; its state dict is checkpointed
     // Train examples' lengths: batches are drawn from examples of similar length.
     std::vector<size_t> lengths;

@@ -30,20 +30,20 @@ struct AlignCallbacks
 // PPO's own knobs (Schulman et al. 2017; RLHF as in Ziegler et al. 2019 / Ouyang et al. 2022).
 struct PpoSettings
 {
-    int rolloutPrompts = 8;    // prompts answered per rollout batch (one optimizer phase)
-    int ppoEpochs = 4;         // passes over each rollout batch
-    int miniBatch = 4;         // responses per optimizer step within a pass
-    int maxNewTokens = 16;     // response length limit
-    double temperature = 1.0;  // sampling temperature of rollouts
-    double klCoef = 0.05;      // per-token penalty on log π - log π_ref
-    double klTarget = 0;       // > 0: adapt klCoef towards this KL per response (adaptive control)
-    double klHorizon = 10000;  // adaptive control's horizon, in responses
-    double clipEpsilon = 0.2;  // ratio clipping of the surrogate objective
-    double valueClip = 0.2;    // clipping of value updates
-    double valueCoef = 0.1;    // weight of the value loss
-    double entropyCoef = 0;    // > 0 rewards keeping the policy's choices spread out
-    double gamma = 1.0;        // discount
-    double lambda = 0.95;      // GAE's bias/variance trade-off
+    int rolloutPrompts = 8;   // prompts answered per rollout batch (one optimizer phase)
+    int ppoEpochs = 4;        // passes over each rollout batch
+    int miniBatch = 4;        // responses per optimizer step within a pass
+    int maxNewTokens = 16;    // response length limit
+    double temperature = 1.0; // sampling temperature of rollouts
+    double klCoef = 0.05;     // per-token penalty on log π - log π_ref
+    double klTarget = 0;      // > 0: adapt klCoef towards this KL per response (adaptive control)
+    double klHorizon = 10000; // adaptive control's horizon, in responses
+    double clipEpsilon = 0.2; // ratio clipping of the surrogate objective
+    double valueClip = 0.2;   // clipping of value updates
+    double valueCoef = 0.1;   // weight of the value loss
+    double entropyCoef = 0;   // > 0 rewards keeping the policy's choices spread out
+    double gamma = 1.0;       // discount
+    double lambda = 0.95;     // GAE's bias/variance trade-off
 };
 
 struct AlignOptions

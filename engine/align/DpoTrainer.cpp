@@ -1,4 +1,5 @@
-// The DPO trainer on the shared loop: cached reference log-probabilities, policy re-scored each step.
+// The DPO trainer on the shared loop: cached reference log-probabilities, policy re-scored each
+// step.
 #include "align/DpoTrainer.h"
 
 #include "Error.h"
@@ -136,13 +137,14 @@ AlignResult DpoTrainer::train(qint64 resumeRunId)
     const ChatFormat format = chatFormatForModel(m_options.modelDir, ChatStyle::Plain);
     const int maxLength = int(std::min<int64_t>(hp.maxLength, config.maxPositions / 8 * 8));
     std::vector<DpoExample> train, val;
-    for (const PreferenceRecord& r : readPreferenceJsonl(m_options.dataFile, PreferenceKind::Pairs)) {
+    for (const PreferenceRecord& r :
+         readPreferenceJsonl(m_options.dataFile, PreferenceKind::Pairs)) {
         const QString user = QStringLiteral("user"), assistant = QStringLiteral("assistant");
         DpoExample e;
         e.chosen = encodeSft(*tokenizer, {{user, r.prompt}, {assistant, r.responses[0]}}, format,
                              maxLength);
-        e.rejected = encodeSft(*tokenizer, {{user, r.prompt}, {assistant, r.responses[1]}},
-                               format, maxLength);
+        e.rejected = encodeSft(*tokenizer, {{user, r.prompt}, {assistant, r.responses[1]}}, format,
+                               maxLength);
         if (r.split == QLatin1String("train"))
             train.push_back(std::move(e));
         else if (r.split == QLatin1String("val"))
@@ -201,12 +203,12 @@ AlignResult DpoTrainer::train(qint64 resumeRunId)
             const auto [refChosen, refRejected] = referenceOf(val, all);
             const DpoOutput out =
                 dpoLoss(at::cat(chosen), at::cat(rejected), refChosen, refRejected, beta);
-            return Metrics{{QStringLiteral("loss"), out.loss.item<double>()},
-                           {QStringLiteral("reward_margin"), out.margin},
-                           {QStringLiteral("reward_accuracy"), out.accuracy},
-                           {QStringLiteral("reward_chosen"), out.chosenRewards.mean().item<double>()},
-                           {QStringLiteral("reward_rejected"),
-                            out.rejectedRewards.mean().item<double>()}};
+            return Metrics{
+                {QStringLiteral("loss"), out.loss.item<double>()},
+                {QStringLiteral("reward_margin"), out.margin},
+                {QStringLiteral("reward_accuracy"), out.accuracy},
+                {QStringLiteral("reward_chosen"), out.chosenRewards.mean().item<double>()},
+                {QStringLiteral("reward_rejected"), out.rejectedRewards.mean().item<double>()}};
         };
     task.selectMetric = QStringLiteral("loss");
     task.higherIsBetter = false;

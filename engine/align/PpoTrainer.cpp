@@ -60,10 +60,10 @@ TORCH_MODULE(PolicyValue);
 
 struct Rollout
 {
-    at::Tensor ids, mask;   // [B, T] prompt + response, right-padded
-    at::Tensor respMask;    // [B, T-1]: 1 where column j predicts a response token (j + 1)
+    at::Tensor ids, mask; // [B, T] prompt + response, right-padded
+    at::Tensor respMask;  // [B, T-1]: 1 where column j predicts a response token (j + 1)
     at::Tensor oldLogp, refLogp, oldValues, advantages, returns; // [B, T-1]
-    at::Tensor scores;      // [B]
+    at::Tensor scores;                                           // [B]
     double meanLength = 0;
 };
 
@@ -119,7 +119,8 @@ PromptSet readPromptJsonl(const QString& path)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
-        throw Error(QStringLiteral("Cannot read the prompt file %1: %2.").arg(path, file.errorString()));
+        throw Error(
+            QStringLiteral("Cannot read the prompt file %1: %2.").arg(path, file.errorString()));
     PromptSet out;
     int line = 0;
     while (!file.atEnd()) {
@@ -161,12 +162,16 @@ void setPpoSetting(PpoSettings& settings, const QString& key, const QString& val
             *field = int(v);
             return;
         }
-    const std::pair<const char*, double*> doubles[] = {
-        {"temperature", &settings.temperature}, {"kl_coef", &settings.klCoef},
-        {"kl_target", &settings.klTarget},       {"kl_horizon", &settings.klHorizon},
-        {"clip_epsilon", &settings.clipEpsilon}, {"value_clip", &settings.valueClip},
-        {"value_coef", &settings.valueCoef},     {"entropy_coef", &settings.entropyCoef},
-        {"gamma", &settings.gamma},              {"lambda", &settings.lambda}};
+    const std::pair<const char*, double*> doubles[] = {{"temperature", &settings.temperature},
+                                                       {"kl_coef", &settings.klCoef},
+                                                       {"kl_target", &settings.klTarget},
+                                                       {"kl_horizon", &settings.klHorizon},
+                                                       {"clip_epsilon", &settings.clipEpsilon},
+                                                       {"value_clip", &settings.valueClip},
+                                                       {"value_coef", &settings.valueCoef},
+                                                       {"entropy_coef", &settings.entropyCoef},
+                                                       {"gamma", &settings.gamma},
+                                                       {"lambda", &settings.lambda}};
     for (const auto& [name, field] : doubles)
         if (key == QLatin1String(name)) {
             *field = v;
@@ -221,13 +226,20 @@ namespace {
 
 QJsonObject settingsJson(const PpoSettings& s)
 {
-    return {{"rollout_prompts", s.rolloutPrompts}, {"ppo_epochs", s.ppoEpochs},
-            {"mini_batch", s.miniBatch},           {"max_new_tokens", s.maxNewTokens},
-            {"temperature", s.temperature},        {"kl_coef", s.klCoef},
-            {"kl_target", s.klTarget},             {"kl_horizon", s.klHorizon},
-            {"clip_epsilon", s.clipEpsilon},       {"value_clip", s.valueClip},
-            {"value_coef", s.valueCoef},           {"entropy_coef", s.entropyCoef},
-            {"gamma", s.gamma},                    {"lambda", s.lambda}};
+    return {{"rollout_prompts", s.rolloutPrompts},
+            {"ppo_epochs", s.ppoEpochs},
+            {"mini_batch", s.miniBatch},
+            {"max_new_tokens", s.maxNewTokens},
+            {"temperature", s.temperature},
+            {"kl_coef", s.klCoef},
+            {"kl_target", s.klTarget},
+            {"kl_horizon", s.klHorizon},
+            {"clip_epsilon", s.clipEpsilon},
+            {"value_clip", s.valueClip},
+            {"value_coef", s.valueCoef},
+            {"entropy_coef", s.entropyCoef},
+            {"gamma", s.gamma},
+            {"lambda", s.lambda}};
 }
 
 // Everything one PPO run holds; the steps are its methods so each stays short.
@@ -324,9 +336,10 @@ struct PpoRun
         r.oldLogp = tokenLogProbs(logits, r.ids);
         r.oldValues = values.narrow(1, 0, t - 1);
         r.refLogp = tokenLogProbs(reference->forward(r.ids, r.mask), r.ids);
-        const at::Tensor shaped = klShapedRewards(r.oldLogp, r.refLogp, r.respMask, r.scores, s.klCoef);
-        const GaeOutput gae = generalizedAdvantages(shaped, r.oldValues, r.respMask, ppo.gamma,
-                                                    ppo.lambda);
+        const at::Tensor shaped =
+            klShapedRewards(r.oldLogp, r.refLogp, r.respMask, r.scores, s.klCoef);
+        const GaeOutput gae =
+            generalizedAdvantages(shaped, r.oldValues, r.respMask, ppo.gamma, ppo.lambda);
         r.advantages = whiten(gae.advantages, r.respMask);
         r.returns = gae.returns;
         return r;
@@ -349,7 +362,9 @@ struct PpoRun
         double mean = 0, wins = 0, length = 0;
         for (size_t i = 0; i < r.size(); ++i) {
             mean += r[i] / double(r.size());
-            wins += (r[i] > referenceValRewards[i] ? 1.0 : r[i] == referenceValRewards[i] ? 0.5 : 0.0) /
+            wins += (r[i] > referenceValRewards[i]    ? 1.0
+                     : r[i] == referenceValRewards[i] ? 0.5
+                                                      : 0.0) /
                     double(r.size());
             length += double(samples[i].response.size()) / double(r.size());
         }
@@ -392,9 +407,9 @@ UpdateStats update(PpoRun& run, const Rollout& r)
         std::vector<int64_t> order(static_cast<size_t>(b));
         for (int64_t i = 0; i < b; ++i)
             order[size_t(i)] = i;
-        std::shuffle(order.begin(), order.end(),
-                     std::mt19937_64(uint64_t(run.o.hp.seed) + uint64_t(run.s.step) * 131ULL +
-                                     uint64_t(e)));
+        std::shuffle(
+            order.begin(), order.end(),
+            std::mt19937_64(uint64_t(run.o.hp.seed) + uint64_t(run.s.step) * 131ULL + uint64_t(e)));
         for (int64_t start = 0; start < b; start += ppo.miniBatch) {
             const int64_t n = std::min<int64_t>(ppo.miniBatch, b - start);
             const at::Tensor idx =
@@ -410,7 +425,8 @@ UpdateStats update(PpoRun& run, const Rollout& r)
                              r.returns.index_select(0, idx), m, ppo.valueClip);
             const at::Tensor entropy = maskedEntropy(logits.narrow(1, 0, t - 1), m);
             const at::Tensor loss = pg.loss + ppo.valueCoef * vl - ppo.entropyCoef * entropy;
-            if (!std::isfinite(loss.item<double>()) || run.s.step + 1 == run.o.callbacks.injectNanAtStep) {
+            if (!std::isfinite(loss.item<double>()) ||
+                run.s.step + 1 == run.o.callbacks.injectNanAtStep) {
                 const QString message = nanMessage(run.s, run.o.hp.lr);
                 setRunStatus(run.project, run.s.runId, QStringLiteral("failed"), message);
                 throw Error(message);
@@ -419,10 +435,9 @@ UpdateStats update(PpoRun& run, const Rollout& r)
             loss.backward();
             const qint64 warmup =
                 qint64(std::ceil(run.o.hp.warmupRatio * double(run.s.totalOptimizerSteps)));
-            setLearningRate(run.opt, run.o.hp.lr * learningRateFactor(run.o.hp.schedule,
-                                                                      run.s.optimizerStep,
-                                                                      run.s.totalOptimizerSteps,
-                                                                      warmup));
+            setLearningRate(run.opt,
+                            run.o.hp.lr * learningRateFactor(run.o.hp.schedule, run.s.optimizerStep,
+                                                             run.s.totalOptimizerSteps, warmup));
             if (run.o.hp.maxGradNorm > 0)
                 torch::nn::utils::clip_grad_norm_(run.opt.trainable, run.o.hp.maxGradNorm);
             run.opt.optimizer->step();
@@ -447,12 +462,9 @@ void checkpoint(PpoRun& run)
     const QString rel = QStringLiteral("runs/%1/last-step%2").arg(run.s.runId).arg(run.s.step);
     const QString dir = run.project.artifactPath(rel);
     QDir(dir).removeRecursively();
-    const QJsonObject state{{"step", run.s.step},
-                            {"optimizer_step", run.s.optimizerStep},
-                            {"kl_coef", run.s.klCoef},
-                            {"seconds", run.s.seconds},
-                            {"before", run.s.before},
-                            {"rng", cpuRngState()}};
+    const QJsonObject state{{"step", run.s.step},      {"optimizer_step", run.s.optimizerStep},
+                            {"kl_coef", run.s.klCoef}, {"seconds", run.s.seconds},
+                            {"before", run.s.before},  {"rng", cpuRngState()}};
     saveCheckpoint(dir, stateDict(*run.model), *run.opt.optimizer, run.opt.groupNames, state,
                    nullptr);
     run.s.lastCheckpoint = rel;
@@ -505,7 +517,8 @@ void startOrResume(PpoRun& run, qint64 resumeRunId)
     if (resumeRunId > 0) {
         const RunRecord record = loadRun(run.project, resumeRunId);
         const QString dir = run.project.artifactPath(record.lastCheckpoint);
-        loadStateDict(*run.model, loadSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors"))));
+        loadStateDict(*run.model,
+                      loadSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors"))));
         loadOptimizerState(dir, *run.opt.optimizer, run.opt.groupNames);
         const QJsonObject st = loadTrainerState(dir);
         run.s.runId = resumeRunId;
@@ -597,8 +610,9 @@ AlignResult loop(PpoRun& run, bool resuming)
             metric(QStringLiteral("train"), v.first, v.second);
         if (cb.onStep)
             cb.onStep({s.step, s.totalSteps, double(s.step) / double(s.totalSteps), u.policyLoss,
-                       run.o.hp.lr, double(r.mask.sum().item<int64_t>()) /
-                                        std::max(1e-6, stepClock.nsecsElapsed() / 1e9)});
+                       run.o.hp.lr,
+                       double(r.mask.sum().item<int64_t>()) /
+                           std::max(1e-6, stepClock.nsecsElapsed() / 1e9)});
         const bool last = s.step == s.totalSteps;
         if (last || (run.o.hp.evalEvery > 0 && s.step % run.o.hp.evalEvery == 0)) {
             const Metrics m = run.evaluate();
@@ -666,9 +680,9 @@ AlignResult PpoTrainer::train(qint64 resumeRunId)
     const int64_t perPass = (int64_t(run.trainIds.size()) + m_options.ppo.rolloutPrompts - 1) /
                             m_options.ppo.rolloutPrompts;
     run.s.totalSteps = hp.maxSteps > 0 ? hp.maxSteps : hp.epochs * perPass;
-    run.s.totalOptimizerSteps = run.s.totalSteps * m_options.ppo.ppoEpochs *
-                                ((m_options.ppo.rolloutPrompts + m_options.ppo.miniBatch - 1) /
-                                 m_options.ppo.miniBatch);
+    run.s.totalOptimizerSteps =
+        run.s.totalSteps * m_options.ppo.ppoEpochs *
+        ((m_options.ppo.rolloutPrompts + m_options.ppo.miniBatch - 1) / m_options.ppo.miniBatch);
     startOrResume(run, resumeRunId);
     return loop(run, resumeRunId > 0);
 }

@@ -73,11 +73,12 @@ QString preferenceKindName(PreferenceKind kind)
 
 PreferenceKind preferenceKindFromName(const QString& name)
 {
-    for (PreferenceKind k : {PreferenceKind::Pairs, PreferenceKind::Ratings, PreferenceKind::Rankings})
+    for (PreferenceKind k :
+         {PreferenceKind::Pairs, PreferenceKind::Ratings, PreferenceKind::Rankings})
         if (preferenceKindName(k) == name)
             return k;
-    throw Error(QStringLiteral("Unknown preference data '%1': use pairs, ratings or rankings.")
-                    .arg(name));
+    throw Error(
+        QStringLiteral("Unknown preference data '%1': use pairs, ratings or rankings.").arg(name));
 }
 
 std::vector<PreferenceRecord> readPreferenceJsonl(const QString& path, PreferenceKind kind)

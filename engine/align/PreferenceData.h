@@ -11,7 +11,7 @@
 namespace fts {
 
 enum class PreferenceKind { Pairs, Ratings, Rankings };
-QString preferenceKindName(PreferenceKind kind); // "pairs", "ratings", "rankings"
+QString preferenceKindName(PreferenceKind kind);            // "pairs", "ratings", "rankings"
 PreferenceKind preferenceKindFromName(const QString& name); // throws fts::Error for others
 
 // One line of any form. Pairs fill `responses` = {chosen, rejected}; rankings list the responses

@@ -92,8 +92,8 @@ PolicyLossOutput ppoPolicyLoss(const at::Tensor& logProbs, const at::Tensor& old
     const at::Tensor clipped = -a * at::clamp(ratio, 1.0 - clipEpsilon, 1.0 + clipEpsilon);
     PolicyLossOutput out;
     out.loss = maskedMean(at::max(unclipped, clipped), mask);
-    out.clipFraction = maskedMean((clipped > unclipped).to(logProbs.scalar_type()), mask)
-                           .item<double>();
+    out.clipFraction =
+        maskedMean((clipped > unclipped).to(logProbs.scalar_type()), mask).item<double>();
     out.approxKl = maskedMean((oldLogProbs - logProbs).detach(), mask).item<double>();
     return out;
 }

@@ -24,8 +24,8 @@ at::Tensor listMleLoss(const at::Tensor& scores, const at::Tensor& valid);
 // policy and the frozen reference. Implicit reward r = β (log π - log π_ref).
 struct DpoOutput
 {
-    at::Tensor loss;           // mean of -log σ(r_chosen - r_rejected), differentiable
-    at::Tensor chosenRewards;  // [B], detached
+    at::Tensor loss;          // mean of -log σ(r_chosen - r_rejected), differentiable
+    at::Tensor chosenRewards; // [B], detached
     at::Tensor rejectedRewards;
     double margin = 0;   // mean(r_chosen - r_rejected)
     double accuracy = 0; // fraction with r_chosen > r_rejected

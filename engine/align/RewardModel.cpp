@@ -35,7 +35,7 @@ at::Tensor RewardModelImpl::forward(const at::Tensor& ids, const at::Tensor& mas
 {
     if (m_decoder) {
         const at::Tensor hidden = decoderHiddenStates(*m_decoder, ids, mask); // [B, T, C]
-        return m_score(lastTokenState(hidden, mask)).squeeze(-1);           // [B, C] -> [B]
+        return m_score(lastTokenState(hidden, mask)).squeeze(-1);             // [B, C] -> [B]
     }
     return m_encoder->forward(ids, mask).squeeze(-1); // [B, 1] -> [B]
 }
@@ -94,14 +94,13 @@ RewardModel loadRewardModel(const QString& modelDir, const Hyperparameters& hp)
         lora.rank = hp.loraRank;
         lora.alpha = hp.loraAlpha;
         lora.dropout = hp.loraDropout;
-        lora.targetModules = !hp.loraTargets.isEmpty() ? hp.loraTargets
-                             : model->isDecoder()
-                                 ? defaultDecoderLoraTargets(config.family)
-                                 : (config.family == ModelFamily::DistilBert
-                                        ? QStringList{QStringLiteral("q_lin"),
-                                                      QStringLiteral("v_lin")}
-                                        : QStringList{QStringLiteral("query"),
-                                                      QStringLiteral("value")});
+        lora.targetModules =
+            !hp.loraTargets.isEmpty() ? hp.loraTargets
+            : model->isDecoder()
+                ? defaultDecoderLoraTargets(config.family)
+                : (config.family == ModelFamily::DistilBert
+                       ? QStringList{QStringLiteral("q_lin"), QStringLiteral("v_lin")}
+                       : QStringList{QStringLiteral("query"), QStringLiteral("value")});
         lora.modulesToSave = model->headModules();
         lora.taskType = QStringLiteral("SEQ_CLS");
         applyLora(*model, lora);

@@ -73,9 +73,11 @@ Metrics pairMetrics(RewardModelImpl& model, const EncodedSplit& split, Preferenc
         std::vector<const Ids*> rows;
         const size_t end = std::min(pairs.size(), start + size_t(batchSize));
         for (size_t i = start; i < end; ++i)
-            rows.push_back(&split.ids[size_t(pairs[i].betterRecord)][size_t(pairs[i].betterResponse)]);
+            rows.push_back(
+                &split.ids[size_t(pairs[i].betterRecord)][size_t(pairs[i].betterResponse)]);
         for (size_t i = start; i < end; ++i)
-            rows.push_back(&split.ids[size_t(pairs[i].worseRecord)][size_t(pairs[i].worseResponse)]);
+            rows.push_back(
+                &split.ids[size_t(pairs[i].worseRecord)][size_t(pairs[i].worseResponse)]);
         const auto [ids, mask] = padRows(rows, padId);
         const at::Tensor r = model.forward(ids, mask).to(at::kDouble).contiguous();
         const int64_t n = int64_t(end - start);
@@ -179,7 +181,8 @@ AlignResult RewardTrainer::train(qint64 resumeRunId)
                 k = std::max(k, train.ids[size_t(i)].size());
             for (size_t j = 0; j < k; ++j)
                 for (int i : indices)
-                    rows.push_back(&train.ids[size_t(i)][std::min(j, train.ids[size_t(i)].size() - 1)]);
+                    rows.push_back(
+                        &train.ids[size_t(i)][std::min(j, train.ids[size_t(i)].size() - 1)]);
         }
         const auto [ids, mask] = padRows(rows, padId);
         tokens = mask.sum().item<int64_t>();
@@ -195,7 +198,9 @@ AlignResult RewardTrainer::train(qint64 resumeRunId)
         }
         at::Tensor valid = at::zeros({b, r.size(1)}, at::kBool);
         for (int64_t i = 0; i < b; ++i)
-            valid[i].narrow(0, 0, int64_t(train.ids[size_t(indices[size_t(i)])].size())).fill_(true);
+            valid[i]
+                .narrow(0, 0, int64_t(train.ids[size_t(indices[size_t(i)])].size()))
+                .fill_(true);
         return listMleLoss(r, valid);
     };
     if (!impliedPairs(val.records, kind).empty())
@@ -229,11 +234,13 @@ RewardScorer::RewardScorer(Project& project, qint64 rewardRunId,
     const QString rel =
         record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
     d->model = loadRewardModel(d->modelDir, hp);
-    loadStateDict(*d->model, loadSafetensors(QDir(project.artifactPath(rel))
-                                                 .filePath(QStringLiteral("model.safetensors"))));
+    loadStateDict(
+        *d->model,
+        loadSafetensors(
+            QDir(project.artifactPath(rel)).filePath(QStringLiteral("model.safetensors"))));
     d->model->eval();
-    d->maxLength = int(std::min<int64_t>(hp.maxLength,
-                                         ModelConfig::load(d->modelDir).maxPositions / 8 * 8));
+    d->maxLength =
+        int(std::min<int64_t>(hp.maxLength, ModelConfig::load(d->modelDir).maxPositions / 8 * 8));
 }
 
 RewardScorer::~RewardScorer() = default;

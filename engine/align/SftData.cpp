@@ -64,8 +64,8 @@ SftTask sftTaskFromName(const QString& name)
         return SftTask::Chat;
     if (name == QLatin1String("summarization"))
         return SftTask::Summarization;
-    throw Error(QStringLiteral("Unknown fine-tuning task '%1': use chat or summarization.")
-                    .arg(name));
+    throw Error(
+        QStringLiteral("Unknown fine-tuning task '%1': use chat or summarization.").arg(name));
 }
 
 QString summarizationPrompt(const QString& document)
@@ -77,8 +77,8 @@ std::vector<SftRecord> readSftJsonl(const QString& path, SftTask task)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
-        throw Error(QStringLiteral("Cannot read the training file %1: %2.")
-                        .arg(path, file.errorString()));
+        throw Error(
+            QStringLiteral("Cannot read the training file %1: %2.").arg(path, file.errorString()));
     std::vector<SftRecord> out;
     int line = 0;
     while (!file.atEnd()) {

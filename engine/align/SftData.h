@@ -14,7 +14,7 @@
 namespace fts {
 
 enum class SftTask { Chat, Summarization };
-QString sftTaskName(SftTask task); // "chat", "summarization"
+QString sftTaskName(SftTask task);            // "chat", "summarization"
 SftTask sftTaskFromName(const QString& name); // throws fts::Error for others
 
 // One JSONL line: a conversation (chat) or a document and its summary (summarization).

@@ -155,9 +155,9 @@ AlignResult SftTrainer::train(qint64 resumeRunId)
                     idx.push_back(int(i));
                 const SftBatch b = makeSftBatch(val, idx, padId);
                 int64_t n = 0;
-                nll += maskedNll(model->forward(b.ids, b.mask), b.ids, b.target, &n)
-                           .item<double>() *
-                       double(n);
+                nll +=
+                    maskedNll(model->forward(b.ids, b.mask), b.ids, b.target, &n).item<double>() *
+                    double(n);
                 count += n;
             }
             const double loss = nll / double(std::max<int64_t>(1, count));
