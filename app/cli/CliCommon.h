@@ -42,5 +42,9 @@ int cmdInspect(const QStringList& args);
 int cmdTrain(const QStringList& args);
 int cmdEval(const QStringList& args);
 int cmdReport(const QStringList& args);
+int cmdSft(const QStringList& args);
+int cmdReward(const QStringList& args);
+int cmdDpo(const QStringList& args);
+int cmdPpo(const QStringList& args);
 
 } // namespace fts::cli

@@ -29,6 +29,10 @@ const char* kUsage =
     "  train PROJECT --model DIR --method M   fine-tune a classifier (or --resume RUN_ID)\n"
     "  eval PROJECT --run ID       a run's metrics on the test or val split\n"
     "  report PROJECT --run ID     a run's HTML report: data, settings, curves, evaluation\n"
+    "  sft PROJECT --model DIR --data FILE     chat / summarization fine-tuning of a decoder\n"
+    "  reward PROJECT --model DIR --data FILE  a reward model from pairs, ratings or rankings\n"
+    "  dpo PROJECT --model DIR --data FILE     direct preference optimisation of a decoder\n"
+    "  ppo PROJECT --model DIR --data FILE --reward-run ID   PPO against a reward model\n"
     "\n"
     "Run 'ftstudio-cli VERB --help' for a verb's options.\n"
     "Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.\n";
@@ -58,6 +62,10 @@ int main(int argc, char** argv)
         {QStringLiteral("train"), fts::cli::cmdTrain},
         {QStringLiteral("eval"), fts::cli::cmdEval},
         {QStringLiteral("report"), fts::cli::cmdReport},
+        {QStringLiteral("sft"), fts::cli::cmdSft},
+        {QStringLiteral("reward"), fts::cli::cmdReward},
+        {QStringLiteral("dpo"), fts::cli::cmdDpo},
+        {QStringLiteral("ppo"), fts::cli::cmdPpo},
     };
     const QStringList args = app.arguments().mid(1);
     if (args.isEmpty()) {

@@ -1,0 +1,479 @@
+// The decoder trainers' shared loop: one run from first step (or last checkpoint) to the end.
+#include "align/AlignLoop.h"
+
+#include "Error.h"
+#include "align/SftData.h"
+#include "models/Lora.h"
+#include "models/StateDict.h"
+#include "project/Project.h"
+#include "train/Checkpoint.h"
+#include "train/TrainData.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+#include <torch/version.h>
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QJsonArray>
+
+#include <cmath>
+#include <limits>
+
+namespace fts {
+
+QStringList defaultDecoderLoraTargets(ModelFamily family)
+{
+    if (family == ModelFamily::Gpt2)
+        return {QStringLiteral("c_attn")};
+    return {QStringLiteral("q_proj"), QStringLiteral("v_proj")};
+}
+
+std::shared_ptr<DecoderModel> loadDecoderForMethod(const QString& modelDir,
+                                                   const Hyperparameters& hp)
+{
+    ModelConfig config = ModelConfig::load(modelDir);
+    if (hp.dropout >= 0) {
+        config.hiddenDropout = hp.dropout;
+        config.attentionDropout = hp.dropout;
+    }
+    std::shared_ptr<DecoderModel> model = makeDecoder(config);
+    model->loadFolder(modelDir);
+    if (hp.method == QLatin1String("freeze")) {
+        std::vector<std::shared_ptr<torch::nn::Module>> frozen = model->embeddings();
+        const auto layers = model->layers();
+        for (int i = 0; i < hp.freezeLayers && i < int(layers.size()); ++i)
+            frozen.push_back(layers[size_t(i)]);
+        freezeModules(frozen);
+    } else if (hp.method == QLatin1String("lora")) {
+        LoraConfig lora;
+        lora.rank = hp.loraRank;
+        lora.alpha = hp.loraAlpha;
+        lora.dropout = hp.loraDropout;
+        lora.targetModules = hp.loraTargets.isEmpty()
+                                 ? defaultDecoderLoraTargets(model->config().family)
+                                 : hp.loraTargets;
+        lora.taskType = QStringLiteral("CAUSAL_LM");
+        applyLora(*model, lora);
+        freezeAllButAdapters(*model);
+    } else if (hp.method != QLatin1String("full")) {
+        throw Error(QStringLiteral("Method '%1' does not apply to decoder fine-tuning: use full, "
+                                   "freeze or lora.")
+                        .arg(hp.method));
+    }
+    return model;
+}
+
+namespace {
+
+struct LoopState
+{
+    qint64 runId = 0;
+    OptimizerSetup opt;
+    std::vector<Example> examples; // lengths only, for epochBatches
+    qint64 step = 0, totalSteps = 0, warmupSteps = 0;
+    int epoch = 0;
+    size_t batchInEpoch = 0;
+    std::vector<std::vector<int>> batches;
+    double bestMetric = 0;
+    qint64 bestStep = -1;
+    int sinceBest = 0;
+    QString lastCheckpoint, bestCheckpoint;
+    double seconds = 0;
+    QJsonObject before;
+
+    double epochProgress() const
+    {
+        return epoch + (batches.empty() ? 0.0 : double(batchInEpoch) / double(batches.size()));
+    }
+};
+
+// AdamW's decoupled decay skips biases and normalisation weights (GPT-2's and Llama's recipes).
+bool decays(const std::string& name)
+{
+    const bool bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
+    return !bias && name.find("norm") == std::string::npos && name.find("ln_") == std::string::npos;
+}
+
+} // namespace
+
+OptimizerSetup makeAdamW(torch::nn::Module& model, const Hyperparameters& hp)
+{
+    OptimizerSetup s;
+    std::vector<at::Tensor> params[2];
+    std::vector<std::string> names[2];
+    for (const auto& item : model.named_parameters(/*recurse=*/true)) {
+        if (!item.value().requires_grad())
+            continue;
+        const int g = decays(item.key()) ? 0 : 1;
+        params[g].push_back(item.value());
+        names[g].push_back(item.key());
+        s.trainable.push_back(item.value());
+    }
+    if (s.trainable.empty())
+        throw Error(QStringLiteral("Nothing would train: every weight is frozen. Use method full, "
+                                   "lora, or freeze fewer layers."));
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    for (int g = 0; g < 2; ++g) {
+        if (params[g].empty())
+            continue;
+        auto options = std::make_unique<torch::optim::AdamWOptions>(hp.lr);
+        options->weight_decay(g == 0 ? hp.weightDecay : 0.0);
+        groups.emplace_back(params[g], std::move(options));
+        s.groupNames.push_back(names[g]);
+    }
+    s.optimizer = std::make_shared<torch::optim::AdamW>(
+        groups, torch::optim::AdamWOptions(hp.lr).weight_decay(hp.weightDecay));
+    return s;
+}
+
+void setLearningRate(OptimizerSetup& s, double lr)
+{
+    for (auto& group : s.optimizer->param_groups())
+        static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+namespace {
+
+QJsonArray batchesToJson(const std::vector<std::vector<int>>& batches)
+{
+    QJsonArray out;
+    for (const auto& b : batches) {
+        QJsonArray a;
+        for (int i : b)
+            a.append(i);
+        out.append(a);
+    }
+    return out;
+}
+
+std::vector<std::vector<int>> batchesFromJson(const QJsonArray& json)
+{
+    std::vector<std::vector<int>> out;
+    for (const QJsonValue& b : json) {
+        std::vector<int> v;
+        for (const QJsonValue& i : b.toArray())
+            v.push_back(i.toInt());
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+QJsonObject stateJson(const LoopState& s)
+{
+    return {{"step", s.step},
+            {"epoch", s.epoch},
+            {"batch_in_epoch", qint64(s.batchInEpoch)},
+            {"batches", batchesToJson(s.batches)},
+            {"best_metric", s.bestMetric},
+            {"best_step", s.bestStep},
+            {"since_best", s.sinceBest},
+            {"seconds", s.seconds},
+            {"total_steps", s.totalSteps},
+            {"before", s.before},
+            {"rng", cpuRngState()}};
+}
+
+void restoreState(LoopState& s, const QJsonObject& state)
+{
+    s.step = state.value(QLatin1String("step")).toInteger();
+    s.epoch = state.value(QLatin1String("epoch")).toInt();
+    s.batchInEpoch = size_t(state.value(QLatin1String("batch_in_epoch")).toInteger());
+    s.batches = batchesFromJson(state.value(QLatin1String("batches")).toArray());
+    s.bestMetric = state.value(QLatin1String("best_metric")).toDouble();
+    s.bestStep = state.value(QLatin1String("best_step")).toInteger(-1);
+    s.sinceBest = state.value(QLatin1String("since_best")).toInt();
+    s.seconds = state.value(QLatin1String("seconds")).toDouble();
+    s.before = state.value(QLatin1String("before")).toObject();
+    setCpuRngState(state.value(QLatin1String("rng")).toString());
+}
+
+void replaceCheckpoint(Project& project, const LoopState& s, const LoopTask& task, QString& current,
+                       const QString& kind)
+{
+    const QString previous = current;
+    const QString rel = QStringLiteral("runs/%1/%2-step%3").arg(s.runId).arg(kind).arg(s.step);
+    const QString dir = project.artifactPath(rel);
+    QDir(dir).removeRecursively(); // a leftover of an interrupted write
+    saveCheckpoint(dir, stateDict(*task.model), *s.opt.optimizer, s.opt.groupNames, stateJson(s),
+                   nullptr);
+    current = rel;
+    setRunCheckpoints(project, s.runId, s.lastCheckpoint, s.bestCheckpoint, s.bestMetric,
+                      s.bestStep, s.seconds);
+    // Only once the record points at the new folder may the old one go.
+    if (!previous.isEmpty() && previous != current)
+        QDir(project.artifactPath(previous)).removeRecursively();
+}
+
+Metrics evaluateNow(const LoopTask& task)
+{
+    if (!task.evaluate)
+        return {};
+    torch::NoGradGuard noGrad;
+    task.model->eval();
+    Metrics m = task.evaluate();
+    task.model->train();
+    return m;
+}
+
+double metricOf(const Metrics& metrics, const QString& name)
+{
+    for (const auto& m : metrics)
+        if (m.first == name)
+            return m.second;
+    return std::numeric_limits<double>::quiet_NaN();
+}
+
+QString divergenceMessage(const LoopState& s, double value, double lr)
+{
+    const QString kept =
+        s.lastCheckpoint.isEmpty()
+            ? QStringLiteral("No checkpoint had been written yet.")
+            : QStringLiteral("The last good checkpoint (%1) is kept.").arg(s.lastCheckpoint);
+    return QStringLiteral("Training stopped at step %1: the loss became %2 (not a number), "
+                          "so the weights can no longer improve. This usually means the "
+                          "learning rate (lr = %3) is too high: try one ten times smaller. %4")
+        .arg(s.step + 1)
+        .arg(std::isnan(value) ? "NaN" : "infinite")
+        .arg(lr)
+        .arg(kept);
+}
+
+// One optimizer step's gradients over up to grad_accumulation micro-batches; returns their mean
+// loss. A non-finite loss marks the run failed and throws.
+double accumulate(Project& project, LoopState& s, const LoopTask& task, const AlignCallbacks& cb,
+                  int64_t& tokens)
+{
+    task.model->train();
+    s.opt.optimizer->zero_grad();
+    const size_t micro =
+        std::min<size_t>(size_t(task.hp.gradAccumulation), s.batches.size() - s.batchInEpoch);
+    double stepLoss = 0;
+    for (size_t a = 0; a < micro; ++a) {
+        int64_t batchTokens = 0;
+        at::Tensor loss = task.trainLoss(s.batches[s.batchInEpoch + a], batchTokens);
+        if (s.step + 1 == cb.injectNanAtStep)
+            loss = loss * std::numeric_limits<double>::quiet_NaN();
+        const double value = loss.item<double>();
+        if (!std::isfinite(value)) {
+            const QString message = divergenceMessage(s, value, task.hp.lr);
+            setRunStatus(project, s.runId, QStringLiteral("failed"), message);
+            throw Error(message);
+        }
+        (loss / double(micro)).backward();
+        stepLoss += value / double(micro);
+        tokens += batchTokens;
+    }
+    s.batchInEpoch += micro;
+    return stepLoss;
+}
+
+qint64 startRun(Project& project, const LoopTask& task)
+{
+    RunRecord record;
+    record.task = task.task;
+    record.modelDir = QDir(task.modelDir).absolutePath();
+    record.method = task.method;
+    record.hyperparameters = task.hp.toJson();
+    record.seed = task.hp.seed;
+    record.snapshot = task.extra;
+    record.snapshot.insert(QStringLiteral("data_file"), QDir(task.dataFile).absolutePath());
+    record.snapshot.insert(QStringLiteral("hash"), QString::fromLatin1(fileSha256(task.dataFile)));
+    record.snapshot.insert(QStringLiteral("train_examples"), qint64(task.lengths.size()));
+    record.software = {{"finetune_studio", QStringLiteral(FTS_VERSION)},
+                       {"libtorch", QStringLiteral(TORCH_VERSION)},
+                       {"qt", QString::fromLatin1(qVersion())}};
+    return createRun(project, record);
+}
+
+} // namespace
+
+RunRecord runToResume(Project& project, qint64 runId)
+{
+    const RunRecord record = loadRun(project, runId);
+    if (record.status == QLatin1String("finished"))
+        throw Error(QStringLiteral("Run %1 already finished; start a new run to train further.")
+                        .arg(runId));
+    if (record.lastCheckpoint.isEmpty())
+        throw Error(QStringLiteral("Run %1 stopped before its first checkpoint, so there is "
+                                   "nothing to resume; start a new run.")
+                        .arg(runId));
+    const QString file = record.snapshot.value(QLatin1String("data_file")).toString();
+    if (fileSha256(file) != record.snapshot.value(QLatin1String("hash")).toString().toLatin1())
+        throw Error(QStringLiteral("The data file %1 changed since run %2 started, so it cannot "
+                                   "continue exactly; start a new run.")
+                        .arg(file)
+                        .arg(runId));
+    return record;
+}
+
+namespace {
+
+// One run of the loop: the state plus what it reports to, so each phase is a short method.
+struct LoopRunner
+{
+    Project& project;
+    LoopState& s;
+    const LoopTask& task;
+    const AlignCallbacks& cb;
+    Metrics last; // the latest validation metrics
+
+    void metric(const QString& split, const QString& name, double value)
+    {
+        const MetricPoint p{s.step, s.epochProgress(), split, name, value};
+        addMetric(project, s.runId, p);
+        if (cb.onMetric)
+            cb.onMetric(p);
+    }
+
+    void begin(qint64 resumeRunId)
+    {
+        if (resumeRunId > 0) {
+            const RunRecord record = loadRun(project, resumeRunId);
+            const QString dir = project.artifactPath(record.lastCheckpoint);
+            const LoadReport report = loadStateDict(
+                *task.model,
+                loadSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors"))));
+            if (!report.missing.empty())
+                throw Error(QStringLiteral("The checkpoint %1 lacks %2; it does not belong to "
+                                           "this model.")
+                                .arg(dir, QString::fromStdString(report.missing.front())));
+            loadOptimizerState(dir, *s.opt.optimizer, s.opt.groupNames);
+            s.runId = resumeRunId;
+            s.lastCheckpoint = record.lastCheckpoint;
+            s.bestCheckpoint = record.bestCheckpoint;
+            restoreState(s, loadTrainerState(dir));
+            setRunStatus(project, s.runId, QStringLiteral("running"));
+            return;
+        }
+        s.runId = startRun(project, task);
+        s.batches = epochBatches(s.examples, task.hp.batchSize, task.hp.seed, 0);
+        // Measured before any step, so "after" has something honest to be compared with.
+        for (const auto& m : evaluateNow(task)) {
+            metric(QStringLiteral("val"), m.first, m.second);
+            s.before.insert(m.first, m.second);
+        }
+    }
+
+    // Gradients, schedule, clipping and the AdamW step; returns whether the epoch just ended.
+    bool optimizerStep()
+    {
+        QElapsedTimer clock;
+        clock.start();
+        int64_t tokens = 0;
+        const double loss = accumulate(project, s, task, cb, tokens);
+        const double lr =
+            task.hp.lr * learningRateFactor(task.hp.schedule, s.step, s.totalSteps, s.warmupSteps);
+        setLearningRate(s.opt, lr);
+        if (task.hp.maxGradNorm > 0)
+            torch::nn::utils::clip_grad_norm_(s.opt.trainable, task.hp.maxGradNorm);
+        s.opt.optimizer->step();
+        ++s.step;
+        bool epochEnded = false;
+        if (s.batchInEpoch >= s.batches.size()) {
+            ++s.epoch;
+            s.batchInEpoch = 0;
+            s.batches = epochBatches(s.examples, task.hp.batchSize, task.hp.seed, s.epoch);
+            epochEnded = true;
+        }
+        metric(QStringLiteral("train"), QStringLiteral("loss"), loss);
+        metric(QStringLiteral("train"), QStringLiteral("lr"), lr);
+        if (cb.onStep)
+            cb.onStep({s.step, s.totalSteps, s.epochProgress(), loss, lr,
+                       double(tokens) / std::max(1e-6, clock.nsecsElapsed() / 1e9)});
+        return epochEnded;
+    }
+
+    // Validation metrics recorded, the best checkpoint kept; true when early stopping triggers.
+    bool evaluateAndTrack()
+    {
+        last = evaluateNow(task);
+        for (const auto& m : last)
+            metric(QStringLiteral("val"), m.first, m.second);
+        const double value = metricOf(last, task.selectMetric);
+        if (s.bestStep < 0 || (task.higherIsBetter ? value > s.bestMetric : value < s.bestMetric)) {
+            s.bestMetric = value;
+            s.bestStep = s.step;
+            s.sinceBest = 0;
+            replaceCheckpoint(project, s, task, s.bestCheckpoint, QStringLiteral("best"));
+            return false;
+        }
+        if (task.hp.patience <= 0 || ++s.sinceBest < task.hp.patience)
+            return false;
+        if (cb.onLog)
+            cb.onLog(QStringLiteral("Stopped early at step %1: %2 did not improve for %3 "
+                                    "evaluations.")
+                         .arg(s.step)
+                         .arg(task.selectMetric)
+                         .arg(task.hp.patience));
+        return true;
+    }
+};
+
+} // namespace
+
+AlignResult runAlignLoop(Project& project, LoopTask& task, const AlignCallbacks& cb,
+                         qint64 resumeRunId)
+{
+    LoopState s;
+    for (size_t n : task.lengths) {
+        Example e;
+        e.ids.resize(n);
+        s.examples.push_back(std::move(e));
+    }
+    s.opt = makeAdamW(*task.model, task.hp);
+    const int64_t batchesPerEpoch =
+        (int64_t(s.examples.size()) + task.hp.batchSize - 1) / task.hp.batchSize;
+    const int64_t stepsPerEpoch =
+        (batchesPerEpoch + task.hp.gradAccumulation - 1) / task.hp.gradAccumulation;
+    s.totalSteps = task.hp.maxSteps > 0 ? task.hp.maxSteps : task.hp.epochs * stepsPerEpoch;
+    s.warmupSteps = qint64(std::ceil(task.hp.warmupRatio * double(s.totalSteps)));
+    LoopRunner run{project, s, task, cb, {}};
+    run.begin(resumeRunId);
+    AlignResult result;
+    result.runId = s.runId;
+    for (auto it = s.before.begin(); it != s.before.end(); ++it)
+        result.before.insert(it.key(), it.value().toDouble());
+
+    QElapsedTimer clock;
+    clock.start();
+    const double secondsBefore = s.seconds;
+    const auto tick = [&] { s.seconds = secondsBefore + clock.elapsed() / 1000.0; };
+    while (s.step < s.totalSteps) {
+        tick();
+        if (cb.cancel && cb.cancel->load()) {
+            replaceCheckpoint(project, s, task, s.lastCheckpoint, QStringLiteral("last"));
+            setRunStatus(project, s.runId, QStringLiteral("cancelled"));
+            result.status = QStringLiteral("cancelled");
+            break;
+        }
+        const bool epochEnded = run.optimizerStep();
+        const bool lastStep = s.step == s.totalSteps;
+        const bool evalNow =
+            task.evaluate && !s.before.isEmpty() &&
+            ((task.hp.evalEvery > 0 ? s.step % task.hp.evalEvery == 0 : epochEnded) || lastStep);
+        tick();
+        const bool stop = evalNow && run.evaluateAndTrack();
+        if ((task.hp.checkpointEvery > 0 ? s.step % task.hp.checkpointEvery == 0 : evalNow) ||
+            lastStep || stop) {
+            tick();
+            replaceCheckpoint(project, s, task, s.lastCheckpoint, QStringLiteral("last"));
+        }
+        if (stop)
+            break;
+    }
+    tick();
+    if (result.status.isEmpty()) {
+        setRunCheckpoints(project, s.runId, s.lastCheckpoint, s.bestCheckpoint, s.bestMetric,
+                          s.bestStep, s.seconds);
+        setRunStatus(project, s.runId, QStringLiteral("finished"));
+        result.status = QStringLiteral("finished");
+        for (const auto& m : run.last)
+            result.after.insert(m.first, m.second);
+    }
+    result.steps = s.step;
+    return result;
+}
+
+} // namespace fts

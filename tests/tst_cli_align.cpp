@@ -1,0 +1,158 @@
+// ftstudio-cli sft / reward / dpo / ppo end to end on the tiny GPT-2 fixture (with a small
+// WordPiece vocabulary so the CLI loads a tokenizer from the folder), plus their usage errors.
+#include "TestUtil.h"
+
+#include "project/Project.h"
+#include "train/RunStore.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+
+struct Run
+{
+    int code = -1;
+    QByteArray out;
+    QByteArray err;
+    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
+};
+
+Run cli(const QStringList& args)
+{
+    static QTemporaryDir home;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("XDG_CONFIG_HOME", home.filePath("config"));
+    env.insert("XDG_DATA_HOME", home.filePath("data"));
+    QProcess p;
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(FTS_BIN_DIR "/ftstudio-cli"), args);
+    if (!p.waitForFinished(120000))
+        qFatal("ftstudio-cli did not finish");
+    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+}
+
+// 5 specials + a-z + ##a-##z + digits + punctuation: 77 entries, within the fixture's 100 ids.
+QByteArray smallVocab()
+{
+    QByteArray v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
+    for (char c = 'a'; c <= 'z'; ++c)
+        v += QByteArray(1, c) + '\n';
+    for (char c = 'a'; c <= 'z'; ++c)
+        v += QByteArray("##") + c + '\n';
+    for (char c = '0'; c <= '9'; ++c)
+        v += QByteArray(1, c) + '\n';
+    for (const char* p : {"#", ":", ".", "!", "?", ",", "<", ">", "/", "'"})
+        v += QByteArray(p) + '\n';
+    return v;
+}
+
+} // namespace
+
+class TestCliAlign : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void usageErrors();
+    void sftRewardDpoPpo();
+
+private:
+    QTemporaryDir m_dir;
+    QString m_model, m_project;
+};
+
+void TestCliAlign::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    m_model = m_dir.filePath("model");
+    QDir().mkpath(m_model);
+    const QString fixture = QStringLiteral(FTS_FIXTURES_DIR "/models/decoders/gpt2/");
+    QVERIFY(QFile::copy(fixture + "config.json", m_model + "/config.json"));
+    QVERIFY(QFile::copy(fixture + "model.safetensors", m_model + "/model.safetensors"));
+    fts::test::writeFile(m_model + "/vocab.txt", smallVocab());
+    m_project = m_dir.filePath("align.ftproj");
+    QCOMPARE(cli({"new", m_project}).code, 0);
+    QByteArray chat, pairs, prompts;
+    for (int i = 0; i < 8; ++i) {
+        const QByteArray split = i % 4 == 3 ? "val" : "train";
+        chat += "{\"instruction\": \"where is order " + QByteArray::number(i) +
+                "\", \"response\": \"thanks. see orders.\", \"split\": \"" + split + "\"}\n";
+        pairs += "{\"prompt\": \"ask " + QByteArray::number(i) +
+                 "\", \"chosen\": \"yes good\", \"rejected\": \"no\", \"split\": \"" + split +
+                 "\"}\n";
+        prompts +=
+            "{\"prompt\": \"say " + QByteArray::number(i) + "\", \"split\": \"" + split + "\"}\n";
+    }
+    fts::test::writeFile(m_dir.filePath("chat.jsonl"), chat);
+    fts::test::writeFile(m_dir.filePath("pairs.jsonl"), pairs);
+    fts::test::writeFile(m_dir.filePath("prompts.jsonl"), prompts);
+}
+
+void TestCliAlign::usageErrors()
+{
+    Run r = cli({"sft", m_project, "--model", m_model});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("--data"));
+    r = cli({"ppo", m_project, "--model", m_model, "--data", m_dir.filePath("prompts.jsonl")});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("--reward-run"));
+    r = cli({"ppo", m_project, "--model", m_model, "--data", m_dir.filePath("prompts.jsonl"),
+             "--reward-run", "1", "--ppo", "clip=0.3"});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("clip_epsilon"));
+    r = cli({"sft", "--help"});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("summarization"));
+    // A file that is not chat data fails with one line naming the line and field.
+    r = cli({"sft", m_project, "--model", m_model, "--data", m_dir.filePath("pairs.jsonl")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("line 1") && r.err.contains("instruction"), r.err.constData());
+}
+
+void TestCliAlign::sftRewardDpoPpo()
+{
+    const QStringList common = {"--model",      m_model, "--set",         "max_steps=3", "--set",
+                                "batch_size=2", "--set", "max_length=64", "--json"};
+    Run r = cli(QStringList{"sft", m_project, "--data", m_dir.filePath("chat.jsonl")} + common);
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("status").toString(), QStringLiteral("finished"));
+    QVERIFY(r.json().value("val_after").toObject().value("perplexity").toDouble() > 0);
+
+    r = cli(QStringList{"reward", m_project, "--data", m_dir.filePath("pairs.jsonl")} + common);
+    QVERIFY2(r.code == 0, r.err.constData());
+    const qint64 rewardRun = r.json().value("run_id").toInteger();
+    QVERIFY(r.json().value("val_after").toObject().contains("pairwise_accuracy"));
+
+    r = cli(QStringList{"dpo", m_project, "--data", m_dir.filePath("pairs.jsonl"), "--beta", "0.2",
+                        "--method", "lora"} +
+            common);
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY(r.json().value("val_after").toObject().contains("reward_margin"));
+
+    r = cli(QStringList{"ppo", m_project, "--data", m_dir.filePath("prompts.jsonl"), "--reward-run",
+                        QString::number(rewardRun), "--ppo", "rollout_prompts=2", "--ppo",
+                        "mini_batch=2", "--ppo", "max_new_tokens=4"} +
+            common);
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("steps").toInteger(), 3);
+    QVERIFY(r.json().value("val_after").toObject().contains("win_rate"));
+
+    // Every run is in the project's runs table under its method, finished.
+    auto project = fts::Project::open(m_project, fts::Project::Access::ReadOnly);
+    QStringList methods;
+    for (const fts::RunRecord& run : fts::listRuns(*project)) {
+        methods << run.method;
+        QCOMPARE(run.status, QStringLiteral("finished"));
+    }
+    QCOMPARE(methods, (QStringList{"sft-chat", "reward-pairs", "dpo", "ppo"}));
+}
+
+QTEST_GUILESS_MAIN(TestCliAlign)
+#include "tst_cli_align.moc"
