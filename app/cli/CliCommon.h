@@ -41,5 +41,8 @@ int cmdDownload(const QStringList& args);
 int cmdInspect(const QStringList& args);
 int cmdTrain(const QStringList& args);
 int cmdEval(const QStringList& args);
+int cmdPredict(const QStringList& args);
+int cmdExport(const QStringList& args);
+int cmdServe(const QStringList& args);
 
 } // namespace fts::cli

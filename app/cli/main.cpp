@@ -28,6 +28,9 @@ const char* kUsage =
     "  download MODEL_ID           fetch a model from the Hub (resumable, checked)\n"
     "  train PROJECT --model DIR --method M   fine-tune a classifier (or --resume RUN_ID)\n"
     "  eval PROJECT --run ID       a run's metrics on the test or val split\n"
+    "  predict MODEL_OR_RUN INPUT --out FILE   batch predictions (or generations) for a file\n"
+    "  export PROJECT --run ID --out DIR       a run as a Hugging Face folder with model card\n"
+    "  serve MODEL_OR_RUN [--port N]           local HTTP inference server (127.0.0.1)\n"
     "\n"
     "Run 'ftstudio-cli VERB --help' for a verb's options.\n"
     "Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.\n";
@@ -56,6 +59,9 @@ int main(int argc, char** argv)
         {QStringLiteral("inspect"), fts::cli::cmdInspect},
         {QStringLiteral("train"), fts::cli::cmdTrain},
         {QStringLiteral("eval"), fts::cli::cmdEval},
+        {QStringLiteral("predict"), fts::cli::cmdPredict},
+        {QStringLiteral("export"), fts::cli::cmdExport},
+        {QStringLiteral("serve"), fts::cli::cmdServe},
     };
     const QStringList args = app.arguments().mid(1);
     if (args.isEmpty()) {
