@@ -78,13 +78,15 @@ void TestCliDeploy::exportThenPredict()
     const CliRun e = cli({"export", m_run.projectPath, "--run", QString::number(m_run.runId),
                           "--out", out, "--json"});
     QVERIFY2(e.code == 0, e.err.constData());
-    QVERIFY(e.json().value(QLatin1String("files")).toArray().contains(QJsonValue("model.safetensors")));
-    const CliRun again = cli({"export", m_run.projectPath, "--run", QString::number(m_run.runId),
-                              "--out", out});
+    QVERIFY(
+        e.json().value(QLatin1String("files")).toArray().contains(QJsonValue("model.safetensors")));
+    const CliRun again =
+        cli({"export", m_run.projectPath, "--run", QString::number(m_run.runId), "--out", out});
     QCOMPARE(again.code, 1);
     QVERIFY(again.err.contains("not empty"));
-    const CliRun adapter = cli({"export", m_run.projectPath, "--run", QString::number(m_run.runId),
-                                "--out", m_dir.filePath(QStringLiteral("adapter")), "--adapter-only"});
+    const CliRun adapter =
+        cli({"export", m_run.projectPath, "--run", QString::number(m_run.runId), "--out",
+             m_dir.filePath(QStringLiteral("adapter")), "--adapter-only"});
     QVERIFY2(adapter.code == 0, adapter.err.constData());
 
     const QString in = m_dir.filePath(QStringLiteral("rows.csv"));
@@ -97,18 +99,24 @@ void TestCliDeploy::exportThenPredict()
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QList<QByteArray> lines = f.readAll().trimmed().split('\n');
     QCOMPARE(lines.size(), 2);
-    const auto want = TextClassifier::loadFolder(out)->classify({QStringLiteral("the apple is very good")});
+    const auto want =
+        TextClassifier::loadFolder(out)->classify({QStringLiteral("the apple is very good")});
     const QJsonObject first = QJsonDocument::fromJson(lines[0]).object();
     QCOMPARE(first.value(QLatin1String("predicted_label")).toString(), want[0].label);
-    QCOMPARE(first.value(QLatin1String("text")).toString(), QStringLiteral("the apple is very good"));
+    QCOMPARE(first.value(QLatin1String("text")).toString(),
+             QStringLiteral("the apple is very good"));
 
     // The adapter export, onto its recorded base, predicts the same labels.
     const QString viaAdapter = m_dir.filePath(QStringLiteral("pred_adapter.jsonl"));
-    QCOMPARE(cli({"predict", m_dir.filePath(QStringLiteral("adapter")), in, "--out", viaAdapter}).code, 0);
+    QCOMPARE(
+        cli({"predict", m_dir.filePath(QStringLiteral("adapter")), in, "--out", viaAdapter}).code,
+        0);
     QFile g(viaAdapter);
     QVERIFY(g.open(QIODevice::ReadOnly));
-    QCOMPARE(QJsonDocument::fromJson(g.readAll().split('\n')[0]).object()
-                 .value(QLatin1String("predicted_label")).toString(),
+    QCOMPARE(QJsonDocument::fromJson(g.readAll().split('\n')[0])
+                 .object()
+                 .value(QLatin1String("predicted_label"))
+                 .toString(),
              want[0].label);
 }
 
@@ -117,13 +125,14 @@ void TestCliDeploy::predictFromRun()
     const QString in = m_dir.filePath(QStringLiteral("rows2.csv"));
     test::writeFile(in, "id,text\n1,lemon and mango\n");
     const QString out = m_dir.filePath(QStringLiteral("pred2.csv"));
-    const CliRun p = cli({"predict", m_run.projectPath, in, "--run", QString::number(m_run.runId),
-                          "--out", out});
+    const CliRun p = cli(
+        {"predict", m_run.projectPath, in, "--run", QString::number(m_run.runId), "--out", out});
     QVERIFY2(p.code == 0, p.err.constData());
     QVERIFY(p.out.contains("Wrote 1 rows"));
     QFile f(out);
     QVERIFY(f.open(QIODevice::ReadOnly));
-    QVERIFY(f.readAll().startsWith("id,text,predicted_label,prob_food,prob_travel\n1,lemon and mango,"));
+    QVERIFY(f.readAll().startsWith(
+        "id,text,predicted_label,prob_food,prob_travel\n1,lemon and mango,"));
 }
 
 void TestCliDeploy::usageErrors()

@@ -107,8 +107,8 @@ void TestDeploy::classifierMatchesPython()
         const QJsonArray want = cases[i].toObject().value(QLatin1String("probabilities")).toArray();
         int best = 0;
         for (qsizetype k = 0; k < want.size(); ++k) {
-            maxDiff = std::max(maxDiff, std::abs(got[size_t(i)].probabilities[size_t(k)] -
-                                                 want[k].toDouble()));
+            maxDiff = std::max(
+                maxDiff, std::abs(got[size_t(i)].probabilities[size_t(k)] - want[k].toDouble()));
             if (want[k].toDouble() > want[best].toDouble())
                 best = int(k);
         }
@@ -280,7 +280,8 @@ void TestDeploy::batchErrorsNameTheLine()
     QVERIFY2(message.contains(QStringLiteral("line 2")), qPrintable(message));
     QVERIFY(!QFile::exists(o.output));
     test::writeFile(in, "{\"body\": \"a\"}\n");
-    QVERIFY(test::errorOf([&] { predictFile(*m_fixture, o); }).contains(QStringLiteral("\"text\"")));
+    QVERIFY(
+        test::errorOf([&] { predictFile(*m_fixture, o); }).contains(QStringLiteral("\"text\"")));
     const QString csv = m_dir.filePath(QStringLiteral("cols.csv"));
     test::writeFile(csv, "a,b\n1,2\n");
     o.input = csv;
@@ -298,8 +299,8 @@ void TestDeploy::cancelLeavesOutputAlone()
     o.batchSize = 8;
     test::writeFile(o.output, "previous\n");
     QVERIFY_THROWS_EXCEPTION(Cancelled, predictFile(*m_fixture, o, [](qint64 rows, qint64, qint64) {
-        return rows < 16;
-    }));
+                                 return rows < 16;
+                             }));
     QCOMPARE(lines(o.output), QList<QByteArray>({"previous"}));
 }
 
@@ -329,10 +330,11 @@ void TestDeploy::largeFileInBoundedMemory()
     o.output = m_dir.filePath(QStringLiteral("large_out.csv"));
     const qint64 before = peakRssKb();
     qint64 reports = 0;
-    const BatchPredictStats stats = predictFile(*m_fixture, o, [&](qint64, qint64 done, qint64 total) {
-        ++reports;
-        return done <= total;
-    });
+    const BatchPredictStats stats =
+        predictFile(*m_fixture, o, [&](qint64, qint64 done, qint64 total) {
+            ++reports;
+            return done <= total;
+        });
     const qint64 grew = peakRssKb() - before;
     qInfo("100k rows in %.1f s, peak RSS grew by %lld kB, at most %lld rows held", stats.seconds,
           grew, stats.maxRowsHeld);
@@ -356,7 +358,8 @@ void TestDeploy::refusesUntrainedHead()
     QFile::copy(test::kBertFixture + "/config.json", dir + "/config.json");
     QFile::copy(test::kDeployFixtures + "/vocab.txt", dir + "/vocab.txt");
     const QString message = test::errorOf([&] { TextClassifier::loadFolder(dir); });
-    QVERIFY2(message.contains(QStringLiteral("no trained classification head")), qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("no trained classification head")),
+             qPrintable(message));
 }
 
 QTEST_GUILESS_MAIN(TestDeploy)

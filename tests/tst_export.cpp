@@ -18,8 +18,13 @@ namespace {
 
 QStringList probeTexts()
 {
-    return {"the apple is very good", "my car was slow today !", "banana and grape",
-            "a bus , a train and a plane", "zebra apple", "i hate the sea road", "lemon boat"};
+    return {"the apple is very good",
+            "my car was slow today !",
+            "banana and grape",
+            "a bus , a train and a plane",
+            "zebra apple",
+            "i hate the sea road",
+            "lemon boat"};
 }
 
 // The largest probability difference; labels must agree exactly.
@@ -128,7 +133,8 @@ void TestExport::adapterOnlyOntoBaseIsIdentical()
     QCOMPARE(adapter.value(QLatin1String("task_type")).toString(), QStringLiteral("SEQ_CLS"));
     const TensorMap weights = loadSafetensors(o.outDir + "/adapter_model.safetensors");
     QVERIFY(weights.count("base_model.model.classifier.weight"));
-    QVERIFY(weights.count("base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight"));
+    QVERIFY(
+        weights.count("base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight"));
     // Onto the base folder named explicitly, and onto the one the adapter records.
     const QString base = m_dir.filePath(QStringLiteral("base_bert"));
     const auto run = runClassifier(m_lora);
@@ -143,12 +149,14 @@ void TestExport::modelCardDescribesTheRun()
     QFile f(m_dir.filePath(QStringLiteral("export_full/README.md")));
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QString card = QString::fromUtf8(f.readAll());
-    QVERIFY(card.startsWith(QStringLiteral("---\nlibrary_name: transformers\nbase_model: base_bert")));
+    QVERIFY(
+        card.startsWith(QStringLiteral("---\nlibrary_name: transformers\nbase_model: base_bert")));
     for (const char* part : {"pipeline_tag: text-classification", "food, travel", "train rows: 96",
                              "val rows: 24", "test rows: 12", "- Method: full", "| lr | 0.002 |",
                              "| epochs | 6 |", "| accuracy |", "| macro_f1 |", "Best checkpoint"})
         QVERIFY2(card.contains(QLatin1String(part)), part);
-    const QJsonObject info = readJson(m_dir.filePath(QStringLiteral("export_full/finetune_studio.json")));
+    const QJsonObject info =
+        readJson(m_dir.filePath(QStringLiteral("export_full/finetune_studio.json")));
     QCOMPARE(info.value(QLatin1String("labels")).toArray(), QJsonArray({"food", "travel"}));
     QCOMPARE(info.value(QLatin1String("run_id")).toInteger(), m_full.runId);
 }
@@ -158,16 +166,19 @@ void TestExport::refusals()
     auto project = Project::open(m_full.projectPath, Project::Access::ReadOnly);
     ExportOptions o;
     o.outDir = m_dir.filePath(QStringLiteral("export_full")); // not empty now
-    QVERIFY(test::errorOf([&] { exportRun(*project, m_full.runId, o); })
-                .contains(QStringLiteral("not empty")));
+    QVERIFY(test::errorOf([&] {
+                exportRun(*project, m_full.runId, o);
+            }).contains(QStringLiteral("not empty")));
     o.overwrite = true;
     exportRun(*project, m_full.runId, o);
     o.outDir = m_dir.filePath(QStringLiteral("export_adapter_of_full"));
     o.adapterOnly = true;
-    QVERIFY(test::errorOf([&] { exportRun(*project, m_full.runId, o); })
-                .contains(QStringLiteral("no LoRA adapter")));
+    QVERIFY(test::errorOf([&] {
+                exportRun(*project, m_full.runId, o);
+            }).contains(QStringLiteral("no LoRA adapter")));
     o.adapterOnly = false;
-    QVERIFY(test::errorOf([&] { exportRun(*project, 999, o); }).contains(QStringLiteral("no run 999")));
+    QVERIFY(
+        test::errorOf([&] { exportRun(*project, 999, o); }).contains(QStringLiteral("no run 999")));
 }
 
 QTEST_GUILESS_MAIN(TestExport)

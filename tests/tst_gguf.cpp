@@ -85,11 +85,16 @@ void TestGguf::gpt2RoundTrip()
     const TensorMap weights = loadSafetensors(test::kGpt2Fixture + "/model.safetensors");
     QCOMPARE(g.tensors.size(), weights.size());
     const auto ggufName = [](std::string hf) {
-        const std::pair<const char*, const char*> parts[] = {
-            {"transformer.wte.", "token_embd."}, {"transformer.wpe.", "position_embd."},
-            {"transformer.ln_f.", "output_norm."}, {"transformer.h.", "blk."},
-            {".ln_1.", ".attn_norm."}, {".ln_2.", ".ffn_norm."}, {".attn.c_attn.", ".attn_qkv."},
-            {".attn.c_proj.", ".attn_output."}, {".mlp.c_fc.", ".ffn_up."}, {".mlp.c_proj.", ".ffn_down."}};
+        const std::pair<const char*, const char*> parts[] = {{"transformer.wte.", "token_embd."},
+                                                             {"transformer.wpe.", "position_embd."},
+                                                             {"transformer.ln_f.", "output_norm."},
+                                                             {"transformer.h.", "blk."},
+                                                             {".ln_1.", ".attn_norm."},
+                                                             {".ln_2.", ".ffn_norm."},
+                                                             {".attn.c_attn.", ".attn_qkv."},
+                                                             {".attn.c_proj.", ".attn_output."},
+                                                             {".mlp.c_fc.", ".ffn_up."},
+                                                             {".mlp.c_proj.", ".ffn_down."}};
         for (const auto& [from, to] : parts)
             if (const size_t at = hf.find(from); at != std::string::npos)
                 hf.replace(at, std::strlen(from), to);
@@ -106,10 +111,11 @@ void TestGguf::gpt2RoundTrip()
         const double err = (got - want).abs().max().item<double>();
         // F16: half an ulp of 2^-10 relative; Q8_0: half a quantisation step per 32-value block.
         const double bound = want.dim() == 1 ? 0
-                             : type == 1 ? want.abs().max().item<double>() / 1024
-                                         : want.abs().max().item<double>() / 127 * 0.51 + 1e-3;
+                             : type == 1     ? want.abs().max().item<double>() / 1024
+                                             : want.abs().max().item<double>() / 127 * 0.51 + 1e-3;
         worst = std::max(worst, err);
-        QVERIFY2(err <= bound, qPrintable(QStringLiteral("%1: %2 > %3").arg(name.c_str()).arg(err).arg(bound)));
+        QVERIFY2(err <= bound,
+                 qPrintable(QStringLiteral("%1: %2 > %3").arg(name.c_str()).arg(err).arg(bound)));
     }
     qInfo("%s: largest |w - w_gguf| = %.3g", type == 1 ? "F16" : "Q8_0", worst);
     // Sizes add up: the last tensor ends within the file, data section aligned.
@@ -130,10 +136,11 @@ void TestGguf::llamaInterleavesQueryAndKey()
     const GgufFile g = readGguf(out);
     QCOMPARE(g.metadata.at("general.architecture").toString(), QStringLiteral("llama"));
     const QJsonObject config = QJsonDocument::fromJson([&] {
-        QFile f(llama + "/config.json");
-        f.open(QIODevice::ReadOnly);
-        return f.readAll();
-    }()).object();
+                                   QFile f(llama + "/config.json");
+                                   f.open(QIODevice::ReadOnly);
+                                   return f.readAll();
+                               }())
+                                   .object();
     const int heads = config.value("num_attention_heads").toInt();
     const int kvHeads = config.value("num_key_value_heads").toInt(heads);
     QCOMPARE(g.metadata.at("llama.attention.head_count").toULongLong(), quint64(heads));
@@ -143,8 +150,10 @@ void TestGguf::llamaInterleavesQueryAndKey()
     const TensorMap weights = loadSafetensors(llama + "/model.safetensors");
     // llama.cpp's rotary pairs adjacent rows: GGUF row h*hd + 2i + j is HF row h*hd + j*hd/2 + i.
     for (const auto& [proj, n] : {std::pair{"q_proj", heads}, std::pair{"k_proj", kvHeads}}) {
-        const at::Tensor hf = weights.at(std::string("model.layers.0.self_attn.") + proj + ".weight");
-        const at::Tensor got = readGgufTensor(out, g, std::string("blk.0.attn_") + proj[0] + ".weight");
+        const at::Tensor hf =
+            weights.at(std::string("model.layers.0.self_attn.") + proj + ".weight");
+        const at::Tensor got =
+            readGgufTensor(out, g, std::string("blk.0.attn_") + proj[0] + ".weight");
         const int64_t hd = hf.size(0) / n;
         for (int64_t h = 0; h < n; ++h)
             for (int64_t i = 0; i < hd / 2; ++i)
@@ -160,8 +169,9 @@ void TestGguf::llamaInterleavesQueryAndKey()
 void TestGguf::refusesEncoders()
 {
     const QString bert = test::fixtureWithVocab(test::kBertFixture, m_dir.filePath("bert"));
-    QVERIFY(test::errorOf([&] { exportGguf(bert, m_dir.filePath("x.gguf"), {}); })
-                .contains(QStringLiteral("encoder")));
+    QVERIFY(test::errorOf([&] {
+                exportGguf(bert, m_dir.filePath("x.gguf"), {});
+            }).contains(QStringLiteral("encoder")));
 }
 
 QTEST_GUILESS_MAIN(TestGguf)

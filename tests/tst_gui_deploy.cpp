@@ -105,7 +105,8 @@ void TestGuiDeploy::deployPageEndToEnd()
     QVERIFY(done.wait(30000));
     QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
     const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
-    QCOMPARE(body.value("predictions").toArray()[0].toObject().value("label").toString(), want[0].label);
+    QCOMPARE(body.value("predictions").toArray()[0].toObject().value("label").toString(),
+             want[0].label);
     page->stopServer();
     QVERIFY(!page->isServing());
 }

@@ -50,7 +50,10 @@ QByteArray json(const QJsonObject& o)
 
 QString errorMessage(const Answer& a)
 {
-    return a.body.value(QLatin1String("error")).toObject().value(QLatin1String("message")).toString();
+    return a.body.value(QLatin1String("error"))
+        .toObject()
+        .value(QLatin1String("message"))
+        .toString();
 }
 
 } // namespace
@@ -119,25 +122,29 @@ void TestServe::classify()
     for (int i = 0; i < 2; ++i) {
         const QJsonObject p = got[i].toObject();
         QCOMPARE(p.value(QLatin1String("label")).toString(), want[size_t(i)].label);
-        QCOMPARE(p.value(QLatin1String("probabilities")).toObject().value(QLatin1String("neutral")).toDouble(),
+        QCOMPARE(p.value(QLatin1String("probabilities"))
+                     .toObject()
+                     .value(QLatin1String("neutral"))
+                     .toDouble(),
                  want[size_t(i)].probabilities[1]);
     }
-    const Answer one = call(m_net, m_port, QStringLiteral("/v1/classify"),
-                            json({{"text", "banana and grape"}}));
+    const Answer one =
+        call(m_net, m_port, QStringLiteral("/v1/classify"), json({{"text", "banana and grape"}}));
     QCOMPARE(one.status, 200);
     QCOMPARE(one.body.value(QLatin1String("predictions")).toArray().size(), 1);
 }
 
 void TestServe::classifyErrors()
 {
-    const Answer missing = call(m_net, m_port, QStringLiteral("/v1/classify"), json({{"txt", "a"}}));
+    const Answer missing =
+        call(m_net, m_port, QStringLiteral("/v1/classify"), json({{"txt", "a"}}));
     QCOMPARE(missing.status, 400);
     QVERIFY(errorMessage(missing).contains(QStringLiteral("\"text\"")));
-    const Answer numbers = call(m_net, m_port, QStringLiteral("/v1/classify"),
-                                json({{"texts", QJsonArray{1, 2}}}));
+    const Answer numbers =
+        call(m_net, m_port, QStringLiteral("/v1/classify"), json({{"texts", QJsonArray{1, 2}}}));
     QCOMPARE(numbers.status, 400);
-    const Answer wrongKind = call(m_net, m_port, QStringLiteral("/v1/generate"),
-                                  json({{"prompt", "hi"}}));
+    const Answer wrongKind =
+        call(m_net, m_port, QStringLiteral("/v1/generate"), json({{"prompt", "hi"}}));
     QCOMPARE(wrongKind.status, 400);
     QVERIFY(errorMessage(wrongKind).contains(QStringLiteral("/v1/classify")));
 }
@@ -147,8 +154,9 @@ void TestServe::badJsonAndUnknownPath()
     const Answer bad = call(m_net, m_port, QStringLiteral("/v1/classify"), "{\"text\": ");
     QCOMPARE(bad.status, 400);
     QVERIFY(errorMessage(bad).contains(QStringLiteral("not valid JSON")));
-    QCOMPARE(bad.body.value(QLatin1String("error")).toObject().value(QLatin1String("type")).toString(),
-             QStringLiteral("invalid_request_error"));
+    QCOMPARE(
+        bad.body.value(QLatin1String("error")).toObject().value(QLatin1String("type")).toString(),
+        QStringLiteral("invalid_request_error"));
     const Answer array = call(m_net, m_port, QStringLiteral("/v1/classify"), "[1]");
     QCOMPARE(array.status, 400);
     const Answer unknown = call(m_net, m_port, QStringLiteral("/v2/nothing"), "{}");
@@ -203,8 +211,11 @@ void TestServe::fiftyConcurrentClients()
         const QJsonObject body = QJsonDocument::fromJson(r->readAll()).object();
         if (status == 200) {
             ++ok;
-            QCOMPARE(body.value(QLatin1String("predictions")).toArray()[0].toObject()
-                         .value(QLatin1String("label")).toString(),
+            QCOMPARE(body.value(QLatin1String("predictions"))
+                         .toArray()[0]
+                         .toObject()
+                         .value(QLatin1String("label"))
+                         .toString(),
                      want[0].label);
         } else {
             QCOMPARE(status, 400);
@@ -231,7 +242,10 @@ void TestServe::generateAndChat()
                           json({{"prompt", "the car is"}, {"max_new_tokens", 8}}));
     QCOMPARE(g.status, 200);
     QCOMPARE(g.body.value(QLatin1String("text")).toString(), want.text);
-    QCOMPARE(g.body.value(QLatin1String("usage")).toObject().value(QLatin1String("completion_tokens")).toInt(),
+    QCOMPARE(g.body.value(QLatin1String("usage"))
+                 .toObject()
+                 .value(QLatin1String("completion_tokens"))
+                 .toInt(),
              int(want.tokens.size()));
 
     GenerateRequest chat;
@@ -247,12 +261,19 @@ void TestServe::generateAndChat()
     QCOMPARE(c.body.value(QLatin1String("object")).toString(), QStringLiteral("chat.completion"));
     QCOMPARE(c.body.value(QLatin1String("model")).toString(), QStringLiteral("tiny"));
     const QJsonObject choice = c.body.value(QLatin1String("choices")).toArray()[0].toObject();
-    QCOMPARE(choice.value(QLatin1String("message")).toObject().value(QLatin1String("role")).toString(),
-             QStringLiteral("assistant"));
-    QCOMPARE(choice.value(QLatin1String("message")).toObject().value(QLatin1String("content")).toString(),
+    QCOMPARE(
+        choice.value(QLatin1String("message")).toObject().value(QLatin1String("role")).toString(),
+        QStringLiteral("assistant"));
+    QCOMPARE(choice.value(QLatin1String("message"))
+                 .toObject()
+                 .value(QLatin1String("content"))
+                 .toString(),
              wantChat.text);
     QCOMPARE(choice.value(QLatin1String("finish_reason")).toString(), QStringLiteral("length"));
-    QCOMPARE(c.body.value(QLatin1String("usage")).toObject().value(QLatin1String("prompt_tokens")).toInt(),
+    QCOMPARE(c.body.value(QLatin1String("usage"))
+                 .toObject()
+                 .value(QLatin1String("prompt_tokens"))
+                 .toInt(),
              wantChat.promptTokens);
     QCOMPARE(call(m_net, port, QStringLiteral("/v1/classify"), json({{"text", "a"}})).status, 400);
 }
@@ -268,16 +289,17 @@ void TestServe::generateLimits()
                                 json({{"prompt", "the car"}, {"max_new_tokens", 17}}));
     QCOMPARE(tooMany.status, 400);
     QVERIFY(errorMessage(tooMany).contains(QStringLiteral("from 1 to 16")));
-    const Answer longPrompt = call(m_net, port, QStringLiteral("/v1/generate"),
-                                   json({{"prompt", QString(QStringLiteral("car ")).repeated(80)}}));
+    const Answer longPrompt =
+        call(m_net, port, QStringLiteral("/v1/generate"),
+             json({{"prompt", QString(QStringLiteral("car ")).repeated(80)}}));
     QCOMPARE(longPrompt.status, 400);
     QVERIFY(errorMessage(longPrompt).contains(QStringLiteral("at most 64")));
     const Answer noMessages = call(m_net, port, QStringLiteral("/v1/chat/completions"),
                                    json({{"messages", QJsonArray()}}));
     QCOMPARE(noMessages.status, 400);
-    const Answer badRole = call(
-        m_net, port, QStringLiteral("/v1/chat/completions"),
-        json({{"messages", QJsonArray{QJsonObject{{"role", "robot"}, {"content", "x"}}}}}));
+    const Answer badRole =
+        call(m_net, port, QStringLiteral("/v1/chat/completions"),
+             json({{"messages", QJsonArray{QJsonObject{{"role", "robot"}, {"content", "x"}}}}}));
     QCOMPARE(badRole.status, 400);
     QVERIFY(!errorMessage(badRole).isEmpty());
 }

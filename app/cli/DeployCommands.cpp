@@ -5,8 +5,8 @@
 #include "deploy/DeployModel.h"
 #include "deploy/Export.h"
 #include "deploy/GgufExport.h"
-#include "serve/InferenceServer.h"
 #include "project/Project.h"
+#include "serve/InferenceServer.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -86,8 +86,8 @@ int cmdPredict(const QStringList& args)
     parseOrThrow(parser, args, QStringLiteral("predict"),
                  QStringLiteral("Predict labels (classifier) or generate text (decoder) for "
                                 "every row of a CSV/JSONL file; rows are streamed in batches."));
-    const QStringList pos = positionals(parser, {QStringLiteral("MODEL_OR_RUN"),
-                                                 QStringLiteral("INPUT")});
+    const QStringList pos =
+        positionals(parser, {QStringLiteral("MODEL_OR_RUN"), QStringLiteral("INPUT")});
     if (!parser.isSet(out))
         throw UsageError{QStringLiteral("predict needs --out FILE")};
     BatchPredictOptions options;
@@ -169,9 +169,8 @@ int cmdExport(const QStringList& args)
     auto project = Project::open(path, Project::Access::ReadOnly);
     const ExportResult r = exportRun(*project, runId, options);
     if (parser.isSet(kJson))
-        printJson({{"run_id", runId},
-                   {"dir", r.dir},
-                   {"files", QJsonArray::fromStringList(r.files)}});
+        printJson(
+            {{"run_id", runId}, {"dir", r.dir}, {"files", QJsonArray::fromStringList(r.files)}});
     else
         printLine(QStringLiteral("Exported run %1 to %2: %3")
                       .arg(runId)
@@ -218,8 +217,8 @@ int cmdServe(const QStringList& args)
     options.port = quint16(numberOption(parser, port, 8080, 0, 65535));
     if (parser.isSet(host) && !options.address.setAddress(parser.value(host)))
         throw UsageError{QStringLiteral("--host needs an IP address, e.g. 127.0.0.1")};
-    options.token = parser.isSet(token) ? parser.value(token)
-                                        : qEnvironmentVariable("FTS_SERVE_TOKEN");
+    options.token =
+        parser.isSet(token) ? parser.value(token) : qEnvironmentVariable("FTS_SERVE_TOKEN");
     options.maxBodyBytes = qint64(numberOption(parser, maxBody, 1 << 20, 64, 1e9));
     options.maxNewTokens = int(numberOption(parser, maxNew, 512, 1, 100000));
     const DeployModel model =

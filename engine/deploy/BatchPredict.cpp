@@ -53,11 +53,13 @@ public:
         m_source = openTableSource(path, o);
         m_total = m_source->size();
         const QStringList& header = m_source->header();
-        m_textIndex = m_column.isEmpty() ? std::max<qsizetype>(0, header.indexOf(QStringLiteral("text")))
-                                         : header.indexOf(m_column);
+        m_textIndex = m_column.isEmpty()
+                          ? std::max<qsizetype>(0, header.indexOf(QStringLiteral("text")))
+                          : header.indexOf(m_column);
         if (m_textIndex < 0)
-            throw Error(QStringLiteral("%1 has no column \"%2\"; its columns are %3.")
-                            .arg(QFileInfo(path).fileName(), m_column, header.join(QStringLiteral(", "))));
+            throw Error(
+                QStringLiteral("%1 has no column \"%2\"; its columns are %3.")
+                    .arg(QFileInfo(path).fileName(), m_column, header.join(QStringLiteral(", "))));
     }
 
     bool next(Row& row)
@@ -95,8 +97,9 @@ private:
                                            "JSON Lines file must be one {...} object.")
                                 .arg(QFileInfo(m_path).fileName())
                                 .arg(m_line)
-                                .arg(err.error != QJsonParseError::NoError ? err.errorString()
-                                                                           : QStringLiteral("another JSON value")));
+                                .arg(err.error != QJsonParseError::NoError
+                                         ? err.errorString()
+                                         : QStringLiteral("another JSON value")));
             const QJsonObject o = doc.object();
             for (auto it = o.begin(); it != o.end(); ++it)
                 row.fields.emplace_back(it.key(), it.value());
@@ -125,7 +128,8 @@ private:
 QByteArray csvField(const QString& value)
 {
     QByteArray bytes = value.toUtf8();
-    if (bytes.contains(',') || bytes.contains('"') || bytes.contains('\n') || bytes.contains('\r')) {
+    if (bytes.contains(',') || bytes.contains('"') || bytes.contains('\n') ||
+        bytes.contains('\r')) {
         bytes.replace("\"", "\"\"");
         bytes = '"' + bytes + '"';
     }

@@ -12,7 +12,9 @@ namespace fts {
 
 QString DeployModel::description() const
 {
-    return classifier ? classifier->description() : generator ? generator->description() : QString();
+    return classifier  ? classifier->description()
+           : generator ? generator->description()
+                       : QString();
 }
 
 DeployModel loadDeployModel(const QString& source, qint64 runId, const QString& adapterBase)

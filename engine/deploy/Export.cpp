@@ -22,9 +22,15 @@
 namespace fts {
 namespace {
 
-const char* kTokenizerFiles[] = {"vocab_words.txt",      "tokenizer.json",  "tokenizer_config.json",
-                                 "special_tokens_map.json", "added_tokens.json", "vocab.txt",
-                                 "vocab.json",            "merges.txt",      "tokenizer.model"};
+const char* kTokenizerFiles[] = {"vocab_words.txt",
+                                 "tokenizer.json",
+                                 "tokenizer_config.json",
+                                 "special_tokens_map.json",
+                                 "added_tokens.json",
+                                 "vocab.txt",
+                                 "vocab.json",
+                                 "merges.txt",
+                                 "tokenizer.model"};
 
 void prepareFolder(const ExportOptions& options)
 {
@@ -168,9 +174,8 @@ ExportResult exportRun(Project& project, qint64 runId, const ExportOptions& opti
     info.maxLength = run.maxLength;
     info.runId = runId;
     info.baseModel = run.record.modelDir;
-    writeFileAtomically(out.filePath(QStringLiteral("finetune_studio.json")), [&](QIODevice& f) {
-        f.write(QJsonDocument(info.toJson()).toJson());
-    });
+    writeFileAtomically(out.filePath(QStringLiteral("finetune_studio.json")),
+                        [&](QIODevice& f) { f.write(QJsonDocument(info.toJson()).toJson()); });
     writeFileAtomically(out.filePath(QStringLiteral("README.md")), [&](QIODevice& f) {
         f.write(modelCard(project, run, options.adapterOnly).toUtf8());
     });

@@ -27,8 +27,19 @@ namespace fts {
 namespace {
 
 enum ValueType : uint32_t {
-    U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32V = 6, BOOL = 7, STRING = 8,
-    ARRAY = 9, U64 = 10, I64 = 11, F64 = 12
+    U8 = 0,
+    I8 = 1,
+    U16 = 2,
+    I16 = 3,
+    U32 = 4,
+    I32 = 5,
+    F32V = 6,
+    BOOL = 7,
+    STRING = 8,
+    ARRAY = 9,
+    U64 = 10,
+    I64 = 11,
+    F64 = 12
 };
 constexpr uint64_t kAlignment = 32;
 constexpr int kQ8Block = 32;
@@ -84,8 +95,7 @@ Kv kvStrings(const char* key, const QStringList& items)
                     w.str(s.toUtf8());
             }};
 }
-template <typename T>
-Kv kvNumbers(const char* key, uint32_t type, const std::vector<T>& items)
+template <typename T> Kv kvNumbers(const char* key, uint32_t type, const std::vector<T>& items)
 {
     return {key, ARRAY, [type, items](Writer& w) {
                 w.u32(type);
@@ -151,10 +161,10 @@ std::string llamaName(const std::string& hf)
     if (top.count(hf))
         return top.at(hf);
     static const std::map<std::string, std::string> layer = {
-        {"input_layernorm", "attn_norm"}, {"self_attn.q_proj", "attn_q"},
-        {"self_attn.k_proj", "attn_k"},   {"self_attn.v_proj", "attn_v"},
+        {"input_layernorm", "attn_norm"},    {"self_attn.q_proj", "attn_q"},
+        {"self_attn.k_proj", "attn_k"},      {"self_attn.v_proj", "attn_v"},
         {"self_attn.o_proj", "attn_output"}, {"post_attention_layernorm", "ffn_norm"},
-        {"mlp.gate_proj", "ffn_gate"},    {"mlp.up_proj", "ffn_up"},
+        {"mlp.gate_proj", "ffn_gate"},       {"mlp.up_proj", "ffn_up"},
         {"mlp.down_proj", "ffn_down"}};
     if (hf.rfind("model.layers.", 0) != 0)
         return {};
@@ -197,8 +207,8 @@ QByteArray tensorBytes(const OutTensor& t)
 {
     if (t.type == GgufTensorType::Q8_0)
         return quantizeQ8_0(t.data);
-    const at::Tensor c = t.type == GgufTensorType::F16 ? t.data.to(at::kHalf).contiguous()
-                                                        : t.data.contiguous();
+    const at::Tensor c =
+        t.type == GgufTensorType::F16 ? t.data.to(at::kHalf).contiguous() : t.data.contiguous();
     return QByteArray(static_cast<const char*>(c.data_ptr()), qsizetype(c.nbytes()));
 }
 
@@ -206,9 +216,10 @@ void tokenizerMetadata(const QString& modelDir, std::vector<Kv>& kv)
 {
     const std::unique_ptr<Tokenizer> tok = loadTokenizer(modelDir);
     const QString kind = tok->kind();
-    kv.push_back(kvString("tokenizer.ggml.model", kind == QLatin1String("bpe")             ? "gpt2"
-                                                  : kind == QLatin1String("sentencepiece") ? "llama"
-                                                                                           : "bert"));
+    kv.push_back(kvString("tokenizer.ggml.model", kind == QLatin1String("bpe") ? "gpt2"
+                                                  : kind == QLatin1String("sentencepiece")
+                                                      ? "llama"
+                                                      : "bert"));
     QStringList tokens;
     std::vector<int32_t> types;
     std::vector<float> scores;
@@ -336,7 +347,7 @@ void exportGguf(const QString& modelDir, const QString& outFile, const GgufExpor
         throw Error(QStringLiteral("GGUF files hold text generators for llama.cpp; %1 is a %2 "
                                    "encoder. Export it as a Hugging Face folder instead.")
                         .arg(QDir::toNativeSeparators(modelDir), config.modelType));
-    const QString arch = config.family == ModelFamily::Gpt2 ? QStringLiteral("gpt2")
+    const QString arch = config.family == ModelFamily::Gpt2           ? QStringLiteral("gpt2")
                          : config.modelType == QLatin1String("qwen2") ? QStringLiteral("qwen2")
                                                                       : QStringLiteral("llama");
     const std::shared_ptr<DecoderModel> model = loadDecoder(modelDir);
@@ -373,7 +384,8 @@ void exportGguf(const QString& modelDir, const QString& outFile, const GgufExpor
         out.write(w.bytes());
         for (const QByteArray& bytes : data) {
             out.write(bytes);
-            const qsizetype padding = qsizetype((kAlignment - uint64_t(bytes.size()) % kAlignment) % kAlignment);
+            const qsizetype padding =
+                qsizetype((kAlignment - uint64_t(bytes.size()) % kAlignment) % kAlignment);
             out.write(QByteArray(padding, '\0'));
         }
     });
@@ -414,18 +426,57 @@ public:
     QVariant value(uint32_t type)
     {
         switch (type) {
-        case U8: { uint8_t v; raw(&v, 1); return quint64(v); }
-        case I8: { int8_t v; raw(&v, 1); return qint64(v); }
-        case U16: { uint16_t v; raw(&v, 2); return quint64(v); }
-        case I16: { int16_t v; raw(&v, 2); return qint64(v); }
-        case U32: return quint64(u32());
-        case I32: { int32_t v; raw(&v, 4); return qint64(v); }
-        case F32V: { float v; raw(&v, 4); return double(v); }
-        case BOOL: { uint8_t v; raw(&v, 1); return v != 0; }
-        case STRING: return str();
-        case U64: return quint64(u64());
-        case I64: { int64_t v; raw(&v, 8); return qint64(v); }
-        case F64: { double v; raw(&v, 8); return v; }
+        case U8: {
+            uint8_t v;
+            raw(&v, 1);
+            return quint64(v);
+        }
+        case I8: {
+            int8_t v;
+            raw(&v, 1);
+            return qint64(v);
+        }
+        case U16: {
+            uint16_t v;
+            raw(&v, 2);
+            return quint64(v);
+        }
+        case I16: {
+            int16_t v;
+            raw(&v, 2);
+            return qint64(v);
+        }
+        case U32:
+            return quint64(u32());
+        case I32: {
+            int32_t v;
+            raw(&v, 4);
+            return qint64(v);
+        }
+        case F32V: {
+            float v;
+            raw(&v, 4);
+            return double(v);
+        }
+        case BOOL: {
+            uint8_t v;
+            raw(&v, 1);
+            return v != 0;
+        }
+        case STRING:
+            return str();
+        case U64:
+            return quint64(u64());
+        case I64: {
+            int64_t v;
+            raw(&v, 8);
+            return qint64(v);
+        }
+        case F64: {
+            double v;
+            raw(&v, 8);
+            return v;
+        }
         case ARRAY: {
             const uint32_t inner = u32();
             const uint64_t n = u64();
@@ -437,7 +488,8 @@ public:
             return list;
         }
         default:
-            throw Error(QStringLiteral("%1 has an unknown metadata type %2.").arg(m_path).arg(type));
+            throw Error(
+                QStringLiteral("%1 has an unknown metadata type %2.").arg(m_path).arg(type));
         }
     }
 
@@ -494,9 +546,9 @@ at::Tensor readGgufTensor(const QString& path, const GgufFile& file, const std::
         int64_t numel = 1;
         for (int64_t d : shape)
             numel *= d;
-        const qint64 bytes = t.type == GgufTensorType::Q8_0 ? numel / kQ8Block * (2 + kQ8Block)
+        const qint64 bytes = t.type == GgufTensorType::Q8_0  ? numel / kQ8Block * (2 + kQ8Block)
                              : t.type == GgufTensorType::F16 ? numel * 2
-                                                              : numel * 4;
+                                                             : numel * 4;
         QFile f(path);
         if (!f.open(QIODevice::ReadOnly) || !f.seek(qint64(file.dataOffset + t.offset)))
             throw Error(QStringLiteral("Cannot read tensor %1 of %2.")

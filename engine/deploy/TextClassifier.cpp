@@ -128,8 +128,8 @@ std::shared_ptr<TextClassifier> TextClassifier::loadFolder(const QString& dir,
                             .arg(QDir::toNativeSeparators(dir), modelDir));
     }
     const ModelConfig config = ModelConfig::load(modelDir);
-    const ProblemType problem = problemTypeFromName(
-        deploy.isEmpty() ? config.problemType : c->m_info.problemType);
+    const ProblemType problem =
+        problemTypeFromName(deploy.isEmpty() ? config.problemType : c->m_info.problemType);
     ClassifierLoadReport report;
     c->d->model = loadSequenceClassifier(modelDir, c->m_info.labels, problem, &report);
     if (adapter) {

@@ -39,8 +39,10 @@ class TextClassifier
 public:
     // A Hugging Face classifier folder (config.json with id2label + model.safetensors + tokenizer
     // files or vocab_words.txt), or a PEFT adapter folder (adapter_config.json) that is loaded onto
-    // `baseDir` (empty: the base recorded in the adapter). Throws fts::Error naming what is missing.
-    static std::shared_ptr<TextClassifier> loadFolder(const QString& dir, const QString& baseDir = {});
+    // `baseDir` (empty: the base recorded in the adapter). Throws fts::Error naming what is
+    // missing.
+    static std::shared_ptr<TextClassifier> loadFolder(const QString& dir,
+                                                      const QString& baseDir = {});
     // A run's best checkpoint (its last when none was best), LoRA adapters merged for speed.
     static std::shared_ptr<TextClassifier> loadRun(Project& project, qint64 runId);
     ~TextClassifier();

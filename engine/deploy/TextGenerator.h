@@ -16,14 +16,14 @@ namespace fts {
 
 struct GenerateRequest
 {
-    QString prompt;               // used when `messages` is empty: continued as it is
-    QList<ChatMessage> messages;  // a conversation; the reply is the assistant's next turn
+    QString prompt;              // used when `messages` is empty: continued as it is
+    QList<ChatMessage> messages; // a conversation; the reply is the assistant's next turn
     int maxNewTokens = 64;
-    double temperature = 0;       // 0: greedy (deterministic); > 0 samples
-    int topK = 0;                 // 0: off
-    double topP = 1.0;            // 1: off
+    double temperature = 0; // 0: greedy (deterministic); > 0 samples
+    int topK = 0;           // 0: off
+    double topP = 1.0;      // 1: off
     double repetitionPenalty = 1.0;
-    QStringList stop;             // generation ends before the first of these strings
+    QStringList stop; // generation ends before the first of these strings
     quint64 seed = 0;
 };
 

@@ -3,6 +3,7 @@
 #include "serve/InferenceServer.h"
 
 #include "Error.h"
+#include "deploy/TextGenerator.h"
 
 #include <QDateTime>
 #include <QHttpServer>
@@ -19,7 +20,8 @@ namespace {
 ServerReply error(int status, const QString& message, const QString& type)
 {
     // OpenAI's error shape, so OpenAI client libraries show the message as it is.
-    return {status, {{"error", QJsonObject{{"message", message}, {"type", type}, {"code", status}}}}};
+    return {status,
+            {{"error", QJsonObject{{"message", message}, {"type", type}, {"code", status}}}}};
 }
 
 ServerReply badRequest(const QString& message)
@@ -60,6 +62,58 @@ bool numberField(const QJsonObject& o, const char* key, double min, double max, 
     return true;
 }
 
+// The generation settings of a /v1/generate or /v1/chat/completions body; an error message (and
+// `out` unusable) when a field is missing or out of range.
+QString parseGenerateRequest(const QJsonObject& request, bool chat, int maxNewTokens,
+                             GenerateRequest& g)
+{
+    if (chat) {
+        if (request.value(QLatin1String("stream")).toBool())
+            return QStringLiteral("\"stream\": true is not supported yet; leave it out to get "
+                                  "the whole reply at once.");
+        for (const QJsonValue& v : request.value(QLatin1String("messages")).toArray()) {
+            const QJsonObject m = v.toObject();
+            if (!m.value(QLatin1String("role")).isString() ||
+                !m.value(QLatin1String("content")).isString())
+                return QStringLiteral("Each message needs \"role\" and \"content\" strings.");
+            g.messages.append({m.value(QLatin1String("role")).toString(),
+                               m.value(QLatin1String("content")).toString()});
+        }
+        if (g.messages.isEmpty())
+            return QStringLiteral("\"messages\" must be a non-empty list of {\"role\", "
+                                  "\"content\"} objects.");
+    } else {
+        if (!request.value(QLatin1String("prompt")).isString())
+            return QStringLiteral("Send {\"prompt\": \"...\"}.");
+        g.prompt = request.value(QLatin1String("prompt")).toString();
+    }
+    double maxTokens = 64, temperature = 0, topK = 0, topP = 1, penalty = 1, seed = 0;
+    QString problem;
+    // OpenAI's name is max_tokens; the studio's own endpoint says max_new_tokens.
+    const char* maxKey = chat && !request.contains(QLatin1String("max_new_tokens"))
+                             ? "max_tokens"
+                             : "max_new_tokens";
+    if (!numberField(request, maxKey, 1, maxNewTokens, maxTokens, problem) ||
+        !numberField(request, "temperature", 0, 100, temperature, problem) ||
+        !numberField(request, "top_k", 0, 1e6, topK, problem) ||
+        !numberField(request, "top_p", 0, 1, topP, problem) ||
+        !numberField(request, "repetition_penalty", 0.01, 100, penalty, problem) ||
+        !numberField(request, "seed", 0, 9e15, seed, problem))
+        return problem;
+    g.maxNewTokens = int(maxTokens);
+    g.temperature = temperature;
+    g.topK = int(topK);
+    g.topP = topP;
+    g.repetitionPenalty = penalty;
+    g.seed = quint64(seed);
+    const QJsonValue stop = request.value(QLatin1String("stop"));
+    if (stop.isString())
+        g.stop << stop.toString();
+    for (const QJsonValue& s : stop.toArray())
+        g.stop << s.toString();
+    return {};
+}
+
 } // namespace
 
 InferenceServer::InferenceServer(DeployModel model, ServerOptions options, QObject* parent)
@@ -95,16 +149,18 @@ quint16 InferenceServer::start()
         return [this, authorised, path](const QHttpServerRequest& request) {
             if (!authorised(request))
                 return QtFuture::makeReadyFuture(toResponse(
-                    error(401, QStringLiteral("Missing or wrong token: send the header "
-                                              "\"Authorization: Bearer <token>\" with the token "
-                                              "the server was started with."),
+                    error(401,
+                          QStringLiteral("Missing or wrong token: send the header "
+                                         "\"Authorization: Bearer <token>\" with the token "
+                                         "the server was started with."),
                           QStringLiteral("authentication_error"))));
             if (request.body().size() > m_options.maxBodyBytes)
                 return QtFuture::makeReadyFuture(toResponse(
-                    error(413, QStringLiteral("The request body has %1 bytes; this server accepts "
-                                              "at most %2.")
-                                   .arg(request.body().size())
-                                   .arg(m_options.maxBodyBytes),
+                    error(413,
+                          QStringLiteral("The request body has %1 bytes; this server accepts "
+                                         "at most %2.")
+                              .arg(request.body().size())
+                              .arg(m_options.maxBodyBytes),
                           QStringLiteral("invalid_request_error"))));
             const QByteArray body = request.body(); // the request dies with this call
             return QtConcurrent::run(m_pool.get(), [this, path, body] {
@@ -118,15 +174,16 @@ quint16 InferenceServer::start()
         m_http->route(path, QHttpServerRequest::Method::Post, post(path));
     m_http->route(QStringLiteral("/health"), QHttpServerRequest::Method::Get,
                   [this] { return toResponse(health()); });
-    m_http->setMissingHandler([](const QHttpServerRequest& request,
-                                 QHttpServerResponder&& responder) {
-        const ServerReply r = error(404, QStringLiteral("No endpoint %1 for this method; use GET "
-                                                        "/health, POST /v1/classify, /v1/generate "
-                                                        "or /v1/chat/completions.")
-                                             .arg(request.url().path()),
-                                    QStringLiteral("not_found_error"));
-        responder.write(QJsonDocument(r.body), QHttpServerResponder::StatusCode::NotFound);
-    });
+    m_http->setMissingHandler(
+        [](const QHttpServerRequest& request, QHttpServerResponder&& responder) {
+            const ServerReply r = error(404,
+                                        QStringLiteral("No endpoint %1 for this method; use GET "
+                                                       "/health, POST /v1/classify, /v1/generate "
+                                                       "or /v1/chat/completions.")
+                                            .arg(request.url().path()),
+                                        QStringLiteral("not_found_error"));
+            responder.write(QJsonDocument(r.body), QHttpServerResponder::StatusCode::NotFound);
+        });
     m_port = quint16(m_http->listen(m_options.address, m_options.port));
     if (m_port == 0) {
         m_http.reset();
@@ -174,7 +231,8 @@ ServerReply InferenceServer::health() const
                   {"model", m_model.description()},
                   {"kind", m_model.classifier ? "classifier" : "generator"}};
     if (m_model.classifier)
-        o.insert(QStringLiteral("labels"), QJsonArray::fromStringList(m_model.classifier->labels()));
+        o.insert(QStringLiteral("labels"),
+                 QJsonArray::fromStringList(m_model.classifier->labels()));
     return {200, o};
 }
 
@@ -193,7 +251,8 @@ ServerReply InferenceServer::classify(const QJsonObject& request) const
             texts << v.toString();
         }
     else
-        return badRequest(QStringLiteral("Send {\"text\": \"...\"} or {\"texts\": [\"...\", ...]}."));
+        return badRequest(
+            QStringLiteral("Send {\"text\": \"...\"} or {\"texts\": [\"...\", ...]}."));
     if (texts.isEmpty() || texts.size() > m_options.maxTexts)
         return badRequest(QStringLiteral("Send 1 to %1 texts per request (got %2).")
                               .arg(m_options.maxTexts)
@@ -217,50 +276,9 @@ ServerReply InferenceServer::generate(const QJsonObject& request, bool chat) con
     if (!m_model.generator)
         return badRequest(QStringLiteral("This server runs a classifier; use /v1/classify."));
     GenerateRequest g;
-    if (chat) {
-        if (request.value(QLatin1String("stream")).toBool())
-            return badRequest(QStringLiteral("\"stream\": true is not supported yet; leave it out "
-                                             "to get the whole reply at once."));
-        const QJsonArray messages = request.value(QLatin1String("messages")).toArray();
-        for (const QJsonValue& v : messages) {
-            const QJsonObject m = v.toObject();
-            if (!m.value(QLatin1String("role")).isString() ||
-                !m.value(QLatin1String("content")).isString())
-                return badRequest(QStringLiteral("Each message needs \"role\" and \"content\" "
-                                                 "strings."));
-            g.messages.append({m.value(QLatin1String("role")).toString(),
-                               m.value(QLatin1String("content")).toString()});
-        }
-        if (g.messages.isEmpty())
-            return badRequest(QStringLiteral("\"messages\" must be a non-empty list of "
-                                             "{\"role\", \"content\"} objects."));
-    } else {
-        if (!request.value(QLatin1String("prompt")).isString())
-            return badRequest(QStringLiteral("Send {\"prompt\": \"...\"}."));
-        g.prompt = request.value(QLatin1String("prompt")).toString();
-    }
-    double maxTokens = 64, temperature = 0, topK = 0, topP = 1, penalty = 1, seed = 0;
-    QString problem;
-    const char* maxKey = chat && !request.contains(QLatin1String("max_new_tokens")) ? "max_tokens"
-                                                                                   : "max_new_tokens";
-    if (!numberField(request, maxKey, 1, m_options.maxNewTokens, maxTokens, problem) ||
-        !numberField(request, "temperature", 0, 100, temperature, problem) ||
-        !numberField(request, "top_k", 0, 1e6, topK, problem) ||
-        !numberField(request, "top_p", 0, 1, topP, problem) ||
-        !numberField(request, "repetition_penalty", 0.01, 100, penalty, problem) ||
-        !numberField(request, "seed", 0, 9e15, seed, problem))
+    const QString problem = parseGenerateRequest(request, chat, m_options.maxNewTokens, g);
+    if (!problem.isEmpty())
         return badRequest(problem);
-    g.maxNewTokens = int(maxTokens);
-    g.temperature = temperature;
-    g.topK = int(topK);
-    g.topP = topP;
-    g.repetitionPenalty = penalty;
-    g.seed = quint64(seed);
-    const QJsonValue stop = request.value(QLatin1String("stop"));
-    if (stop.isString())
-        g.stop << stop.toString();
-    for (const QJsonValue& s : stop.toArray())
-        g.stop << s.toString();
     const int promptTokens = int(m_model.generator->promptIds(g).size());
     if (promptTokens >= m_model.generator->contextLength())
         return badRequest(QStringLiteral("The prompt has %1 tokens; this model reads at most %2 "

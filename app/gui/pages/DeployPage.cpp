@@ -4,9 +4,9 @@
 
 #include "Error.h"
 #include "deploy/DeployJobs.h"
-#include "serve/InferenceServer.h"
 #include "jobs/JobRunner.h"
 #include "project/Project.h"
+#include "serve/InferenceServer.h"
 #include "train/RunStore.h"
 
 #include <QCheckBox>
@@ -35,8 +35,9 @@ DeployPage::DeployPage(QWidget* parent)
       m_input(new QPlainTextEdit(this)), m_result(new QLabel(this)), m_chart(new QCustomPlot(this)),
       m_table(new QTableWidget(this)), m_batchIn(new QLineEdit(this)),
       m_batchOut(new QLineEdit(this)), m_progress(new QProgressBar(this)),
-      m_exportDir(new QLineEdit(this)), m_adapterOnly(new QCheckBox(tr("Adapter only (LoRA)"), this)),
-      m_port(new QSpinBox(this)), m_token(new QLineEdit(this)), m_serve(new QPushButton(this))
+      m_exportDir(new QLineEdit(this)),
+      m_adapterOnly(new QCheckBox(tr("Adapter only (LoRA)"), this)), m_port(new QSpinBox(this)),
+      m_token(new QLineEdit(this)), m_serve(new QPushButton(this))
 {
     setObjectName(QStringLiteral("deployPage"));
     m_runs->setObjectName(QStringLiteral("deployRuns"));
@@ -69,8 +70,7 @@ QWidget* DeployPage::buildPlayground()
     m_input->setPlaceholderText(tr("Type or paste text; one line per example."));
     m_input->setMaximumHeight(110);
     auto* predict = new QPushButton(tr("Predict"), box);
-    connect(predict, &QPushButton::clicked, this,
-            [this] { predictText(m_input->toPlainText()); });
+    connect(predict, &QPushButton::clicked, this, [this] { predictText(m_input->toPlainText()); });
     m_result->setObjectName(QStringLiteral("deployResult"));
     QFont big = m_result->font();
     big.setPointSizeF(big.pointSizeF() * 1.3);
@@ -106,8 +106,8 @@ QWidget* DeployPage::buildTools()
             return;
         m_batchIn->setText(in);
         const QFileInfo info(in);
-        m_batchOut->setText(info.dir().filePath(info.completeBaseName() + "_predicted." +
-                                                info.suffix()));
+        m_batchOut->setText(
+            info.dir().filePath(info.completeBaseName() + "_predicted." + info.suffix()));
     });
     auto* run = new QPushButton(tr("Predict file"), batch);
     connect(run, &QPushButton::clicked, this,
@@ -196,9 +196,10 @@ void DeployPage::reloadRuns()
         for (const RunRecord& r : listRuns(*m_project)) {
             if (r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty())
                 continue;
-            m_runs->insertItem(0, tr("Run %1 — %2, %3 (%4)")
-                                      .arg(r.id)
-                                      .arg(r.method, QFileInfo(r.modelDir).fileName(), r.status),
+            m_runs->insertItem(0,
+                               tr("Run %1 — %2, %3 (%4)")
+                                   .arg(r.id)
+                                   .arg(r.method, QFileInfo(r.modelDir).fileName(), r.status),
                                r.id);
         }
     } catch (const Error& e) {
@@ -249,8 +250,9 @@ bool DeployPage::selectRun(qint64 runId)
         }
         m_model = job->model();
         setStatus(tr("Ready: %1. Labels: %2.")
-                      .arg(m_model.description(),
-                           m_model.classifier ? m_model.classifier->labels().join(", ") : QString()));
+                      .arg(m_model.description(), m_model.classifier
+                                                      ? m_model.classifier->labels().join(", ")
+                                                      : QString()));
         Q_EMIT modelLoaded();
     });
     return true;
@@ -294,8 +296,9 @@ void DeployPage::showPredictions(const QStringList& texts,
         const int row = int(i);
         m_table->setItem(row, 0, new QTableWidgetItem(texts.value(row)));
         m_table->setItem(row, 1, new QTableWidgetItem(p.label));
-        m_table->setItem(row, 2, new QTableWidgetItem(
-                                     QString::number(p.probabilities[size_t(p.index)], 'f', 3)));
+        m_table->setItem(
+            row, 2,
+            new QTableWidgetItem(QString::number(p.probabilities[size_t(p.index)], 'f', 3)));
     }
     Q_EMIT predictionShown();
 }
