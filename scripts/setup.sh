@@ -9,6 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build        # toolchain
   qt6-base-dev qt6-base-dev-tools          # Qt 6 Widgets, Sql, Network, Test
   libqt6sql6-sqlite                        # the SQLite driver: without it projects cannot open
+  qt6-httpserver-dev qt6-websockets-dev    # the local inference server; its CMake config needs WebSockets
   libqcustomplot-dev                       # charts
   libtorch-dev                             # tensors and autograd
   libopenblas0-pthread                     # fast BLAS for libtorch (30x the reference BLAS)

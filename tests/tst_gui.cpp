@@ -143,10 +143,10 @@ void TestGui::everyPageCanBeShown()
         QCOMPARE(w.workspace()->currentPage(), page);
         QVERIFY(w.workspace()->page(page)->isVisible());
     }
-    // Pages that are not built yet say so instead of pretending to work.
+    // A project without runs: the Deploy page says how to get one.
     w.workspace()->showPage(ProjectWorkspace::Deploy);
-    auto* status = w.workspace()->page(ProjectWorkspace::Deploy)->findChild<QLabel*>("plannedStatus");
-    QVERIFY(status && status->text().contains("Not available"));
+    auto* status = w.workspace()->page(ProjectWorkspace::Deploy)->findChild<QLabel*>("deployStatus");
+    QVERIFY(status && status->text().contains("No trained run yet"));
 }
 
 void TestGui::importDialogPreviewsAndImports()

@@ -46,5 +46,8 @@ int cmdSft(const QStringList& args);
 int cmdReward(const QStringList& args);
 int cmdDpo(const QStringList& args);
 int cmdPpo(const QStringList& args);
+int cmdPredict(const QStringList& args);
+int cmdExport(const QStringList& args);
+int cmdServe(const QStringList& args);
 
 } // namespace fts::cli

@@ -33,6 +33,9 @@ const char* kUsage =
     "  reward PROJECT --model DIR --data FILE  a reward model from pairs, ratings or rankings\n"
     "  dpo PROJECT --model DIR --data FILE     direct preference optimisation of a decoder\n"
     "  ppo PROJECT --model DIR --data FILE --reward-run ID   PPO against a reward model\n"
+    "  predict MODEL_OR_RUN INPUT --out FILE   batch predictions (or generations) for a file\n"
+    "  export PROJECT --run ID --out DIR       a run as a Hugging Face folder with model card\n"
+    "  serve MODEL_OR_RUN [--port N]           local HTTP inference server (127.0.0.1)\n"
     "\n"
     "Run 'ftstudio-cli VERB --help' for a verb's options.\n"
     "Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.\n";
@@ -66,6 +69,9 @@ int main(int argc, char** argv)
         {QStringLiteral("reward"), fts::cli::cmdReward},
         {QStringLiteral("dpo"), fts::cli::cmdDpo},
         {QStringLiteral("ppo"), fts::cli::cmdPpo},
+        {QStringLiteral("predict"), fts::cli::cmdPredict},
+        {QStringLiteral("export"), fts::cli::cmdExport},
+        {QStringLiteral("serve"), fts::cli::cmdServe},
     };
     const QStringList args = app.arguments().mid(1);
     if (args.isEmpty()) {

@@ -2,6 +2,7 @@
 #include "ProjectWorkspace.h"
 
 #include "pages/DataPage.h"
+#include "pages/DeployPage.h"
 #include "pages/LabelPage.h"
 #include "pages/ModelPage.h"
 #include "pages/EvaluatePage.h"
@@ -36,7 +37,6 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
     navFont.setPointSizeF(navFont.pointSizeF() * 1.15);
     m_nav->setFont(navFont);
 
-    const QString notYet = tr("Not available in this version yet.");
     struct Entry { QString name; QWidget* page; };
     const QList<Entry> entries = {
         {tr("Data"), m_dataPage},
@@ -44,9 +44,7 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
         {tr("Model"), m_modelPage},
         {tr("Train"), m_trainPage},
         {tr("Evaluate"), m_evaluatePage},
-        {tr("Deploy"), new PlannedPage(tr("Deploy"),
-             tr("Try the model, export it as a Hugging Face folder, run batch inference or a local "
-                "server."), notYet, this)},
+        {tr("Deploy"), new DeployPage(this)},
     };
     for (const Entry& e : entries) {
         auto* item = new QListWidgetItem(e.name, m_nav);
@@ -60,6 +58,8 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
             m_dataPage->refresh();
         else if (row == Evaluate && m_project)
             m_evaluatePage->evaluateIfStale(); // the newest run (a job) or the instant baseline
+        else if (row == Deploy && m_project)
+            findChild<DeployPage*>()->reloadRuns(); // runs may have finished since
         else if (row == Label && m_project) {
             m_labelPage->reload();
             m_labelPage->setFocus();
@@ -90,6 +90,7 @@ void ProjectWorkspace::setProject(std::unique_ptr<Project> project)
     m_modelPage->setContext(m_project.get(), m_jobs);
     m_trainPage->setProject(m_project.get(), m_jobs);
     m_evaluatePage->setProject(m_project.get());
+    findChild<DeployPage*>()->setContext(m_project.get(), m_jobs);
     showPage(Data);
 }
 

@@ -1,0 +1,51 @@
+// Telling runs, classifier folders, adapters and decoders apart by what is on disk.
+#include "deploy/DeployModel.h"
+
+#include "Error.h"
+#include "models/ModelConfig.h"
+#include "project/Project.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+namespace fts {
+
+QString DeployModel::description() const
+{
+    return classifier  ? classifier->description()
+           : generator ? generator->description()
+                       : QString();
+}
+
+DeployModel loadDeployModel(const QString& source, qint64 runId, const QString& adapterBase)
+{
+    DeployModel m;
+    const QFileInfo info(source);
+    if (info.isFile() && info.suffix() == QLatin1String(Project::FileSuffix)) {
+        if (runId <= 0)
+            throw Error(QStringLiteral("%1 is a project: say which of its runs to use (--run ID; "
+                                       "'ftstudio-cli info' lists them).")
+                            .arg(QDir::toNativeSeparators(source)));
+        auto project = Project::open(source, Project::Access::ReadOnly);
+        m.classifier = TextClassifier::loadRun(*project, runId);
+        return m;
+    }
+    if (runId > 0)
+        throw Error(QStringLiteral("--run needs a project file (.ftproj); %1 is not one.")
+                        .arg(QDir::toNativeSeparators(source)));
+    if (!info.isDir())
+        throw Error(QStringLiteral("%1 is neither a model folder nor a project file.")
+                        .arg(QDir::toNativeSeparators(source)));
+    const QDir dir(source);
+    if (QFileInfo::exists(dir.filePath(QStringLiteral("adapter_config.json")))) {
+        m.classifier = TextClassifier::loadFolder(source, adapterBase);
+        return m;
+    }
+    if (ModelConfig::load(source).isDecoder())
+        m.generator = TextGenerator::loadFolder(source);
+    else
+        m.classifier = TextClassifier::loadFolder(source);
+    return m;
+}
+
+} // namespace fts

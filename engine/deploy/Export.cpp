@@ -1,0 +1,188 @@
+// Run export: weights and configs through the model code's own savers, tokenizer files copied,
+// and a README.md model card in the Hugging Face layout (YAML front matter + markdown).
+#include "deploy/Export.h"
+
+#include "Error.h"
+#include "deploy/RunModel.h"
+#include "deploy/TextClassifier.h"
+#include "io/AtomicWrite.h"
+#include "models/Lora.h"
+#include "project/Project.h"
+#include "train/RunStore.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <map>
+#include <set>
+
+namespace fts {
+namespace {
+
+const char* kTokenizerFiles[] = {"vocab_words.txt",
+                                 "tokenizer.json",
+                                 "tokenizer_config.json",
+                                 "special_tokens_map.json",
+                                 "added_tokens.json",
+                                 "vocab.txt",
+                                 "vocab.json",
+                                 "merges.txt",
+                                 "tokenizer.model"};
+
+void prepareFolder(const ExportOptions& options)
+{
+    if (options.outDir.isEmpty())
+        throw Error(QStringLiteral("Choose a folder to export to."));
+    const QDir dir(options.outDir);
+    if (dir.exists() && !dir.isEmpty() && !options.overwrite)
+        throw Error(QStringLiteral("The folder %1 is not empty; choose an empty or new folder, or "
+                                   "allow replacing its files.")
+                        .arg(QDir::toNativeSeparators(options.outDir)));
+    if (!QDir().mkpath(options.outDir))
+        throw Error(QStringLiteral("Cannot create the folder %1; check that the location is "
+                                   "writable.")
+                        .arg(QDir::toNativeSeparators(options.outDir)));
+}
+
+void copyFileAtomically(const QString& from, const QString& to)
+{
+    QFile in(from);
+    if (!in.open(QIODevice::ReadOnly))
+        throw Error(QStringLiteral("Cannot read %1: %2.").arg(from, in.errorString()));
+    writeFileAtomically(to, [&](QIODevice& out) {
+        while (!in.atEnd())
+            out.write(in.read(1 << 20));
+    });
+}
+
+// PEFT's target_modules as the run applied them: the last name of every adapted projection.
+LoraConfig adapterConfig(SequenceClassifierImpl& model, const RunModel& run)
+{
+    LoraConfig c;
+    c.rank = run.hp.loraRank;
+    c.alpha = run.hp.loraAlpha;
+    c.dropout = run.hp.loraDropout;
+    std::set<QString> targets;
+    for (const auto& [path, projection] : findProjections(model))
+        if (projection->hasLora())
+            targets.insert(QString::fromStdString(path.substr(path.rfind('.') + 1)));
+    if (targets.empty())
+        throw Error(QStringLiteral("Run %1 was trained with the \"%2\" method and has no LoRA "
+                                   "adapter to export on its own; export the full model instead.")
+                        .arg(run.record.id)
+                        .arg(run.record.method));
+    c.targetModules = QStringList(targets.begin(), targets.end());
+    c.modulesToSave = model.headModules();
+    c.baseModel = run.record.modelDir;
+    c.taskType = QStringLiteral("SEQ_CLS");
+    return c;
+}
+
+// The last value of every val metric the run recorded, by name.
+std::map<QString, double> finalMetrics(Project& project, qint64 runId)
+{
+    std::map<QString, double> last;
+    for (const MetricPoint& p : runMetrics(project, runId))
+        if (p.split == QLatin1String("val"))
+            last[p.name] = p.value;
+    return last;
+}
+
+QString modelCard(Project& project, const RunModel& run, bool adapterOnly)
+{
+    const RunRecord& r = run.record;
+    const QString base = QFileInfo(r.modelDir).fileName();
+    QString md = QStringLiteral("---\nlibrary_name: %1\nbase_model: %2\npipeline_tag: "
+                                "text-classification\ntags:\n- finetune-studio\n- %3\n---\n\n")
+                     .arg(adapterOnly ? QStringLiteral("peft") : QStringLiteral("transformers"),
+                          base, r.method);
+    md += QStringLiteral("# %1 — run %2\n\nA text classifier fine-tuned with Finetune Studio from "
+                         "`%3` (%4). It predicts one of: %5.\n\n")
+              .arg(r.task.isEmpty() ? QStringLiteral("Classifier") : r.task)
+              .arg(r.id)
+              .arg(base, run.model->config().modelType, run.labels.join(QStringLiteral(", ")));
+    md += adapterOnly ? QStringLiteral("This folder holds a LoRA adapter in PEFT layout: load the "
+                                       "base model first, then the adapter.\n\n")
+                      : QStringLiteral("The weights are complete (LoRA adapters, if any, are "
+                                       "merged): load the folder with "
+                                       "`AutoModelForSequenceClassification`.\n\n");
+    md += QStringLiteral("## Data\n\n- Task: %1\n- Labels: %2\n")
+              .arg(r.task, run.labels.join(QStringLiteral(", ")));
+    for (const char* split : {"train", "val", "test"}) {
+        const QJsonArray rows = r.snapshot.value(QLatin1String(split)).toArray();
+        if (!rows.isEmpty())
+            md += QStringLiteral("- %1 rows: %2\n").arg(QLatin1String(split)).arg(rows.size());
+    }
+    md += QStringLiteral("- Data snapshot (SHA-256): `%1`\n\n")
+              .arg(r.snapshot.value(QLatin1String("hash")).toString());
+    md += QStringLiteral("## Method\n\n- Method: %1\n- Seed: %2\n- Maximum length: %3 tokens\n"
+                         "- Training time: %4 s\n\n")
+              .arg(r.method)
+              .arg(r.seed)
+              .arg(run.maxLength)
+              .arg(r.trainSeconds, 0, 'f', 1);
+    md += QStringLiteral("## Hyperparameters\n\n| name | value |\n|---|---|\n");
+    const QStringList keys = r.hyperparameters.keys();
+    for (const QString& k : keys)
+        md += QStringLiteral("| %1 | %2 |\n")
+                  .arg(k, r.hyperparameters.value(k).toVariant().toString());
+    md += QStringLiteral("\n## Metrics (validation split)\n\n");
+    const auto metrics = finalMetrics(project, r.id);
+    if (metrics.empty())
+        md += QStringLiteral("The run had no validation rows, so no metrics were recorded.\n");
+    else {
+        md += QStringLiteral("| metric | final value |\n|---|---|\n");
+        for (const auto& [name, value] : metrics)
+            md += QStringLiteral("| %1 | %2 |\n").arg(name).arg(value, 0, 'f', 4);
+        if (r.bestStep >= 0)
+            md += QStringLiteral("\nBest checkpoint: step %1 (%2 = %3); that is the checkpoint "
+                                 "exported.\n")
+                      .arg(r.bestStep)
+                      .arg(run.hp.earlyStoppingMetric)
+                      .arg(r.bestMetric, 0, 'f', 4);
+    }
+    md += QStringLiteral("\n## Software\n\n```\n%1\n```\n")
+              .arg(QString::fromUtf8(QJsonDocument(r.software).toJson(QJsonDocument::Indented))
+                       .trimmed());
+    return md;
+}
+
+} // namespace
+
+ExportResult exportRun(Project& project, qint64 runId, const ExportOptions& options)
+{
+    prepareFolder(options);
+    RunModel run = loadRunModel(project, runId);
+    const QDir out(options.outDir);
+    if (options.adapterOnly) {
+        saveLoraAdapter(*run.model, adapterConfig(*run.model, run), options.outDir);
+    } else {
+        mergeAllLora(*run.model);
+        saveSequenceClassifier(*run.model, options.outDir);
+    }
+    for (const char* name : kTokenizerFiles) {
+        const QString from = QDir(run.tokenizerDir).filePath(QLatin1String(name));
+        if (QFileInfo::exists(from))
+            copyFileAtomically(from, out.filePath(QLatin1String(name)));
+    }
+    DeployInfo info;
+    info.labels = run.labels;
+    info.problemType = problemTypeName(run.model->problemType());
+    info.maxLength = run.maxLength;
+    info.runId = runId;
+    info.baseModel = run.record.modelDir;
+    writeFileAtomically(out.filePath(QStringLiteral("finetune_studio.json")),
+                        [&](QIODevice& f) { f.write(QJsonDocument(info.toJson()).toJson()); });
+    writeFileAtomically(out.filePath(QStringLiteral("README.md")), [&](QIODevice& f) {
+        f.write(modelCard(project, run, options.adapterOnly).toUtf8());
+    });
+    ExportResult result;
+    result.dir = out.absolutePath();
+    result.files = out.entryList(QDir::Files, QDir::Name);
+    return result;
+}
+
+} // namespace fts

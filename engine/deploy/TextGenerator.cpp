@@ -1,0 +1,149 @@
+// Decoder loading, prompt rendering and generation with text stop strings and streaming.
+#include "deploy/TextGenerator.h"
+
+#include "Error.h"
+#include "models/Decoder.h"
+#include "models/Generation.h"
+#include "tokenize/Tokenizer.h"
+
+#include <ATen/ATen.h>
+
+#include <QDir>
+#include <QFileInfo>
+
+#include <mutex>
+
+namespace fts {
+
+struct TextGenerator::Impl
+{
+    std::shared_ptr<DecoderModel> model;
+    std::unique_ptr<Tokenizer> tokenizer;
+    ChatFormat chat;
+    std::vector<int64_t> stopIds;
+    mutable std::mutex mutex;
+};
+
+TextGenerator::TextGenerator() : d(std::make_unique<Impl>()) {}
+TextGenerator::~TextGenerator() = default;
+
+std::shared_ptr<TextGenerator> TextGenerator::loadFolder(const QString& dir)
+{
+    const ModelConfig config = ModelConfig::load(dir);
+    if (!config.isDecoder())
+        throw Error(QStringLiteral("%1 is a %2 encoder, which classifies text but cannot write "
+                                   "it; choose a GPT-2 or Llama-style model for generation.")
+                        .arg(QDir::toNativeSeparators(dir), config.modelType));
+    std::shared_ptr<TextGenerator> g(new TextGenerator);
+    g->d->model = loadDecoder(dir);
+    g->d->model->eval();
+    g->d->tokenizer = loadTokenizer(dir);
+    g->d->chat = chatFormatForModel(dir, ChatStyle::Plain);
+    g->d->stopIds = config.eosTokenIds;
+    if (g->d->tokenizer->eosId() >= 0)
+        g->d->stopIds.push_back(g->d->tokenizer->eosId());
+    g->m_description = QStringLiteral("%1 (%2)").arg(QFileInfo(dir).fileName(), config.modelType);
+    return g;
+}
+
+int TextGenerator::contextLength() const
+{
+    return int(d->model->config().maxPositions);
+}
+
+std::vector<int64_t> TextGenerator::promptIds(const GenerateRequest& request) const
+{
+    EncodeOptions options;
+    options.addSpecialTokens = false; // the rendered chat spells out its own special tokens
+    options.maxLength = 1 << 30;      // the context check below gives the better message
+    const QString text = request.messages.isEmpty()
+                             ? request.prompt
+                             : renderChat(request.messages, d->chat, true).text;
+    if (text.isEmpty())
+        throw Error(QStringLiteral("The prompt is empty; write something for the model to "
+                                   "continue."));
+    return d->tokenizer->encode(text, {}, options).ids;
+}
+
+namespace {
+
+// The earliest position of any stop string in `text`, or -1.
+qsizetype firstStop(const QString& text, const QStringList& stops)
+{
+    qsizetype best = -1;
+    for (const QString& s : stops) {
+        if (s.isEmpty())
+            continue;
+        const qsizetype at = text.indexOf(s);
+        if (at >= 0 && (best < 0 || at < best))
+            best = at;
+    }
+    return best;
+}
+
+} // namespace
+
+GenerateReply TextGenerator::generate(const GenerateRequest& request,
+                                      const std::function<bool(const QString&)>& onText,
+                                      const std::atomic<bool>* cancel) const
+{
+    if (request.maxNewTokens < 1)
+        throw Error(QStringLiteral("max_new_tokens must be at least 1 (it is %1).")
+                        .arg(request.maxNewTokens));
+    std::lock_guard<std::mutex> lock(d->mutex);
+    GenerateReply reply;
+    const std::vector<int64_t> prompt = promptIds(request);
+    reply.promptTokens = int(prompt.size());
+
+    GenerationOptions o;
+    o.maxNewTokens = request.maxNewTokens;
+    o.sample = request.temperature > 0;
+    o.temperature = o.sample ? request.temperature : 1.0;
+    o.topK = request.topK;
+    o.topP = request.topP;
+    o.repetitionPenalty = request.repetitionPenalty;
+    o.stopTokenIds = d->stopIds;
+    o.seed = request.seed;
+    std::vector<int64_t> sofar;
+    qsizetype emitted = 0;
+    bool stoppedByText = false;
+    o.onToken = [&](size_t, int64_t token) {
+        sofar.push_back(token);
+        const QString text = d->tokenizer->decode(sofar, /*skipSpecialTokens=*/true);
+        const qsizetype stop = firstStop(text, request.stop);
+        const QString visible = stop >= 0 ? text.left(stop) : text;
+        if (visible.size() > emitted) {
+            const bool keep = !onText || onText(visible.mid(emitted));
+            emitted = visible.size();
+            if (!keep)
+                return false;
+        }
+        if (stop >= 0) {
+            stoppedByText = true;
+            return false;
+        }
+        return true;
+    };
+    o.isCancelled = [cancel] { return cancel && cancel->load(); };
+    const GenerationResult result = fts::generate(*d->model, prompt, o);
+    reply.tokens = result.tokens;
+    const QString text = d->tokenizer->decode(result.tokens, /*skipSpecialTokens=*/true);
+    const qsizetype stop = firstStop(text, request.stop);
+    reply.text = stop >= 0 ? text.left(stop) : text;
+    switch (result.reason) {
+    case StopReason::MaxNewTokens:
+    case StopReason::ContextFull:
+        reply.finishReason = QStringLiteral("length");
+        break;
+    case StopReason::Cancelled:
+        reply.finishReason = QStringLiteral("cancelled");
+        break;
+    default:
+        reply.finishReason = QStringLiteral("stop");
+    }
+    if (stoppedByText)
+        reply.finishReason = QStringLiteral("stop");
+    return reply;
+}
+
+} // namespace fts

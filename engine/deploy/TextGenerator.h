@@ -1,0 +1,63 @@
+// A decoder ready to use: prompt or chat (rendered with the model's chat template) in, text out,
+// with streaming, stop strings and sampling settings. Torch-free so front ends can hold one.
+#pragma once
+
+#include "tokenize/ChatTemplate.h"
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+namespace fts {
+
+struct GenerateRequest
+{
+    QString prompt;              // used when `messages` is empty: continued as it is
+    QList<ChatMessage> messages; // a conversation; the reply is the assistant's next turn
+    int maxNewTokens = 64;
+    double temperature = 0; // 0: greedy (deterministic); > 0 samples
+    int topK = 0;           // 0: off
+    double topP = 1.0;      // 1: off
+    double repetitionPenalty = 1.0;
+    QStringList stop; // generation ends before the first of these strings
+    quint64 seed = 0;
+};
+
+struct GenerateReply
+{
+    QString text;
+    std::vector<int64_t> tokens; // the new token ids (a stop token included, as HF returns them)
+    int promptTokens = 0;
+    QString finishReason; // "stop" (end token or stop string), "length", "cancelled"
+};
+
+class TextGenerator
+{
+public:
+    // A Hugging Face decoder folder (GPT-2 or Llama family) with its tokenizer files. Throws
+    // fts::Error naming what is missing.
+    static std::shared_ptr<TextGenerator> loadFolder(const QString& dir);
+    ~TextGenerator();
+
+    // `onText` gets each new piece of text as it is generated; returning false stops. Calls are
+    // serialised, so several threads may share one generator.
+    GenerateReply generate(const GenerateRequest& request,
+                           const std::function<bool(const QString&)>& onText = {},
+                           const std::atomic<bool>* cancel = nullptr) const;
+    // The token ids the model reads for `request` (chat rendered, no special tokens added).
+    std::vector<int64_t> promptIds(const GenerateRequest& request) const;
+    int contextLength() const;
+    QString description() const { return m_description; }
+
+private:
+    struct Impl;
+    TextGenerator();
+    std::unique_ptr<Impl> d;
+    QString m_description;
+};
+
+} // namespace fts

@@ -1,0 +1,317 @@
+// The local inference server on loopback: every endpoint, malformed and oversized requests, the
+// bearer token, and 50 clients at once; answers are checked against direct predictions.
+#include "Error.h"
+#include "serve/InferenceServer.h"
+
+#include "DeployFixtures.h"
+
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace fts;
+
+namespace {
+
+struct Answer
+{
+    int status = 0;
+    QJsonObject body;
+};
+
+// One request, waiting in the event loop (the server lives on this thread too).
+Answer call(QNetworkAccessManager& net, quint16 port, const QString& path, const QByteArray& body,
+            const QByteArray& token = {}, bool get = false)
+{
+    QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(port).arg(path)));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    if (!token.isEmpty())
+        request.setRawHeader("Authorization", "Bearer " + token);
+    QNetworkReply* reply = get ? net.get(request) : net.post(request, body);
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    if (!reply->isFinished())
+        done.wait(60000);
+    Answer a;
+    a.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    a.body = QJsonDocument::fromJson(reply->readAll()).object();
+    reply->deleteLater();
+    return a;
+}
+
+QByteArray json(const QJsonObject& o)
+{
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+QString errorMessage(const Answer& a)
+{
+    return a.body.value(QLatin1String("error"))
+        .toObject()
+        .value(QLatin1String("message"))
+        .toString();
+}
+
+} // namespace
+
+class TestServe : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void health();
+    void classify();
+    void classifyErrors();
+    void badJsonAndUnknownPath();
+    void oversizedBody();
+    void tokenRequired();
+    void fiftyConcurrentClients();
+    void generateAndChat();
+    void generateLimits();
+    void portInUse();
+
+private:
+    QTemporaryDir m_dir;
+    QNetworkAccessManager m_net;
+    DeployModel m_classifier, m_generator;
+    std::unique_ptr<InferenceServer> m_server;
+    quint16 m_port = 0;
+};
+
+void TestServe::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    m_classifier = loadDeployModel(
+        test::fixtureWithVocab(test::kBertFixture, m_dir.filePath(QStringLiteral("bert"))));
+    m_generator = loadDeployModel(
+        test::fixtureWithVocab(test::kGpt2Fixture, m_dir.filePath(QStringLiteral("gpt2"))));
+    QVERIFY(m_classifier.classifier && m_generator.generator);
+    ServerOptions o;
+    o.port = 0;
+    o.maxBodyBytes = 4096;
+    m_server = std::make_unique<InferenceServer>(m_classifier, o);
+    m_port = m_server->start();
+    QVERIFY(m_port > 0);
+    QVERIFY(m_server->url().startsWith(QStringLiteral("http://127.0.0.1:")));
+}
+
+void TestServe::health()
+{
+    const Answer a = call(m_net, m_port, QStringLiteral("/health"), {}, {}, true);
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.body.value(QLatin1String("status")).toString(), QStringLiteral("ok"));
+    QCOMPARE(a.body.value(QLatin1String("kind")).toString(), QStringLiteral("classifier"));
+    QCOMPARE(a.body.value(QLatin1String("labels")).toArray(),
+             QJsonArray({"negative", "neutral", "positive"}));
+}
+
+void TestServe::classify()
+{
+    const QStringList texts = {"the apple is very good", "My car was slow today!"};
+    const auto want = m_classifier.classifier->classify(texts);
+    const Answer a = call(m_net, m_port, QStringLiteral("/v1/classify"),
+                          json({{"texts", QJsonArray::fromStringList(texts)}}));
+    QCOMPARE(a.status, 200);
+    const QJsonArray got = a.body.value(QLatin1String("predictions")).toArray();
+    QCOMPARE(got.size(), 2);
+    for (int i = 0; i < 2; ++i) {
+        const QJsonObject p = got[i].toObject();
+        QCOMPARE(p.value(QLatin1String("label")).toString(), want[size_t(i)].label);
+        QCOMPARE(p.value(QLatin1String("probabilities"))
+                     .toObject()
+                     .value(QLatin1String("neutral"))
+                     .toDouble(),
+                 want[size_t(i)].probabilities[1]);
+    }
+    const Answer one =
+        call(m_net, m_port, QStringLiteral("/v1/classify"), json({{"text", "banana and grape"}}));
+    QCOMPARE(one.status, 200);
+    QCOMPARE(one.body.value(QLatin1String("predictions")).toArray().size(), 1);
+}
+
+void TestServe::classifyErrors()
+{
+    const Answer missing =
+        call(m_net, m_port, QStringLiteral("/v1/classify"), json({{"txt", "a"}}));
+    QCOMPARE(missing.status, 400);
+    QVERIFY(errorMessage(missing).contains(QStringLiteral("\"text\"")));
+    const Answer numbers =
+        call(m_net, m_port, QStringLiteral("/v1/classify"), json({{"texts", QJsonArray{1, 2}}}));
+    QCOMPARE(numbers.status, 400);
+    const Answer wrongKind =
+        call(m_net, m_port, QStringLiteral("/v1/generate"), json({{"prompt", "hi"}}));
+    QCOMPARE(wrongKind.status, 400);
+    QVERIFY(errorMessage(wrongKind).contains(QStringLiteral("/v1/classify")));
+}
+
+void TestServe::badJsonAndUnknownPath()
+{
+    const Answer bad = call(m_net, m_port, QStringLiteral("/v1/classify"), "{\"text\": ");
+    QCOMPARE(bad.status, 400);
+    QVERIFY(errorMessage(bad).contains(QStringLiteral("not valid JSON")));
+    QCOMPARE(
+        bad.body.value(QLatin1String("error")).toObject().value(QLatin1String("type")).toString(),
+        QStringLiteral("invalid_request_error"));
+    const Answer array = call(m_net, m_port, QStringLiteral("/v1/classify"), "[1]");
+    QCOMPARE(array.status, 400);
+    const Answer unknown = call(m_net, m_port, QStringLiteral("/v2/nothing"), "{}");
+    QCOMPARE(unknown.status, 404);
+    QVERIFY(errorMessage(unknown).contains(QStringLiteral("/v2/nothing")));
+}
+
+void TestServe::oversizedBody()
+{
+    const QByteArray big = json({{"text", QString(QStringLiteral("apple ")).repeated(2000)}});
+    const Answer a = call(m_net, m_port, QStringLiteral("/v1/classify"), big);
+    QCOMPARE(a.status, 413);
+    QVERIFY(errorMessage(a).contains(QStringLiteral("at most 4096")));
+    QCOMPARE(call(m_net, m_port, QStringLiteral("/health"), {}, {}, true).status, 200);
+}
+
+void TestServe::tokenRequired()
+{
+    ServerOptions o;
+    o.port = 0;
+    o.token = QStringLiteral("s3cret");
+    InferenceServer server(m_classifier, o);
+    const quint16 port = server.start();
+    const QByteArray body = json({{"text", "apple"}});
+    QCOMPARE(call(m_net, port, QStringLiteral("/v1/classify"), body).status, 401);
+    const Answer wrong = call(m_net, port, QStringLiteral("/v1/classify"), body, "nope");
+    QCOMPARE(wrong.status, 401);
+    QVERIFY(errorMessage(wrong).contains(QStringLiteral("Bearer")));
+    QCOMPARE(call(m_net, port, QStringLiteral("/v1/classify"), body, "s3cret").status, 200);
+}
+
+void TestServe::fiftyConcurrentClients()
+{
+    // 50 clients, each its own connection manager, all sent before any answer is read; a mix of
+    // good, malformed and unauthenticated requests must all be answered correctly.
+    std::vector<std::unique_ptr<QNetworkAccessManager>> clients;
+    std::vector<QNetworkReply*> replies;
+    const auto want = m_classifier.classifier->classify({QStringLiteral("lemon and mango")});
+    for (int i = 0; i < 50; ++i) {
+        clients.push_back(std::make_unique<QNetworkAccessManager>());
+        QNetworkRequest r(QUrl(QStringLiteral("http://127.0.0.1:%1/v1/classify").arg(m_port)));
+        r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        replies.push_back(clients.back()->post(
+            r, i % 10 == 9 ? QByteArray("{oops") : json({{"text", "lemon and mango"}})));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(replies.begin(), replies.end(),
+                                         [](QNetworkReply* r) { return r->isFinished(); }),
+                             120000);
+    int ok = 0, rejected = 0;
+    for (QNetworkReply* r : replies) {
+        const int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const QJsonObject body = QJsonDocument::fromJson(r->readAll()).object();
+        if (status == 200) {
+            ++ok;
+            QCOMPARE(body.value(QLatin1String("predictions"))
+                         .toArray()[0]
+                         .toObject()
+                         .value(QLatin1String("label"))
+                         .toString(),
+                     want[0].label);
+        } else {
+            QCOMPARE(status, 400);
+            ++rejected;
+        }
+        r->deleteLater();
+    }
+    QCOMPARE(ok, 45);
+    QCOMPARE(rejected, 5);
+    QCOMPARE(call(m_net, m_port, QStringLiteral("/health"), {}, {}, true).status, 200);
+}
+
+void TestServe::generateAndChat()
+{
+    ServerOptions o;
+    o.port = 0;
+    InferenceServer server(m_generator, o);
+    const quint16 port = server.start();
+    GenerateRequest direct;
+    direct.prompt = QStringLiteral("the car is");
+    direct.maxNewTokens = 8;
+    const GenerateReply want = m_generator.generator->generate(direct);
+    const Answer g = call(m_net, port, QStringLiteral("/v1/generate"),
+                          json({{"prompt", "the car is"}, {"max_new_tokens", 8}}));
+    QCOMPARE(g.status, 200);
+    QCOMPARE(g.body.value(QLatin1String("text")).toString(), want.text);
+    QCOMPARE(g.body.value(QLatin1String("usage"))
+                 .toObject()
+                 .value(QLatin1String("completion_tokens"))
+                 .toInt(),
+             int(want.tokens.size()));
+
+    GenerateRequest chat;
+    chat.messages = {{QStringLiteral("user"), QStringLiteral("name a fruit")}};
+    chat.maxNewTokens = 6;
+    const GenerateReply wantChat = m_generator.generator->generate(chat);
+    const QJsonObject request{
+        {"model", "tiny"},
+        {"messages", QJsonArray{QJsonObject{{"role", "user"}, {"content", "name a fruit"}}}},
+        {"max_tokens", 6}};
+    const Answer c = call(m_net, port, QStringLiteral("/v1/chat/completions"), json(request));
+    QCOMPARE(c.status, 200);
+    QCOMPARE(c.body.value(QLatin1String("object")).toString(), QStringLiteral("chat.completion"));
+    QCOMPARE(c.body.value(QLatin1String("model")).toString(), QStringLiteral("tiny"));
+    const QJsonObject choice = c.body.value(QLatin1String("choices")).toArray()[0].toObject();
+    QCOMPARE(
+        choice.value(QLatin1String("message")).toObject().value(QLatin1String("role")).toString(),
+        QStringLiteral("assistant"));
+    QCOMPARE(choice.value(QLatin1String("message"))
+                 .toObject()
+                 .value(QLatin1String("content"))
+                 .toString(),
+             wantChat.text);
+    QCOMPARE(choice.value(QLatin1String("finish_reason")).toString(), QStringLiteral("length"));
+    QCOMPARE(c.body.value(QLatin1String("usage"))
+                 .toObject()
+                 .value(QLatin1String("prompt_tokens"))
+                 .toInt(),
+             wantChat.promptTokens);
+    QCOMPARE(call(m_net, port, QStringLiteral("/v1/classify"), json({{"text", "a"}})).status, 400);
+}
+
+void TestServe::generateLimits()
+{
+    ServerOptions o;
+    o.port = 0;
+    o.maxNewTokens = 16;
+    InferenceServer server(m_generator, o);
+    const quint16 port = server.start();
+    const Answer tooMany = call(m_net, port, QStringLiteral("/v1/generate"),
+                                json({{"prompt", "the car"}, {"max_new_tokens", 17}}));
+    QCOMPARE(tooMany.status, 400);
+    QVERIFY(errorMessage(tooMany).contains(QStringLiteral("from 1 to 16")));
+    const Answer longPrompt =
+        call(m_net, port, QStringLiteral("/v1/generate"),
+             json({{"prompt", QString(QStringLiteral("car ")).repeated(80)}}));
+    QCOMPARE(longPrompt.status, 400);
+    QVERIFY(errorMessage(longPrompt).contains(QStringLiteral("at most 64")));
+    const Answer noMessages = call(m_net, port, QStringLiteral("/v1/chat/completions"),
+                                   json({{"messages", QJsonArray()}}));
+    QCOMPARE(noMessages.status, 400);
+    const Answer badRole =
+        call(m_net, port, QStringLiteral("/v1/chat/completions"),
+             json({{"messages", QJsonArray{QJsonObject{{"role", "robot"}, {"content", "x"}}}}}));
+    QCOMPARE(badRole.status, 400);
+    QVERIFY(!errorMessage(badRole).isEmpty());
+}
+
+void TestServe::portInUse()
+{
+    ServerOptions o;
+    o.port = m_port;
+    InferenceServer second(m_classifier, o);
+    QVERIFY(test::errorOf([&] { second.start(); }).contains(QStringLiteral("Choose another port")));
+    QVERIFY(!second.isRunning());
+}
+
+QTEST_GUILESS_MAIN(TestServe)
+#include "tst_serve.moc"
