@@ -49,5 +49,6 @@ int cmdPpo(const QStringList& args);
 int cmdPredict(const QStringList& args);
 int cmdExport(const QStringList& args);
 int cmdServe(const QStringList& args);
+int cmdPretrain(const QStringList& args);
 
 } // namespace fts::cli

@@ -36,6 +36,7 @@ const char* kUsage =
     "  predict MODEL_OR_RUN INPUT --out FILE   batch predictions (or generations) for a file\n"
     "  export PROJECT --run ID --out DIR       a run as a Hugging Face folder with model card\n"
     "  serve MODEL_OR_RUN [--port N]           local HTTP inference server (127.0.0.1)\n"
+    "  pretrain --corpus PATH --out DIR   pre-train (MLM / causal LM), from scratch or --model\n"
     "\n"
     "Run 'ftstudio-cli VERB --help' for a verb's options.\n"
     "Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.\n";
@@ -72,6 +73,7 @@ int main(int argc, char** argv)
         {QStringLiteral("predict"), fts::cli::cmdPredict},
         {QStringLiteral("export"), fts::cli::cmdExport},
         {QStringLiteral("serve"), fts::cli::cmdServe},
+        {QStringLiteral("pretrain"), fts::cli::cmdPretrain},
     };
     const QStringList args = app.arguments().mid(1);
     if (args.isEmpty()) {

@@ -1,0 +1,125 @@
+// Sentencepiece training flags per tokenizer style, and the Hugging Face files written beside it.
+#include "pretrain/TokenizerTraining.h"
+
+#include "Error.h"
+#include "io/AtomicWrite.h"
+#include "pretrain/Corpus.h"
+#include "tokenize/SentencePiece.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+
+namespace fts {
+namespace {
+
+struct StyleTokens
+{
+    QString pad, unk, bos, eos, mask;
+};
+
+StyleTokens tokensOf(TokenizerStyle style)
+{
+    if (style == TokenizerStyle::Bert)
+        return {QStringLiteral("[PAD]"), QStringLiteral("[UNK]"), QStringLiteral("[CLS]"),
+                QStringLiteral("[SEP]"), QStringLiteral("[MASK]")};
+    return {QString(), QStringLiteral("<unk>"), QStringLiteral("<s>"), QStringLiteral("</s>"),
+            QString()};
+}
+
+QString styleFlags(TokenizerStyle style)
+{
+    // Control pieces are never produced from text, so a user's "[CLS]" stays plain text.
+    if (style == TokenizerStyle::Bert)
+        return QStringLiteral("--pad_id=0 --unk_id=1 --bos_id=2 --eos_id=3 --pad_piece=[PAD] "
+                              "--unk_piece=[UNK] --bos_piece=[CLS] --eos_piece=[SEP] "
+                              "--control_symbols=[MASK]");
+    return QStringLiteral("--unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1");
+}
+
+void writeJson(const QString& path, const QJsonObject& object)
+{
+    writeFileAtomically(path, [&](QIODevice& out) {
+        out.write(QJsonDocument(object).toJson(QJsonDocument::Indented));
+    });
+}
+
+} // namespace
+
+void writeTokenizerConfig(const QString& outDir, TokenizerStyle style, int modelMaxLength)
+{
+    const StyleTokens t = tokensOf(style);
+    QJsonObject map{{"unk_token", t.unk}, {"bos_token", t.bos}, {"eos_token", t.eos}};
+    if (style == TokenizerStyle::Bert) {
+        map.insert("pad_token", t.pad);
+        map.insert("mask_token", t.mask);
+        map.insert("cls_token", t.bos);
+        map.insert("sep_token", t.eos);
+    }
+    QJsonObject config = map;
+    // LlamaTokenizer reads tokenizer.model and frames with bos/eos as configured here.
+    config.insert("tokenizer_class", QStringLiteral("LlamaTokenizer"));
+    config.insert("add_bos_token", true);
+    config.insert("add_eos_token", style == TokenizerStyle::Bert);
+    config.insert("legacy", false);
+    config.insert("model_max_length", modelMaxLength);
+    config.insert("clean_up_tokenization_spaces", false);
+    const QDir dir(outDir);
+    writeJson(dir.filePath(QStringLiteral("special_tokens_map.json")), map);
+    writeJson(dir.filePath(QStringLiteral("tokenizer_config.json")), config);
+}
+
+void trainTokenizer(const QStringList& documents, const QString& outDir,
+                    const TokenizerTrainingOptions& options)
+{
+    if (options.algorithm != QLatin1String("unigram") && options.algorithm != QLatin1String("bpe"))
+        throw Error(QStringLiteral("Unknown tokenizer algorithm '%1': use unigram or bpe.")
+                        .arg(options.algorithm));
+    if (options.vocabSize < 64)
+        throw Error(QStringLiteral("A vocabulary of %1 pieces is too small; use at least 64 "
+                                   "(8000 suits a small English model).")
+                        .arg(options.vocabSize));
+    if (documents.isEmpty())
+        throw Error(QStringLiteral("There is no text to train the tokenizer on."));
+    if (!QDir().mkpath(outDir))
+        throw Error(QStringLiteral("Could not create the folder %1; check permissions.")
+                        .arg(QDir::toNativeSeparators(outDir)));
+    // sentencepiece splits its flags on spaces, so it reads and writes in a space-free temp dir.
+    QTemporaryDir work(QDir::tempPath() + QStringLiteral("/fts-spm-XXXXXX"));
+    if (!work.isValid())
+        throw Error(QStringLiteral("Could not create a temporary folder for tokenizer training; "
+                                   "check free space in %1.")
+                        .arg(QDir::tempPath()));
+    const QString input = work.filePath(QStringLiteral("corpus.txt"));
+    writeCorpus(input, documents);
+    const QString prefix = work.filePath(QStringLiteral("tok"));
+    const qint64 sample = options.maxDocuments > 0 ? options.maxDocuments : 0;
+    QString args = QStringLiteral("--input=%1 --model_prefix=%2 --vocab_size=%3 --model_type=%4 "
+                                  "--character_coverage=%5 --num_threads=%6 "
+                                  "--max_sentence_length=20000 --split_digits=true "
+                                  "--hard_vocab_limit=false --minloglevel=2 ")
+                       .arg(input, prefix)
+                       .arg(options.vocabSize)
+                       .arg(options.algorithm)
+                       .arg(options.characterCoverage)
+                       .arg(std::max(1, options.threads)) +
+                   styleFlags(options.style);
+    if (sample > 0 && sample < documents.size())
+        args += QStringLiteral(" --input_sentence_size=%1 --shuffle_input_sentence=true")
+                    .arg(sample);
+    SentencePieceModel::train(args);
+
+    QFile model(prefix + QStringLiteral(".model"));
+    if (!model.open(QIODevice::ReadOnly))
+        throw Error(QStringLiteral("Tokenizer training wrote no model file; check free space in "
+                                   "%1.")
+                        .arg(QDir::tempPath()));
+    const QByteArray bytes = model.readAll();
+    writeFileAtomically(QDir(outDir).filePath(QStringLiteral("tokenizer.model")),
+                        [&](QIODevice& out) { out.write(bytes); });
+    writeTokenizerConfig(outDir, options.style, options.modelMaxLength);
+}
+
+} // namespace fts
