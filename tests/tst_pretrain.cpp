@@ -83,6 +83,7 @@ private Q_SLOTS:
     void resumeEqualsUninterrupted();
     void nanGuard();
     void resumeRefusesOtherSettings();
+    void finishNowWritesTheCheckpoint();
 };
 
 void TestPretrain::corpusBuilderOnSlice()
@@ -124,8 +125,9 @@ void TestPretrain::readCorpusLinesAndParagraphs()
     CorpusOptions limited;
     limited.maxDocuments = 2;
     QCOMPARE(readCorpus({file}, limited).size(), 2);
-    QVERIFY(test::errorOf([&] { readCorpus({m_tmp.filePath(QStringLiteral("nope"))}); })
-                .contains(QStringLiteral("does not exist")));
+    QVERIFY(test::errorOf([&] {
+                readCorpus({m_tmp.filePath(QStringLiteral("nope"))});
+            }).contains(QStringLiteral("does not exist")));
 }
 
 void TestPretrain::tokenizerTrainingBertStyle()
@@ -190,7 +192,7 @@ void TestPretrain::packingKeepsBoundaries()
     PackedBlocks b = packDocuments(docs, 5, bert);
     QCOMPARE(b.count, 3);
     QCOMPARE(b.ids, (std::vector<int64_t>{100, 1, 2, 3, 101, //
-                                          100, 4, 5, 101, 6,  //
+                                          100, 4, 5, 101, 6, //
                                           100, 7, 8, 9, 10}));
     QCOMPARE(b.droppedTokens, 2); // [CLS] [SEP] of the unfinished last block
     // Llama: <s> doc </s> back to back, no padding anywhere.
@@ -237,7 +239,7 @@ void TestPretrain::maskingStatistics()
     const MaskedBatch m = maskTokens(ids, mask, vocab, {cls, sep, pad}, 0.15, gen);
     const at::Tensor chosen = m.labels.ne(-100);
     const at::Tensor special = ids.eq(cls) | ids.eq(sep) | ids.eq(pad);
-    QCOMPARE((chosen & special).sum().item<int64_t>(), 0);   // specials never masked
+    QCOMPARE((chosen & special).sum().item<int64_t>(), 0);               // specials never masked
     QVERIFY(m.inputs.eq(ids).masked_select(special).all().item<bool>()); // nor changed
     QVERIFY(m.labels.masked_select(chosen).equal(ids.masked_select(chosen)));
     QVERIFY(m.inputs.masked_select(~chosen).equal(ids.masked_select(~chosen)));
@@ -277,7 +279,8 @@ void TestPretrain::fromScratchBert()
     QCOMPARE(r.tokensSeen, 4 * 8 * 32);
     QCOMPARE(int(losses.size()), 4);
     // A freshly initialised model (N(0, 0.02) weights) predicts about uniformly: loss ~ ln(V).
-    QVERIFY2(std::abs(losses.front() - std::log(400.0)) < 0.3, qPrintable(QString::number(losses.front())));
+    QVERIFY2(std::abs(losses.front() - std::log(400.0)) < 0.3,
+             qPrintable(QString::number(losses.front())));
     QVERIFY(r.evalPerplexity > 1 && std::isfinite(r.evalPerplexity));
     const QDir d(m_bert);
     QVERIFY(!d.exists(QStringLiteral("checkpoint")));
@@ -387,13 +390,15 @@ void TestPretrain::nanGuard()
     o.baseModel = m_bert;
     o.injectNanAtStep = 2;
     const QString message = test::errorOf([&] { pretrain(o); });
-    QVERIFY2(message.contains(QStringLiteral("NaN")) && message.contains(QStringLiteral("learning rate")),
+    QVERIFY2(message.contains(QStringLiteral("NaN")) &&
+                 message.contains(QStringLiteral("learning rate")),
              qPrintable(message));
 }
 
 void TestPretrain::resumeRefusesOtherSettings()
 {
-    PretrainOptions o = tinyOptions(QStringLiteral("bert"), m_tmp.filePath(QStringLiteral("other")));
+    PretrainOptions o =
+        tinyOptions(QStringLiteral("bert"), m_tmp.filePath(QStringLiteral("other")));
     o.baseModel = m_bert;
     std::atomic<bool> cancel{true};
     o.cancel = &cancel;
@@ -401,6 +406,35 @@ void TestPretrain::resumeRefusesOtherSettings()
     o.cancel = nullptr;
     o.lr = 5e-3;
     QVERIFY(test::errorOf([&] { pretrain(o); }).contains(QStringLiteral("other settings")));
+}
+
+void TestPretrain::finishNowWritesTheCheckpoint()
+{
+    PretrainOptions o =
+        tinyOptions(QStringLiteral("bert"), m_tmp.filePath(QStringLiteral("early")));
+    o.baseModel = m_bert;
+    o.finishNow = true;
+    QVERIFY(
+        test::errorOf([&] { pretrain(o); }).contains(QStringLiteral("no pre-training checkpoint")));
+    o.finishNow = false;
+    std::atomic<bool> cancel{false};
+    o.cancel = &cancel;
+    o.onStep = [&](const PretrainProgress& p) { cancel = p.step == 2; };
+    QCOMPARE(pretrain(o).steps, 2);
+    const TensorMap atCheckpoint = loadSafetensors(o.outDir + "/checkpoint/model.safetensors");
+    o.cancel = nullptr;
+    o.onStep = {};
+    o.finishNow = true;
+    const PretrainResult r = pretrain(o);
+    QCOMPARE(r.status, QStringLiteral("finished"));
+    QCOMPARE(r.steps, 2);
+    QVERIFY(r.stoppedEarly);
+    QVERIFY(r.evalPerplexity > 1);
+    QVERIFY(!QDir(o.outDir).exists(QStringLiteral("checkpoint")));
+    const TensorMap written = loadSafetensors(o.outDir + "/model.safetensors");
+    QCOMPARE(written.size(), atCheckpoint.size());
+    for (const auto& [name, t] : written)
+        QVERIFY2(t.equal(atCheckpoint.at(name)), name.c_str());
 }
 
 QTEST_GUILESS_MAIN(TestPretrain)

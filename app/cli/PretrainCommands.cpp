@@ -43,8 +43,8 @@ QStringList readDocuments(const QCommandLineParser& parser, const QCommandLineOp
     if (parser.isSet(corpus))
         docs = readCorpus(parser.values(corpus), co);
     if (parser.isSet(project)) {
-        auto p = Project::open(projectPathArgument(parser.value(project)),
-                               Project::Access::ReadOnly);
+        auto p =
+            Project::open(projectPathArgument(parser.value(project)), Project::Access::ReadOnly);
         docs += projectCorpus(*p, co);
     }
     return docs;
@@ -63,7 +63,8 @@ QJsonObject resultJson(const PretrainResult& r)
             {"last_loss", r.lastLoss},
             {"eval_loss", r.evalLoss},
             {"eval_perplexity", r.evalPerplexity},
-            {"resumed", r.resumed}};
+            {"resumed", r.resumed},
+            {"stopped_early", r.stoppedEarly}};
 }
 
 } // namespace
@@ -81,7 +82,8 @@ int cmdPretrain(const QStringList& args)
     const QCommandLineOption paragraphs =
         opt("paragraphs", "A document is a paragraph (default: one per line).");
     const QCommandLineOption out = opt("out", "Model folder to write (and resume in).", "DIR");
-    const QCommandLineOption model = opt("model", "Continue pre-training this model folder.", "DIR");
+    const QCommandLineOption model =
+        opt("model", "Continue pre-training this model folder.", "DIR");
     const QCommandLineOption family = opt("family", "From scratch: bert or llama.", "NAME");
     const QCommandLineOption size = opt("size", "From scratch: tiny, small or base.", "PRESET");
     const QCommandLineOption tokenizer = opt("tokenizer", "From scratch: unigram or bpe.", "ALG");
@@ -95,9 +97,12 @@ int cmdPretrain(const QStringList& args)
     const QCommandLineOption every = opt("checkpoint-every", "Steps between checkpoints.", "N");
     const QCommandLineOption maxDocs = opt("max-documents", "Seeded sample of the corpus.", "N");
     const QCommandLineOption threads = opt("threads", "CPU threads (default: all cores).", "N");
+    const QCommandLineOption finish =
+        opt("finish-now", "Write the model from the last checkpoint and stop (same options).");
     const QCommandLineOption json = opt("json", "Print one JSON object.");
-    parser.addOptions({corpus, project, paragraphs, out, model, family, size, tokenizer, vocab,
-                       steps, batch, block, lr, warmup, seed, every, maxDocs, threads, json});
+    parser.addOptions({corpus,    project, paragraphs, out,     model,  family, size,
+                       tokenizer, vocab,   steps,      batch,   block,  lr,     warmup,
+                       seed,      every,   maxDocs,    threads, finish, json});
     parseOrThrow(parser, args, QStringLiteral("pretrain"),
                  QStringLiteral("Pre-train a model on unlabeled text: masked LM for BERT, causal "
                                 "LM for Llama. Stop with Ctrl-C; the same command resumes."));
@@ -123,6 +128,7 @@ int cmdPretrain(const QStringList& args)
     o.seed = qint64(number(parser, seed, double(o.seed)));
     o.checkpointEvery = qint64(number(parser, every, double(o.checkpointEvery)));
     o.threads = int(number(parser, threads, 0));
+    o.finishNow = parser.isSet(finish);
     o.documents = sampleDocuments(readDocuments(parser, corpus, project, paragraphs),
                                   qint64(number(parser, maxDocs, 0)), quint64(o.seed));
 

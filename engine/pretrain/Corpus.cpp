@@ -62,7 +62,8 @@ bool readFile(const QString& path, QStringList& out, const CorpusOptions& option
 QStringList filesUnder(const QString& dir)
 {
     QStringList files;
-    QDirIterator it(dir, {QStringLiteral("*.txt"), QStringLiteral("*.md"), QStringLiteral("*.text")},
+    QDirIterator it(dir,
+                    {QStringLiteral("*.txt"), QStringLiteral("*.md"), QStringLiteral("*.text")},
                     QDir::Files | QDir::Readable, QDirIterator::Subdirectories);
     while (it.hasNext())
         files << it.next();

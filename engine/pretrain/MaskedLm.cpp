@@ -13,7 +13,8 @@ std::shared_ptr<torch::nn::Module> addLevel(torch::nn::Module& parent, const std
 
 bool endsWith(const std::string& s, const std::string& suffix)
 {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 } // namespace
@@ -34,8 +35,8 @@ BertForMaskedLmImpl::BertForMaskedLmImpl(const ModelConfig& config)
 
 at::Tensor BertForMaskedLmImpl::forward(const at::Tensor& ids, const at::Tensor& attentionMask)
 {
-    const at::Tensor hidden = bert->forward(ids, attentionMask);                  // [B, T, H]
-    const at::Tensor x = transformNorm(m_act(transformDense(hidden)));             // [B, T, H]
+    const at::Tensor hidden = bert->forward(ids, attentionMask);       // [B, T, H]
+    const at::Tensor x = transformNorm(m_act(transformDense(hidden))); // [B, T, H]
     const auto* embeddings = dynamic_cast<BertEmbeddingsImpl*>(bert->embeddings().get());
     return at::linear(x, embeddings->wordEmbeddings->weight, bias); // [B, T, H] -> [B, T, V]
 }

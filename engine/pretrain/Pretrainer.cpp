@@ -208,13 +208,20 @@ void copyTokenizerFiles(const QString& from, const QString& to)
 // Everything that must not change between a run and its resumption.
 QJsonObject settingsOf(const PretrainOptions& o, const QByteArray& corpusHash)
 {
-    return {{"base_model", o.baseModel}, {"family", o.family},
-            {"preset", o.preset},        {"block_size", o.blockSize},
-            {"batch_size", o.batchSize}, {"max_steps", o.maxSteps},
-            {"lr", o.lr},                {"warmup_ratio", o.warmupRatio},
-            {"weight_decay", o.weightDecay}, {"max_grad_norm", o.maxGradNorm},
-            {"mlm_probability", o.mlmProbability}, {"seed", o.seed},
-            {"eval_blocks", o.evalBlocks}, {"corpus_sha256", QString::fromLatin1(corpusHash)}};
+    return {{"base_model", o.baseModel},
+            {"family", o.family},
+            {"preset", o.preset},
+            {"block_size", o.blockSize},
+            {"batch_size", o.batchSize},
+            {"max_steps", o.maxSteps},
+            {"lr", o.lr},
+            {"warmup_ratio", o.warmupRatio},
+            {"weight_decay", o.weightDecay},
+            {"max_grad_norm", o.maxGradNorm},
+            {"mlm_probability", o.mlmProbability},
+            {"seed", o.seed},
+            {"eval_blocks", o.evalBlocks},
+            {"corpus_sha256", QString::fromLatin1(corpusHash)}};
 }
 
 QByteArray hashDocuments(const QStringList& documents)
@@ -285,10 +292,14 @@ void setupOptimizer(Run& r)
 
 QJsonObject runState(const Run& r)
 {
-    return {{"step", r.step},           {"epoch", qint64(r.epoch)},
-            {"position", qint64(r.position)}, {"tokens_seen", r.tokensSeen},
-            {"seconds", r.seconds},     {"last_loss", r.lastLoss},
-            {"rng", cpuRngState()},     {"settings", r.settings}};
+    return {{"step", r.step},
+            {"epoch", qint64(r.epoch)},
+            {"position", qint64(r.position)},
+            {"tokens_seen", r.tokensSeen},
+            {"seconds", r.seconds},
+            {"last_loss", r.lastLoss},
+            {"rng", cpuRngState()},
+            {"settings", r.settings}};
 }
 
 void saveRunCheckpoint(Run& r)
@@ -438,12 +449,13 @@ void validate(const PretrainOptions& o)
     if (o.documents.isEmpty())
         throw Error(QStringLiteral("There is no text to pre-train on."));
     if (o.batchSize < 1 || o.maxSteps < 1 || o.blockSize < 8 || !(o.lr > 0))
-        throw Error(QStringLiteral("Pre-training needs batch size >= 1, steps >= 1, block size >= 8 "
-                                   "and a positive learning rate (got %1, %2, %3, %4).")
-                        .arg(o.batchSize)
-                        .arg(o.maxSteps)
-                        .arg(o.blockSize)
-                        .arg(o.lr));
+        throw Error(
+            QStringLiteral("Pre-training needs batch size >= 1, steps >= 1, block size >= 8 "
+                           "and a positive learning rate (got %1, %2, %3, %4).")
+                .arg(o.batchSize)
+                .arg(o.maxSteps)
+                .arg(o.blockSize)
+                .arg(o.lr));
     if (!(o.mlmProbability > 0 && o.mlmProbability < 1))
         throw Error(QStringLiteral("The masking probability must be between 0 and 1 (0.15 is "
                                    "BERT's)."));
@@ -486,6 +498,7 @@ void writeResult(const Run& r, const PretrainResult& result)
                {"last_loss", result.lastLoss},
                {"eval_loss", result.evalLoss},
                {"eval_perplexity", result.evalPerplexity},
+               {"stopped_early", result.stoppedEarly},
                {"settings", r.settings}});
 }
 
@@ -515,8 +528,8 @@ double trainStep(Run& r, int64_t& tokens)
     if (!std::isfinite(value))
         throw Error(divergenceMessage(r, value));
     loss.backward();
-    const double factor = learningRateFactor(QStringLiteral("cosine"), r.step, r.totalSteps,
-                                             r.warmupSteps);
+    const double factor =
+        learningRateFactor(QStringLiteral("cosine"), r.step, r.totalSteps, r.warmupSteps);
     for (auto& group : r.optimizer->param_groups())
         static_cast<torch::optim::AdamWOptions&>(group.options()).lr(r.o.lr * factor);
     if (r.o.maxGradNorm > 0)
@@ -542,6 +555,10 @@ PretrainResult pretrain(const PretrainOptions& options)
     r.checkpointDir = QDir(r.o.outDir).filePath(kCheckpoint);
     const QString existing = existingCheckpoint(r.o.outDir);
     const bool resuming = !existing.isEmpty();
+    if (r.o.finishNow && !resuming)
+        throw Error(QStringLiteral("%1 holds no pre-training checkpoint to finish; start the run "
+                                   "first.")
+                        .arg(QDir::toNativeSeparators(r.o.outDir)));
     if (!r.o.baseModel.isEmpty())
         r.o.family = ModelConfig::load(r.o.baseModel).modelType;
     r.settings = settingsOf(r.o, hashDocuments(r.o.documents));
@@ -604,7 +621,7 @@ PretrainResult pretrain(const PretrainOptions& options)
     clock.start();
     const double before = r.seconds;
     result.status = QStringLiteral("finished");
-    while (r.step < r.totalSteps) {
+    while (!r.o.finishNow && r.step < r.totalSteps) {
         if (r.o.cancel && r.o.cancel->load()) {
             r.seconds = before + clock.elapsed() / 1000.0;
             saveRunCheckpoint(r);
@@ -618,8 +635,9 @@ PretrainResult pretrain(const PretrainOptions& options)
         r.tokensSeen += tokens;
         r.seconds = before + clock.elapsed() / 1000.0;
         if (r.o.onStep)
-            r.o.onStep({r.step, r.totalSteps, double(r.epoch) + double(r.position) / double(r.train.size(0)),
-                        r.lastLoss, std::exp(r.lastLoss),
+            r.o.onStep({r.step, r.totalSteps,
+                        double(r.epoch) + double(r.position) / double(r.train.size(0)), r.lastLoss,
+                        std::exp(r.lastLoss),
                         r.o.lr * learningRateFactor(QStringLiteral("cosine"), r.step - 1,
                                                     r.totalSteps, r.warmupSteps),
                         double(tokens) / std::max(1e-6, stepClock.nsecsElapsed() / 1e9),
@@ -628,6 +646,7 @@ PretrainResult pretrain(const PretrainOptions& options)
             saveRunCheckpoint(r);
     }
     result.steps = r.step;
+    result.stoppedEarly = r.step < r.totalSteps && result.status == QLatin1String("finished");
     result.tokensSeen = r.tokensSeen;
     result.seconds = r.seconds;
     result.lastLoss = r.lastLoss;
@@ -637,7 +656,8 @@ PretrainResult pretrain(const PretrainOptions& options)
     result.evalLoss = evalLoss;
     result.evalPerplexity = count > 0 ? std::exp(evalLoss) : 0;
     saveSafetensors(QDir(r.o.outDir).filePath(QStringLiteral("model.safetensors")),
-                    r.objective->weightsToSave(), {{QStringLiteral("format"), QStringLiteral("pt")}});
+                    r.objective->weightsToSave(),
+                    {{QStringLiteral("format"), QStringLiteral("pt")}});
     writeResult(r, result);
     // The finished folder is a plain model: the optimizer state would triple its size.
     QDir(r.checkpointDir).removeRecursively();

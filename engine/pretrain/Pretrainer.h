@@ -30,9 +30,9 @@ struct PretrainOptions
     // Continued pre-training from this model folder; empty = from scratch (a new tokenizer and a
     // model of `family` and `preset`).
     QString baseModel;
-    QString family = QStringLiteral("bert"); // from scratch: bert or llama
+    QString family = QStringLiteral("bert");  // from scratch: bert or llama
     QString preset = QStringLiteral("small"); // tiny (tests), small (~5M parameters), base
-    TokenizerTrainingOptions tokenizer;         // from scratch only; style follows the family
+    TokenizerTrainingOptions tokenizer;       // from scratch only; style follows the family
     int blockSize = 128;
     int batchSize = 32;
     qint64 maxSteps = 1000;
@@ -48,12 +48,15 @@ struct PretrainOptions
     const std::atomic<bool>* cancel = nullptr; // checked once per step
     std::function<void(const PretrainProgress&)> onStep;
     std::function<void(const QString&)> onLog;
+    // Writes the model from the existing checkpoint without training further: ends a long run
+    // early (its learning rate not fully annealed). Throws fts::Error when there is no checkpoint.
+    bool finishNow = false;
     qint64 injectNanAtStep = -1; // tests the divergence guard
 };
 
 struct PretrainResult
 {
-    QString status; // finished, cancelled
+    QString status;    // finished, cancelled
     QString objective; // masked_lm, causal_lm
     qint64 steps = 0;
     qint64 tokensSeen = 0;
@@ -65,6 +68,7 @@ struct PretrainResult
     double evalLoss = 0;
     double evalPerplexity = 0; // on the held-out blocks; 0 when there were none
     bool resumed = false;
+    bool stoppedEarly = false; // finished with finishNow before maxSteps
 };
 
 // Trains and writes the model folder (config.json, model.safetensors, tokenizer files,

@@ -107,8 +107,8 @@ void trainTokenizer(const QStringList& documents, const QString& outDir,
                        .arg(std::max(1, options.threads)) +
                    styleFlags(options.style);
     if (sample > 0 && sample < documents.size())
-        args += QStringLiteral(" --input_sentence_size=%1 --shuffle_input_sentence=true")
-                    .arg(sample);
+        args +=
+            QStringLiteral(" --input_sentence_size=%1 --shuffle_input_sentence=true").arg(sample);
     SentencePieceModel::train(args);
 
     QFile model(prefix + QStringLiteral(".model"));
