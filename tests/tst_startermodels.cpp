@@ -59,7 +59,9 @@ private Q_SLOTS:
 void TestStarterModels::encoder()
 {
     const QString dir = kModels + QStringLiteral("/starter-encoder");
-    QVERIFY2(QFile::exists(dir + QStringLiteral("/model.safetensors")), qPrintable(dir));
+    // Not shipped until it beats random initialisation (issue 8's bar; see resources/models).
+    if (!QFile::exists(dir + QStringLiteral("/model.safetensors")))
+        QSKIP("starter-encoder is not shipped yet");
     QCOMPARE(storedParameters(dir), statedParameters(dir));
     const auto tok = loadTokenizer(dir);
     for (const QString& s : kSentences)
