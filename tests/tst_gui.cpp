@@ -605,6 +605,26 @@ void TestGui::trainRunsLivePauseResumeCompareEvaluate()
              qsizetype(std::count_if(stored.begin(), stored.end(),
                                      [](const MetricPoint& m) { return m.split == "val" && m.name == "accuracy"; })));
     QVERIFY(page->chart()->values(1, "val", "accuracy").last() > 0.9);
+    // The smoothed train loss is the moving average s = 0.9 s + 0.1 x of the raw losses.
+    const QVector<double> raw = page->chart()->values(1, "train", "loss");
+    const QVector<double> smooth = page->chart()->values(1, "train", "loss_smoothed");
+    QCOMPARE(smooth.size(), raw.size());
+    QCOMPARE(smooth[0], raw[0]);
+    QVERIFY(std::abs(smooth[1] - (0.9 * raw[0] + 0.1 * raw[1])) < 1e-12);
+    QVERIFY(page->chart()->saveCsv(m_dir.filePath("chart.csv")));
+    QFile chartCsv(m_dir.filePath("chart.csv"));
+    QVERIFY(chartCsv.open(QIODevice::ReadOnly));
+    const QList<QByteArray> csvLines = chartCsv.readAll().split('\n');
+    QCOMPARE(csvLines.first(), QByteArray("curve,step,value"));
+    QCOMPARE(std::count_if(csvLines.begin(), csvLines.end(),
+                           [](const QByteArray& l) { return l.startsWith("\"run 1: train loss (smoothed)\","); }),
+             48);
+    // Hovering the last validation-accuracy point reads it out.
+    page->chart()->plot()->replot();
+    QCustomPlot* plot = page->chart()->plot();
+    const QPoint at(int(plot->xAxis->coordToPixel(48)), // evaluated after each epoch of 8 steps
+                    int(plot->yAxis2->coordToPixel(page->chart()->values(1, "val", "accuracy").last())));
+    QVERIFY2(page->chart()->readoutAt(at).contains("run 1: validation accuracy"), qPrintable(page->chart()->readoutAt(at)));
 
     // Pause a longer run midway; it is recorded as paused and resumes to the end.
     QVERIFY(editor->setField("epochs", "30"));

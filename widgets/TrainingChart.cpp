@@ -2,10 +2,16 @@
 // sees), validation loss (over-fitting shows as it turning up) and validation accuracy / macro F1.
 #include "TrainingChart.h"
 
+#include <QFile>
+#include <QFileDialog>
+#include <QMenu>
 #include <QTimer>
+#include <QToolTip>
 #include <QVBoxLayout>
 
 #include <qcustomplot.h>
+
+#include <cmath>
 
 namespace fts {
 namespace {
@@ -31,8 +37,15 @@ bool plotted(const QString& split, const QString& metric)
            (metric == QLatin1String("loss") || onRightAxis(metric));
 }
 
+// Exponential moving average of the per-step loss: the raw curve is noisy batch to batch, and the
+// trend is what a person reads. 0.9 keeps the last ~10 steps' weight.
+constexpr double kSmoothing = 0.9;
+const QString kSmoothed = QStringLiteral("loss_smoothed");
+
 QString curveName(const QString& split, const QString& metric)
 {
+    if (metric == kSmoothed)
+        return QObject::tr("train loss (smoothed)");
     if (metric == QLatin1String("loss"))
         return split == QLatin1String("train") ? QObject::tr("train loss")
                                                : QObject::tr("validation loss");
@@ -58,6 +71,31 @@ TrainingChart::TrainingChart(QWidget* parent)
     m_plot->legend->setBrush(QColor(255, 255, 255, 200)); // curves stay visible behind it
     m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_plot->setToolTip(tr("Drag to pan, wheel to zoom, right-click to save the chart or its data"));
+    m_plot->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_plot, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+        QMenu menu(this);
+        menu.addAction(tr("Save as PNG…"), this, [this] {
+            const QString f = QFileDialog::getSaveFileName(this, tr("Save chart"), QStringLiteral("training.png"),
+                                                           tr("PNG image (*.png)"));
+            if (!f.isEmpty())
+                m_plot->savePng(f, 0, 0, 2.0);
+        });
+        menu.addAction(tr("Save as PDF…"), this, [this] {
+            const QString f = QFileDialog::getSaveFileName(this, tr("Save chart"), QStringLiteral("training.pdf"),
+                                                           tr("PDF (*.pdf)"));
+            if (!f.isEmpty())
+                m_plot->savePdf(f);
+        });
+        menu.addAction(tr("Save data as CSV…"), this, [this] {
+            const QString f = QFileDialog::getSaveFileName(this, tr("Save chart data"), QStringLiteral("training.csv"),
+                                                           tr("CSV (*.csv)"));
+            if (!f.isEmpty())
+                saveCsv(f);
+        });
+        menu.exec(m_plot->mapToGlobal(pos));
+    });
+    connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) { showReadout(e->pos()); });
     m_plot->setMinimumHeight(220);
     m_replot->setSingleShot(true);
     m_replot->setInterval(200);
@@ -74,6 +112,7 @@ void TrainingChart::clear()
 {
     m_plot->clearGraphs();
     m_graphs.clear();
+    m_smoothed.clear();
     m_order.clear();
     scheduleReplot();
 }
@@ -94,10 +133,12 @@ QCPGraph* TrainingChart::graphFor(qint64 key, const QString& name, const QString
     QCPGraph* g = m_plot->addGraph(m_plot->xAxis, onRightAxis(metric) ? m_plot->yAxis2
                                                                        : m_plot->yAxis);
     QPen pen(runColour(int(m_order.indexOf(key))));
-    if (split == QLatin1String("train")) {
+    if (metric == kSmoothed) {
+        pen.setWidthF(1.8);
+    } else if (split == QLatin1String("train")) {
         pen.setWidthF(1.0);
         QColor c = pen.color();
-        c.setAlpha(150);
+        c.setAlpha(70); // the raw curve stays in the background of its smoothed trend
         pen.setColor(c);
     } else {
         pen.setWidthF(2.0);
@@ -108,6 +149,8 @@ QCPGraph* TrainingChart::graphFor(qint64 key, const QString& name, const QString
     }
     g->setPen(pen);
     g->setName(QStringLiteral("%1: %2").arg(name, curveName(split, metric)));
+    if (split == QLatin1String("train") && metric != kSmoothed)
+        g->removeFromLegend(); // the smoothed curve names it; the legend stays short
     m_graphs.insert(id, g);
     return g;
 }
@@ -124,18 +167,77 @@ void TrainingChart::setRun(qint64 key, const QString& name, const QList<MetricPo
     }
     if (!m_order.contains(key))
         m_order << key;
+    m_smoothed.remove(key);
     for (const MetricPoint& p : points)
-        if (plotted(p.split, p.name))
-            graphFor(key, name, p.split, p.name)->addData(double(p.step), p.value);
+        append(key, name, p);
     scheduleReplot();
 }
 
 void TrainingChart::addPoint(qint64 key, const QString& name, const MetricPoint& point)
 {
-    if (!plotted(point.split, point.name))
-        return;
-    graphFor(key, name, point.split, point.name)->addData(double(point.step), point.value);
+    append(key, name, point);
     scheduleReplot();
+}
+
+void TrainingChart::append(qint64 key, const QString& name, const MetricPoint& p)
+{
+    if (!plotted(p.split, p.name) || !std::isfinite(p.value))
+        return;
+    graphFor(key, name, p.split, p.name)->addData(double(p.step), p.value);
+    if (p.split == QLatin1String("train") && p.name == QLatin1String("loss")) {
+        const auto it = m_smoothed.constFind(key);
+        const double s = it == m_smoothed.constEnd() ? p.value : kSmoothing * *it + (1 - kSmoothing) * p.value;
+        m_smoothed.insert(key, s);
+        graphFor(key, name, p.split, kSmoothed)->addData(double(p.step), s);
+    }
+}
+
+bool TrainingChart::saveCsv(const QString& file) const
+{
+    QFile f(file);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text))
+        return false;
+    QByteArray csv = "curve,step,value\n";
+    for (QCPGraph* g : std::as_const(m_graphs).values()) {
+        QString curve = g->name();
+        curve.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+        for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it)
+            csv += QStringLiteral("\"%1\",%2,%3\n").arg(curve).arg(it->key).arg(it->value, 0, 'g', 10).toUtf8();
+    }
+    return f.write(csv) == csv.size();
+}
+
+QString TrainingChart::readoutAt(const QPoint& pos) const
+{
+    // Every curve's point nearest the cursor's step, when it is within 12 pixels of the cursor.
+    QStringList lines;
+    for (int i = 0; i < m_plot->graphCount(); ++i) {
+        QCPGraph* g = m_plot->graph(i);
+        if (g->data()->isEmpty())
+            continue;
+        const double x = m_plot->xAxis->pixelToCoord(pos.x());
+        auto it = g->data()->findBegin(x, false);
+        auto best = it;
+        if (it != g->data()->constEnd() && it + 1 != g->data()->constEnd() &&
+            std::abs((it + 1)->key - x) < std::abs(it->key - x))
+            best = it + 1;
+        if (best == g->data()->constEnd())
+            continue;
+        const double px = m_plot->xAxis->coordToPixel(best->key);
+        const double py = g->valueAxis()->coordToPixel(best->value);
+        if (std::hypot(px - pos.x(), py - pos.y()) <= 12)
+            lines << tr("%1: %2 at step %3").arg(g->name()).arg(best->value, 0, 'g', 4).arg(best->key);
+    }
+    return lines.join(QLatin1Char('\n'));
+}
+
+void TrainingChart::showReadout(const QPoint& pos)
+{
+    const QString text = readoutAt(pos);
+    if (text.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(m_plot->mapToGlobal(pos), text, m_plot);
 }
 
 QVector<double> TrainingChart::values(qint64 key, const QString& split,
