@@ -300,6 +300,18 @@ void TestCli::trainInfoEvalReport()
     QVERIFY(page.contains("Evaluation on the test split (10 rows)"));
     QVERIFY(page.contains("<polyline")); // the loss curve was drawn
     QCOMPARE(cli({"report", project, "--run", "9"}).code, 1); // unknown run: one line, exit 1
+
+    // A sweep trains one recorded run per value and names the best by validation macro F1.
+    QCOMPARE(cli({"sweep", project, "--model", model, "--method", "full", "--grid", "lr=7"}).code, 2);
+    r = cli({"sweep", project, "--model", model, "--method", "full", "--grid", "lr=0.00001,0.002",
+             "--set", "epochs=6", "--set", "batch_size=8", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonArray trials = r.json().value("trials").toArray();
+    QCOMPARE(trials.size(), 2);
+    const QJsonObject best = trials[0].toObject().value("score").toDouble() >= trials[1].toObject().value("score").toDouble()
+                                 ? trials[0].toObject() : trials[1].toObject();
+    QCOMPARE(r.json().value("best_run").toInt(), best.value("run_id").toInt());
+    QCOMPARE(cli({"info", project, "--json"}).json().value("runs").toArray().size(), 3);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -5,6 +5,7 @@
 #include "models/Safetensors.h"
 #include "project/Project.h"
 #include "train/RunStore.h"
+#include "train/Sweep.h"
 #include "train/TextTokenizer.h"
 #include "train/TrainData.h"
 #include "train/TrainJob.h"
@@ -104,6 +105,7 @@ private Q_SLOTS:
     void evaluateRunOnTest();
     void jobCancelsAndResumes();
     void earlyStopping();
+    void sweepRecordsEveryRunAndPicksTheBest();
 
 private:
     std::unique_ptr<Project> project(const QString& name);
@@ -421,6 +423,46 @@ void TestTrainer::earlyStopping()
     QCOMPARE(rec.status, QStringLiteral("finished"));
     QVERIFY(rec.bestCheckpoint.endsWith("best-step1"));
     QVERIFY(rec.lastCheckpoint.endsWith("last-step2"));
+}
+
+void TestTrainer::sweepRecordsEveryRunAndPicksTheBest()
+{
+    auto p = project(QStringLiteral("sweep"));
+    const qint64 before = listRuns(*p).size();
+    SweepOptions o;
+    o.modelDir = kBert;
+    o.tokenizer = m_vocab;
+    o.base = quick(QStringLiteral("full"));
+    o.base.epochs = 2;
+    o.grid = {{"lr", {"0.00001", "0.003"}}, {"batch_size", {"8", "16"}}};
+    QCOMPARE(sweepSettings(o).size(), 4);
+    QCOMPARE(sweepSettings(o)[1].batchSize, 16); // the last axis varies fastest
+    QCOMPARE(sweepSettings(o)[2].lr, 0.003);
+
+    SweepJob job(p->path(), o);
+    JobContext ctx(nullptr, {});
+    job.run(ctx);
+    const SweepResult& r = job.result();
+    QCOMPARE(r.trials.size(), 4);
+    const QList<RunRecord> runs = listRuns(*p);
+    QCOMPARE(runs.size(), before + 4);
+    // The best is the run whose recorded best validation macro F1 is highest, read back from the
+    // project rather than from the job.
+    qint64 bestRun = 0;
+    double bestScore = -1;
+    for (const RunRecord& run : runs)
+        if (run.bestStep >= 0 && run.bestMetric > bestScore &&
+            std::any_of(r.trials.begin(), r.trials.end(), [&](const SweepTrial& t) { return t.runId == run.id; })) {
+            bestScore = run.bestMetric;
+            bestRun = run.id;
+        }
+    QVERIFY(r.best >= 0);
+    QCOMPARE(r.trials[r.best].runId, bestRun);
+    QCOMPARE(r.trials[r.best].values.value("lr").toString(), QString("0.003")); // 1e-5 barely moves in 2 epochs
+    QVERIFY(job.summary().contains(QString("best is run %1").arg(bestRun)));
+
+    o.grid = {{"lr", {"7"}}};
+    QVERIFY(test::errorOf([&] { sweepSettings(o); }).contains("Sweep value lr=7"));
 }
 
 QTEST_GUILESS_MAIN(TestTrainer)

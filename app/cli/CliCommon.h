@@ -42,6 +42,7 @@ int cmdInspect(const QStringList& args);
 int cmdTrain(const QStringList& args);
 int cmdEval(const QStringList& args);
 int cmdReport(const QStringList& args);
+int cmdSweep(const QStringList& args);
 int cmdSft(const QStringList& args);
 int cmdReward(const QStringList& args);
 int cmdDpo(const QStringList& args);

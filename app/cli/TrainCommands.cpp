@@ -6,11 +6,13 @@
 
 #include "project/Project.h"
 #include "train/RunStore.h"
+#include "train/Sweep.h"
 #include "train/TrainJob.h"
 
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QTextStream>
 
 namespace fts::cli {
@@ -168,6 +170,93 @@ int cmdEval(const QStringList& args)
         printJson(o);
     } else {
         printReport(r);
+    }
+    return 0;
+}
+
+int cmdSweep(const QStringList& args)
+{
+    QCommandLineParser parser;
+    const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("Model folder."),
+                                   QStringLiteral("DIR"));
+    const QCommandLineOption method(QStringLiteral("method"),
+                                    QStringLiteral("full, frozen, freeze or lora."),
+                                    QStringLiteral("METHOD"));
+    const QCommandLineOption task(QStringLiteral("task"),
+                                  QStringLiteral("Label task (default: the first)."),
+                                  QStringLiteral("NAME"));
+    const QCommandLineOption grid(QStringLiteral("grid"),
+                                  QStringLiteral("Values to try, e.g. lr=1e-5,3e-5,1e-4 "
+                                                 "(repeatable: every combination is trained)."),
+                                  QStringLiteral("KEY=V1,V2"));
+    const QCommandLineOption set(QStringLiteral("set"),
+                                 QStringLiteral("A fixed hyperparameter, e.g. epochs=3 (repeatable)."),
+                                 QStringLiteral("KEY=VALUE"));
+    const QCommandLineOption maxRuns(QStringLiteral("max-runs"),
+                                     QStringLiteral("Budget: train at most N combinations."),
+                                     QStringLiteral("N"));
+    parser.addOptions({model, method, task, grid, set, maxRuns, kJson});
+    parseOrThrow(parser, args, QStringLiteral("sweep"),
+                 QStringLiteral("Train one run per combination of hyperparameter values and "
+                                "report the best by the validation metric."));
+    const QString path =
+        projectPathArgument(positionals(parser, {QStringLiteral("PROJECT")}).at(0));
+    if (!parser.isSet(model) || !parser.isSet(method) || !parser.isSet(grid))
+        throw UsageError{QStringLiteral("sweep needs --model DIR, --method M and --grid KEY=V1,V2")};
+    SweepOptions o;
+    o.modelDir = parser.value(model);
+    o.task = parser.value(task);
+    try {
+        o.base.set(QStringLiteral("method"), parser.value(method));
+        for (const QString& kv : parser.values(set)) {
+            const qsizetype eq = kv.indexOf(QLatin1Char('='));
+            if (eq <= 0)
+                throw UsageError{QStringLiteral("--set needs KEY=VALUE, got '%1'").arg(kv)};
+            o.base.set(kv.left(eq).trimmed(), kv.mid(eq + 1).trimmed());
+        }
+        for (const QString& kv : parser.values(grid)) {
+            const qsizetype eq = kv.indexOf(QLatin1Char('='));
+            if (eq <= 0)
+                throw UsageError{QStringLiteral("--grid needs KEY=V1,V2, got '%1'").arg(kv)};
+            o.grid << SweepAxis{kv.left(eq).trimmed(),
+                                kv.mid(eq + 1).split(QLatin1Char(','), Qt::SkipEmptyParts)};
+        }
+        if (parser.isSet(maxRuns))
+            o.maxRuns = parser.value(maxRuns).toInt();
+        sweepSettings(o); // refuse bad values before anything trains
+    } catch (const Error& e) {
+        throw UsageError{e.message()};
+    }
+    checkModelFolder(o.modelDir);
+    SweepJob job(path, o);
+    const bool json = parser.isSet(kJson);
+    JobContext ctx(nullptr, terminalProgress(), [json](const QString& line) {
+        if (!json)
+            QTextStream(stderr) << line << "\n";
+    });
+    job.run(ctx);
+    const SweepResult& r = job.result();
+    if (json) {
+        QJsonArray trials;
+        for (const SweepTrial& t : r.trials)
+            trials.append(QJsonObject{{"run_id", t.runId},
+                                      {"values", t.values},
+                                      {"status", t.status},
+                                      {"score", t.scored ? QJsonValue(t.score) : QJsonValue()}});
+        printJson({{"metric", r.metric},
+                   {"trials", trials},
+                   {"best_run", r.best >= 0 ? QJsonValue(r.trials[r.best].runId) : QJsonValue()}});
+    } else {
+        for (qsizetype i = 0; i < r.trials.size(); ++i) {
+            const SweepTrial& t = r.trials[i];
+            printLine(QStringLiteral("%1 run %2  %3  %4 %5")
+                          .arg(i == r.best ? QLatin1Char('*') : QLatin1Char(' '))
+                          .arg(t.runId)
+                          .arg(QString::fromUtf8(QJsonDocument(t.values).toJson(QJsonDocument::Compact)))
+                          .arg(r.metric)
+                          .arg(t.scored ? QString::number(t.score, 'f', 4) : QStringLiteral("–")));
+        }
+        printLine(job.summary());
     }
     return 0;
 }

@@ -29,6 +29,7 @@ const char* kUsage =
     "  train PROJECT --model DIR --method M   fine-tune a classifier (or --resume RUN_ID)\n"
     "  eval PROJECT --run ID       a run's metrics on the test or val split\n"
     "  report PROJECT --run ID     a run's HTML report: data, settings, curves, evaluation\n"
+    "  sweep PROJECT --model DIR --method M --grid lr=1e-5,3e-5   one run per setting, best marked\n"
     "  sft PROJECT --model DIR --data FILE     chat / summarization fine-tuning of a decoder\n"
     "  reward PROJECT --model DIR --data FILE  a reward model from pairs, ratings or rankings\n"
     "  dpo PROJECT --model DIR --data FILE     direct preference optimisation of a decoder\n"
@@ -66,6 +67,7 @@ int main(int argc, char** argv)
         {QStringLiteral("train"), fts::cli::cmdTrain},
         {QStringLiteral("eval"), fts::cli::cmdEval},
         {QStringLiteral("report"), fts::cli::cmdReport},
+        {QStringLiteral("sweep"), fts::cli::cmdSweep},
         {QStringLiteral("sft"), fts::cli::cmdSft},
         {QStringLiteral("reward"), fts::cli::cmdReward},
         {QStringLiteral("dpo"), fts::cli::cmdDpo},
