@@ -101,17 +101,8 @@ int runAlignVerb(const AlignVerb& verb, const QStringList& args)
                 }
             }
         }
-        try {
-            options.hp.set(QStringLiteral("method"), parser.value(method));
-            for (const QString& kv : parser.values(set)) {
-                const qsizetype eq = kv.indexOf(QLatin1Char('='));
-                if (eq <= 0)
-                    throw UsageError{QStringLiteral("--set needs KEY=VALUE, got '%1'").arg(kv)};
-                options.hp.set(kv.left(eq).trimmed(), kv.mid(eq + 1).trimmed());
-            }
-        } catch (const Error& e) {
-            throw UsageError{e.message()};
-        }
+        options.hp =
+            hyperparametersFromOptions(parser.value(method), parser.values(set), options.hp);
     }
     AlignJob job(verb.kind, path, options, resumeId);
     const bool asJson = parser.isSet(json);

@@ -10,6 +10,23 @@
 
 namespace fts::cli {
 
+Hyperparameters hyperparametersFromOptions(const QString& method, const QStringList& sets,
+                                           Hyperparameters base)
+{
+    try {
+        base.set(QStringLiteral("method"), method);
+        for (const QString& kv : sets) {
+            const qsizetype eq = kv.indexOf(QLatin1Char('='));
+            if (eq <= 0)
+                throw UsageError{QStringLiteral("--set needs KEY=VALUE, got '%1'").arg(kv)};
+            base.set(kv.left(eq).trimmed(), kv.mid(eq + 1).trimmed());
+        }
+    } catch (const Error& e) {
+        throw UsageError{e.message()};
+    }
+    return base;
+}
+
 void parseOrThrow(QCommandLineParser& parser, const QStringList& args, const QString& verb,
                   const QString& description)
 {

@@ -3,6 +3,7 @@
 
 #include "Error.h"
 #include "jobs/Job.h"
+#include "train/Hyperparameters.h"
 
 #include <QCommandLineParser>
 #include <QJsonObject>
@@ -15,6 +16,10 @@ struct UsageError
 {
     QString message;
 };
+
+// `method` and every "--set KEY=VALUE" applied over `base`; any refusal is a UsageError.
+Hyperparameters hyperparametersFromOptions(const QString& method, const QStringList& sets,
+                                           Hyperparameters base = {});
 
 // Parses `args` (verb first) with the verb's options; prints help and exits 0 on --help.
 void parseOrThrow(QCommandLineParser& parser, const QStringList& args, const QString& verb,

@@ -100,17 +100,7 @@ int cmdTrain(const QStringList& args)
                 QStringLiteral("train needs --model DIR and --method full|frozen|freeze|lora")};
         options.modelDir = parser.value(model);
         options.task = parser.value(task);
-        try {
-            options.hp.set(QStringLiteral("method"), parser.value(method));
-            for (const QString& kv : parser.values(set)) {
-                const qsizetype eq = kv.indexOf(QLatin1Char('='));
-                if (eq <= 0)
-                    throw UsageError{QStringLiteral("--set needs KEY=VALUE, got '%1'").arg(kv)};
-                options.hp.set(kv.left(eq).trimmed(), kv.mid(eq + 1).trimmed());
-            }
-        } catch (const Error& e) {
-            throw UsageError{e.message()};
-        }
+        options.hp = hyperparametersFromOptions(parser.value(method), parser.values(set));
         checkModelFolder(options.modelDir);
     }
     TrainJob job(path, options, resumeId);
@@ -206,14 +196,8 @@ int cmdSweep(const QStringList& args)
     SweepOptions o;
     o.modelDir = parser.value(model);
     o.task = parser.value(task);
+    o.base = hyperparametersFromOptions(parser.value(method), parser.values(set));
     try {
-        o.base.set(QStringLiteral("method"), parser.value(method));
-        for (const QString& kv : parser.values(set)) {
-            const qsizetype eq = kv.indexOf(QLatin1Char('='));
-            if (eq <= 0)
-                throw UsageError{QStringLiteral("--set needs KEY=VALUE, got '%1'").arg(kv)};
-            o.base.set(kv.left(eq).trimmed(), kv.mid(eq + 1).trimmed());
-        }
         for (const QString& kv : parser.values(grid)) {
             const qsizetype eq = kv.indexOf(QLatin1Char('='));
             if (eq <= 0)
