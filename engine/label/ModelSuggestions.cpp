@@ -1,4 +1,4 @@
-// Rows are predicted in chunks so a large project reports progress and can be cancelled.
+// The run is loaded once and predicts every active row; predictWithRun reports progress per chunk.
 #include "label/ModelSuggestions.h"
 
 #include "Error.h"
@@ -39,31 +39,30 @@ ModelSuggestions predictRows(Project& project, qint64 runId, const QString& task
     out.runId = runId;
     out.task = task;
     out.labels = schemaLabels;
-    constexpr qsizetype kChunk = 256;
-    for (qsizetype start = 0; start < texts.size(); start += kChunk) {
-        if (ctx) {
-            ctx->checkCancelled();
-            ctx->progress(start, texts.size(), QStringLiteral("Predicting"));
-        }
-        QStringList runLabels;
-        const std::vector<std::vector<double>> probs =
-            predictWithRun(project, runId, texts.mid(start, kChunk), &runLabels);
-        QList<int> toSchema; // run label index -> schema index (-1: not in the schema)
-        for (const QString& l : runLabels)
-            toSchema << int(schemaLabels.indexOf(l));
-        if (std::all_of(toSchema.begin(), toSchema.end(), [](int i) { return i < 0; }))
-            throw Error(QStringLiteral("Run %1 predicts %2, none of which is a label of task '%3' "
-                                       "(%4); train a run on this task's labels.")
-                            .arg(runId)
-                            .arg(runLabels.join(QStringLiteral(", ")), task,
-                                 schemaLabels.join(QStringLiteral(", "))));
-        for (size_t i = 0; i < probs.size(); ++i) {
-            std::vector<double> p(size_t(schemaLabels.size()), 0.0);
-            for (size_t j = 0; j < probs[i].size(); ++j)
-                if (toSchema[qsizetype(j)] >= 0)
-                    p[size_t(toSchema[qsizetype(j)])] = probs[i][j];
-            out.byRow.insert(ids[start + qsizetype(i)], std::move(p));
-        }
+    QStringList runLabels;
+    const std::vector<std::vector<double>> probs =
+        predictWithRun(project, runId, texts, &runLabels, [ctx](qint64 done, qint64 total) {
+            if (ctx) {
+                ctx->checkCancelled();
+                ctx->progress(done, total, QStringLiteral("Predicting"));
+            }
+        });
+    QList<int> toSchema; // run label index -> schema index (-1: not in the schema)
+    for (const QString& l : runLabels)
+        toSchema << int(schemaLabels.indexOf(l));
+    if (!texts.isEmpty() &&
+        std::all_of(toSchema.begin(), toSchema.end(), [](int i) { return i < 0; }))
+        throw Error(QStringLiteral("Run %1 predicts %2, none of which is a label of task '%3' "
+                                   "(%4); train a run on this task's labels.")
+                        .arg(runId)
+                        .arg(runLabels.join(QStringLiteral(", ")), task,
+                             schemaLabels.join(QStringLiteral(", "))));
+    for (size_t i = 0; i < probs.size(); ++i) {
+        std::vector<double> p(size_t(schemaLabels.size()), 0.0);
+        for (size_t j = 0; j < probs[i].size(); ++j)
+            if (toSchema[qsizetype(j)] >= 0)
+                p[size_t(toSchema[qsizetype(j)])] = probs[i][j];
+        out.byRow.insert(ids[qsizetype(i)], std::move(p));
     }
     return out;
 }

@@ -87,7 +87,9 @@ ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& 
 Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& split);
 
 // Class probabilities of run `runId` for each text, over the run's labels (written to `labels`).
-std::vector<std::vector<double>> predictWithRun(Project& project, qint64 runId,
-                                                const QStringList& texts, QStringList* labels);
+// `progress(done, total)` is called between chunks of texts; it may throw fts::Cancelled.
+std::vector<std::vector<double>> predictWithRun(
+    Project& project, qint64 runId, const QStringList& texts, QStringList* labels,
+    const std::function<void(qint64, qint64)>& progress = {});
 
 } // namespace fts

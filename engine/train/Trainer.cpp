@@ -735,20 +735,32 @@ LoadedRun loadRunClassifier(Project& project, qint64 runId)
 } // namespace
 
 std::vector<std::vector<double>> predictWithRun(Project& project, qint64 runId,
-                                                const QStringList& texts, QStringList* labels)
+                                                const QStringList& texts, QStringList* labels,
+                                                const std::function<void(qint64, qint64)>& progress)
 {
     LoadedRun run = loadRunClassifier(project, runId);
-    std::vector<Example> examples;
-    examples.reserve(size_t(texts.size()));
-    for (const QString& text : texts) {
-        Example e;
-        e.text = text;
-        e.ids = run.tokenizer->encodeForClassifier(text, run.maxLength);
-        examples.push_back(std::move(e));
-    }
     if (labels)
         *labels = run.labels;
-    return predictClassifier(*run.model, examples, run.tokenizer->padId(), run.hp.batchSize);
+    // Loaded once; predicted in chunks so a long list reports progress (and can be cancelled by
+    // a callback that throws) without holding every row's token ids at once.
+    constexpr qsizetype kChunk = 256;
+    std::vector<std::vector<double>> out;
+    out.reserve(size_t(texts.size()));
+    for (qsizetype start = 0; start < texts.size(); start += kChunk) {
+        if (progress)
+            progress(start, texts.size());
+        std::vector<Example> examples;
+        for (const QString& text : texts.mid(start, kChunk)) {
+            Example e;
+            e.text = text;
+            e.ids = run.tokenizer->encodeForClassifier(text, run.maxLength);
+            examples.push_back(std::move(e));
+        }
+        for (std::vector<double>& p :
+             predictClassifier(*run.model, examples, run.tokenizer->padId(), run.hp.batchSize))
+            out.push_back(std::move(p));
+    }
+    return out;
 }
 
 Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& split)
