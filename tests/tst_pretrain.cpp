@@ -19,6 +19,8 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -136,7 +138,10 @@ void TestPretrain::tokenizerTrainingBertStyle()
     TokenizerTrainingOptions o;
     o.vocabSize = 300;
     o.threads = 1;
-    trainTokenizer(sampleDocuments(), dir, o);
+    // One rare character among thousands: sentencepiece's 0.9995 coverage would map it to [UNK].
+    QStringList docs = sampleDocuments();
+    docs << QStringLiteral("what a wonderful day!");
+    trainTokenizer(docs, dir, o);
     for (const char* f : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"})
         QVERIFY2(QFile::exists(QDir(dir).filePath(QLatin1String(f))), f);
     const auto tok = loadTokenizer(dir);
@@ -153,6 +158,11 @@ void TestPretrain::tokenizerTrainingBertStyle()
     QCOMPARE(e.ids.front(), 2);
     QCOMPARE(e.ids.back(), 3);
     QCOMPARE(tok->decode(e.ids, /*skipSpecialTokens=*/true), text);
+    const Encoding bang = tok->encode(QStringLiteral("great!"));
+    QVERIFY(std::find(bang.ids.begin(), bang.ids.end(), tok->unkId()) == bang.ids.end());
+    QCOMPARE(tok->decode(bang.ids, true), QStringLiteral("great!"));
+    o.characterCoverage = 0.5;
+    QVERIFY_THROWS_EXCEPTION(Error, trainTokenizer(docs, dir + QStringLiteral("-bad"), o));
     // The classifier frames its inputs with the same tokens.
     const auto model = loadModelTokenizer(dir);
     QCOMPARE(model->clsId(), 2);
@@ -221,6 +231,15 @@ void TestPretrain::mlmHeadMatchesReference()
     const double diff = (logits - ref.at("logits")).abs().max().item<double>();
     qInfo("MLM logits: max abs difference to python3-torch %.3g", diff);
     QVERIFY2(diff < 1e-4, qPrintable(QString::number(diff)));
+    // The training path projects only the chosen positions; those rows equal the full logits.
+    const at::Tensor ids = ref.at("input_ids");
+    at::Tensor labels = at::full(ids.sizes(), -100, at::kLong);
+    labels.view(-1).index_put_({at::tensor({1L, ids.numel() - 2})}, at::tensor({7L, 9L}));
+    const at::Tensor some = model->forwardMasked(ids, labels, ref.at("attention_mask"));
+    QCOMPARE(some.size(0), 2);
+    const at::Tensor flat = logits.reshape({-1, logits.size(-1)});
+    QVERIFY(at::allclose(some[0], flat[1], 1e-5, 1e-5));
+    QVERIFY(at::allclose(some[1], flat[ids.numel() - 2], 1e-5, 1e-5));
     // Saving writes back exactly the checkpoint's names: the tied decoder is not duplicated.
     const TensorMap saved = stateDict(*model);
     QCOMPARE(saved.size(), weights.size());

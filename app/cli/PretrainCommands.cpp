@@ -85,9 +85,11 @@ int cmdPretrain(const QStringList& args)
     const QCommandLineOption model =
         opt("model", "Continue pre-training this model folder.", "DIR");
     const QCommandLineOption family = opt("family", "From scratch: bert or llama.", "NAME");
-    const QCommandLineOption size = opt("size", "From scratch: tiny, small or base.", "PRESET");
+    const QCommandLineOption size = opt("size", "From scratch: tiny, mini, small or base.", "PRESET");
     const QCommandLineOption tokenizer = opt("tokenizer", "From scratch: unigram or bpe.", "ALG");
     const QCommandLineOption vocab = opt("vocab", "From scratch: vocabulary size.", "N");
+    const QCommandLineOption coverage = opt(
+        "coverage", "From scratch: share of characters the tokenizer covers (default 1).", "X");
     const QCommandLineOption steps = opt("steps", "Optimizer steps (default 1000).", "N");
     const QCommandLineOption batch = opt("batch", "Blocks per step (default 32).", "N");
     const QCommandLineOption block = opt("block", "Tokens per block (default 128).", "N");
@@ -102,7 +104,7 @@ int cmdPretrain(const QStringList& args)
     const QCommandLineOption json = opt("json", "Print one JSON object.");
     parser.addOptions({corpus,    project, paragraphs, out,     model,  family, size,
                        tokenizer, vocab,   steps,      batch,   block,  lr,     warmup,
-                       seed,      every,   maxDocs,    threads, finish, json});
+                       seed,      every,   maxDocs,    threads, finish, json, coverage});
     parseOrThrow(parser, args, QStringLiteral("pretrain"),
                  QStringLiteral("Pre-train a model on unlabeled text: masked LM for BERT, causal "
                                 "LM for Llama. Stop with Ctrl-C; the same command resumes."));
@@ -120,6 +122,8 @@ int cmdPretrain(const QStringList& args)
     if (parser.isSet(tokenizer))
         o.tokenizer.algorithm = parser.value(tokenizer);
     o.tokenizer.vocabSize = int(number(parser, vocab, o.tokenizer.vocabSize));
+    o.tokenizer.characterCoverage =
+        number(parser, coverage, o.tokenizer.characterCoverage);
     o.maxSteps = qint64(number(parser, steps, double(o.maxSteps)));
     o.batchSize = int(number(parser, batch, o.batchSize));
     o.blockSize = int(number(parser, block, o.blockSize));

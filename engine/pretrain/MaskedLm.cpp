@@ -41,6 +41,17 @@ at::Tensor BertForMaskedLmImpl::forward(const at::Tensor& ids, const at::Tensor&
     return at::linear(x, embeddings->wordEmbeddings->weight, bias); // [B, T, H] -> [B, T, V]
 }
 
+at::Tensor BertForMaskedLmImpl::forwardMasked(const at::Tensor& ids, const at::Tensor& labels,
+                                              const at::Tensor& attentionMask)
+{
+    const at::Tensor hidden = bert->forward(ids, attentionMask); // [B, T, H]
+    const at::Tensor positions = labels.reshape(-1).ne(-100).nonzero().squeeze(1);
+    const at::Tensor chosen = hidden.reshape({-1, hidden.size(-1)}).index_select(0, positions);
+    const at::Tensor x = transformNorm(m_act(transformDense(chosen))); // [N, H]
+    const auto* embeddings = dynamic_cast<BertEmbeddingsImpl*>(bert->embeddings().get());
+    return at::linear(x, embeddings->wordEmbeddings->weight, bias); // [N, V]
+}
+
 void BertForMaskedLmImpl::initWeights(double std)
 {
     initTransformerWeights(*this, std);

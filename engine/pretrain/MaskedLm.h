@@ -20,6 +20,10 @@ public:
     explicit BertForMaskedLmImpl(const ModelConfig& config);
     // ids, mask [B, T] -> logits [B, T, V]
     at::Tensor forward(const at::Tensor& ids, const at::Tensor& attentionMask = {});
+    // Logits [N, V] only at the N flat positions (indices into B*T) that `labels` marks (!= -100):
+    // the vocabulary projection dominates a small model's cost, and only ~15% of it is needed.
+    at::Tensor forwardMasked(const at::Tensor& ids, const at::Tensor& labels,
+                             const at::Tensor& attentionMask = {});
     // HF's init: normal(0, initializer_range) weights, zero biases, LayerNorm 1/0.
     void initWeights(double std = 0.02);
 

@@ -68,10 +68,11 @@ struct MaskedLmObjective : Objective
                     int64_t* predicted) override
     {
         const MaskedBatch m = maskTokens(block, maskId, vocab, specials, probability, gen);
-        const at::Tensor logits = model->forward(m.inputs); // [B, T, V]
-        *predicted = m.labels.ne(-100).sum().item<int64_t>();
-        return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), m.labels.reshape(-1),
-                                      {}, at::Reduction::Mean, -100);
+        const at::Tensor logits = model->forwardMasked(m.inputs, m.labels); // [N, V]
+        const at::Tensor targets = m.labels.reshape(-1);
+        const at::Tensor kept = targets.index_select(0, targets.ne(-100).nonzero().squeeze(1));
+        *predicted = kept.size(0);
+        return at::cross_entropy_loss(logits, kept);
     }
     TensorMap weightsToSave() override { return stateDict(*model); }
     void loadWeights(const TensorMap& weights, const QString& source) override
@@ -127,11 +128,13 @@ Preset presetFor(const QString& family, const QString& preset)
     const bool llama = family == QLatin1String("llama");
     if (preset == QLatin1String("tiny"))
         return {2, 64, 2, 2, llama ? 176 : 256};
+    if (preset == QLatin1String("mini")) // ~2M parameters with an 8k vocabulary: a laptop's size
+        return {4, 128, 2, 2, llama ? 352 : 512};
     if (preset == QLatin1String("small"))
         return {4, 256, 4, 4, llama ? 688 : 1024};
     if (preset == QLatin1String("base"))
         return {6, 384, 6, 6, llama ? 1024 : 1536};
-    throw Error(QStringLiteral("Unknown model size '%1': use tiny, small or base.").arg(preset));
+    throw Error(QStringLiteral("Unknown model size '%1': use tiny, mini, small or base.").arg(preset));
 }
 
 QJsonObject scratchConfig(const QString& family, const QString& preset, qint64 vocab,

@@ -31,7 +31,7 @@ struct PretrainOptions
     // model of `family` and `preset`).
     QString baseModel;
     QString family = QStringLiteral("bert");  // from scratch: bert or llama
-    QString preset = QStringLiteral("small"); // tiny (tests), small (~5M parameters), base
+    QString preset = QStringLiteral("small"); // tiny (tests), mini (~2M), small (~5M), base
     TokenizerTrainingOptions tokenizer;       // from scratch only; style follows the family
     int blockSize = 128;
     int batchSize = 32;

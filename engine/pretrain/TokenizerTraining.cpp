@@ -81,6 +81,10 @@ void trainTokenizer(const QStringList& documents, const QString& outDir,
         throw Error(QStringLiteral("A vocabulary of %1 pieces is too small; use at least 64 "
                                    "(8000 suits a small English model).")
                         .arg(options.vocabSize));
+    if (!(options.characterCoverage >= 0.98 && options.characterCoverage <= 1.0))
+        throw Error(QStringLiteral("Character coverage %1 is out of range: use 0.98 to 1 (1 keeps "
+                                   "every character; 0.9995 suits Chinese or Japanese).")
+                        .arg(options.characterCoverage));
     if (documents.isEmpty())
         throw Error(QStringLiteral("There is no text to train the tokenizer on."));
     if (!QDir().mkpath(outDir))
