@@ -246,6 +246,34 @@ void TestCli::labelsExchangeAndAgreement()
     QVERIFY(f.open(QIODevice::ReadOnly));
     QVERIFY(f.readAll().contains("\"annotator\":\"ben\""));
     QCOMPARE(cli({"labels", project}).code, 2);
+    // Label issues: too few labels is a clear error; a bad --folds a usage error.
+    r = cli({"labels", project, "--issues", "s"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("at least 10 labeled rows"), r.err.constData());
+    QCOMPARE(cli({"labels", project, "--issues", "s", "--folds", "many"}).code, 2);
+    // On the shipped sentiment dataset (words: the project has no model).
+    const QString sample = m_dir.filePath("issues.ftproj");
+    QCOMPARE(cli({"new", sample}).code, 0);
+    QCOMPARE(cli({"import", sample, QStringLiteral(FTS_SOURCE_DIR "/datasets/sentiment/sentiment.csv")}).code, 0);
+    QVERIFY(cli({"labels", sample, "--issues", "sentiment"}).err.contains("no task 'sentiment'"));
+    r = cli({"labels", sample, "--issues", "label", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject found = r.json();
+    QCOMPARE(found.value("features").toString(), QString("words"));
+    // Word features agree with well under 80% of this hard set: the user is told what that means.
+    QVERIFY(found.value("out_of_fold_accuracy").toDouble() < 0.8);
+    QVERIFY(found.value("caution").toString().contains("hard to classify"));
+    QVERIFY(found.value("rows").toInt() > 800);
+    const QJsonArray issues = found.value("issues").toArray();
+    double previous = 0;
+    for (const auto& v : issues) {
+        const QJsonObject i = v.toObject();
+        QVERIFY(i.value("given").toString() != i.value("likely").toString());
+        QVERIFY(i.value("given_probability").toDouble() >= previous);
+        previous = i.value("given_probability").toDouble();
+    }
+    r = cli({"labels", sample, "--issues", "label"});
+    QVERIFY(r.out.contains("labeled rows of 'label' look mislabeled"));
 }
 
 // The headless path a script or a teaching lab uses: train, list the run, evaluate it, report it.

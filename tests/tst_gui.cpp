@@ -24,6 +24,7 @@
 #include "train/TrainTypes.h"
 #include "data/Curation.h"
 #include "label/LabelSchema.h"
+#include "label/LabelIssues.h"
 #include "label/Labeling.h"
 
 #include <QAbstractItemModel>
@@ -86,6 +87,7 @@ private Q_SLOTS:
     void lockedProjectOffersReadOnly();
     void cleaningInTheGui();
     void keyboardLabelingFiftyCards();
+    void labelIssuesAndDiverseQueueInCards();
     void messyExportEndToEnd();
     void modelPageShowsAndChoosesAModel();
     void tableModeBulkLabels();
@@ -352,6 +354,76 @@ void TestGui::keyboardLabelingFiftyCards()
     QCOMPARE(q.value(0).toString(), QString("neutral"));
     q.exec("SELECT flagged FROM label_notes WHERE row_id = 48");
     QVERIFY(q.next() && q.value(0).toInt() == 1);
+}
+
+void TestGui::labelIssuesAndDiverseQueueInCards()
+{
+    // Sentiment words decide the label; one row in ten has its label flipped (half each way), then
+    // 6 unlabeled rows.
+    const QStringList good = {"great", "excellent", "lovely", "superb", "wonderful", "friendly"};
+    const QStringList bad = {"awful", "terrible", "horrible", "dreadful", "rude", "broken"};
+    const QStringList nouns = {"food", "staff", "room", "app", "film", "service", "trip"};
+    QByteArray labeled = "text,sentiment\n";
+    QSet<qint64> flipped;
+    for (int i = 0; i < 120; ++i) {
+        const bool positive = i % 2 == 0, flip = i % 20 == 7 || i % 20 == 12;
+        const QStringList& words = positive ? good : bad;
+        labeled += "the " + nouns[i % 7].toUtf8() + " was " + words[(i / 2) % 6].toUtf8() + " and " +
+                   words[(i / 3) % 6].toUtf8() + ((positive != flip) ? ",positive\n" : ",negative\n");
+        if (flip)
+            flipped.insert(i + 1);
+    }
+    test::writeFile(m_dir.filePath("issues.csv"), labeled);
+    test::writeFile(m_dir.filePath("issues-more.csv"),
+                    "text\nthe food was great\nthe food was great and lovely\nmy parcel never arrived\n"
+                    "the film was awful\nthe parcel never arrived at all\nthe staff were rude\n");
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("issues-gui.ftproj")));
+    importAndWait(w, m_dir.filePath("issues.csv"));
+    importAndWait(w, m_dir.filePath("issues-more.csv"));
+    w.workspace()->showPage(ProjectWorkspace::Label);
+    LabelPage* page = w.workspace()->labelPage();
+    page->setAnnotator("reviewer");
+    auto* button = page->findChild<QPushButton*>("findLabelIssues");
+    QVERIFY(button);
+    button->click(); // the job runs on the engine thread
+    QVERIFY(page->isBusyWithModel());
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isBusyWithModel(), 60000);
+    const LabelIssueReport& report = page->labelIssues();
+    QCOMPARE(report.rows, 120);
+    int hits = 0;
+    for (const LabelIssue& issue : report.issues)
+        hits += flipped.contains(issue.rowId) ? 1 : 0;
+    QVERIFY2(hits >= 10 && hits >= report.issues.size() - 2,
+             qPrintable(QString("%1 of %2 flagged rows were flipped").arg(hits).arg(report.issues.size())));
+    // The cards now walk through the suspected rows, most suspicious first.
+    QCOMPARE(w.workspace()->findChild<QComboBox*>("labelFilter")->currentData().toString(), QString("issues"));
+    QCOMPARE(page->queue().size(), report.issues.size());
+    QCOMPARE(page->currentRow(), report.issues.first().rowId);
+    const QString state = page->findChild<QLabel*>("cardState")->text();
+    QVERIFY2(state.contains("possible label issue") && state.contains(report.issues.first().likely),
+             qPrintable(state));
+    saveScreenshot(w, "label-issues");
+    // Correcting it is one key; the history keeps the old label.
+    const LabelIssue first = report.issues.first();
+    // The keys follow the task's schema (the sentiment preset when none is saved yet).
+    LabelSchema schema = loadLabelSchema(*w.workspace()->project(), "sentiment");
+    if (schema.labels.isEmpty())
+        schema = LabelSchema::preset("sentiment-3", "sentiment");
+    const int key = int(schema.names().indexOf(first.likely));
+    QVERIFY(key >= 0);
+    QTest::keyClick(page, char('1' + key));
+    QCOMPARE(cardRow(*w.workspace()->project(), first.rowId, "sentiment", "reviewer").gold, first.likely);
+    QCOMPARE(labelHistory(*w.workspace()->project(), first.rowId, "sentiment").size(), 2);
+    if (report.issues.size() > 1)
+        QCOMPARE(page->currentRow(), report.issues[1].rowId);
+
+    // Diverse order: the unlabeled rows, new topics (the parcel) before texts like labeled ones.
+    page->setQueueMode("diverse");
+    const QList<qint64> queue = page->queue();
+    QCOMPARE(QSet<qint64>(queue.cbegin(), queue.cend()), (QSet<qint64>{121, 122, 123, 124, 125, 126}));
+    QVERIFY2(queue.first() == 123 || queue.first() == 125, qPrintable(QString::number(queue.first())));
 }
 
 void TestGui::messyExportEndToEnd()
@@ -684,7 +756,7 @@ void TestGui::trainRunsLivePauseResumeCompareEvaluate()
                                              .arg(label->findChild<QLabel*>("suggestionSource")->text())), 60000);
     QCOMPARE(label->modelSuggestions().byRow.size(), 96);
     QCOMPARE(label->modelSuggestions().labels, QStringList({"food", "travel"}));
-    label->findChild<QComboBox*>("labelFilter")->setCurrentIndex(2); // all rows: every row is labeled
+    label->setQueueMode("all"); // every row is labeled
     QStringList runLabels;
     const qint64 row = label->currentRow();
     QVERIFY(row > 0);

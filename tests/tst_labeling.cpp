@@ -1,11 +1,14 @@
 // Labeling: durable labels with history and undo, several annotators and the gold label, notes,
 // queue and progress, agreement metrics against published worked examples, uncertainty ordering,
-// and a SIGKILL test: every label a killed process reported as committed is there on reopen.
+// label-issue finding (confident learning on out-of-fold predictions) recovering flipped labels,
+// diversity ordering, and a SIGKILL test: every label a killed process reported as committed is there on reopen.
 #include "Error.h"
 #include "TestUtil.h"
 #include "data/Importer.h"
 #include "label/ActiveLearning.h"
 #include "label/Agreement.h"
+#include "label/DiversityOrder.h"
+#include "label/LabelIssues.h"
 #include "label/LabelSchema.h"
 #include "label/Labeling.h"
 #include "project/Project.h"
@@ -14,7 +17,12 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <QDir>
+#include <QFile>
+
 #include <csignal>
+#include <random>
+#include <set>
 #include <cstdio>
 
 using namespace fts;
@@ -31,6 +39,12 @@ private Q_SLOTS:
     void fleissKappaWorkedExample();
     void krippendorffAlphaWorkedExample();
     void uncertaintyOrdering();
+    void confidentLearningHandComputed();
+    void stratifiedFoldsSpreadEachClass();
+    void labelIssueFinderRecoversFlippedLabels();
+    void labelIssueFinderWithModelFeatures();
+    void labelIssueFinderRefusesTooFewLabels();
+    void diversityOrderPicksUnlikeTextsFirst();
     void killedLabelerLosesNothing();
 
 private:
@@ -48,6 +62,44 @@ private:
     }
     QTemporaryDir m_dir;
 };
+
+namespace {
+
+const QString kBert = QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/bert");
+
+// Fruit words make a text "food", vehicle words "travel"; one row in ten has its label flipped.
+// Returns the flipped row ids (row ids are 1-based in import order).
+std::set<qint64> importToyWithFlips(Project& p, const QString& csvPath, int rows)
+{
+    const QStringList food = {"apple", "banana", "cherry", "grape", "lemon", "mango", "pear"};
+    const QStringList travel = {"car", "truck", "bus", "train", "plane", "boat", "bike"};
+    const QStringList filler = {"the", "a", "is", "very", "and", "my", "today", "nice"};
+    std::mt19937 rng(11);
+    const auto pick = [&](const QStringList& l) { return l[int(rng() % uint32_t(l.size()))]; };
+    QByteArray csv = "text,label\n";
+    std::set<qint64> flipped;
+    for (int i = 0; i < rows; ++i) {
+        const bool isFood = i % 2 == 0;
+        QStringList words;
+        for (int w = 0; w < 2; ++w)
+            words << pick(isFood ? food : travel);
+        for (int w = 0; w < 2; ++w)
+            words.insert(int(rng() % uint32_t(words.size() + 1)), pick(filler));
+        const bool flip = i % 20 == 3 || i % 20 == 8; // 10%, half each way
+        if (flip)
+            flipped.insert(i + 1);
+        csv += words.join(' ').toUtf8() + ((isFood != flip) ? ",food\n" : ",travel\n");
+    }
+    test::writeFile(csvPath, csv);
+    ImportOptions o;
+    o.file = csvPath;
+    o.labelColumns = {QStringLiteral("label")};
+    o.fixedSplit = QStringLiteral("train");
+    importTable(p, o);
+    return flipped;
+}
+
+} // namespace
 
 void TestLabeling::setUndoAndHistory()
 {
@@ -177,6 +229,141 @@ void TestLabeling::uncertaintyOrdering()
     QCOMPARE(orderByUncertainty({{0.5, 0.5, 0.0}, {0.4, 0.3, 0.3}}, UncertaintyMeasure::Margin), (QList<int>{0, 1}));
     QCOMPARE(orderByUncertainty({{0.5, 0.5, 0.0}, {0.4, 0.3, 0.3}}, UncertaintyMeasure::LeastConfidence), (QList<int>{1, 0}));
     QVERIFY(qAbs(uncertainty({0.5, 0.5}, UncertaintyMeasure::Entropy) - std::log(2.0)) < 1e-12);
+}
+
+void TestLabeling::confidentLearningHandComputed()
+{
+    // Given labels 0,0,0,1,1,1. Thresholds: class 0 = mean(0.9, 0.8, 0.2) = 0.6333; class 1 =
+    // mean(0.7, 0.6, 0.95) = 0.75. Row 2 (given 0, p1 0.8 >= 0.75) is confidently 1; rows 3 and 4
+    // reach no threshold. Joint {{2, 1}, {0, 1}}: one of the three 0-rows is really 1 -> the
+    // 0-row with the largest p1 - p0, row 2; none of the 1-rows is flagged.
+    const std::vector<std::vector<double>> p = {{0.9, 0.1}, {0.8, 0.2}, {0.2, 0.8},
+                                                {0.3, 0.7}, {0.4, 0.6}, {0.05, 0.95}};
+    const ConfidentLearning cl = confidentLearning(p, {0, 0, 0, 1, 1, 1}, 2);
+    QVERIFY(std::abs(cl.thresholds[0] - 1.9 / 3) < 1e-12);
+    QVERIFY(std::abs(cl.thresholds[1] - 0.75) < 1e-12);
+    QCOMPARE(cl.likely, (std::vector<int>{0, 0, 1, -1, -1, 1}));
+    QCOMPARE(cl.joint, (std::vector<std::vector<qint64>>{{2, 1}, {0, 1}}));
+    QCOMPARE(cl.flagged, (std::vector<int>{2}));
+    // Thresholds 0.4333 and 0.6333; joint {{1, 2}, {1, 2}}: two 0-rows are really 1 (rows 2
+    // and 1, the largest p1 - p0) and one 1-row is really 0 (row 4). Ranked by p(given label):
+    // row 2 (0.1), row 4 (0.2), row 1 (0.3).
+    const std::vector<std::vector<double>> q = {{0.9, 0.1}, {0.3, 0.7}, {0.1, 0.9}, {0.2, 0.8},
+                                                {0.8, 0.2}, {0.1, 0.9}};
+    const ConfidentLearning c2 = confidentLearning(q, {0, 0, 0, 1, 1, 1}, 2);
+    QCOMPARE(c2.joint, (std::vector<std::vector<qint64>>{{1, 2}, {1, 2}}));
+    QCOMPARE(c2.flagged, (std::vector<int>{2, 4, 1}));
+    QCOMPARE(c2.likely[4], 0);
+}
+
+void TestLabeling::stratifiedFoldsSpreadEachClass()
+{
+    std::vector<int> labels;
+    for (int i = 0; i < 53; ++i)
+        labels.push_back(i < 40 ? 0 : i < 50 ? 1 : 2);
+    const std::vector<int> folds = stratifiedFolds(labels, 5, 3);
+    for (int c = 0; c < 3; ++c) {
+        std::vector<int> perFold(5, 0);
+        for (size_t i = 0; i < labels.size(); ++i)
+            if (labels[i] == c)
+                ++perFold[size_t(folds[i])];
+        const auto [lo, hi] = std::minmax_element(perFold.begin(), perFold.end());
+        QVERIFY2(*hi - *lo <= 1, qPrintable(QString("class %1").arg(c)));
+    }
+    QCOMPARE(stratifiedFolds(labels, 5, 3), folds); // seeded
+    QVERIFY(stratifiedFolds(labels, 5, 4) != folds);
+}
+
+void TestLabeling::labelIssueFinderRecoversFlippedLabels()
+{
+    auto p = Project::create(m_dir.filePath("flips.ftproj"));
+    const std::set<qint64> flipped = importToyWithFlips(*p, m_dir.filePath("flips.csv"), 300);
+    LabelIssueOptions o;
+    o.features = QStringLiteral("words");
+    const LabelIssueReport r = findLabelIssues(*p, QStringLiteral("label"), o);
+    QCOMPARE(r.rows, 300);
+    QCOMPARE(r.features, QStringLiteral("words"));
+    int hits = 0;
+    for (const LabelIssue& issue : r.issues) {
+        hits += flipped.count(issue.rowId) ? 1 : 0;
+        QVERIFY(issue.given != issue.likely);
+        QVERIFY(issue.givenProbability < issue.likelyProbability);
+    }
+    const double precision = double(hits) / std::max<qsizetype>(1, r.issues.size());
+    const double recall = double(hits) / double(flipped.size());
+    qInfo("label issues: %lld flagged, %d of %zu flips found: precision %.3f, recall %.3f, "
+          "out-of-fold accuracy %.3f",
+          qlonglong(r.issues.size()), hits, flipped.size(), precision, recall, r.outOfFoldAccuracy);
+    QVERIFY2(recall >= 0.8, qPrintable(QString::number(recall)));
+    QVERIFY2(precision >= 0.8, qPrintable(QString::number(precision)));
+    // Most suspicious first.
+    for (qsizetype i = 1; i < r.issues.size(); ++i)
+        QVERIFY(r.issues[i - 1].givenProbability <= r.issues[i].givenProbability);
+}
+
+void TestLabeling::labelIssueFinderWithModelFeatures()
+{
+    // The BERT fixture with a word vocabulary: the path a project with a chosen model takes.
+    QDir(m_dir.path()).mkpath("bert-words");
+    const QString model = m_dir.filePath("bert-words");
+    for (const char* f : {"config.json", "model.safetensors"})
+        QVERIFY(QFile::copy(kBert + "/" + f, model + "/" + f));
+    auto p = Project::create(m_dir.filePath("model-flips.ftproj"));
+    importToyWithFlips(*p, m_dir.filePath("model-flips.csv"), 60);
+    test::writeFile(model + "/vocab_words.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\napple\ncar\nthe\n");
+    p->setMetaValue(QStringLiteral("model_dir"), model);
+    LabelIssueOptions o; // auto: the project's model
+    o.folds = 3;
+    const LabelIssueReport r = findLabelIssues(*p, QStringLiteral("label"), o);
+    QCOMPARE(r.features, model);
+    QCOMPARE(r.rows, 60);
+    QCOMPARE(r.folds, 3);
+    QCOMPARE(qlonglong(r.learning.likely.size()), 60LL);
+    // A broken model: "auto" falls back to words, "model" says what is wrong.
+    QFile::remove(model + "/model.safetensors");
+    QCOMPARE(findLabelIssues(*p, QStringLiteral("label"), o).features, QStringLiteral("words"));
+    o.features = QStringLiteral("model");
+    QVERIFY(!test::errorOf([&] { findLabelIssues(*p, QStringLiteral("label"), o); }).isEmpty());
+}
+
+void TestLabeling::labelIssueFinderRefusesTooFewLabels()
+{
+    auto p = project(QStringLiteral("few"), 12);
+    setLabel(*p, 1, "s", "a", "ana");
+    setLabel(*p, 2, "s", "b", "ana");
+    const QString e = test::errorOf([&] { findLabelIssues(*p, QStringLiteral("s")); });
+    QVERIFY2(e.contains("at least 10 labeled rows"), qPrintable(e));
+    LabelIssueOptions o;
+    o.folds = 1;
+    QVERIFY(test::errorOf([&] { findLabelIssues(*p, QStringLiteral("s"), o); }).contains("2 to 20"));
+}
+
+void TestLabeling::diversityOrderPicksUnlikeTextsFirst()
+{
+    const QStringList labeled = {"the pizza was cold and late", "great pizza, fast delivery"};
+    const QStringList candidates = {
+        "the pizza was cold",         // close to a labeled text
+        "my flight was cancelled",    // new topic
+        "pizza was late and cold",    // close to a labeled text
+        "the hotel room smelled bad", // new topic
+        "my flight was delayed",      // close to candidate 1
+    };
+    const QList<int> order = orderByDiversity(candidates, labeled);
+    QCOMPARE(order.size(), candidates.size());
+    QCOMPARE(std::set<int>(order.begin(), order.end()).size(), size_t(candidates.size()));
+    // Both new topics come before any pizza text; the second flight text after the first.
+    const std::set<int> firstTwo = {order[0], order[1]};
+    QVERIFY(firstTwo.count(3) == 1);
+    QVERIFY(firstTwo.count(1) == 1 || firstTwo.count(4) == 1);
+    QVERIFY(order.indexOf(2) >= 3 && order.indexOf(0) >= 3);
+    // Limits: only the first pick is ordered, the rest keep their order.
+    DiversityLimits one;
+    one.picks = 1;
+    const QList<int> limited = orderByDiversity(candidates, labeled, one);
+    QCOMPARE(limited.size(), 5);
+    QVERIFY(limited[0] == 3 || limited[0] == 1 || limited[0] == 4);
+    QList<int> rest = limited.mid(1);
+    QVERIFY(std::is_sorted(rest.begin(), rest.end()));
 }
 
 void TestLabeling::killedLabelerLosesNothing()

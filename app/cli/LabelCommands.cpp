@@ -1,9 +1,11 @@
-// ftstudio-cli labels: bulk label exchange (CSV or JSONL) with annotator and time, and agreement.
+// ftstudio-cli labels: bulk label exchange (CSV or JSONL) with annotator and time, agreement, and
+// rows whose label looks wrong.
 #include "CliCommon.h"
 
 #include "data/TableSource.h"
 #include "io/AtomicWrite.h"
 #include "label/Agreement.h"
+#include "label/LabelIssues.h"
 #include "label/Labeling.h"
 #include "project/Project.h"
 
@@ -89,6 +91,40 @@ qint64 importLabels(Project& project, const QString& file, const QString& defaul
     return pending.size();
 }
 
+void printLabelIssues(const LabelIssueReport& r, bool json)
+{
+    if (json) {
+        QJsonArray list;
+        for (const LabelIssue& i : r.issues)
+            list.append(QJsonObject{{"row_id", i.rowId}, {"split", i.split}, {"given", i.given},
+                                    {"likely", i.likely}, {"given_probability", i.givenProbability},
+                                    {"likely_probability", i.likelyProbability}, {"text", i.text}});
+        printJson({{"task", r.task}, {"rows", r.rows}, {"folds", r.folds}, {"features", r.features},
+                   {"out_of_fold_accuracy", r.outOfFoldAccuracy}, {"caution", r.caution},
+                   {"issues", list}});
+        return;
+    }
+    printLine(QStringLiteral("%1 of %2 labeled rows of '%3' look mislabeled (%4-fold, %5 features, "
+                             "out-of-fold accuracy %6%), most suspicious first:")
+                  .arg(r.issues.size())
+                  .arg(r.rows)
+                  .arg(r.task)
+                  .arg(r.folds)
+                  .arg(r.features == QLatin1String("words") ? QStringLiteral("word")
+                                                            : QStringLiteral("model"))
+                  .arg(r.outOfFoldAccuracy * 100.0, 0, 'f', 1));
+    if (!r.caution.isEmpty())
+        printLine(QStringLiteral("Caution: ") + r.caution);
+    for (const LabelIssue& i : r.issues)
+        printLine(QStringLiteral("row %1 [%2] labeled %3 (%4), likely %5 (%6): %7")
+                      .arg(i.rowId)
+                      .arg(i.split, i.given)
+                      .arg(i.givenProbability, 0, 'f', 2)
+                      .arg(i.likely)
+                      .arg(i.likelyProbability, 0, 'f', 2)
+                      .arg(i.text.left(100)));
+}
+
 } // namespace
 
 int cmdLabels(const QStringList& args)
@@ -100,12 +136,28 @@ int cmdLabels(const QStringList& args)
     const QCommandLineOption history(QStringLiteral("history"), QStringLiteral("With --export: every label ever given, with when it was replaced."));
     const QCommandLineOption annotator(QStringLiteral("annotator"), QStringLiteral("Annotator for imported labels without one (default: import)."), QStringLiteral("NAME"), QStringLiteral("import"));
     const QCommandLineOption agreement(QStringLiteral("agreement"), QStringLiteral("Inter-annotator agreement of TASK: Cohen's kappa per pair, Krippendorff's alpha."), QStringLiteral("TASK"));
-    parser.addOptions({importFrom, exportTo, history, annotator, agreement, kJson});
+    const QCommandLineOption issues(QStringLiteral("issues"), QStringLiteral("Rows of TASK whose label looks wrong (cross-validated confident learning)."), QStringLiteral("TASK"));
+    const QCommandLineOption features(QStringLiteral("features"), QStringLiteral("With --issues: auto (the project's model if it has one), model or words."), QStringLiteral("KIND"), QStringLiteral("auto"));
+    const QCommandLineOption folds(QStringLiteral("folds"), QStringLiteral("With --issues: cross-validation folds, 2 to 20 (default 5)."), QStringLiteral("N"), QStringLiteral("5"));
+    parser.addOptions({importFrom, exportTo, history, annotator, agreement, issues, features, folds, kJson});
     parseOrThrow(parser, args, QStringLiteral("labels"), QStringLiteral("Bulk label exchange and agreement."));
     const QString path = positionals(parser, {"PROJECT"})[0];
-    const int modes = parser.isSet(importFrom) + parser.isSet(exportTo) + parser.isSet(agreement);
+    const int modes = parser.isSet(importFrom) + parser.isSet(exportTo) + parser.isSet(agreement) +
+                      parser.isSet(issues);
     if (modes != 1)
-        throw UsageError{QStringLiteral("use exactly one of --import FILE, --export FILE, --agreement TASK")};
+        throw UsageError{QStringLiteral("use exactly one of --import FILE, --export FILE, --agreement TASK, "
+                                        "--issues TASK")};
+    if (parser.isSet(issues)) {
+        LabelIssueOptions o;
+        o.features = parser.value(features);
+        bool ok = false;
+        o.folds = parser.value(folds).toInt(&ok);
+        if (!ok)
+            throw UsageError{QStringLiteral("--folds needs a whole number, got '%1'").arg(parser.value(folds))};
+        auto project = Project::open(path, Project::Access::ReadOnly);
+        printLabelIssues(findLabelIssues(*project, parser.value(issues), o), parser.isSet(kJson));
+        return 0;
+    }
     if (parser.isSet(exportTo)) {
         auto project = Project::open(path, Project::Access::ReadOnly);
         const qint64 n = exportLabels(*project, parser.value(exportTo), parser.isSet(history));

@@ -5,6 +5,8 @@
 #include "Error.h"
 #include "project/Project.h"
 
+#include <QHash>
+
 namespace fts {
 namespace {
 
@@ -148,6 +150,24 @@ QList<qint64> labelingQueue(Project& project, const QString& task, bool unlabele
     while (q.next())
         ids << q.value(0).toLongLong();
     return ids;
+}
+
+QStringList rowTexts(Project& project, const QList<qint64>& ids)
+{
+    QHash<qint64, QString> byId;
+    byId.reserve(ids.size());
+    for (qint64 id : ids)
+        byId.insert(id, QString());
+    SqlQuery q(project.db(), QStringLiteral("SELECT id, text FROM rows"));
+    q.exec("read the texts");
+    while (q.next())
+        if (const auto it = byId.find(q.value(0).toLongLong()); it != byId.end())
+            *it = q.value(1).toString();
+    QStringList out;
+    out.reserve(ids.size());
+    for (qint64 id : ids)
+        out << byId.value(id);
+    return out;
 }
 
 LabelProgress labelProgress(Project& project, const QString& task)

@@ -71,5 +71,7 @@ QList<LabelHistoryEntry> labelHistory(Project& project, qint64 rowId, const QStr
 // Active rows in id order; with `unlabeledOnly`, those without a gold label in `task`.
 QList<qint64> labelingQueue(Project& project, const QString& task, bool unlabeledOnly, const QString& split = {});
 LabelProgress labelProgress(Project& project, const QString& task);
+// The texts of `ids`, in that order (one query: for ordering a whole queue by its texts).
+QStringList rowTexts(Project& project, const QList<qint64>& ids);
 
 } // namespace fts

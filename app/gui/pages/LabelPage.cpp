@@ -8,6 +8,7 @@
 #include "Error.h"
 #include "jobs/JobRunner.h"
 #include "label/ActiveLearning.h"
+#include "label/DiversityOrder.h"
 #include "label/LexiconSuggester.h"
 #include "project/Project.h"
 #include "train/TrainJob.h"
@@ -21,6 +22,7 @@
 #include <QJsonDocument>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSet>
 #include <QShortcut>
 #include <QSettings>
 #include <QTabWidget>
@@ -43,7 +45,13 @@ LabelPage::LabelPage(QWidget* parent)
     m_filter->setObjectName(QStringLiteral("labelFilter"));
     m_filter->addItem(tr("Unlabeled rows"), QStringLiteral("unlabeled"));
     m_filter->addItem(tr("Unlabeled, most uncertain first"), QStringLiteral("uncertain"));
+    m_filter->addItem(tr("Unlabeled, most diverse first"), QStringLiteral("diverse"));
+    m_filter->addItem(tr("Suspected label issues"), QStringLiteral("issues"));
     m_filter->addItem(tr("All rows"), QStringLiteral("all"));
+    m_filter->setItemData(3, tr("Rows whose label a cross-validated model doubts: run \"Find label "
+                                "issues\" (Ctrl+I) first"), Qt::ToolTipRole);
+    m_filter->setItemData(2, tr("Texts unlike anything labeled so far first, so the labels cover "
+                                "every kind of text early"), Qt::ToolTipRole);
     m_annotator->setObjectName(QStringLiteral("annotatorName"));
     m_annotator->setPlaceholderText(tr("Your name"));
     m_annotator->setToolTip(tr("Recorded with every label you give, so several people can label the same rows."));
@@ -111,6 +119,15 @@ LabelPage::LabelPage(QWidget* parent)
     auto* retrainKey = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_R), this);
     connect(retrainKey, &QShortcut::activated, this, &LabelPage::retrainSuggestions);
     top->addWidget(retrain);
+    auto* issues = new QPushButton(tr("Find label issues"), this);
+    issues->setObjectName(QStringLiteral("findLabelIssues"));
+    issues->setFocusPolicy(Qt::NoFocus);
+    issues->setToolTip(tr("Train a quick classifier five times, each time on four fifths of the labels, "
+                          "and list the rows whose label it confidently disagrees with (Ctrl+I)"));
+    connect(issues, &QPushButton::clicked, this, &LabelPage::findLabelIssues);
+    auto* issuesKey = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_I), this);
+    connect(issuesKey, &QShortcut::activated, this, &LabelPage::findLabelIssues);
+    top->addWidget(issues);
     m_modelState = new QLabel(this);
     m_modelState->setObjectName(QStringLiteral("suggestionSource"));
     m_modelState->setStyleSheet(QStringLiteral("color: palette(dark)"));
@@ -204,10 +221,54 @@ bool LabelPage::retrainSuggestions()
     return true;
 }
 
+bool LabelPage::findLabelIssues()
+{
+    if (!m_project || !m_jobs || m_issueJobId != 0 || m_schema.task.isEmpty())
+        return false;
+    m_issueJob = std::make_shared<LabelIssueJob>(m_project->path(), m_schema.task);
+    m_issueJobId = m_jobs->submit(m_issueJob);
+    m_modelState->setText(tr("looking for label issues…"));
+    return true;
+}
+
+void LabelPage::onIssuesFound(const JobOutcome& outcome)
+{
+    m_issueJobId = 0;
+    const std::shared_ptr<LabelIssueJob> job = std::move(m_issueJob);
+    if (outcome.status != JobStatus::Succeeded) {
+        m_modelState->clear();
+        if (outcome.status == JobStatus::Failed)
+            reportError(outcome.message);
+        return;
+    }
+    m_issues = job->result();
+    m_modelState->setText(tr("%n suspected label issue(s)", nullptr, int(m_issues.issues.size())));
+    setQueueMode(QStringLiteral("issues"));
+    m_status->setText(outcome.message + QLatin1Char(' ') +
+                      (m_issues.issues.isEmpty()
+                           ? tr("Nothing to review.")
+                           : tr("Press a label's key to correct a row, S to keep its label.")));
+}
+
+void LabelPage::setQueueMode(const QString& mode)
+{
+    const int i = m_filter->findData(mode);
+    if (i < 0)
+        return;
+    if (i == m_filter->currentIndex())
+        reload();
+    else
+        m_filter->setCurrentIndex(i); // reloads
+}
+
 void LabelPage::onJobFinished(int id, const JobOutcome& outcome)
 {
     if (id == 0)
         return;
+    if (id == m_issueJobId) {
+        onIssuesFound(outcome);
+        return;
+    }
     if (id == m_retrainJobId) {
         m_retrainJobId = 0;
         if (outcome.status == JobStatus::Succeeded)
@@ -291,28 +352,7 @@ void LabelPage::reload()
         m_schemaSaved = !m_schema.labels.isEmpty();
         if (!m_schemaSaved) // a task without labels yet starts from the sentiment preset
             m_schema = LabelSchema::preset(QStringLiteral("sentiment-3"), task);
-        const QString mode = m_filter->currentData().toString();
-        m_queue = labelingQueue(*m_project, task, mode != QLatin1String("all"));
-        if (mode == QLatin1String("uncertain")) {
-            // Active learning: the trained run's least certain rows first, or the lexicon's before
-            // any run exists.
-            QList<std::vector<double>> probs;
-            bool any = false;
-            for (qint64 id : std::as_const(m_queue)) {
-                QString source;
-                probs << suggestionFor(id, cardRow(*m_project, id, task, annotator()).text, &source);
-                if (probs.last().empty())
-                    probs.last().assign(size_t(std::max<qsizetype>(1, m_schema.labels.size())), 1.0);
-                else
-                    any = true;
-            }
-            if (any) {
-                QList<qint64> ordered;
-                for (int i : orderByUncertainty(probs, UncertaintyMeasure::Margin))
-                    ordered << m_queue[i];
-                m_queue = ordered;
-            }
-        }
+        orderQueue(m_filter->currentData().toString());
     }
     rebuildButtons();
     m_tablePanel->setContext(m_project, m_schema, [this] { return annotator(); });
@@ -320,6 +360,57 @@ void LabelPage::reload()
     // The newest run's suggestions for this task arrive while the first card shows.
     if (m_modelSuggestions.task != m_schema.task)
         refreshModelSuggestions();
+}
+
+void LabelPage::orderQueue(const QString& mode)
+{
+    const QString task = m_schema.task;
+    if (mode == QLatin1String("issues")) {
+        // The rows found last time, most suspicious first; rows removed since then drop out.
+        if (m_issues.task == task) {
+            const QList<qint64> active = labelingQueue(*m_project, task, false);
+            const QSet<qint64> alive(active.cbegin(), active.cend());
+            for (const LabelIssue& issue : std::as_const(m_issues.issues))
+                if (alive.contains(issue.rowId))
+                    m_queue << issue.rowId;
+        }
+        return;
+    }
+    m_queue = labelingQueue(*m_project, task, mode != QLatin1String("all"));
+    if (mode == QLatin1String("diverse")) {
+        const QList<qint64> all = labelingQueue(*m_project, task, false);
+        const QSet<qint64> unlabeled(m_queue.cbegin(), m_queue.cend());
+        QList<qint64> labeled;
+        for (qint64 id : all)
+            if (!unlabeled.contains(id))
+                labeled << id;
+        QList<qint64> ordered;
+        for (int i : orderByDiversity(rowTexts(*m_project, m_queue), rowTexts(*m_project, labeled)))
+            ordered << m_queue[i];
+        m_queue = ordered;
+        return;
+    }
+    if (mode != QLatin1String("uncertain"))
+        return;
+    // Active learning: the trained run's least certain rows first, or the lexicon's before any
+    // run exists.
+    const QStringList texts = rowTexts(*m_project, m_queue);
+    QList<std::vector<double>> probs;
+    bool any = false;
+    for (qsizetype i = 0; i < m_queue.size(); ++i) {
+        QString source;
+        probs << suggestionFor(m_queue[i], texts[i], &source);
+        if (probs.last().empty())
+            probs.last().assign(size_t(std::max<qsizetype>(1, m_schema.labels.size())), 1.0);
+        else
+            any = true;
+    }
+    if (!any)
+        return;
+    QList<qint64> ordered;
+    for (int i : orderByUncertainty(probs, UncertaintyMeasure::Margin))
+        ordered << m_queue[i];
+    m_queue = ordered;
 }
 
 void LabelPage::showTableMode(bool table)
@@ -354,9 +445,13 @@ void LabelPage::showCard()
 {
     m_comment->clear();
     if (!m_project || m_queue.isEmpty() || m_position >= m_queue.size()) {
+        const bool issues = m_filter->currentData().toString() == QLatin1String("issues");
         m_text->setText(!m_project ? QString()
-                        : m_queue.isEmpty() ? tr("Nothing to label here: every row has a label. Choose \"All rows\" to review them.")
-                                            : tr("End of the queue. Well done."));
+                        : !m_queue.isEmpty() ? tr("End of the queue. Well done.")
+                        : issues && m_issues.task != m_schema.task
+                            ? tr("Press Ctrl+I (Find label issues) to look for rows whose label looks wrong.")
+                        : issues ? tr("No suspected label issues: the cross-validated model agrees with the labels.")
+                                 : tr("Nothing to label here: every row has a label. Choose \"All rows\" to review them."));
         m_state->clear();
         updateProgress();
         return;
@@ -373,6 +468,15 @@ void LabelPage::showCard()
             state << tr("label: <b>%1</b>").arg(c.gold.toHtmlEscaped());
         if (c.flagged)
             state << tr("<span style='color:#b00020'>flagged</span>");
+        if (m_filter->currentData().toString() == QLatin1String("issues"))
+            for (const LabelIssue& issue : std::as_const(m_issues.issues))
+                if (issue.rowId == c.id)
+                    state << tr("<span style='color:#b00020'>possible label issue</span>: labeled "
+                                "<b>%1</b> (%2%), cross-validation says <b>%3</b> (%4%)")
+                                 .arg(issue.given.toHtmlEscaped())
+                                 .arg(qRound(issue.givenProbability * 100))
+                                 .arg(issue.likely.toHtmlEscaped())
+                                 .arg(qRound(issue.likelyProbability * 100));
         m_suggested = -1;
         QString source;
         const std::vector<double> p = suggestionFor(c.id, c.text, &source);

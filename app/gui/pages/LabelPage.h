@@ -2,6 +2,7 @@
 // S skips, arrows move, F flags, C comments; every label is on disk before the next card shows.
 #pragma once
 
+#include "label/LabelIssues.h"
 #include "label/LabelSchema.h"
 #include "label/Labeling.h"
 #include "label/ModelSuggestions.h"
@@ -37,7 +38,17 @@ public:
     // Re-predicts every row with the newest run (a job); false when there is no run.
     bool refreshModelSuggestions();
     const ModelSuggestions& modelSuggestions() const { return m_modelSuggestions; }
-    bool isBusyWithModel() const { return m_suggestJobId != 0 || m_retrainJobId != 0; }
+    // Cross-validates a classifier on the labels so far (a job) and, when it ends, shows the rows
+    // whose label looks wrong as cards, most suspicious first. False when it cannot start.
+    bool findLabelIssues();
+    const LabelIssueReport& labelIssues() const { return m_issues; }
+    // Chooses what the cards show: "unlabeled", "uncertain", "diverse", "issues" or "all".
+    void setQueueMode(const QString& mode);
+    QList<qint64> queue() const { return m_queue; }
+    bool isBusyWithModel() const
+    {
+        return m_suggestJobId != 0 || m_retrainJobId != 0 || m_issueJobId != 0;
+    }
 
     // What the keys do, callable from tests and menus as well.
     bool labelCurrent(int labelIndex);
@@ -63,6 +74,8 @@ private:
     void updateProgress();
     void reportError(const QString& message);
     void onJobFinished(int id, const JobOutcome& outcome);
+    void onIssuesFound(const JobOutcome& outcome);
+    void orderQueue(const QString& mode);
     // The probabilities for `row`: the trained run's when it has them, else the word lexicon's
     // (empty when neither applies). `source` names where they came from.
     std::vector<double> suggestionFor(qint64 row, const QString& text, QString* source) const;
@@ -78,8 +91,10 @@ private:
     QElapsedTimer m_sessionClock;
     JobRunner* m_jobs = nullptr;
     ModelSuggestions m_modelSuggestions;
-    int m_suggestJobId = 0, m_retrainJobId = 0;
+    int m_suggestJobId = 0, m_retrainJobId = 0, m_issueJobId = 0;
     std::shared_ptr<SuggestJob> m_suggestJob;
+    std::shared_ptr<LabelIssueJob> m_issueJob;
+    LabelIssueReport m_issues;
     QLabel* m_modelState;
 
     QComboBox* m_task;
