@@ -6,11 +6,14 @@
 #include "hub/BundledModels.h"
 #include "hub/HubClient.h"
 #include "project/Project.h"
+#include "train/Hyperparameters.h"
 #include "project/SampleProject.h"
 
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest>
 
 using namespace fts;
@@ -181,9 +184,17 @@ void TestHub::bundledModelsAndTheSampleProject()
     QCOMPARE(bundledModels(), QStringList{QDir(models).absoluteFilePath("starter-encoder")});
     QCOMPARE(starterEncoderDir(), QDir(models).absoluteFilePath("starter-encoder"));
 
+    test::writeFile(models + "/starter-encoder/recommended_hyperparameters.json",
+                    R"({"method": "full", "lr": 0.0005, "epochs": 10})");
     auto project = Project::create(dir.filePath("p.ftproj"));
     QVERIFY(useStarterModel(*project));
     QCOMPARE(project->metaValue("model_dir"), starterEncoderDir());
+    // The model's recommended settings become the project's (when it has none of its own).
+    const Hyperparameters hp = Hyperparameters::fromJson(
+        QJsonDocument::fromJson(project->metaValue("hyperparameters").toUtf8()).object());
+    QCOMPARE(hp.lr, 0.0005);
+    QCOMPARE(hp.epochs, 10);
+    QCOMPARE(hp.batchSize, Hyperparameters().batchSize); // the rest stay the defaults
     project->setMetaValue("model_dir", "/elsewhere");
     QVERIFY(!useStarterModel(*project)); // a model the user chose is kept
     QCOMPARE(project->metaValue("model_dir"), QString("/elsewhere"));

@@ -6,9 +6,12 @@
 #include "hub/BundledModels.h"
 #include "label/LabelSchema.h"
 #include "project/Project.h"
+#include "train/Hyperparameters.h"
 
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 namespace fts {
 
@@ -19,6 +22,20 @@ bool useStarterModel(Project& project)
         !project.metaValue(QStringLiteral("model_dir")).isEmpty())
         return false;
     project.setMetaValue(QStringLiteral("model_dir"), starter);
+    // A few-million-parameter model wants a far larger learning rate and more epochs than the
+    // defaults, which suit BERT-base; its folder says which settings its benchmark used.
+    QFile recommended(QDir(starter).filePath(QStringLiteral("recommended_hyperparameters.json")));
+    if (project.metaValue(QStringLiteral("hyperparameters")).isEmpty() &&
+        recommended.open(QIODevice::ReadOnly)) {
+        const QJsonObject json = QJsonDocument::fromJson(recommended.readAll()).object();
+        try {
+            const Hyperparameters hp = Hyperparameters::fromJson(json);
+            project.setMetaValue(QStringLiteral("hyperparameters"),
+                                 QString::fromUtf8(QJsonDocument(hp.toJson()).toJson(QJsonDocument::Compact)));
+        } catch (const Error&) {
+            // A broken recommendation leaves the studio's defaults in place.
+        }
+    }
     return true;
 }
 
