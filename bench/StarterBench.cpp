@@ -131,7 +131,7 @@ int main(int argc, char** argv)
     Hyperparameters hp;
     hp.method = QStringLiteral("full");
     hp.epochs = value("--epochs", "6").toInt();
-    hp.lr = value("--lr", "1e-4").toDouble();
+    hp.lr = value("--lr", "5e-4").toDouble(); // the starter's recommended_hyperparameters.json
     hp.batchSize = 16;
     hp.maxLength = 64;
     hp.warmupRatio = 0.1;

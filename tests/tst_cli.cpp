@@ -1,4 +1,5 @@
 // ftstudio-cli new/info/import: output, --json, and the exit codes 0 / 1 / 2 of shared/CLI.md.
+#include "CliRun.h"
 #include "FakeHub.h"
 #include "TestUtil.h"
 #include "train/TextTokenizer.h"
@@ -11,46 +12,9 @@
 #include <QtTest>
 
 namespace {
-struct Run
-{
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
-
-// Settings and downloads go to a scratch folder, never the developer's own.
-QProcessEnvironment cliEnvironment()
-{
-    static QTemporaryDir home;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("XDG_CONFIG_HOME", home.filePath("config"));
-    env.insert("XDG_DATA_HOME", home.filePath("data"));
-    return env;
-}
-
-Run cli(const QStringList& args)
-{
-    QProcess p;
-    p.setProcessEnvironment(cliEnvironment());
-    p.start(QStringLiteral(FTS_BIN_DIR "/ftstudio-cli"), args);
-    if (!p.waitForFinished(60000))
-        qFatal("ftstudio-cli did not finish");
-    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
-}
-
-// For verbs that talk to a server in this process: keep the event loop running while waiting.
-Run cliWithEventLoop(const QStringList& args)
-{
-    QProcess p;
-    p.setProcessEnvironment(cliEnvironment());
-    p.start(QStringLiteral(FTS_BIN_DIR "/ftstudio-cli"), args);
-    QElapsedTimer clock;
-    clock.start();
-    while (p.state() != QProcess::NotRunning && clock.elapsed() < 60000)
-        QTest::qWait(20);
-    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
-}
+using Run = fts::test::CliRun;
+using fts::test::cli;
+using fts::test::cliWithEventLoop;
 } // namespace
 
 class TestCli : public QObject

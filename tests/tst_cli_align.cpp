@@ -1,5 +1,6 @@
 // ftstudio-cli sft / reward / dpo / ppo end to end on the tiny GPT-2 fixture (with a small
 // WordPiece vocabulary so the CLI loads a tokenizer from the folder), plus their usage errors.
+#include "CliRun.h"
 #include "TestUtil.h"
 
 #include "project/Project.h"
@@ -15,27 +16,8 @@
 
 namespace {
 
-struct Run
-{
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
-
-Run cli(const QStringList& args)
-{
-    static QTemporaryDir home;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("XDG_CONFIG_HOME", home.filePath("config"));
-    env.insert("XDG_DATA_HOME", home.filePath("data"));
-    QProcess p;
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral(FTS_BIN_DIR "/ftstudio-cli"), args);
-    if (!p.waitForFinished(120000))
-        qFatal("ftstudio-cli did not finish");
-    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
-}
+using Run = fts::test::CliRun;
+using fts::test::cli;
 
 // 5 specials + a-z + ##a-##z + digits + punctuation: 77 entries, within the fixture's 100 ids.
 QByteArray smallVocab()

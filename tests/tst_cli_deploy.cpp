@@ -1,5 +1,6 @@
 // ftstudio-cli predict / export / serve: files in and out, --json, exit codes, and a served model
 // answering over loopback.
+#include "CliRun.h"
 #include "DeployFixtures.h"
 #include "deploy/TextClassifier.h"
 
@@ -15,32 +16,8 @@ using namespace fts;
 
 namespace {
 
-struct CliRun
-{
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
-
-QProcessEnvironment cliEnvironment()
-{
-    static QTemporaryDir home;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("XDG_CONFIG_HOME", home.filePath("config"));
-    env.insert("XDG_DATA_HOME", home.filePath("data"));
-    return env;
-}
-
-CliRun cli(const QStringList& args)
-{
-    QProcess p;
-    p.setProcessEnvironment(cliEnvironment());
-    p.start(QStringLiteral(FTS_BIN_DIR "/ftstudio-cli"), args);
-    if (!p.waitForFinished(120000))
-        qFatal("ftstudio-cli did not finish");
-    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
-}
+using fts::test::CliRun;
+using fts::test::cli;
 
 quint16 freePort()
 {
