@@ -445,25 +445,6 @@ std::pair<double, int64_t> evaluate(Run& r)
     return {count > 0 ? sum / double(count) : 0, count};
 }
 
-void validate(const PretrainOptions& o)
-{
-    if (o.outDir.isEmpty())
-        throw Error(QStringLiteral("Choose a folder for the pre-trained model."));
-    if (o.documents.isEmpty())
-        throw Error(QStringLiteral("There is no text to pre-train on."));
-    if (o.batchSize < 1 || o.maxSteps < 1 || o.blockSize < 8 || !(o.lr > 0))
-        throw Error(
-            QStringLiteral("Pre-training needs batch size >= 1, steps >= 1, block size >= 8 "
-                           "and a positive learning rate (got %1, %2, %3, %4).")
-                .arg(o.batchSize)
-                .arg(o.maxSteps)
-                .arg(o.blockSize)
-                .arg(o.lr));
-    if (!(o.mlmProbability > 0 && o.mlmProbability < 1))
-        throw Error(QStringLiteral("The masking probability must be between 0 and 1 (0.15 is "
-                                   "BERT's)."));
-}
-
 std::unique_ptr<Objective> makeObjective(const PretrainOptions& o, const ModelConfig& config,
                                          const Tokenizer& tok)
 {
@@ -547,7 +528,7 @@ double trainStep(Run& r, int64_t& tokens)
 
 PretrainResult pretrain(const PretrainOptions& options)
 {
-    validate(options);
+    validatePretrainOptions(options);
     Run r;
     r.o = options;
     if (r.o.threads > 0)

@@ -71,6 +71,12 @@ struct PretrainResult
     bool stoppedEarly = false; // finished with finishNow before maxSteps
 };
 
+// Refuses impossible settings before any work starts: throws fts::Error naming the setting and its
+// allowed range (e.g. "Block size must be between 8 and 512 ..."). With a base model it reads only
+// its config.json, to check the family and that a block fits its positions. pretrain() calls it
+// too; front ends call it first so a mistake is reported before a job is queued.
+void validatePretrainOptions(const PretrainOptions& options);
+
 // Trains and writes the model folder (config.json, model.safetensors, tokenizer files,
 // pretrain_result.json). If `outDir/checkpoint` exists from an interrupted run with the same
 // settings, continues it exactly (weights, AdamW moments, schedule, RNG, data position).
