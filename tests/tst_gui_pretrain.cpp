@@ -4,6 +4,7 @@
 #include "MainWindow.h"
 #include "PretrainChart.h"
 #include "ProjectWorkspace.h"
+#include "data/Importer.h"
 #include "jobs/JobRunner.h"
 #include "models/ModelConfig.h"
 #include "pages/ModelPage.h"
@@ -15,6 +16,7 @@
 #include <QComboBox>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
 #include <QPushButton>
@@ -105,6 +107,7 @@ class TestGuiPretrain : public QObject
 private Q_SLOTS:
     void initTestCase();
     void refusesImpossibleSettings();
+    void countsTheProjectsText();
     void scratchStopResumeUse();
     void finishNowWritesTheCheckpoint();
 
@@ -187,6 +190,38 @@ void TestGuiPretrain::refusesImpossibleSettings()
     QVERIFY(!w.jobs()->isBusy());
     QVERIFY(!panel->isRunning());
     QVERIFY(!QDir(panel->outputFolder()).exists());
+}
+
+void TestGuiPretrain::countsTheProjectsText()
+{
+    MainWindow w;
+    PretrainPanel* panel = openPanel(w, QStringLiteral("texts"));
+    QVERIFY(panel);
+    const QString csv = m_dir.filePath("texts.csv");
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("text,label\nthe parcel came late,neg\nlovely staff,pos\nrefund in a day,pos\n");
+    f.close();
+    ImportOptions import;
+    import.file = csv;
+    QSignalSpy finished(w.jobs(), &JobRunner::jobFinished);
+    w.startImport(import);
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finished.first().at(1).value<JobOutcome>().status, JobStatus::Succeeded);
+    // The project's rows alone, then with a file: the count is what the job would read.
+    panel->setUseProjectText(true);
+    QCOMPARE(panel->documentCount(), 3);
+    panel->setSources({kCorpus});
+    QCOMPARE(panel->documentCount(), 975 + 3);
+    QVERIFY2(child<QLabel>(panel, "pretrainDocuments")->text().contains("978 documents"),
+             qPrintable(child<QLabel>(panel, "pretrainDocuments")->text()));
+    const PretrainOptions o = panel->options();
+    QCOMPARE(o.documents.size(), 978);
+    QCOMPARE(o.documents.last(), QStringLiteral("refund in a day"));
+    // A path that is gone is named on the panel, not thrown at the user later.
+    panel->setSources({m_dir.filePath("missing.txt")});
+    QCOMPARE(panel->documentCount(), -1);
+    QVERIFY(child<QLabel>(panel, "pretrainDocuments")->text().contains("missing.txt"));
 }
 
 void TestGuiPretrain::scratchStopResumeUse()
