@@ -76,6 +76,7 @@ void typeTinySettings(PretrainPanel* panel, const QString& family, int steps)
     child<QLineEdit>(panel, "pretrainLr")->setText(QStringLiteral("1e-3"));
     child<QSpinBox>(panel, "pretrainSeed")->setValue(3);
     child<QSpinBox>(panel, "pretrainCheckpointEvery")->setValue(0);
+    child<QSpinBox>(panel, "pretrainEvalEvery")->setValue(100);
 }
 
 // Starts with `begin`, stops at the first step shown; the run must end cancelled.
@@ -267,7 +268,11 @@ void TestGuiPretrain::scratchStopResumeUse()
     const QJsonObject result = QJsonDocument::fromJson(resultFile.readAll()).object();
     const double perplexity = result.value("eval_perplexity").toDouble();
     QVERIFY(perplexity > 1);
-    QCOMPARE(panel->chart()->heldOutPerplexity(), perplexity);
+    // Measured at steps 100 and 200 during the run, and at its end.
+    const QVector<double> heldOut = panel->chart()->heldOut();
+    QCOMPARE(heldOut.size(), 3);
+    QCOMPARE(heldOut.last(), perplexity);
+    QVERIFY(heldOut[0] > 1 && heldOut[0] != heldOut[2]);
     const QString summary = panel->summaryText();
     QVERIFY2(summary.contains("300 steps") &&
                  summary.contains(QLocale().toString(300 * 8 * 32) + " tokens seen") &&
@@ -323,6 +328,7 @@ void TestGuiPretrain::finishNowWritesTheCheckpoint()
     QCOMPARE(ModelConfig::load(out).modelType, QStringLiteral("llama"));
     QCOMPARE(loadTokenizer(out)->bosId(), 1);
     QCOMPARE(panel->chart()->pointCount(), stoppedAt);
+    QCOMPARE(panel->chart()->heldOut().size(), 1); // the end's measurement only
 }
 
 QTEST_MAIN(TestGuiPretrain)

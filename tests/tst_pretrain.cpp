@@ -86,6 +86,7 @@ private Q_SLOTS:
     void nanGuard();
     void resumeRefusesOtherSettings();
     void finishNowWritesTheCheckpoint();
+    void heldOutPerplexityDuringTheRun();
     void validationNamesTheRange_data();
     void validationNamesTheRange();
     void validationChecksTheBaseModel();
@@ -383,6 +384,8 @@ void TestPretrain::resumeEqualsUninterrupted()
     QCOMPARE(whole.steps, 6);
 
     PretrainOptions o = options(QStringLiteral("-split"));
+    // Measuring the held-out perplexity at every step must not change what is trained.
+    o.evalEvery = 1;
     std::atomic<bool> cancel{false};
     o.cancel = &cancel;
     o.onStep = [&](const PretrainProgress& p) { cancel = p.step == 3; };
@@ -459,6 +462,24 @@ void TestPretrain::finishNowWritesTheCheckpoint()
         QVERIFY2(t.equal(atCheckpoint.at(name)), name.c_str());
 }
 
+void TestPretrain::heldOutPerplexityDuringTheRun()
+{
+    PretrainOptions o =
+        tinyOptions(QStringLiteral("bert"), m_tmp.filePath(QStringLiteral("eval-every")));
+    o.baseModel = m_bert;
+    o.evalEvery = 2;
+    std::vector<double> measured;
+    o.onStep = [&](const PretrainProgress& p) { measured.push_back(p.evalPerplexity); };
+    const PretrainResult r = pretrain(o);
+    QCOMPARE(int(measured.size()), 4);
+    QCOMPARE(measured[0], 0.0);
+    QCOMPARE(measured[2], 0.0);
+    QVERIFY(measured[1] > 1 && std::isfinite(measured[1]));
+    // After the last step the weights are the final ones: the same number as the result's.
+    QCOMPARE(measured[3], r.evalPerplexity);
+    QVERIFY(measured[1] != measured[3]);
+}
+
 void TestPretrain::validationNamesTheRange_data()
 {
     // Each row breaks one setting of tinyOptions; the message must name the setting, the allowed
@@ -482,6 +503,7 @@ void TestPretrain::validationNamesTheRange_data()
     QTest::newRow("size huge") << "size" << "huge" << "choose tiny, mini, small or base";
     QTest::newRow("no text") << "documents" << "" << "no text to pre-train on";
     QTest::newRow("no folder") << "outDir" << "" << "Choose a folder";
+    QTest::newRow("eval every -1") << "evalEvery" << "-1" << "Perplexity every must be between 0";
     // clang-format on
 }
 
@@ -515,6 +537,8 @@ void TestPretrain::validationNamesTheRange()
         o.family = value;
     else if (setting == "size")
         o.preset = value;
+    else if (setting == "evalEvery")
+        o.evalEvery = n;
     else if (setting == "documents")
         o.documents.clear();
     else if (setting == "outDir")

@@ -44,7 +44,7 @@ PretrainChart::PretrainChart(QWidget* parent)
     m_smoothed->setName(tr("training loss (smoothed)"));
     m_smoothed->setPen(QPen(QColor(0x1f, 0x77, 0xb4), 2));
     m_heldOutGraph = m_plot->addGraph();
-    m_heldOutGraph->setName(tr("held-out (text never trained on)"));
+    m_heldOutGraph->setName(tr("held-out perplexity (text never trained on)"));
     m_heldOutGraph->setLineStyle(QCPGraph::lsNone);
     m_heldOutGraph->setScatterStyle(
         QCPScatterStyle(QCPScatterStyle::ssDiamond, QColor(0xd6, 0x27, 0x28), 11));
@@ -74,7 +74,6 @@ void PretrainChart::clear()
 {
     for (QCPGraph* g : {m_raw, m_smoothed, m_heldOutGraph})
         g->data()->clear();
-    m_heldOut = 0;
     m_plot->xAxis->setRange(0, 1);
     m_plot->yAxis->setRange(0, 10);
     m_plot->replot();
@@ -99,15 +98,23 @@ void PretrainChart::addStep(qint64 step, double loss)
     scheduleReplot();
 }
 
-void PretrainChart::setHeldOut(qint64 step, double perplexity)
+void PretrainChart::addHeldOut(qint64 step, double perplexity)
 {
     if (!(perplexity > 0))
         return;
-    m_heldOut = perplexity;
-    m_heldOutGraph->data()->clear();
+    m_heldOutGraph->data()->remove(double(step)); // the end of a run measures its last step again
     m_heldOutGraph->addData(double(step), std::log(perplexity));
     m_heldOutGraph->setName(tr("held-out perplexity %1").arg(perplexity, 0, 'f', 1));
     scheduleReplot();
+}
+
+QVector<double> PretrainChart::heldOut() const
+{
+    QVector<double> out;
+    for (auto it = m_heldOutGraph->data()->constBegin(); it != m_heldOutGraph->data()->constEnd();
+         ++it)
+        out << std::exp(it->value);
+    return out;
 }
 
 int PretrainChart::pointCount() const

@@ -1,5 +1,6 @@
 // Pre-training curve: the loss of every step (raw and smoothed) on the left axis and the matching
-// perplexity, exp(loss), on the right; the held-out perplexity of a finished run as a marker.
+// perplexity, exp(loss), on the right; held-out perplexities, measured during and after the run,
+// as markers.
 #pragma once
 
 #include <QVector>
@@ -21,12 +22,13 @@ public:
     // Appends step `step`'s loss (nats per predicted token). A step at or before the last plotted
     // one first drops the points from there on: a resumed run continues from its checkpoint.
     void addStep(qint64 step, double loss);
-    // Marks the held-out perplexity measured after `step`.
-    void setHeldOut(qint64 step, double perplexity);
+    // Marks the held-out perplexity measured after `step` (replacing one already there).
+    void addHeldOut(qint64 step, double perplexity);
+    // The marked held-out perplexities, in step order.
+    QVector<double> heldOut() const;
     int pointCount() const;
     QVector<double> steps() const;
     QVector<double> losses() const;
-    double heldOutPerplexity() const { return m_heldOut; }
     QCustomPlot* plot() const { return m_plot; }
 
 private:
@@ -38,7 +40,6 @@ private:
     QCPGraph* m_raw;
     QCPGraph* m_smoothed;
     QCPGraph* m_heldOutGraph;
-    double m_heldOut = 0;
 };
 
 } // namespace fts

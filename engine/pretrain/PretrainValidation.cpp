@@ -111,6 +111,8 @@ void validatePretrainOptions(const PretrainOptions& o)
                    QString::number(o.seed));
     checkInteger(QStringLiteral("Checkpoint every"), o.checkpointEvery, 0, kMaxSteps,
                  QStringLiteral("It counts steps; 0 saves only on stop and at the end."));
+    checkInteger(QStringLiteral("Perplexity every"), o.evalEvery, 0, kMaxSteps,
+                 QStringLiteral("It counts steps; 0 measures only at the end."));
     checkInteger(QStringLiteral("The number of held-out blocks"), o.evalBlocks, 0, kMaxEvalBlocks);
 }
 

@@ -134,7 +134,8 @@ Preset presetFor(const QString& family, const QString& preset)
         return {4, 256, 4, 4, llama ? 688 : 1024};
     if (preset == QLatin1String("base"))
         return {6, 384, 6, 6, llama ? 1024 : 1536};
-    throw Error(QStringLiteral("Unknown model size '%1': use tiny, mini, small or base.").arg(preset));
+    throw Error(
+        QStringLiteral("Unknown model size '%1': use tiny, mini, small or base.").arg(preset));
 }
 
 QJsonObject scratchConfig(const QString& family, const QString& preset, qint64 vocab,
@@ -617,6 +618,13 @@ PretrainResult pretrain(const PretrainOptions& options)
         int64_t tokens = 0;
         r.lastLoss = trainStep(r, tokens);
         r.tokensSeen += tokens;
+        const double tokensPerSecond =
+            double(tokens) / std::max(1e-6, stepClock.nsecsElapsed() / 1e9);
+        double evalPerplexity = 0;
+        if (r.o.evalEvery > 0 && r.step % r.o.evalEvery == 0) {
+            const auto [evalLoss, count] = evaluate(r);
+            evalPerplexity = count > 0 ? std::exp(evalLoss) : 0;
+        }
         r.seconds = before + clock.elapsed() / 1000.0;
         if (r.o.onStep)
             r.o.onStep({r.step, r.totalSteps,
@@ -624,8 +632,7 @@ PretrainResult pretrain(const PretrainOptions& options)
                         std::exp(r.lastLoss),
                         r.o.lr * learningRateFactor(QStringLiteral("cosine"), r.step - 1,
                                                     r.totalSteps, r.warmupSteps),
-                        double(tokens) / std::max(1e-6, stepClock.nsecsElapsed() / 1e9),
-                        r.tokensSeen});
+                        tokensPerSecond, r.tokensSeen, evalPerplexity});
         if (r.o.checkpointEvery > 0 && r.step % r.o.checkpointEvery == 0 && r.step < r.totalSteps)
             saveRunCheckpoint(r);
     }

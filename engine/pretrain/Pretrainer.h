@@ -21,6 +21,9 @@ struct PretrainProgress
     double lr = 0;
     double tokensPerSecond = 0;
     qint64 tokensSeen = 0;
+    // Perplexity on the held-out blocks, measured after this step when it is a multiple of
+    // PretrainOptions::evalEvery; 0 on the other steps.
+    double evalPerplexity = 0;
 };
 
 struct PretrainOptions
@@ -44,7 +47,11 @@ struct PretrainOptions
     qint64 seed = 42;
     qint64 checkpointEvery = 100; // steps; also on cancel and at the end
     int evalBlocks = 64;          // held-out blocks for the perplexity (never trained on)
-    int threads = 0;              // 0 = leave libtorch's setting
+    // Also measure the held-out perplexity every N steps during the run (0 = only at the end).
+    // Not a setting of the result: evaluation draws no random numbers of the training, so a
+    // resumed run may change it.
+    qint64 evalEvery = 0;
+    int threads = 0;                           // 0 = leave libtorch's setting
     const std::atomic<bool>* cancel = nullptr; // checked once per step
     std::function<void(const PretrainProgress&)> onStep;
     std::function<void(const QString&)> onLog;

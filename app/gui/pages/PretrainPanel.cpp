@@ -229,6 +229,9 @@ QWidget* PretrainPanel::buildSettingsBox()
     m_checkpointEvery = spin(box, "pretrainCheckpointEvery", 100,
                              tr("Save a checkpoint every N steps (0: only on Stop and at the "
                                 "end). A run resumes from its last checkpoint."));
+    m_evalEvery = spin(box, "pretrainEvalEvery", 100,
+                       tr("Measure the perplexity on held-out text (never trained on) every N "
+                          "steps, to see whether the model generalises (0: only at the end)."));
     m_output = new QLineEdit(box);
     m_output->setObjectName(QStringLiteral("pretrainOutput"));
     m_output->setToolTip(tr("The model folder written. Its \"checkpoint\" subfolder lets a "
@@ -255,6 +258,7 @@ QWidget* PretrainPanel::buildSettingsBox()
     form->addRow(tr("&Warmup fraction:"), m_warmup);
     form->addRow(tr("S&eed:"), m_seed);
     form->addRow(tr("&Checkpoint every:"), m_checkpointEvery);
+    form->addRow(tr("&Held-out perplexity every:"), m_evalEvery);
     auto* outLabel = new QLabel(tr("&Output folder:"), box);
     outLabel->setBuddy(m_output); // addRow with a layout sets no buddy for the mnemonic
     form->addRow(outLabel, out);
@@ -467,6 +471,7 @@ PretrainOptions PretrainPanel::options() const
     o.warmupRatio = m_warmup->value();
     o.seed = m_seed->value();
     o.checkpointEvery = m_checkpointEvery->value();
+    o.evalEvery = m_evalEvery->value();
     validatePretrainOptions(o);
     return o;
 }
@@ -564,6 +569,7 @@ bool PretrainPanel::submit(PretrainOptions options, const QString& what)
 void PretrainPanel::showStep(const PretrainProgress& p)
 {
     m_chart->addStep(p.step, p.loss);
+    m_chart->addHeldOut(p.step, p.evalPerplexity); // 0 (nothing) on most steps
     m_bar->setRange(0, int(std::min<qint64>(p.totalSteps, kSpinMax)));
     m_bar->setValue(int(std::min<qint64>(p.step, kSpinMax)));
     QString text = tr("Step %1 / %2 · loss %3 (perplexity %4) · %5 tokens/s")
@@ -603,7 +609,7 @@ void PretrainPanel::onFinished(int id, const JobOutcome& outcome)
     if (outcome.status == JobStatus::Succeeded) {
         m_finished = outputFolder();
         m_bar->setValue(m_bar->maximum());
-        m_chart->setHeldOut(r.steps, r.evalPerplexity);
+        m_chart->addHeldOut(r.steps, r.evalPerplexity);
         QString text = tr("<b>Finished.</b> %1 steps, %2 tokens seen, %3 of training.")
                            .arg(QLocale().toString(r.steps), QLocale().toString(r.tokensSeen),
                                 formatSeconds(r.seconds));

@@ -116,6 +116,7 @@ private:
     QDoubleSpinBox* m_warmup;
     QSpinBox* m_seed;
     QSpinBox* m_checkpointEvery;
+    QSpinBox* m_evalEvery;
     QLineEdit* m_output;
     QWidget* m_settings; // everything a resume must not change; locked while a job runs
     PretrainChart* m_chart;
