@@ -26,6 +26,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QScrollArea>
 #include <QShortcut>
 #include <QSpinBox>
 #include <QTextDocumentFragment>
@@ -81,8 +82,16 @@ PretrainPanel::PretrainPanel(QWidget* parent)
     settingsLayout->addWidget(buildSettingsBox());
     settingsLayout->addStretch(1);
 
+    // The settings scroll rather than squeeze on a small screen; the chart keeps its room.
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidget(m_settings);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    // Transparent, so the settings sit on the tab's background like the run box beside them.
+    scroll->viewport()->setAutoFillBackground(false);
+    m_settings->setAutoFillBackground(false); // setWidget() turned it on
     auto* layout = new QHBoxLayout(this);
-    layout->addWidget(m_settings, 2);
+    layout->addWidget(scroll, 2);
     layout->addWidget(buildRunBox(), 3);
 
     // Ctrl+Return starts from anywhere in the panel (a spin box keeps plain Return).
@@ -232,24 +241,6 @@ QWidget* PretrainPanel::buildSettingsBox()
     m_evalEvery = spin(box, "pretrainEvalEvery", 100,
                        tr("Measure the perplexity on held-out text (never trained on) every N "
                           "steps, to see whether the model generalises (0: only at the end)."));
-    m_output = new QLineEdit(box);
-    m_output->setObjectName(QStringLiteral("pretrainOutput"));
-    m_output->setToolTip(tr("The model folder written. Its \"checkpoint\" subfolder lets a "
-                            "stopped run resume."));
-    connect(m_output, &QLineEdit::textEdited, this, [this] { m_outputEdited = true; });
-    connect(m_output, &QLineEdit::textChanged, this, [this] { updateButtons(); });
-    auto* browse = new QPushButton(tr("&Browse…"), box);
-    connect(browse, &QPushButton::clicked, this, [this] {
-        const QString dir =
-            QFileDialog::getExistingDirectory(this, tr("Folder for the pre-trained model"));
-        if (!dir.isEmpty()) {
-            m_outputEdited = true;
-            m_output->setText(dir);
-        }
-    });
-    auto* out = new QHBoxLayout;
-    out->addWidget(m_output, 1);
-    out->addWidget(browse);
     auto* form = new QFormLayout(box);
     form->addRow(tr("Ste&ps:"), m_steps);
     form->addRow(tr("B&atch size:"), m_batch);
@@ -259,10 +250,37 @@ QWidget* PretrainPanel::buildSettingsBox()
     form->addRow(tr("S&eed:"), m_seed);
     form->addRow(tr("&Checkpoint every:"), m_checkpointEvery);
     form->addRow(tr("&Held-out perplexity every:"), m_evalEvery);
-    auto* outLabel = new QLabel(tr("&Output folder:"), box);
-    outLabel->setBuddy(m_output); // addRow with a layout sets no buddy for the mnemonic
-    form->addRow(outLabel, out);
     return box;
+}
+
+QWidget* PretrainPanel::buildOutputRow()
+{
+    // Beside Start rather than among the settings: it is where the model (and a stopped run's
+    // checkpoint) goes, and it must stay in view.
+    m_outputRow = new QWidget(this);
+    m_output = new QLineEdit(m_outputRow);
+    m_output->setObjectName(QStringLiteral("pretrainOutput"));
+    m_output->setToolTip(tr("The model folder written. Its \"checkpoint\" subfolder lets a "
+                            "stopped run resume."));
+    connect(m_output, &QLineEdit::textEdited, this, [this] { m_outputEdited = true; });
+    connect(m_output, &QLineEdit::textChanged, this, [this] { updateButtons(); });
+    auto* browse = new QPushButton(tr("&Browse…"), m_outputRow);
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString dir =
+            QFileDialog::getExistingDirectory(this, tr("Folder for the pre-trained model"));
+        if (!dir.isEmpty()) {
+            m_outputEdited = true;
+            m_output->setText(dir);
+        }
+    });
+    auto* out = new QHBoxLayout(m_outputRow);
+    out->setContentsMargins(0, 0, 0, 0);
+    auto* outLabel = new QLabel(tr("&Output folder:"), m_outputRow);
+    outLabel->setBuddy(m_output);
+    out->addWidget(outLabel);
+    out->addWidget(m_output, 1);
+    out->addWidget(browse);
+    return m_outputRow;
 }
 
 QWidget* PretrainPanel::buildRunBox()
@@ -313,6 +331,7 @@ QWidget* PretrainPanel::buildRunBox()
         buttons->addWidget(b);
     buttons->addStretch(1);
     auto* v = new QVBoxLayout(box);
+    v->addWidget(buildOutputRow());
     v->addWidget(m_chart, 1);
     v->addWidget(m_bar);
     v->addWidget(m_status);
@@ -667,6 +686,7 @@ void PretrainPanel::updateButtons()
     const bool running = isRunning();
     const bool checkpoint = hasCheckpoint(outputFolder());
     m_settings->setEnabled(!running);
+    m_outputRow->setEnabled(!running);
     m_start->setEnabled(!running);
     m_stop->setEnabled(running);
     m_resume->setEnabled(!running && checkpoint);

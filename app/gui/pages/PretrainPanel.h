@@ -76,6 +76,7 @@ private:
     QWidget* buildStartBox();
     QWidget* buildSettingsBox();
     QWidget* buildRunBox();
+    QWidget* buildOutputRow();
     void countDocuments();
     QStringList readDocuments() const;
     bool submit(PretrainOptions options, const QString& what);
@@ -118,7 +119,8 @@ private:
     QSpinBox* m_checkpointEvery;
     QSpinBox* m_evalEvery;
     QLineEdit* m_output;
-    QWidget* m_settings; // everything a resume must not change; locked while a job runs
+    QWidget* m_outputRow; // locked with the settings while a job runs
+    QWidget* m_settings;  // everything a resume must not change; locked while a job runs
     PretrainChart* m_chart;
     QProgressBar* m_bar;
     QLabel* m_status;
