@@ -86,6 +86,10 @@ private Q_SLOTS:
     void nanGuard();
     void resumeRefusesOtherSettings();
     void finishNowWritesTheCheckpoint();
+    void heldOutPerplexityDuringTheRun();
+    void validationNamesTheRange_data();
+    void validationNamesTheRange();
+    void validationChecksTheBaseModel();
 };
 
 void TestPretrain::corpusBuilderOnSlice()
@@ -380,6 +384,8 @@ void TestPretrain::resumeEqualsUninterrupted()
     QCOMPARE(whole.steps, 6);
 
     PretrainOptions o = options(QStringLiteral("-split"));
+    // Measuring the held-out perplexity at every step must not change what is trained.
+    o.evalEvery = 1;
     std::atomic<bool> cancel{false};
     o.cancel = &cancel;
     o.onStep = [&](const PretrainProgress& p) { cancel = p.step == 3; };
@@ -454,6 +460,112 @@ void TestPretrain::finishNowWritesTheCheckpoint()
     QCOMPARE(written.size(), atCheckpoint.size());
     for (const auto& [name, t] : written)
         QVERIFY2(t.equal(atCheckpoint.at(name)), name.c_str());
+}
+
+void TestPretrain::heldOutPerplexityDuringTheRun()
+{
+    PretrainOptions o =
+        tinyOptions(QStringLiteral("bert"), m_tmp.filePath(QStringLiteral("eval-every")));
+    o.baseModel = m_bert;
+    o.evalEvery = 2;
+    std::vector<double> measured;
+    o.onStep = [&](const PretrainProgress& p) { measured.push_back(p.evalPerplexity); };
+    const PretrainResult r = pretrain(o);
+    QCOMPARE(int(measured.size()), 4);
+    QCOMPARE(measured[0], 0.0);
+    QCOMPARE(measured[2], 0.0);
+    QVERIFY(measured[1] > 1 && std::isfinite(measured[1]));
+    // After the last step the weights are the final ones: the same number as the result's.
+    QCOMPARE(measured[3], r.evalPerplexity);
+    QVERIFY(measured[1] != measured[3]);
+}
+
+void TestPretrain::validationNamesTheRange_data()
+{
+    // Each row breaks one setting of tinyOptions; the message must name the setting, the allowed
+    // range (hand-written here, not taken from the engine) and the value typed.
+    QTest::addColumn<QString>("setting");
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("expected");
+    // clang-format off
+    QTest::newRow("steps 0") << "steps" << "0" << "number of steps must be between 1 and 10000000";
+    QTest::newRow("batch 5000") << "batch" << "5000" << "batch size must be between 1 and 4096";
+    QTest::newRow("block 4") << "block" << "4" << "block size must be between 8 and 512; it is 4";
+    QTest::newRow("llama block 2000")
+        << "llamaBlock" << "2000" << "block size must be between 8 and 1024; it is 2000";
+    QTest::newRow("lr 0") << "lr" << "0" << "learning rate must be above 0 and at most 1";
+    QTest::newRow("lr 3") << "lr" << "3" << "learning rate must be above 0 and at most 1; it is 3";
+    QTest::newRow("warmup 1") << "warmup" << "1" << "warmup fraction must be at least 0 and below";
+    QTest::newRow("seed -1") << "seed" << "-1" << "seed must be 0 or more; it is -1";
+    QTest::newRow("checkpoint -5") << "checkpoint" << "-5" << "Checkpoint every must be between";
+    QTest::newRow("vocab 50") << "vocab" << "50" << "vocabulary size must be between 100 and";
+    QTest::newRow("family gpt2") << "family" << "gpt2" << "choose bert";
+    QTest::newRow("size huge") << "size" << "huge" << "choose tiny, mini, small or base";
+    QTest::newRow("no text") << "documents" << "" << "no text to pre-train on";
+    QTest::newRow("no folder") << "outDir" << "" << "Choose a folder";
+    QTest::newRow("eval every -1") << "evalEvery" << "-1" << "Perplexity every must be between 0";
+    // clang-format on
+}
+
+void TestPretrain::validationNamesTheRange()
+{
+    QFETCH(QString, setting);
+    QFETCH(QString, value);
+    QFETCH(QString, expected);
+    PretrainOptions o = tinyOptions(QStringLiteral("bert"), m_tmp.filePath(QStringLiteral("v")));
+    validatePretrainOptions(o); // the unbroken options pass
+    const qint64 n = value.toLongLong();
+    if (setting == "llamaBlock")
+        o.family = QStringLiteral("llama");
+    if (setting == "steps")
+        o.maxSteps = n;
+    else if (setting == "batch")
+        o.batchSize = int(n);
+    else if (setting == "block" || setting == "llamaBlock")
+        o.blockSize = int(n);
+    else if (setting == "lr")
+        o.lr = value.toDouble();
+    else if (setting == "warmup")
+        o.warmupRatio = value.toDouble();
+    else if (setting == "seed")
+        o.seed = n;
+    else if (setting == "checkpoint")
+        o.checkpointEvery = n;
+    else if (setting == "vocab")
+        o.tokenizer.vocabSize = int(n);
+    else if (setting == "family")
+        o.family = value;
+    else if (setting == "size")
+        o.preset = value;
+    else if (setting == "evalEvery")
+        o.evalEvery = n;
+    else if (setting == "documents")
+        o.documents.clear();
+    else if (setting == "outDir")
+        o.outDir.clear();
+    const QString message = test::errorOf([&] { validatePretrainOptions(o); });
+    QVERIFY2(message.contains(expected), qPrintable(message));
+    // pretrain() refuses the same settings before it writes anything.
+    QVERIFY(test::errorOf([&] { pretrain(o); }) == message);
+    QVERIFY(!QDir(m_tmp.filePath(QStringLiteral("v"))).exists());
+}
+
+void TestPretrain::validationChecksTheBaseModel()
+{
+    PretrainOptions o = tinyOptions(QStringLiteral("bert"), m_tmp.filePath(QStringLiteral("vb")));
+    // The fixture BERT knows 64 positions (its config.json), so a 128-token block cannot fit.
+    o.baseModel = QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/bert");
+    o.blockSize = 64;
+    validatePretrainOptions(o);
+    o.blockSize = 128;
+    QString message = test::errorOf([&] { validatePretrainOptions(o); });
+    QVERIFY2(message.contains("between 8 and 64; it is 128") && message.contains("64 positions"),
+             qPrintable(message));
+    o.blockSize = 32;
+    o.baseModel = QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/distilbert");
+    message = test::errorOf([&] { validatePretrainOptions(o); });
+    QVERIFY2(message.contains("is a distilbert model") && message.contains("from scratch"),
+             qPrintable(message));
 }
 
 QTEST_GUILESS_MAIN(TestPretrain)

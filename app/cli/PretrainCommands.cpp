@@ -97,6 +97,8 @@ int cmdPretrain(const QStringList& args)
     const QCommandLineOption warmup = opt("warmup", "Warmup fraction (default 0.06).", "X");
     const QCommandLineOption seed = opt("seed", "Random seed (default 42).", "N");
     const QCommandLineOption every = opt("checkpoint-every", "Steps between checkpoints.", "N");
+    const QCommandLineOption evalEvery =
+        opt("eval-every", "Steps between held-out perplexity checks (default: at the end).", "N");
     const QCommandLineOption maxDocs = opt("max-documents", "Seeded sample of the corpus.", "N");
     const QCommandLineOption threads = opt("threads", "CPU threads (default: all cores).", "N");
     const QCommandLineOption finish =
@@ -104,7 +106,8 @@ int cmdPretrain(const QStringList& args)
     const QCommandLineOption json = opt("json", "Print one JSON object.");
     parser.addOptions({corpus,    project, paragraphs, out,     model,  family, size,
                        tokenizer, vocab,   steps,      batch,   block,  lr,     warmup,
-                       seed,      every,   maxDocs,    threads, finish, json, coverage});
+                       seed,      every,   maxDocs,    threads, finish, json, coverage,
+                       evalEvery});
     parseOrThrow(parser, args, QStringLiteral("pretrain"),
                  QStringLiteral("Pre-train a model on unlabeled text: masked LM for BERT, causal "
                                 "LM for Llama. Stop with Ctrl-C; the same command resumes."));
@@ -131,6 +134,7 @@ int cmdPretrain(const QStringList& args)
     o.warmupRatio = number(parser, warmup, o.warmupRatio);
     o.seed = qint64(number(parser, seed, double(o.seed)));
     o.checkpointEvery = qint64(number(parser, every, double(o.checkpointEvery)));
+    o.evalEvery = qint64(number(parser, evalEvery, 0));
     o.threads = int(number(parser, threads, 0));
     o.finishNow = parser.isSet(finish);
     o.documents = sampleDocuments(readDocuments(parser, corpus, project, paragraphs),

@@ -28,6 +28,11 @@ void PretrainJob::run(JobContext& ctx)
             userStep(p);
         ctx.progress(p.step, p.totalSteps, QStringLiteral("Pre-training"));
         // About 100 lines per run, plus the last step.
+        if (p.evalPerplexity > 0)
+            ctx.log(QStringLiteral("step %1/%2  held-out perplexity %3")
+                        .arg(p.step)
+                        .arg(p.totalSteps)
+                        .arg(p.evalPerplexity, 0, 'f', 2));
         if (lastLogged < 0 || p.step - lastLogged >= std::max<qint64>(1, p.totalSteps / 100) ||
             p.step == p.totalSteps) {
             ctx.log(QStringLiteral("step %1/%2  loss %3  perplexity %4  lr %5  %6 tokens/s")

@@ -134,7 +134,8 @@ Preset presetFor(const QString& family, const QString& preset)
         return {4, 256, 4, 4, llama ? 688 : 1024};
     if (preset == QLatin1String("base"))
         return {6, 384, 6, 6, llama ? 1024 : 1536};
-    throw Error(QStringLiteral("Unknown model size '%1': use tiny, mini, small or base.").arg(preset));
+    throw Error(
+        QStringLiteral("Unknown model size '%1': use tiny, mini, small or base.").arg(preset));
 }
 
 QJsonObject scratchConfig(const QString& family, const QString& preset, qint64 vocab,
@@ -445,25 +446,6 @@ std::pair<double, int64_t> evaluate(Run& r)
     return {count > 0 ? sum / double(count) : 0, count};
 }
 
-void validate(const PretrainOptions& o)
-{
-    if (o.outDir.isEmpty())
-        throw Error(QStringLiteral("Choose a folder for the pre-trained model."));
-    if (o.documents.isEmpty())
-        throw Error(QStringLiteral("There is no text to pre-train on."));
-    if (o.batchSize < 1 || o.maxSteps < 1 || o.blockSize < 8 || !(o.lr > 0))
-        throw Error(
-            QStringLiteral("Pre-training needs batch size >= 1, steps >= 1, block size >= 8 "
-                           "and a positive learning rate (got %1, %2, %3, %4).")
-                .arg(o.batchSize)
-                .arg(o.maxSteps)
-                .arg(o.blockSize)
-                .arg(o.lr));
-    if (!(o.mlmProbability > 0 && o.mlmProbability < 1))
-        throw Error(QStringLiteral("The masking probability must be between 0 and 1 (0.15 is "
-                                   "BERT's)."));
-}
-
 std::unique_ptr<Objective> makeObjective(const PretrainOptions& o, const ModelConfig& config,
                                          const Tokenizer& tok)
 {
@@ -547,7 +529,7 @@ double trainStep(Run& r, int64_t& tokens)
 
 PretrainResult pretrain(const PretrainOptions& options)
 {
-    validate(options);
+    validatePretrainOptions(options);
     Run r;
     r.o = options;
     if (r.o.threads > 0)
@@ -636,6 +618,13 @@ PretrainResult pretrain(const PretrainOptions& options)
         int64_t tokens = 0;
         r.lastLoss = trainStep(r, tokens);
         r.tokensSeen += tokens;
+        const double tokensPerSecond =
+            double(tokens) / std::max(1e-6, stepClock.nsecsElapsed() / 1e9);
+        double evalPerplexity = 0;
+        if (r.o.evalEvery > 0 && r.step % r.o.evalEvery == 0) {
+            const auto [evalLoss, count] = evaluate(r);
+            evalPerplexity = count > 0 ? std::exp(evalLoss) : 0;
+        }
         r.seconds = before + clock.elapsed() / 1000.0;
         if (r.o.onStep)
             r.o.onStep({r.step, r.totalSteps,
@@ -643,8 +632,7 @@ PretrainResult pretrain(const PretrainOptions& options)
                         std::exp(r.lastLoss),
                         r.o.lr * learningRateFactor(QStringLiteral("cosine"), r.step - 1,
                                                     r.totalSteps, r.warmupSteps),
-                        double(tokens) / std::max(1e-6, stepClock.nsecsElapsed() / 1e9),
-                        r.tokensSeen});
+                        tokensPerSecond, r.tokensSeen, evalPerplexity});
         if (r.o.checkpointEvery > 0 && r.step % r.o.checkpointEvery == 0 && r.step < r.totalSteps)
             saveRunCheckpoint(r);
     }

@@ -21,6 +21,9 @@ struct PretrainProgress
     double lr = 0;
     double tokensPerSecond = 0;
     qint64 tokensSeen = 0;
+    // Perplexity on the held-out blocks, measured after this step when it is a multiple of
+    // PretrainOptions::evalEvery; 0 on the other steps.
+    double evalPerplexity = 0;
 };
 
 struct PretrainOptions
@@ -44,7 +47,11 @@ struct PretrainOptions
     qint64 seed = 42;
     qint64 checkpointEvery = 100; // steps; also on cancel and at the end
     int evalBlocks = 64;          // held-out blocks for the perplexity (never trained on)
-    int threads = 0;              // 0 = leave libtorch's setting
+    // Also measure the held-out perplexity every N steps during the run (0 = only at the end).
+    // Not a setting of the result: evaluation draws no random numbers of the training, so a
+    // resumed run may change it.
+    qint64 evalEvery = 0;
+    int threads = 0;                           // 0 = leave libtorch's setting
     const std::atomic<bool>* cancel = nullptr; // checked once per step
     std::function<void(const PretrainProgress&)> onStep;
     std::function<void(const QString&)> onLog;
@@ -70,6 +77,12 @@ struct PretrainResult
     bool resumed = false;
     bool stoppedEarly = false; // finished with finishNow before maxSteps
 };
+
+// Refuses impossible settings before any work starts: throws fts::Error naming the setting and its
+// allowed range (e.g. "Block size must be between 8 and 512 ..."). With a base model it reads only
+// its config.json, to check the family and that a block fits its positions. pretrain() calls it
+// too; front ends call it first so a mistake is reported before a job is queued.
+void validatePretrainOptions(const PretrainOptions& options);
 
 // Trains and writes the model folder (config.json, model.safetensors, tokenizer files,
 // pretrain_result.json). If `outDir/checkpoint` exists from an interrupted run with the same

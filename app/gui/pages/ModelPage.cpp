@@ -1,6 +1,8 @@
 // Inspection reads only headers, so it runs on the GUI thread; downloads run as engine jobs.
 #include "ModelPage.h"
 
+#include "PretrainPanel.h"
+
 #include "Error.h"
 #include "hub/BundledModels.h"
 #include "hub/HubClient.h"
@@ -24,6 +26,7 @@
 #include <QLocale>
 #include <QPushButton>
 #include <QSettings>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -36,7 +39,7 @@ const QString kPrecisionKey = QStringLiteral("model/precision");
 ModelPage::ModelPage(QWidget* parent)
     : QWidget(parent), m_recent(new QListWidget(this)), m_catalog(new QTableWidget(this)), m_hubId(new QLineEdit(this)),
       m_details(new QLabel(this)), m_layers(new QTableWidget(this)), m_device(new QComboBox(this)),
-      m_precision(new QComboBox(this)), m_chosen(new QLabel(this))
+      m_precision(new QComboBox(this)), m_chosen(new QLabel(this)), m_pretrain(new PretrainPanel(this))
 {
     setObjectName(QStringLiteral("modelPage"));
     m_recent->setObjectName(QStringLiteral("recentModels"));
@@ -123,9 +126,21 @@ ModelPage::ModelPage(QWidget* parent)
     right->addLayout(runOn);
     right->addWidget(use);
     right->addWidget(m_chosen);
-    auto* layout = new QHBoxLayout(this);
-    layout->addLayout(left, 3);
-    layout->addLayout(right, 2);
+    auto* choose = new QWidget(this);
+    auto* columns = new QHBoxLayout(choose);
+    columns->addLayout(left, 3);
+    columns->addLayout(right, 2);
+    auto* tabs = new QTabWidget(this);
+    tabs->setObjectName(QStringLiteral("modelTabs"));
+    tabs->addTab(choose, tr("Choose a model"));
+    tabs->addTab(m_pretrain, tr("Pre-train on your text"));
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(tabs);
+    connect(m_pretrain, &PretrainPanel::useModelRequested, this, [this](const QString& dir) {
+        if (showModel(dir))
+            useSelected();
+    });
     m_details->setText(tr("Choose a model on the left. No starter model is bundled with this version yet; "
                           "download one, or open a Hugging Face model folder you already have."));
 }
@@ -134,6 +149,7 @@ void ModelPage::setContext(Project* project, JobRunner* jobs)
 {
     m_project = project;
     m_jobs = jobs;
+    m_pretrain->setContext(project, jobs);
     refreshLists();
     if (m_project) {
         const QString chosen = m_project->metaValue(QStringLiteral("model_dir"));
@@ -163,6 +179,7 @@ bool ModelPage::showModel(const QString& dir)
     try {
         const ModelInspection m = inspectModelFolder(dir);
         m_shown = m.dir;
+        m_pretrain->setBaseModel(m_shown);
         m_details->setText(m.toText().section(QLatin1Char('\n'), 0, 3).toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>")));
         m_layers->setRowCount(int(m.layers.size()));
         for (int r = 0; r < m.layers.size(); ++r) {
@@ -173,6 +190,7 @@ bool ModelPage::showModel(const QString& dir)
         return true;
     } catch (const Error& e) {
         m_shown.clear();
+        m_pretrain->setBaseModel({});
         m_details->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(e.message().toHtmlEscaped()));
         return false;
     }

@@ -1,5 +1,6 @@
 // The Model page: choose a model folder (recent, downloaded, or any HF-layout folder), see what it
-// is, download one from the recommended list, and pick the device and precision to run on.
+// is, download one from the recommended list, and pick the device and precision to run on; a
+// second tab pre-trains a model on the user's own text.
 #pragma once
 
 #include <QWidget>
@@ -13,6 +14,7 @@ class QTableWidget;
 namespace fts {
 
 class JobRunner;
+class PretrainPanel;
 class Project;
 
 class ModelPage : public QWidget
@@ -27,6 +29,7 @@ public:
     int download(const QString& hubId);
     QString detailsText() const;
     void refreshLists();
+    PretrainPanel* pretrainPanel() const { return m_pretrain; }
 
 private:
     void useSelected();
@@ -42,6 +45,7 @@ private:
     QComboBox* m_device;
     QComboBox* m_precision;
     QLabel* m_chosen;
+    PretrainPanel* m_pretrain;
 };
 
 } // namespace fts
