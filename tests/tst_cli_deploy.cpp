@@ -128,7 +128,7 @@ void TestCliDeploy::serveAnswers()
         exportThenPredict(); // when run on its own
     const quint16 port = freePort();
     QProcess server;
-    server.setProcessEnvironment(cliEnvironment());
+    server.setProcessEnvironment(fts::test::cliEnvironment());
     server.start(QStringLiteral(FTS_BIN_DIR "/ftstudio-cli"),
                  {"serve", m_dir.filePath(QStringLiteral("exported")), "--port",
                   QString::number(port), "--token", "t0k"});
