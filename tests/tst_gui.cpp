@@ -35,6 +35,7 @@
 #include <QHeaderView>
 #include <qcustomplot.h>
 #include <QListWidget>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QTableWidget>
 #include <QMessageBox>
@@ -405,6 +406,9 @@ void TestGui::labelIssuesAndDiverseQueueInCards()
     QVERIFY2(state.contains("possible label issue") && state.contains(report.issues.first().likely),
              qPrintable(state));
     saveScreenshot(w, "label-issues");
+    // Progress per split: the 120 imported rows have no split column, the 6 later ones neither.
+    const QString progress = page->findChild<QProgressBar*>("labelProgress")->format();
+    QVERIFY2(progress.contains("120 of 126 rows labeled (no split 120/126)"), qPrintable(progress));
     // Correcting it is one key; the history keeps the old label.
     const LabelIssue first = report.issues.first();
     // The keys follow the task's schema (the sentiment preset when none is saved yet).
@@ -756,6 +760,19 @@ void TestGui::trainRunsLivePauseResumeCompareEvaluate()
                                              .arg(label->findChild<QLabel*>("suggestionSource")->text())), 60000);
     QCOMPARE(label->modelSuggestions().byRow.size(), 96);
     QCOMPARE(label->modelSuggestions().labels, QStringList({"food", "travel"}));
+    {
+        // Table mode sorts by the model's confidence: least confident first is the margin order.
+        QTableView* table = label->tablePanel()->table();
+        QAbstractItemModel* m = table->model();
+        QCOMPARE(m->headerData(9, Qt::Horizontal).toString(), QString("Confidence"));
+        table->horizontalHeader()->setSortIndicator(9, Qt::AscendingOrder);
+        double least = 1.0;
+        for (const auto& p : label->modelSuggestions().byRow)
+            least = std::min(least, *std::max_element(p.begin(), p.end()));
+        QVERIFY(std::abs(m->index(0, 9).data().toDouble() - least) < 1e-3);
+        QVERIFY(m->index(0, 9).data().toDouble() <= m->index(1, 9).data().toDouble());
+        QVERIFY(QStringList({"food", "travel"}).contains(m->index(0, 8).data().toString()));
+    }
     label->setQueueMode("all"); // every row is labeled
     QStringList runLabels;
     const qint64 row = label->currentRow();

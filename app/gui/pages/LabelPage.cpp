@@ -289,6 +289,8 @@ void LabelPage::onJobFinished(int id, const JobOutcome& outcome)
     m_modelSuggestions = job->result();
     m_modelState->setText(m_modelSuggestions.isEmpty() ? QString()
                           : tr("suggestions from run %1").arg(m_modelSuggestions.runId));
+    if (m_modelSuggestions.task == m_schema.task) // the table can sort by the model's confidence
+        m_tablePanel->setSuggestions(m_modelSuggestions.byRow, m_modelSuggestions.labels);
     showCard(); // the card on screen gets the model's suggestion at once
 }
 
@@ -356,6 +358,11 @@ void LabelPage::reload()
     }
     rebuildButtons();
     m_tablePanel->setContext(m_project, m_schema, [this] { return annotator(); });
+    if (m_project)
+        m_tablePanel->setSuggestions(m_modelSuggestions.task == m_schema.task
+                                         ? m_modelSuggestions.byRow
+                                         : QHash<qint64, std::vector<double>>(),
+                                     m_modelSuggestions.labels);
     showCard();
     // The newest run's suggestions for this task arrive while the first card shows.
     if (m_modelSuggestions.task != m_schema.task)
@@ -505,7 +512,16 @@ void LabelPage::updateProgress()
     const LabelProgress p = labelProgress(*m_project, m_schema.task);
     m_progress->setRange(0, int(std::max<qint64>(1, p.rows)));
     m_progress->setValue(int(p.labeled));
-    m_progress->setFormat(tr("%1 of %2 rows labeled").arg(p.labeled).arg(p.rows));
+    QStringList perSplit; // labeled / rows of each split, so the test split's coverage shows
+    for (auto it = p.perSplit.cbegin(); it != p.perSplit.cend(); ++it)
+        perSplit << tr("%1 %2/%3")
+                        .arg(it.key().isEmpty() ? tr("no split") : it.key())
+                        .arg(it.value().first)
+                        .arg(it.value().second);
+    m_progress->setFormat(tr("%1 of %2 rows labeled (%3)")
+                              .arg(p.labeled)
+                              .arg(p.rows)
+                              .arg(perSplit.join(QStringLiteral(", "))));
     QStringList perLabel;
     for (auto it = p.perLabel.begin(); it != p.perLabel.end(); ++it)
         perLabel << QStringLiteral("%1 %2").arg(it.key()).arg(it.value());

@@ -20,11 +20,22 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
 namespace fts {
 namespace {
 constexpr int kSearchDelayMs = 250;
 // Sort expressions by column of the outer SELECT.
-const char* const kSortColumns[] = {"\"#\"", "\"Text\"", "gold", "mine", "flagged", "\"Split\""};
+const char* const kSortColumns[] = {"\"#\"", "\"Text\"", "gold", "mine", "flagged", "\"Split\"",
+                                    "opinions", "\"Who said what\"", "suggested", "confidence"};
+constexpr int kLastSortColumn = int(std::size(kSortColumns)) - 1;
+// Suggestions live in a TEMP table: the connection's own scratch space, never the project file,
+// so sorting by confidence stays an ORDER BY (and works on read-only projects).
+const char* const kCreateSuggestions =
+    "CREATE TEMP TABLE IF NOT EXISTS fts_suggestions (row_id INTEGER PRIMARY KEY, suggested TEXT, "
+    "confidence REAL)";
 } // namespace
 
 LabelTablePanel::LabelTablePanel(QWidget* parent)
@@ -125,6 +136,7 @@ void LabelTablePanel::requery()
 {
     if (!m_project)
         return;
+    QSqlQuery(m_project->db()).exec(QLatin1String(kCreateSuggestions));
     const QString task = m_schema.task;
     const QString annotator = m_annotator ? m_annotator() : QString();
     QString sql = QStringLiteral(
@@ -137,8 +149,10 @@ void LabelTablePanel::requery()
         " (SELECT COUNT(DISTINCT value) FROM labels l WHERE l.row_id = r.id AND l.task = :task4 AND l.superseded_at IS NULL "
         "  AND l.annotator != 'adjudicator') AS opinions, "
         " (SELECT group_concat(annotator || ': ' || value, '; ') FROM labels l WHERE l.row_id = r.id AND l.task = :task5 "
-        "  AND l.superseded_at IS NULL) AS \"Who said what\" "
-        "FROM rows r WHERE r.removed_by_step IS NULL");
+        "  AND l.superseded_at IS NULL) AS \"Who said what\", "
+        " s.suggested AS suggested, s.confidence AS confidence "
+        "FROM rows r LEFT JOIN temp.fts_suggestions s ON s.row_id = r.id "
+        "WHERE r.removed_by_step IS NULL");
     const QString filter = m_filter->currentData().toString();
     QString wrapped = QStringLiteral("SELECT * FROM (%1) WHERE 1").arg(sql);
     if (filter == QLatin1String("unlabeled"))
@@ -151,7 +165,7 @@ void LabelTablePanel::requery()
         wrapped += QStringLiteral(" AND gold = :label");
     if (!m_search->text().trimmed().isEmpty())
         wrapped += QStringLiteral(" AND \"Text\" LIKE :needle ESCAPE '\\'");
-    const int column = std::clamp(m_sortColumn, 0, 5);
+    const int column = std::clamp(m_sortColumn, 0, kLastSortColumn);
     wrapped += QStringLiteral(" ORDER BY %1 %2").arg(QLatin1String(kSortColumns[column]),
                                                     m_sortOrder == Qt::AscendingOrder ? QStringLiteral("ASC") : QStringLiteral("DESC"));
     QSqlQuery q(m_project->db());
@@ -175,9 +189,36 @@ void LabelTablePanel::requery()
     m_model->setHeaderData(2, Qt::Horizontal, tr("Label"));
     m_model->setHeaderData(3, Qt::Horizontal, tr("Yours"));
     m_model->setHeaderData(4, Qt::Horizontal, tr("Flag"));
+    m_model->setHeaderData(8, Qt::Horizontal, tr("Model says"));
+    m_model->setHeaderData(9, Qt::Horizontal, tr("Confidence"));
     m_table->setColumnHidden(6, true); // "opinions" only drives the disagreement filter
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
+}
+
+void LabelTablePanel::setSuggestions(const QHash<qint64, std::vector<double>>& byRow,
+                                     const QStringList& labels)
+{
+    if (!m_project)
+        return;
+    QSqlDatabase& db = m_project->db();
+    QSqlQuery q(db);
+    q.exec(QLatin1String(kCreateSuggestions));
+    db.transaction();
+    q.exec(QStringLiteral("DELETE FROM temp.fts_suggestions"));
+    q.prepare(QStringLiteral("INSERT INTO temp.fts_suggestions VALUES (?, ?, ?)"));
+    for (auto it = byRow.cbegin(); it != byRow.cend(); ++it) {
+        const std::vector<double>& p = it.value();
+        if (p.empty() || p.size() > size_t(labels.size()))
+            continue;
+        const auto best = std::max_element(p.begin(), p.end()) - p.begin();
+        q.addBindValue(it.key());
+        q.addBindValue(labels[best]);
+        q.addBindValue(std::round(p[size_t(best)] * 1000.0) / 1000.0);
+        q.exec();
+    }
+    db.commit();
+    requery();
 }
 
 int LabelTablePanel::assignToSelection(int labelIndex)

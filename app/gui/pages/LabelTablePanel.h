@@ -3,7 +3,10 @@
 
 #include "label/LabelSchema.h"
 
+#include <QHash>
 #include <QWidget>
+
+#include <vector>
 
 class QCheckBox;
 class QComboBox;
@@ -33,6 +36,9 @@ public:
     void setFilter(const QString& filter); // "all", "unlabeled", "flagged", "disagree", or "label:<name>"
     void setAdjudicating(bool on);
     void setSearch(const QString& text);
+    // The model's suggestion and its probability per row (labels: the order of every vector), shown
+    // as sortable columns; an empty map clears them.
+    void setSuggestions(const QHash<qint64, std::vector<double>>& byRow, const QStringList& labels);
 
 Q_SIGNALS:
     void labelsChanged();
