@@ -18,6 +18,7 @@
 #include "HyperparameterEditor.h"
 #include "project/Project.h"
 #include "project/SampleProject.h"
+#include "RateChart.h"
 #include "TrainingChart.h"
 #include "train/RunStore.h"
 #include "train/TextTokenizer.h"
@@ -676,6 +677,15 @@ void TestGui::trainRunsLivePauseResumeCompareEvaluate()
     QCOMPARE(page->runTable()->item(0, 1)->text(), QString("finished"));
     // Once the run ends the chart shows what the project stored: 6 epochs x 8 batches.
     QCOMPARE(page->chart()->values(1, "train", "loss").size(), 48);
+    // The rate chart drew the schedule step by step: warmup up to lr 0.002, then decay.
+    const QVector<double> lrs = page->rateChart()->learningRates();
+    QCOMPARE(lrs.size(), 48);
+    const double peak = *std::max_element(lrs.begin(), lrs.end());
+    QVERIFY2(peak <= 0.002 + 1e-12 && peak > 0.0015, qPrintable(QString::number(peak)));
+    QVERIFY(lrs.first() < peak && lrs.last() < peak);
+    const QVector<double> speed = page->rateChart()->tokensPerSecond();
+    QCOMPARE(speed.size(), 48);
+    QVERIFY(std::all_of(speed.begin(), speed.end(), [](double v) { return v > 0; }));
     const QList<MetricPoint> stored = runMetrics(project, 1);
     QCOMPARE(page->chart()->values(1, "val", "accuracy").size(),
              qsizetype(std::count_if(stored.begin(), stored.end(),

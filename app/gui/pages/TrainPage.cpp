@@ -6,7 +6,7 @@
 
 #include "Error.h"
 #include "HyperparameterEditor.h"
-#include "JobStatusWidget.h"
+#include "RateChart.h"
 #include "TrainingChart.h"
 #include "jobs/JobRunner.h"
 #include "models/ModelConfig.h"
@@ -37,6 +37,19 @@
 
 namespace fts {
 namespace {
+
+// How long a run trained, for the run table ("0.4 s", "42 s", "3 min 5 s", "2 h 10 min").
+QString trainingTime(double seconds)
+{
+    if (seconds < 10)
+        return QObject::tr("%1 s").arg(seconds, 0, 'f', 1);
+    const qint64 s = qRound64(seconds);
+    if (s < 60)
+        return QObject::tr("%1 s").arg(s);
+    if (s < 3600)
+        return QObject::tr("%1 min %2 s").arg(s / 60).arg(s % 60);
+    return QObject::tr("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
+}
 
 QString explainMethod(const QString& method)
 {
@@ -96,7 +109,7 @@ TrainPage::TrainPage(QWidget* parent)
       m_clone(new QPushButton(tr("Use its settings"), this)),
       m_evaluate(new QPushButton(tr("Evaluate run"), this)),
       m_report(new QPushButton(tr("Save report…"), this)), m_live(new QLabel(this)),
-      m_chart(new TrainingChart(this)), m_runs(new QTableWidget(this)), m_compare(new QLabel(this))
+      m_chart(new TrainingChart(this)), m_rates(new RateChart(this)), m_runs(new QTableWidget(this)), m_compare(new QLabel(this))
 {
     setObjectName(QStringLiteral("trainPage"));
     m_method->setWordWrap(true);
@@ -197,6 +210,7 @@ TrainPage::TrainPage(QWidget* parent)
     right->addLayout(actions);
     right->addWidget(m_live);
     right->addWidget(m_chart, 3);
+    right->addWidget(m_rates, 1);
     right->addWidget(new QLabel(tr("<b>Runs</b> (select several to compare)"), this));
     right->addWidget(m_runs, 2);
     right->addWidget(m_compare);
@@ -234,6 +248,7 @@ void TrainPage::setProject(Project* project, JobRunner* jobs)
     m_editor->setValues(h);
     m_method->setText(explainMethod(h.method));
     m_chart->clear();
+    m_rates->clear();
     m_live->clear();
     reloadRuns();
 }
@@ -332,6 +347,7 @@ void TrainPage::submit(TrainerOptions options, qint64 resumeRunId, const QString
     QPointer<TrainPage> self(this);
     constexpr qint64 kLive = -1;
     m_chart->setRun(kLive, chartName, {});
+    m_rates->clear();
     options.onMetric = [self, chartName](const MetricPoint& p) {
         QMetaObject::invokeMethod(qApp, [self, chartName, p] {
             if (self)
@@ -340,8 +356,10 @@ void TrainPage::submit(TrainerOptions options, qint64 resumeRunId, const QString
     };
     options.onStep = [self](const TrainProgress& p) {
         QMetaObject::invokeMethod(qApp, [self, p] {
-            if (self)
-                self->m_live->setText(tr("Step %1 of %2 · epoch %3 · loss %4 · learning rate %5 · %6 tokens/s")
+            if (!self)
+                return;
+            self->m_rates->addStep(p.step, p.lr, p.tokensPerSecond);
+            self->m_live->setText(tr("Step %1 of %2 · epoch %3 · loss %4 · learning rate %5 · %6 tokens/s")
                                           .arg(p.step).arg(p.totalSteps).arg(p.epoch, 0, 'f', 2)
                                           .arg(p.loss, 0, 'f', 4).arg(p.lr, 0, 'g', 3)
                                           .arg(qint64(p.tokensPerSecond)));
@@ -504,7 +522,7 @@ void TrainPage::reloadRuns()
             r.bestStep >= 0 ? QStringLiteral("%1 %2").arg(hp.earlyStoppingMetric).arg(r.bestMetric, 0, 'f', 3)
                             : QString(),
             r.bestStep >= 0 ? QString::number(r.bestStep) : QString(),
-            JobStatusWidget::formatEta(r.trainSeconds).remove(QStringLiteral(" left")).remove(QStringLiteral("about "))};
+            trainingTime(r.trainSeconds)};
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
             item->setData(Qt::UserRole, r.id);

@@ -20,6 +20,7 @@ class JobRunner;
 class Project;
 class EvaluateRunJob;
 class TrainJob;
+class RateChart;
 class TrainingChart;
 struct JobOutcome;
 
@@ -50,6 +51,7 @@ public:
     void reloadRuns();
     QTableWidget* runTable() const { return m_runs; }
     TrainingChart* chart() const { return m_chart; }
+    RateChart* rateChart() const { return m_rates; }
     QString liveText() const;
     QString comparisonText() const;
 
@@ -80,6 +82,7 @@ private:
     QPushButton* m_report;
     QLabel* m_live;
     TrainingChart* m_chart;
+    RateChart* m_rates;
     QTableWidget* m_runs;
     QLabel* m_compare;
     QList<RunRecord> m_records;

@@ -1,0 +1,85 @@
+// Learning rate on the left axis, tokens per second on the right; redraws throttled like the
+// training chart's so a fast run does not flood the GUI thread.
+#include "RateChart.h"
+
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <qcustomplot.h>
+
+namespace fts {
+namespace {
+constexpr int kReplotMs = 100;
+
+QVector<double> valuesOf(const QCPGraph* g)
+{
+    QVector<double> out;
+    for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it)
+        out << it->value;
+    return out;
+}
+} // namespace
+
+RateChart::RateChart(QWidget* parent)
+    : QWidget(parent), m_plot(new QCustomPlot(this)), m_replot(new QTimer(this))
+{
+    setObjectName(QStringLiteral("rateChart"));
+    m_plot->xAxis->setLabel(tr("step"));
+    m_plot->yAxis->setLabel(tr("learning rate"));
+    m_plot->yAxis2->setLabel(tr("tokens/s"));
+    m_plot->yAxis2->setVisible(true);
+    m_lr = m_plot->addGraph(m_plot->xAxis, m_plot->yAxis);
+    m_lr->setName(tr("learning rate"));
+    m_lr->setPen(QPen(QColor(0x2c, 0xa0, 0x2c), 2));
+    m_speed = m_plot->addGraph(m_plot->xAxis, m_plot->yAxis2);
+    m_speed->setName(tr("tokens/s"));
+    m_speed->setPen(QPen(QColor(0x94, 0x67, 0xbd, 160)));
+    // No legend in so small a chart: each axis label takes its curve's colour instead.
+    m_plot->yAxis->setLabelColor(QColor(0x2c, 0xa0, 0x2c));
+    m_plot->yAxis2->setLabelColor(QColor(0x94, 0x67, 0xbd));
+    m_plot->yAxis->ticker()->setTickCount(3);
+    m_plot->yAxis2->ticker()->setTickCount(3);
+    m_plot->yAxis->setNumberFormat(QStringLiteral("gb"));
+    m_plot->yAxis->setNumberPrecision(2);
+    setMinimumHeight(140);
+    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_plot->setToolTip(tr("The learning-rate schedule (warmup, then decay) and training speed."));
+    m_replot->setSingleShot(true);
+    m_replot->setInterval(kReplotMs);
+    connect(m_replot, &QTimer::timeout, this, [this] {
+        m_plot->rescaleAxes();
+        m_plot->yAxis->setRangeLower(0);
+        m_plot->yAxis2->setRangeLower(0);
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+    });
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_plot);
+}
+
+void RateChart::clear()
+{
+    m_lr->data()->clear();
+    m_speed->data()->clear();
+    m_plot->replot();
+}
+
+void RateChart::addStep(qint64 step, double learningRate, double tokensPerSecond)
+{
+    m_lr->addData(double(step), learningRate);
+    m_speed->addData(double(step), tokensPerSecond);
+    if (!m_replot->isActive())
+        m_replot->start();
+}
+
+QVector<double> RateChart::learningRates() const
+{
+    return valuesOf(m_lr);
+}
+
+QVector<double> RateChart::tokensPerSecond() const
+{
+    return valuesOf(m_speed);
+}
+
+} // namespace fts
