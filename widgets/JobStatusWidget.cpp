@@ -64,6 +64,18 @@ void JobStatusWidget::showIdle()
     setVisible(false);
 }
 
+QString JobStatusWidget::formatDuration(double seconds)
+{
+    if (seconds < 10)
+        return tr("%1 s").arg(seconds, 0, 'f', 1);
+    const qint64 s = qRound64(seconds);
+    if (s < 60)
+        return tr("%1 s").arg(s);
+    if (s < 3600)
+        return tr("%1 min %2 s").arg(s / 60).arg(s % 60);
+    return tr("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
+}
+
 QString JobStatusWidget::formatEta(double seconds)
 {
     if (seconds < 0)

@@ -22,6 +22,8 @@ public:
 
     // "about 2 min left", "about 12 s left", "" when unknown: what the ETA label shows.
     static QString formatEta(double seconds);
+    // How long something took: "0.4 s", "42 s", "3 min 5 s", "2 h 10 min".
+    static QString formatDuration(double seconds);
 
 Q_SIGNALS:
     void cancelRequested();

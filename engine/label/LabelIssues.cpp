@@ -5,7 +5,7 @@
 #include "label/LogisticRegression.h"
 #include "label/TextFeatures.h"
 #include "project/Project.h"
-#include "label/LabelSchema.h"
+#include "train/TrainData.h"
 
 #include <ATen/ATen.h>
 
@@ -107,13 +107,6 @@ std::vector<int> stratifiedFolds(const std::vector<int>& labels, int folds, quin
 
 namespace {
 
-struct LabeledRow
-{
-    qint64 id;
-    QString text, split;
-    int label;
-};
-
 at::Tensor featuresFor(Project& project, const QStringList& texts, const LabelIssueOptions& o,
                        JobContext* ctx, QString* used)
 {
@@ -149,30 +142,11 @@ LabelIssueReport findLabelIssues(Project& project, const QString& task,
 {
     if (o.folds < 2 || o.folds > 20)
         throw Error(QStringLiteral("Folds must be 2 to 20 (5 is usual); got %1.").arg(o.folds));
-    const QString taskName = task.isEmpty() && !project.tasks().isEmpty() ? project.tasks().first() : task;
-    if (!project.tasks().contains(taskName))
-        throw Error(QStringLiteral("The project has no task '%1'; its tasks are: %2.")
-                        .arg(taskName, project.tasks().join(QStringLiteral(", "))));
-    const LabelSchema schema = loadLabelSchema(project, taskName);
-    if (schema.multiLabel)
-        throw Error(QStringLiteral("Task '%1' is multi-label; label issues are found for tasks with "
-                                   "one label per text.")
-                        .arg(taskName));
-    QStringList labels = schema.names();
     // Every labeled active row, whatever its split (or none): a wrong label hurts everywhere.
-    std::vector<LabeledRow> rows;
-    SqlQuery q(project.db(), QStringLiteral("SELECT r.id, r.text, COALESCE(r.split, ''), g.value "
-                                            "FROM rows r JOIN gold_labels g ON g.row_id = r.id "
-                                            "AND g.task = ? WHERE r.removed_by_step IS NULL "
-                                            "ORDER BY r.id"));
-    q.bind(taskName).exec("read the labeled rows");
-    while (q.next()) {
-        const QString label = q.value(3).toString();
-        if (!labels.contains(label))
-            labels << label;
-        rows.push_back({q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(),
-                        int(labels.indexOf(label))});
-    }
+    const LabeledRows labeled = loadLabeledRows(project, task, /*includeUnsplit=*/true);
+    const QString& taskName = labeled.task;
+    const QStringList& labels = labeled.labels;
+    const std::vector<LabeledRow>& rows = labeled.rows;
     std::vector<int> given;
     QStringList texts;
     for (const LabeledRow& r : rows) {
@@ -236,7 +210,7 @@ LabelIssueReport findLabelIssues(Project& project, const QString& task,
     for (int i : report.learning.flagged) {
         const LabeledRow& r = rows[size_t(i)];
         const int likely = report.learning.likely[size_t(i)];
-        report.issues.append({r.id, r.text, r.split, labels[r.label], labels[likely],
+        report.issues.append({r.rowId, r.text, r.split, labels[r.label], labels[likely],
                               probabilities[size_t(i)][size_t(r.label)],
                               probabilities[size_t(i)][size_t(likely)]});
     }

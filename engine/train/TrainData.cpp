@@ -26,39 +26,52 @@ QByteArray TaskData::snapshotHash() const
     return h.result().toHex();
 }
 
-TaskData loadTaskData(Project& project, const QString& task)
+LabeledRows loadLabeledRows(Project& project, const QString& task, bool includeUnsplit)
 {
-    TaskData data;
+    LabeledRows out;
     const QStringList tasks = project.tasks();
     if (tasks.isEmpty())
         throw Error(QStringLiteral("The project %1 has no labels yet: import or give labels before "
                                    "training.")
                         .arg(project.path()));
-    data.task = task.isEmpty() ? tasks.first() : task;
-    if (!tasks.contains(data.task))
+    out.task = task.isEmpty() ? tasks.first() : task;
+    if (!tasks.contains(out.task))
         throw Error(QStringLiteral("The project has no task '%1'; its tasks are: %2.")
-                        .arg(data.task, tasks.join(QStringLiteral(", "))));
-    const LabelSchema schema = loadLabelSchema(project, data.task);
+                        .arg(out.task, tasks.join(QStringLiteral(", "))));
+    const LabelSchema schema = loadLabelSchema(project, out.task);
     if (schema.multiLabel)
-        throw Error(QStringLiteral("Task '%1' is multi-label; this trainer handles one label per "
-                                   "text. Choose a single-label task.")
-                        .arg(data.task));
-    data.labels = schema.names();
+        throw Error(QStringLiteral("Task '%1' is multi-label; this handles one label per text. "
+                                   "Choose a single-label task.")
+                        .arg(out.task));
+    out.labels = schema.names();
     SqlQuery q(project.db(),
-               QStringLiteral("SELECT r.id, r.text, r.split, g.value FROM rows r"
+               QStringLiteral("SELECT r.id, r.text, COALESCE(r.split, ''), g.value FROM rows r"
                               " JOIN gold_labels g ON g.row_id = r.id AND g.task = ?"
-                              " WHERE r.removed_by_step IS NULL AND r.split IS NOT NULL"
-                              " ORDER BY r.id"));
-    q.bind(data.task).exec("read the labeled rows");
+                              " WHERE r.removed_by_step IS NULL%1 ORDER BY r.id")
+                   .arg(includeUnsplit ? QString() : QStringLiteral(" AND r.split IS NOT NULL")));
+    q.bind(out.task).exec("read the labeled rows");
     while (q.next()) {
         const QString label = q.value(3).toString();
-        if (!data.labels.contains(label))
-            data.labels << label;
+        if (!out.labels.contains(label))
+            out.labels << label;
+        out.rows.push_back({q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(),
+                            int(out.labels.indexOf(label))});
+    }
+    return out;
+}
+
+TaskData loadTaskData(Project& project, const QString& task)
+{
+    LabeledRows labeled = loadLabeledRows(project, task, /*includeUnsplit=*/false);
+    TaskData data;
+    data.task = labeled.task;
+    data.labels = std::move(labeled.labels);
+    for (LabeledRow& r : labeled.rows) {
         Example e;
-        e.rowId = q.value(0).toLongLong();
-        e.text = q.value(1).toString();
-        e.label = int(data.labels.indexOf(label));
-        data.splits[q.value(2).toString()].push_back(std::move(e));
+        e.rowId = r.rowId;
+        e.text = std::move(r.text);
+        e.label = r.label;
+        data.splits[r.split].push_back(std::move(e));
     }
     if (data.splits.value(QStringLiteral("train")).empty())
         throw Error(

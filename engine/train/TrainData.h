@@ -33,6 +33,26 @@ struct TaskData
     QByteArray snapshotHash() const;
 };
 
+struct LabeledRow
+{
+    qint64 rowId = 0;
+    QString text;
+    QString split; // "" when the row has none
+    int label = 0; // index into LabeledRows::labels
+};
+
+struct LabeledRows
+{
+    QString task;
+    QStringList labels; // the schema's order, then labels seen only in the data (first appearance)
+    std::vector<LabeledRow> rows; // row id order
+};
+
+// Active rows (not removed by a curation step) with a gold label for `task` (empty: the first
+// task); rows without a split only with `includeUnsplit`. Throws fts::Error when the project has
+// no such task or the task is multi-label.
+LabeledRows loadLabeledRows(Project& project, const QString& task, bool includeUnsplit);
+
 // Active rows (not removed by a curation step) with a gold label for `task` (empty: the first
 // task), by split, in row id order. Throws fts::Error when there is no task, the task is
 // multi-label, or the training split is empty.

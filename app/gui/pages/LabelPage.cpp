@@ -385,14 +385,15 @@ void LabelPage::orderQueue(const QString& mode)
     }
     m_queue = labelingQueue(*m_project, task, mode != QLatin1String("all"));
     if (mode == QLatin1String("diverse")) {
+        // One read of every active row's text, split into the queue and the labeled rows.
         const QList<qint64> all = labelingQueue(*m_project, task, false);
+        const QStringList allTexts = rowTexts(*m_project, all);
         const QSet<qint64> unlabeled(m_queue.cbegin(), m_queue.cend());
-        QList<qint64> labeled;
-        for (qint64 id : all)
-            if (!unlabeled.contains(id))
-                labeled << id;
+        QStringList queueTexts, labeledTexts;
+        for (qsizetype i = 0; i < all.size(); ++i)
+            (unlabeled.contains(all[i]) ? queueTexts : labeledTexts) << allTexts[i];
         QList<qint64> ordered;
-        for (int i : orderByDiversity(rowTexts(*m_project, m_queue), rowTexts(*m_project, labeled)))
+        for (int i : orderByDiversity(queueTexts, labeledTexts))
             ordered << m_queue[i];
         m_queue = ordered;
         return;

@@ -52,16 +52,6 @@ QSpinBox* spin(QWidget* parent, const char* name, int value, const QString& tip)
     return s;
 }
 
-QString formatSeconds(double seconds)
-{
-    const qint64 s = qRound64(seconds);
-    if (s < 60)
-        return QObject::tr("%1 s").arg(s);
-    if (s < 3600)
-        return QObject::tr("%1 min %2 s").arg(s / 60).arg(s % 60);
-    return QObject::tr("%1 h %2 min").arg(s / 3600).arg(s / 60 % 60);
-}
-
 bool hasCheckpoint(const QString& outDir)
 {
     return !outDir.isEmpty() && QDir(outDir).exists(QStringLiteral("checkpoint"));
@@ -631,7 +621,7 @@ void PretrainPanel::onFinished(int id, const JobOutcome& outcome)
         m_chart->addHeldOut(r.steps, r.evalPerplexity);
         QString text = tr("<b>Finished.</b> %1 steps, %2 tokens seen, %3 of training.")
                            .arg(QLocale().toString(r.steps), QLocale().toString(r.tokensSeen),
-                                formatSeconds(r.seconds));
+                                JobStatusWidget::formatDuration(r.seconds));
         text += r.evalPerplexity > 0
                     ? tr(" Perplexity on held-out text: <b>%1</b> (lower is better).")
                           .arg(r.evalPerplexity, 0, 'f', 2)

@@ -6,6 +6,7 @@
 
 #include "Error.h"
 #include "HyperparameterEditor.h"
+#include "JobStatusWidget.h"
 #include "RateChart.h"
 #include "TrainingChart.h"
 #include "jobs/JobRunner.h"
@@ -37,19 +38,6 @@
 
 namespace fts {
 namespace {
-
-// How long a run trained, for the run table ("0.4 s", "42 s", "3 min 5 s", "2 h 10 min").
-QString trainingTime(double seconds)
-{
-    if (seconds < 10)
-        return QObject::tr("%1 s").arg(seconds, 0, 'f', 1);
-    const qint64 s = qRound64(seconds);
-    if (s < 60)
-        return QObject::tr("%1 s").arg(s);
-    if (s < 3600)
-        return QObject::tr("%1 min %2 s").arg(s / 60).arg(s % 60);
-    return QObject::tr("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
-}
 
 QString explainMethod(const QString& method)
 {
@@ -522,7 +510,7 @@ void TrainPage::reloadRuns()
             r.bestStep >= 0 ? QStringLiteral("%1 %2").arg(hp.earlyStoppingMetric).arg(r.bestMetric, 0, 'f', 3)
                             : QString(),
             r.bestStep >= 0 ? QString::number(r.bestStep) : QString(),
-            trainingTime(r.trainSeconds)};
+            JobStatusWidget::formatDuration(r.trainSeconds)};
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
             item->setData(Qt::UserRole, r.id);
