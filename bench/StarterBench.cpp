@@ -71,6 +71,19 @@ QString randomInitCopy(const QString& starter, const QString& dir, int seed)
     return dir;
 }
 
+// A copy of the model folder whose config.json asks the classifier for `pooling`.
+QString withPooling(const QString& model, const QString& pooling, const QString& dir)
+{
+    QDir().mkpath(dir);
+    for (const QFileInfo& f : QDir(model).entryInfoList(QDir::Files))
+        QFile::copy(f.filePath(), QDir(dir).filePath(f.fileName()));
+    ModelConfig config = ModelConfig::load(dir);
+    config.classifierPooling = pooling;
+    config.save(dir);
+    ModelConfig::load(dir); // refuses a pooling name it does not know
+    return dir;
+}
+
 double fineTune(Project& project, const QString& modelDir, int seed, const Hyperparameters& base)
 {
     TrainerOptions o;
@@ -122,7 +135,7 @@ int main(int argc, char** argv)
         return i > 0 && i + 1 < args.size() ? args[i + 1] : fallback;
     };
     const QString root = QStringLiteral(FTS_SOURCE_DIR);
-    const QString starter = value("--model", root + "/resources/models/starter-encoder");
+    QString starter = value("--model", root + "/resources/models/starter-encoder");
     const QString csv = value("--data", root + "/datasets/sentiment/sentiment.csv");
     const int seeds = value("--seeds", "3").toInt();
     // --only bow,random,starter: a subset, e.g. to run the baselines while the starter trains.
@@ -137,6 +150,10 @@ int main(int argc, char** argv)
     hp.warmupRatio = 0.1;
     try {
         QTemporaryDir dir;
+        // --pooling cls|mean: both models read this from config.json (classifier_pooling).
+        if (args.contains(QStringLiteral("--pooling")))
+            starter = withPooling(starter, value("--pooling", "cls"),
+                                  dir.filePath(QStringLiteral("starter")));
         auto project = Project::create(dir.filePath(QStringLiteral("bench.ftproj")));
         ImportOptions io;
         io.file = csv;
@@ -164,10 +181,11 @@ int main(int argc, char** argv)
         }
         const Stats a = stats(pre), b = stats(scratch);
         const QString budget =
-            QStringLiteral("full fine-tuning, %1 epochs, lr %2, batch 16, %3 seeds")
+            QStringLiteral("full fine-tuning, %1 epochs, lr %2, batch 16, %3 seeds, %4 pooling")
                 .arg(hp.epochs)
                 .arg(hp.lr)
-                .arg(seeds);
+                .arg(seeds)
+                .arg(ModelConfig::load(starter).classifierPooling);
         if (!pre.empty())
             row(QStringLiteral("sentiment test accuracy: starter-encoder fine-tuned"),
                 QStringLiteral("%1 ± %2% (%3)")

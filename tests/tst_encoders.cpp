@@ -95,6 +95,9 @@ private Q_SLOTS:
     void decoderIsNotAnEncoder();
     void lossesMatchHandValues();
     void poolingMatchesHandValues();
+    void meanPoolingHead_data();
+    void meanPoolingHead();
+    void unknownPoolingIsRefused();
     void encoderExposesLayers();
 };
 
@@ -451,6 +454,64 @@ void TestEncoders::poolingMatchesHandValues()
     QVERIFY(at::allclose(mean, at::tensor({3.f, 4.f, 8.f, 9.f}).view({2, 2})));
     const at::Tensor first = poolFeatures(h, mask, Pooling::FirstToken);
     QVERIFY(at::equal(first, at::tensor({1.f, 2.f, 7.f, 8.f}).view({2, 2})));
+}
+
+void TestEncoders::meanPoolingHead_data()
+{
+    familiesMatchReference_data();
+}
+
+// classifier_pooling "mean": the head reads the masked mean of the last hidden state, so padding
+// does not move a row's logits; the setting survives a save.
+void TestEncoders::meanPoolingHead()
+{
+    QFETCH(QString, family);
+    QTemporaryDir tmp;
+    for (const QFileInfo& f : QDir(fixtureDir(family)).entryInfoList(QDir::Files))
+        QVERIFY(QFile::copy(f.filePath(), tmp.filePath(f.fileName())));
+    ModelConfig config = ModelConfig::load(tmp.path());
+    QCOMPARE(config.classifierPooling, QStringLiteral("cls"));
+    config.classifierPooling = QStringLiteral("mean");
+    config.save(tmp.path());
+    SequenceClassifier model = loadSequenceClassifier(tmp.path(), QStringList());
+    QCOMPARE(model->config().classifierPooling, QStringLiteral("mean"));
+    SequenceClassifier firstToken = loadSequenceClassifier(fixtureDir(family), QStringList());
+    model->eval();
+    firstToken->eval();
+    torch::NoGradGuard noGrad;
+    const TensorMap ref = reference(family);
+    const at::Tensor ids = ref.at("input_ids"), mask = ref.at("attention_mask");
+    const at::Tensor types = tokenTypes(ref);
+    const at::Tensor logits = model->forward(ids, mask, types);
+    const at::Tensor hidden = model->encoder()->forward(ids, mask, types);
+    const at::Tensor m = mask.to(at::kFloat).unsqueeze(-1);
+    const at::Tensor expected = model->headOnFeatures((hidden * m).sum(1) / m.sum(1));
+    QVERIFY(maxAbsDiff(logits, expected) < 1e-6);
+    QVERIFY(maxAbsDiff(logits, firstToken->forward(ids, mask, types)) > 1e-4);
+    for (int64_t row = 0; row < ids.size(0); ++row) {
+        const int64_t n = mask[row].sum().item<int64_t>();
+        const at::Tensor rowTypes =
+            types.defined() ? types.slice(0, row, row + 1).slice(1, 0, n) : types;
+        const at::Tensor alone =
+            model->forward(ids.slice(0, row, row + 1).slice(1, 0, n), at::Tensor(), rowTypes);
+        QVERIFY(maxAbsDiff(alone[0], logits[row]) < 1e-5);
+    }
+    QTemporaryDir saved;
+    saveSequenceClassifier(*model, saved.path());
+    QCOMPARE(ModelConfig::load(saved.path()).classifierPooling, QStringLiteral("mean"));
+}
+
+void TestEncoders::unknownPoolingIsRefused()
+{
+    QFile f(fixtureDir(QStringLiteral("bert")) + QStringLiteral("/config.json"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QJsonObject json = QJsonDocument::fromJson(f.readAll()).object();
+    json.insert(QStringLiteral("classifier_pooling"), QStringLiteral("max"));
+    const QString message = errorOf([&] { ModelConfig::fromJson(json, QStringLiteral("c.json")); });
+    QVERIFY2(message.contains(QLatin1String("classifier_pooling")) &&
+                 message.contains(QLatin1String("\"mean\"")) &&
+                 message.contains(QLatin1String("\"max\"")),
+             qPrintable(message));
 }
 
 void TestEncoders::encoderExposesLayers()

@@ -323,6 +323,7 @@ void TestPretrain::fromScratchBert()
     const ModelConfig config = ModelConfig::load(m_bert);
     QCOMPARE(config.modelType, QStringLiteral("bert"));
     QCOMPARE(config.vocabSize, 400);
+    QCOMPARE(config.classifierPooling, QStringLiteral("mean")); // nothing trained the pooler
     SequenceClassifier clf = loadSequenceClassifier(m_bert, QStringList{"neg", "pos"});
     const auto tok = loadModelTokenizer(m_bert);
     const std::vector<int64_t> ids = tok->encodeForClassifier(QStringLiteral("a calm day"), 16);

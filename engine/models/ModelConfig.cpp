@@ -99,6 +99,10 @@ void readEosIds(const QJsonObject& json, ModelConfig& c)
 
 void readEncoder(const Reader& r, ModelConfig& c)
 {
+    c.classifierPooling = r.string("classifier_pooling", QStringLiteral("cls"));
+    if (c.classifierPooling != QLatin1String("cls") && c.classifierPooling != QLatin1String("mean"))
+        r.fail(QStringLiteral("\"classifier_pooling\" must be \"cls\" or \"mean\", not \"%1\".")
+                   .arg(c.classifierPooling));
     if (c.family == ModelFamily::DistilBert) {
         c.vocabSize = r.positive("vocab_size");
         c.hiddenSize = r.positive("dim");
@@ -283,6 +287,9 @@ QJsonObject ModelConfig::toJson() const
     }
     if (!problemType.isEmpty())
         out.insert(QStringLiteral("problem_type"), problemType);
+    if (isEncoder() && (classifierPooling != QLatin1String("cls") ||
+                        raw.contains(QLatin1String("classifier_pooling"))))
+        out.insert(QStringLiteral("classifier_pooling"), classifierPooling);
     return out;
 }
 

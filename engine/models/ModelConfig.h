@@ -36,6 +36,10 @@ struct ModelConfig
     double hiddenDropout = 0.1;
     double attentionDropout = 0.1;
     double classifierDropout = -1; // < 0: use hiddenDropout, as HF does
+    // What a classification head reads: the first token ("cls", HF's BERT/RoBERTa/DistilBERT) or
+    // the mean over real tokens ("mean", as ModernBERT's classifier_pooling); a model pre-trained
+    // with masked-LM alone never shapes [CLS], so the studio's starter models ask for "mean".
+    QString classifierPooling = QStringLiteral("cls");
 
     bool tieWordEmbeddings = false;
     bool attentionBias = false; // bias on q/k/v (and o for llama's attention_bias)

@@ -134,23 +134,33 @@ QStringList SequenceClassifierImpl::headModules() const
     return {QStringLiteral("classifier")};
 }
 
-at::Tensor SequenceClassifierImpl::headForward(const at::Tensor& hidden)
+at::Tensor SequenceClassifierImpl::headFeatures(const at::Tensor& hidden,
+                                                const at::Tensor& attentionMask)
+{
+    if (m_config.classifierPooling == QLatin1String("mean"))
+        return poolFeatures(hidden, attentionMask, Pooling::Mean);
+    if (m_config.family == ModelFamily::Bert)
+        return m_encoder->pooledOutput(hidden);
+    return hidden.select(1, 0); // [B, T, H] -> [B, H]
+}
+
+at::Tensor SequenceClassifierImpl::headOnFeatures(const at::Tensor& features)
 {
     const bool training = is_training();
-    if (m_config.family == ModelFamily::Bert)
-        return m_classifier(maybeDropout(m_encoder->pooledOutput(hidden), m_dropout, training));
-    const at::Tensor first = hidden.select(1, 0); // [B, T, H] -> [B, H]
     if (m_config.family == ModelFamily::DistilBert)
-        return m_classifier(maybeDropout(at::relu(m_preClassifier(first)), m_dropout, training));
-    const at::Tensor x = at::tanh(m_dense(maybeDropout(first, m_dropout, training)));
-    return m_classifier(maybeDropout(x, m_dropout, training));
+        return m_classifier(maybeDropout(at::relu(m_preClassifier(features)), m_dropout, training));
+    const at::Tensor x = maybeDropout(features, m_dropout, training);
+    if (m_config.family == ModelFamily::Roberta)
+        return m_classifier(maybeDropout(at::tanh(m_dense(x)), m_dropout, training));
+    return m_classifier(x);
 }
 
 at::Tensor SequenceClassifierImpl::forward(const at::Tensor& inputIds,
                                            const at::Tensor& attentionMask,
                                            const at::Tensor& tokenTypeIds)
 {
-    return headForward(m_encoder->forward(inputIds, attentionMask, tokenTypeIds)); // [B, labels]
+    const at::Tensor hidden = m_encoder->forward(inputIds, attentionMask, tokenTypeIds);
+    return headOnFeatures(headFeatures(hidden, attentionMask)); // [B, labels]
 }
 
 at::Tensor SequenceClassifierImpl::loss(const at::Tensor& logits, const at::Tensor& targets) const

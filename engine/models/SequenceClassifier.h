@@ -29,6 +29,8 @@ ProblemType problemTypeFromName(const QString& name);
 //   BERT:       classifier(dropout(pooler output))
 //   DistilBERT: classifier(dropout(relu(pre_classifier(first token))))
 //   RoBERTa:    classifier.out_proj(dropout(tanh(classifier.dense(dropout(first token)))))
+// With config.classifier_pooling "mean", the masked mean of the last hidden state replaces the
+// first token (and, for BERT, the pooler output).
 class SequenceClassifierImpl : public torch::nn::Module
 {
 public:
@@ -44,6 +46,12 @@ public:
     // Probabilities (softmax or sigmoid) or, for regression, the predicted values [B].
     at::Tensor predict(const at::Tensor& logits) const;
 
+    // What the head's own layers read, from the encoder's last hidden state [B, T, H] and its
+    // mask: BERT's pooler output or the first token, or the masked mean -> [B, H].
+    at::Tensor headFeatures(const at::Tensor& hidden, const at::Tensor& attentionMask);
+    // The head on those features -> logits [B, numLabels].
+    at::Tensor headOnFeatures(const at::Tensor& features);
+
     // HF's init for a new head: weights normal(0, initializer_range), biases zero.
     void initHead();
 
@@ -56,8 +64,6 @@ public:
     const ModelConfig& config() const { return m_config; }
 
 private:
-    at::Tensor headForward(const at::Tensor& hidden);
-
     ModelConfig m_config;
     ProblemType m_problem;
     int64_t m_numLabels;

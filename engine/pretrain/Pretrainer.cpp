@@ -158,7 +158,10 @@ QJsonObject scratchConfig(const QString& family, const QString& preset, qint64 v
                 {"initializer_range", 0.02},
                 {"layer_norm_eps", 1e-12},
                 {"pad_token_id", qint64(tok.padId())},
-                {"torch_dtype", "float32"}};
+                {"torch_dtype", "float32"},
+                // Masked-LM alone never trains the pooled [CLS] vector (BERT's next-sentence task
+                // did), so classifiers fine-tuned from this model read the mean of the tokens.
+                {"classifier_pooling", "mean"}};
     if (family == QLatin1String("llama"))
         return {{"architectures", QJsonArray{"LlamaForCausalLM"}},
                 {"model_type", "llama"},

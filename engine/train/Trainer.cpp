@@ -49,52 +49,6 @@ bool decays(const std::string& name)
            name.find("layer_norm") == std::string::npos;
 }
 
-ProjectionImpl* projectionAt(torch::nn::Module& root, const std::string& path)
-{
-    for (const auto& item : root.named_modules())
-        if (item.key() == path)
-            return dynamic_cast<ProjectionImpl*>(item.value().get());
-    return nullptr;
-}
-
-at::Tensor headDropout(const at::Tensor& x, double p, bool training)
-{
-    return training && p > 0 ? at::dropout(x, p, /*train=*/true) : x;
-}
-
-double classifierDropout(const ModelConfig& c)
-{
-    return c.classifierDropout >= 0 ? c.classifierDropout : c.hiddenDropout;
-}
-
-// What the head reads from a frozen backbone: BERT's pooler output, else the first token [B, H].
-at::Tensor backboneFeatures(SequenceClassifierImpl& model, const Batch& batch)
-{
-    const at::Tensor hidden = model.encoder()->forward(batch.ids, batch.mask); // [B, T, H]
-    if (model.config().family == ModelFamily::Bert)
-        return model.encoder()->pooledOutput(hidden);
-    return hidden.select(1, 0);
-}
-
-// The family's head on cached features, as SequenceClassifier's own head computes it.
-at::Tensor headOnFeatures(SequenceClassifierImpl& model, const at::Tensor& features, bool training)
-{
-    const double p = classifierDropout(model.config());
-    switch (model.config().family) {
-    case ModelFamily::DistilBert:
-        return projectionAt(model, "classifier")
-            ->forward(headDropout(
-                at::relu(projectionAt(model, "pre_classifier")->forward(features)), p, training));
-    case ModelFamily::Roberta: {
-        const at::Tensor x = at::tanh(
-            projectionAt(model, "classifier.dense")->forward(headDropout(features, p, training)));
-        return projectionAt(model, "classifier.out_proj")->forward(headDropout(x, p, training));
-    }
-    default:
-        return projectionAt(model, "classifier")->forward(headDropout(features, p, training));
-    }
-}
-
 at::Tensor cacheFeatures(SequenceClassifierImpl& model, const std::vector<Example>& examples,
                          int64_t padId, int batchSize)
 {
@@ -105,7 +59,9 @@ at::Tensor cacheFeatures(SequenceClassifierImpl& model, const std::vector<Exampl
         std::vector<int> idx;
         for (size_t i = start; i < std::min(examples.size(), start + size_t(batchSize)); ++i)
             idx.push_back(int(i));
-        parts.push_back(backboneFeatures(model, makeBatch(examples, idx, padId)));
+        const Batch batch = makeBatch(examples, idx, padId);
+        parts.push_back(model.headFeatures(model.encoder()->forward(batch.ids, batch.mask),
+                                           batch.mask)); // [B, H]
     }
     return at::cat(parts, 0); // [N, H]
 }
@@ -442,7 +398,7 @@ ClassificationReport evaluate(TrainerState& s)
                                   s.hp.batchSize);
     torch::NoGradGuard noGrad;
     s.model->eval();
-    const at::Tensor probs = at::softmax(headOnFeatures(*s.model, s.valFeatures, false), -1)
+    const at::Tensor probs = at::softmax(s.model->headOnFeatures(s.valFeatures), -1)
                                  .to(at::kDouble)
                                  .contiguous(); // [N, labels]
     std::vector<int> truth, predicted;
@@ -551,7 +507,7 @@ double accumulateGradients(Project& project, TrainerState& s, qint64 injectNanAt
         at::Tensor logits;
         if (s.frozen()) {
             const at::Tensor rows = at::tensor(std::vector<int64_t>(idx.begin(), idx.end()));
-            logits = headOnFeatures(*s.model, s.trainFeatures.index_select(0, rows), true);
+            logits = s.model->headOnFeatures(s.trainFeatures.index_select(0, rows));
         } else {
             logits = s.model->forward(batch.ids, batch.mask); // [B, labels]
         }
