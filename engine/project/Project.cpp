@@ -85,8 +85,29 @@ void Project::openConnection()
                         .arg(displayName(m_path), m_db.lastError().text()));
 }
 
+QSqlDatabase& Project::browseDb()
+{
+    if (!m_browseDb.isValid()) {
+        const QString name = m_connectionName + QStringLiteral("-browse");
+        m_browseDb = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        m_browseDb.setDatabaseName(m_path);
+        if (m_access == Access::ReadOnly)
+            m_browseDb.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
+        if (!m_browseDb.open())
+            throw Error(QStringLiteral("Could not open %1: %2")
+                            .arg(displayName(m_path), m_browseDb.lastError().text()));
+    }
+    return m_browseDb;
+}
+
 void Project::closeConnection()
 {
+    if (m_browseDb.isValid()) {
+        const QString name = m_browseDb.connectionName();
+        m_browseDb.close();
+        m_browseDb = QSqlDatabase();
+        QSqlDatabase::removeDatabase(name);
+    }
     if (m_db.isValid()) {
         m_db.close();
         m_db = QSqlDatabase();

@@ -59,6 +59,10 @@ public:
     QString artifactsDir() const;
     bool isReadOnly() const { return m_access == Access::ReadOnly; }
     QSqlDatabase& db() { return m_db; }
+    // A second connection, opened on first use, for views that read through QSqlQueryModel: it
+    // fetches on demand, so its statement stays open and pins that connection's read snapshot
+    // (SQLite WAL), which must never be the connection everything else reads fresh data through.
+    QSqlDatabase& browseDb();
 
     QString metaValue(const QString& key, const QString& fallback = {}) const;
     void setMetaValue(const QString& key, const QString& value);
@@ -86,6 +90,7 @@ private:
     Access m_access;
     std::unique_ptr<ProjectLock> m_lock; // ReadWrite only; released after the connection closes
     QSqlDatabase m_db;
+    QSqlDatabase m_browseDb;
 };
 
 // Runs SQL on a project's connection, turning failures into fts::Error with the statement's purpose.

@@ -1,6 +1,8 @@
 // Rows are shown through QSqlQueryModel, which fetches on demand: never all rows in widgets.
 #include "DataPage.h"
 
+#include "BrowseQuery.h"
+
 #include "CurationPanel.h"
 #include "DataStatsPanel.h"
 #include "project/Project.h"
@@ -178,7 +180,7 @@ void DataPage::requery()
     sql += QStringLiteral(" WHERE ") + where.join(QStringLiteral(" AND "));
     sql += QStringLiteral(" ORDER BY r.id");
 
-    QSqlQuery q(m_project->db());
+    QSqlQuery q(m_project->browseDb());
     q.prepare(sql);
     if (sql.contains(QLatin1String(":split")))
         q.bindValue(QStringLiteral(":split"), split);
@@ -187,8 +189,7 @@ void DataPage::requery()
         escaped.replace('\\', QLatin1String("\\\\")).replace('%', QLatin1String("\\%")).replace('_', QLatin1String("\\_"));
         q.bindValue(QStringLiteral(":needle"), QStringLiteral("%%1%").arg(escaped));
     }
-    q.exec();
-    m_model->setQuery(std::move(q));
+    runBrowseQuery(m_model, std::move(q));
     if (m_model->lastError().isValid())
         m_summary->setText(tr("Could not read the rows: %1").arg(m_model->lastError().text()));
     QHeaderView* header = m_table->horizontalHeader();

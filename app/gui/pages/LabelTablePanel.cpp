@@ -2,6 +2,8 @@
 // any number of rows without loading them into widgets.
 #include "LabelTablePanel.h"
 
+#include "BrowseQuery.h"
+
 #include "Error.h"
 #include "label/Labeling.h"
 #include "project/Project.h"
@@ -136,7 +138,7 @@ void LabelTablePanel::requery()
 {
     if (!m_project)
         return;
-    QSqlQuery(m_project->db()).exec(QLatin1String(kCreateSuggestions));
+    QSqlQuery(m_project->browseDb()).exec(QLatin1String(kCreateSuggestions));
     const QString task = m_schema.task;
     const QString annotator = m_annotator ? m_annotator() : QString();
     QString sql = QStringLiteral(
@@ -168,7 +170,7 @@ void LabelTablePanel::requery()
     const int column = std::clamp(m_sortColumn, 0, kLastSortColumn);
     wrapped += QStringLiteral(" ORDER BY %1 %2").arg(QLatin1String(kSortColumns[column]),
                                                     m_sortOrder == Qt::AscendingOrder ? QStringLiteral("ASC") : QStringLiteral("DESC"));
-    QSqlQuery q(m_project->db());
+    QSqlQuery q(m_project->browseDb());
     q.prepare(wrapped);
     q.bindValue(QStringLiteral(":task"), task);
     q.bindValue(QStringLiteral(":task2"), task);
@@ -184,8 +186,7 @@ void LabelTablePanel::requery()
         escaped.replace('\\', QLatin1String("\\\\")).replace('%', QLatin1String("\\%")).replace('_', QLatin1String("\\_"));
         q.bindValue(QStringLiteral(":needle"), QStringLiteral("%%1%").arg(escaped));
     }
-    q.exec();
-    m_model->setQuery(std::move(q));
+    runBrowseQuery(m_model, std::move(q));
     m_model->setHeaderData(2, Qt::Horizontal, tr("Label"));
     m_model->setHeaderData(3, Qt::Horizontal, tr("Yours"));
     m_model->setHeaderData(4, Qt::Horizontal, tr("Flag"));
@@ -201,7 +202,7 @@ void LabelTablePanel::setSuggestions(const QHash<qint64, std::vector<double>>& b
 {
     if (!m_project)
         return;
-    QSqlDatabase& db = m_project->db();
+    QSqlDatabase& db = m_project->browseDb();
     QSqlQuery q(db);
     q.exec(QLatin1String(kCreateSuggestions));
     db.transaction();
