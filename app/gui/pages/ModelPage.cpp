@@ -16,6 +16,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -141,8 +142,13 @@ ModelPage::ModelPage(QWidget* parent)
         if (showModel(dir))
             useSelected();
     });
-    m_details->setText(tr("Choose a model on the left. No starter model is bundled with this version yet; "
-                          "download one, or open a Hugging Face model folder you already have."));
+    m_details->setText(
+        starterEncoderDir().isEmpty()
+            ? tr("Choose a model on the left: download one, or open a Hugging Face model folder "
+                 "you already have.")
+            : tr("Choose a model on the left. The bundled starter-encoder works offline and "
+                 "fine-tunes in about a minute, but it is small and weak (its README.md says how "
+                 "weak); for real work download a recommended model."));
 }
 
 void ModelPage::setContext(Project* project, JobRunner* jobs)
@@ -154,6 +160,9 @@ void ModelPage::setContext(Project* project, JobRunner* jobs)
     if (m_project) {
         const QString chosen = m_project->metaValue(QStringLiteral("model_dir"));
         m_chosen->setText(chosen.isEmpty() ? tr("The project has no model yet.") : tr("Project model: %1").arg(QDir::toNativeSeparators(chosen)));
+        // Show what the project trains on, so its layers and size are on screen at once.
+        if (!chosen.isEmpty() && QFileInfo::exists(chosen))
+            showModel(chosen);
     }
 }
 
@@ -166,6 +175,10 @@ void ModelPage::refreshLists()
         if (!models.contains(m))
             models << m;
     m_recent->addItems(models);
+    const QStringList bundled = bundledModels();
+    for (int i = 0; i < m_recent->count(); ++i)
+        if (bundled.contains(m_recent->item(i)->text()))
+            m_recent->item(i)->setToolTip(tr("Bundled with the studio: works offline"));
 }
 
 QString ModelPage::detailsText() const
