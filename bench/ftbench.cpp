@@ -1,10 +1,14 @@
 // ftbench: benchmarks of the studio's engine, each printing one line "name | figure | compared with".
 // Run through bench/run, which builds, runs every benchmark (or a named subset) and writes RESULTS.md.
+#include "Benchmarks.h"
+
 #include "Error.h"
 #include "data/Importer.h"
 #include "data/NearDuplicates.h"
 #include "project/Project.h"
 #include "tokenize/SentencePiece.h"
+
+#include <ATen/Parallel.h>
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -18,8 +22,9 @@
 #include <random>
 
 using namespace fts;
+using namespace fts::bench;
 
-namespace {
+namespace fts::bench {
 
 qint64 peakRssMb()
 {
@@ -35,6 +40,10 @@ void row(const QString& name, const QString& figure, const QString& compared)
 {
     QTextStream(stdout) << "| " << name << " | " << figure << " | " << compared << " |\n";
 }
+
+} // namespace fts::bench
+
+namespace {
 
 // 6. Data: import of an N-row CSV, time and peak memory (the file is generated here).
 void importBench(int rows)
@@ -154,8 +163,14 @@ int main(int argc, char** argv)
     QCoreApplication app(argc, argv);
     QStringList args = app.arguments().mid(1);
     const bool smoke = args.removeAll(QStringLiteral("--smoke")) > 0;
+    const int threads = int(args.indexOf(QStringLiteral("--threads")));
+    if (threads >= 0 && threads + 1 < args.size()) {
+        at::set_num_threads(args[threads + 1].toInt());
+        args.remove(threads, 2);
+    }
     if (args.isEmpty())
-        args = {QStringLiteral("import"), QStringLiteral("neardup"), QStringLiteral("tokenize")};
+        args = {QStringLiteral("import"), QStringLiteral("neardup"), QStringLiteral("tokenize"),
+                QStringLiteral("train"), QStringLiteral("infer")};
     try {
         for (const QString& b : args) {
             if (b == QLatin1String("import"))
@@ -164,8 +179,13 @@ int main(int argc, char** argv)
                 nearDupBench(smoke ? 2000 : 100000);
             else if (b == QLatin1String("tokenize"))
                 spmBench(smoke ? 2000 : 100000);
+            else if (b == QLatin1String("train"))
+                trainBench(smoke);
+            else if (b == QLatin1String("infer"))
+                inferBench(smoke);
             else {
-                std::fprintf(stderr, "unknown benchmark '%s' (import, neardup, tokenize)\n", qPrintable(b));
+                std::fprintf(stderr, "unknown benchmark '%s' (import, neardup, tokenize, train, infer)\n",
+                             qPrintable(b));
                 return 2;
             }
         }

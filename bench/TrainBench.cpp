@@ -1,0 +1,276 @@
+// ftbench train: fine-tuning throughput of the studio's Trainer against the loop a practitioner
+// writes in PyTorch (bench/python_train_loop.py on Debian's python3-torch, the same libtorch),
+// on the same model weights, data, batch size, optimizer and precision, in the same run. Also the
+// padding waste of each batching, and the model FLOPs utilisation against a matmul peak measured
+// here.
+#include "Benchmarks.h"
+
+#include "Error.h"
+#include "data/Importer.h"
+#include "models/StateDict.h"
+#include "pretrain/MaskedLm.h"
+#include "project/Project.h"
+#include "train/TextTokenizer.h"
+#include "train/TrainData.h"
+#include "train/Trainer.h"
+
+#include <ATen/ATen.h>
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+
+#include <optional>
+
+namespace fts::bench {
+namespace {
+
+constexpr int kBatch = 16;
+constexpr int kMaxLength = 64;
+
+struct Throughput
+{
+    double samplesPerSecond = 0;
+    double realTokensPerSecond = 0;
+    double computedTokensPerSecond = 0;
+};
+
+struct Case
+{
+    QString name;
+    QString modelDir;
+    int steps = 0;     // optimizer steps run
+    int timedFrom = 0; // steps before the timed window (start-up and the first allocations)
+};
+
+// Non-embedding parameters, for the 6·N·tokens estimate of training FLOPs (Kaplan et al. 2020).
+double nonEmbeddingParameters(const ModelConfig& c)
+{
+    const double h = double(c.hiddenSize), f = double(c.intermediateSize);
+    return double(c.numLayers) * (4 * h * h + 4 * h + 2 * h * f + f + h + 4 * h);
+}
+
+// Dense matmul FLOP/s on this machine with the threads the benchmark uses: the peak MFU is
+// measured against.
+double matmulPeak(at::ScalarType type)
+{
+    const int64_t n = 1024;
+    const at::Tensor a = at::randn({n, n}).to(type), b = at::randn({n, n}).to(type);
+    at::mm(a, b); // warm-up: oneDNN picks its kernel
+    QElapsedTimer t;
+    t.start();
+    int reps = 0;
+    while (t.elapsed() < 1500 || reps < 3) {
+        at::mm(a, b);
+        ++reps;
+    }
+    return 2.0 * double(n * n * n) * reps / (double(t.nsecsElapsed()) / 1e9);
+}
+
+// A BERT-base-shaped model (12 layers, hidden 768) on the starter's tokenizer, HF-initialised.
+QString baseShapedModel(const QString& starter, const QString& dir)
+{
+    QDir().mkpath(dir);
+    for (const QFileInfo& f : QDir(starter).entryInfoList(QDir::Files))
+        if (f.fileName() != QLatin1String("model.safetensors") &&
+            f.fileName() != QLatin1String("config.json"))
+            QFile::copy(f.filePath(), QDir(dir).filePath(f.fileName()));
+    ModelConfig config = ModelConfig::load(starter);
+    QJsonObject json = config.raw;
+    json.insert(QStringLiteral("hidden_size"), 768);
+    json.insert(QStringLiteral("num_hidden_layers"), 12);
+    json.insert(QStringLiteral("num_attention_heads"), 12);
+    json.insert(QStringLiteral("intermediate_size"), 3072);
+    config = ModelConfig::fromJson(json);
+    config.save(dir);
+    at::manual_seed(5);
+    BertForMaskedLm model(config);
+    model->initWeights();
+    saveSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors")), stateDict(*model));
+    return dir;
+}
+
+Hyperparameters benchHyperparameters(int steps)
+{
+    Hyperparameters hp;
+    hp.method = QStringLiteral("full");
+    hp.maxSteps = steps;
+    hp.batchSize = kBatch;
+    hp.maxLength = kMaxLength;
+    hp.warmupRatio = 0.1;
+    hp.lr = 5e-4;
+    hp.seed = 11;
+    return hp;
+}
+
+// The studio: Trainer::run on the project, timed between two step callbacks; the tokens of the
+// timed steps are those of the engine's own length-bucketed batches.
+Throughput studio(Project& project, const TaskData& data, const Case& c)
+{
+    const Hyperparameters hp = benchHyperparameters(c.steps);
+    const std::vector<Example>& train = data.splits.value(QStringLiteral("train"));
+    const auto batches = epochBatches(train, hp.batchSize, hp.seed, 0);
+    if (size_t(c.steps) > batches.size())
+        throw Error(QStringLiteral("the train benchmark keeps to one epoch (%1 steps)")
+                        .arg(batches.size()));
+    double samples = 0, real = 0, computed = 0;
+    for (int i = c.timedFrom; i < c.steps; ++i) {
+        const Batch b = makeBatch(train, batches[size_t(i)], 0);
+        samples += double(batches[size_t(i)].size());
+        real += double(b.tokens);
+        computed += double(b.ids.numel());
+    }
+    QElapsedTimer clock;
+    std::optional<qint64> start, end;
+    TrainerOptions o;
+    o.modelDir = c.modelDir;
+    o.hp = hp;
+    o.onStep = [&](const TrainProgress& p) {
+        if (p.step == c.timedFrom)
+            start = clock.nsecsElapsed();
+        if (p.step == c.steps)
+            end = clock.nsecsElapsed();
+    };
+    clock.start();
+    if (c.timedFrom == 0)
+        start = 0;
+    Trainer(project, o).run();
+    const double seconds = double(end.value() - start.value()) / 1e9;
+    return {samples / seconds, real / seconds, computed / seconds};
+}
+
+// The PyTorch loop on the same token ids, padded as `padding` says.
+std::optional<Throughput> python(const TaskData& data, const Case& c, const QString& padding,
+                                 int64_t padId, const QString& workDir, QString* why)
+{
+    QJsonArray examples;
+    for (const Example& e : data.splits.value(QStringLiteral("train"))) {
+        QJsonArray ids;
+        for (int64_t id : e.ids)
+            ids.append(qint64(id));
+        examples.append(QJsonObject{{"ids", ids}, {"label", e.label}});
+    }
+    const Hyperparameters hp = benchHyperparameters(c.steps);
+    const QJsonObject job{{"model_dir", c.modelDir},
+                          {"examples", examples},
+                          {"labels", QJsonArray::fromStringList(data.labels)},
+                          {"batch_size", hp.batchSize},
+                          {"max_length", hp.maxLength},
+                          {"pad_id", qint64(padId)},
+                          {"steps", c.steps},
+                          {"timed_from", c.timedFrom},
+                          {"lr", hp.lr},
+                          {"threads", at::get_num_threads()},
+                          {"padding", padding},
+                          {"seed", hp.seed}};
+    const QString jobFile = QDir(workDir).filePath(QStringLiteral("python-job.json"));
+    QFile f(jobFile);
+    if (!f.open(QIODevice::WriteOnly))
+        throw Error(QStringLiteral("cannot write %1").arg(jobFile));
+    f.write(QJsonDocument(job).toJson(QJsonDocument::Compact));
+    f.close();
+    QProcess p;
+    // Debian's python3-torch lives under /usr/bin/python3 (a pyenv shim may shadow it on PATH).
+    p.start(QStringLiteral("/usr/bin/python3"),
+            {QStringLiteral(FTS_SOURCE_DIR "/bench/python_train_loop.py"), jobFile});
+    if (!p.waitForFinished(-1) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+        const QString err = QString::fromUtf8(p.readAllStandardError()).trimmed();
+        *why = p.error() == QProcess::FailedToStart ||
+                       err.contains(QLatin1String("No module named 'torch'"))
+                   ? QStringLiteral("python3-torch is not installed (apt install python3-torch)")
+                   : err.section(QLatin1Char('\n'), -1);
+        return std::nullopt;
+    }
+    const QJsonObject r = QJsonDocument::fromJson(p.readAllStandardOutput().trimmed()).object();
+    return Throughput{r.value(QLatin1String("samples_per_s")).toDouble(),
+                      r.value(QLatin1String("real_tokens_per_s")).toDouble(),
+                      r.value(QLatin1String("computed_tokens_per_s")).toDouble()};
+}
+
+QString rate(const Throughput& t)
+{
+    return QStringLiteral("%1 samples/s, %2 tokens/s")
+        .arg(t.samplesPerSecond, 0, 'f', 1)
+        .arg(t.realTokensPerSecond, 0, 'f', 0);
+}
+
+} // namespace
+
+void trainBench(bool smoke)
+{
+    const QString starter = QStringLiteral(FTS_SOURCE_DIR "/resources/models/starter-encoder");
+    QTemporaryDir dir;
+    auto project = Project::create(dir.filePath(QStringLiteral("bench.ftproj")));
+    ImportOptions io;
+    io.file = QStringLiteral(FTS_SOURCE_DIR "/datasets/sentiment/sentiment.csv");
+    importTable(*project, io);
+    TaskData data = loadTaskData(*project, {});
+    const auto tokenizer = loadModelTokenizer(starter);
+    tokenize(data, *tokenizer, kMaxLength);
+    const int threads = at::get_num_threads();
+
+    // 3. Padding waste over one epoch of the training split: real tokens / computed tokens.
+    const std::vector<Example>& train = data.splits.value(QStringLiteral("train"));
+    double real = 0, bucketed = 0;
+    for (const auto& b : epochBatches(train, kBatch, 11, 0)) {
+        const Batch batch = makeBatch(train, b, tokenizer->padId());
+        real += double(batch.tokens);
+        bucketed += double(batch.ids.numel());
+    }
+    const double fixed = double(train.size()) * kMaxLength;
+    row(QStringLiteral("padding: real tokens / computed, sentiment train split, batch %1").arg(kBatch),
+        QStringLiteral("%1% with length-bucketed batches").arg(100 * real / bucketed, 0, 'f', 1),
+        QStringLiteral("%1% padded to max_length %2 (%3x more tokens computed)")
+            .arg(100 * real / fixed, 0, 'f', 1)
+            .arg(kMaxLength)
+            .arg(fixed / bucketed, 0, 'f', 2));
+
+    const double peak32 = matmulPeak(at::kFloat), peak16 = matmulPeak(at::kBFloat16);
+    row(QStringLiteral("matmul peak, 1024x1024, %1 threads").arg(threads),
+        QStringLiteral("fp32 %1 GFLOP/s").arg(peak32 / 1e9, 0, 'f', 1),
+        QStringLiteral("bf16 %1 GFLOP/s (the reference for MFU below: training runs in fp32)")
+            .arg(peak16 / 1e9, 0, 'f', 1));
+
+    std::vector<Case> cases{{QStringLiteral("starter-encoder (1.9M)"), starter, smoke ? 3 : 30,
+                             smoke ? 1 : 5}};
+    if (!smoke)
+        cases.push_back({QStringLiteral("BERT-base-shaped (12x768, random init)"),
+                         baseShapedModel(starter, dir.filePath(QStringLiteral("base"))), 8, 2});
+    for (const Case& c : cases) {
+        const Throughput engine = studio(*project, data, c);
+        const double flops = 6.0 * nonEmbeddingParameters(ModelConfig::load(c.modelDir));
+        row(QStringLiteral("fine-tuning %1, studio, %2 threads").arg(c.name).arg(threads),
+            rate(engine),
+            QStringLiteral("steps %1-%2 of full fine-tuning, batch %3, fp32; MFU %4% of fp32 peak "
+                           "(6·N·tokens, real tokens)")
+                .arg(c.timedFrom + 1)
+                .arg(c.steps)
+                .arg(kBatch)
+                .arg(100 * flops * engine.realTokensPerSecond / peak32, 0, 'f', 1));
+        for (const QString& padding : {QStringLiteral("max_length"), QStringLiteral("longest")}) {
+            QString why;
+            const auto py = python(data, c, padding, tokenizer->padId(), dir.path(), &why);
+            const QString label =
+                padding == QLatin1String("max_length")
+                    ? QStringLiteral("PyTorch loop padding to max_length %1").arg(kMaxLength)
+                    : QStringLiteral("PyTorch loop padding each batch to its longest row");
+            if (!py) {
+                row(QStringLiteral("fine-tuning %1, %2").arg(c.name, label),
+                    QStringLiteral("not measured"), why);
+                continue;
+            }
+            row(QStringLiteral("fine-tuning %1, %2").arg(c.name, label), rate(*py),
+                QStringLiteral("studio / PyTorch: %1x samples/s (same weights, data, batch, "
+                               "optimizer, threads; MFU %2%)")
+                    .arg(engine.samplesPerSecond / py->samplesPerSecond, 0, 'f', 2)
+                    .arg(100 * flops * py->realTokensPerSecond / peak32, 0, 'f', 1));
+        }
+    }
+}
+
+} // namespace fts::bench
