@@ -7,6 +7,7 @@
 
 #include "Error.h"
 #include "data/Importer.h"
+#include "models/SequenceClassifier.h"
 #include "models/StateDict.h"
 #include "pretrain/MaskedLm.h"
 #include "project/Project.h"
@@ -192,6 +193,45 @@ std::optional<Throughput> python(const TaskData& data, const Case& c, const QStr
                       r.value(QLatin1String("computed_tokens_per_s")).toDouble()};
 }
 
+// 4. Feature extraction: an epoch of the head on cached frozen features (epochs 2 and 3 of a
+// `frozen` run) against one forward pass of the frozen backbone over the same batches, which is
+// what every epoch would cost without the cache. Returns {cached, uncached} seconds per epoch.
+std::pair<double, double> featureExtraction(Project& project, const TaskData& data, const Case& c)
+{
+    Hyperparameters hp = benchHyperparameters(0);
+    hp.method = QStringLiteral("frozen");
+    hp.lr = 1e-3;
+    hp.epochs = 3;
+    hp.evalEvery = 1000000; // evaluate (and checkpoint) once, after the timed epochs
+    const std::vector<Example>& train = data.splits.value(QStringLiteral("train"));
+    const qint64 perEpoch = qint64(epochBatches(train, hp.batchSize, hp.seed, 0).size());
+    QElapsedTimer clock;
+    std::optional<qint64> start, end;
+    TrainerOptions o;
+    o.modelDir = c.modelDir;
+    o.hp = hp;
+    o.onStep = [&](const TrainProgress& p) {
+        if (p.step == perEpoch)
+            start = clock.nsecsElapsed();
+        if (p.step == 3 * perEpoch)
+            end = clock.nsecsElapsed();
+    };
+    clock.start();
+    Trainer(project, o).run();
+    const double cached = double(end.value() - start.value()) / 2e9;
+
+    SequenceClassifier model = loadSequenceClassifier(c.modelDir, data.labels);
+    model->eval();
+    torch::NoGradGuard noGrad;
+    QElapsedTimer t;
+    t.start();
+    for (const auto& b : epochBatches(train, hp.batchSize, hp.seed, 0)) {
+        const Batch batch = makeBatch(train, b, 0);
+        model->forward(batch.ids, batch.mask);
+    }
+    return {cached, double(t.nsecsElapsed()) / 1e9};
+}
+
 QString rate(const Throughput& t)
 {
     return QStringLiteral("%1 samples/s, %2 tokens/s")
@@ -241,6 +281,17 @@ void trainBench(bool smoke)
     if (!smoke)
         cases.push_back({QStringLiteral("BERT-base-shaped (12x768, random init)"),
                          baseShapedModel(starter, dir.filePath(QStringLiteral("base"))), 8, 2});
+    {
+        const Case& c = cases.back();
+        const auto [cached, uncached] = featureExtraction(*project, data, c);
+        row(QStringLiteral("feature extraction, %1, one epoch of %2 rows").arg(c.name).arg(train.size()),
+            QStringLiteral("%1 s with the frozen features cached (epochs 2-3 of a frozen run)")
+                .arg(cached, 0, 'f', 3),
+            QStringLiteral("%1 s for the backbone's forward pass alone, what each epoch costs "
+                           "without the cache (%2x)")
+                .arg(uncached, 0, 'f', 2)
+                .arg(uncached / cached, 0, 'f', 0));
+    }
     for (const Case& c : cases) {
         const Throughput engine = studio(*project, data, c);
         const double flops = 6.0 * nonEmbeddingParameters(ModelConfig::load(c.modelDir));
