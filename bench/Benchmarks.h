@@ -1,7 +1,10 @@
 // What the benchmarks of ftbench share: the table row they print and the process's peak memory.
 #pragma once
 
+#include <QJsonObject>
 #include <QString>
+
+#include <optional>
 
 namespace fts::bench {
 
@@ -9,6 +12,11 @@ namespace fts::bench {
 void row(const QString& name, const QString& figure, const QString& compared);
 // The process's peak resident memory (VmHWM) in MiB.
 qint64 peakRssMb();
+
+// Runs bench/<script> on Debian's python3-torch with `job` as its JSON argument file (written in
+// `workDir`) and returns the JSON object it prints; nullopt with `why` set when it cannot run.
+std::optional<QJsonObject> runPythonJob(const QString& script, const QJsonObject& job,
+                                        const QString& workDir, QString* why);
 
 // Fine-tuning throughput against a PyTorch loop, padding waste, MFU (TrainBench.cpp).
 void trainBench(bool smoke);

@@ -71,26 +71,11 @@ std::optional<Latency> pythonLatency(const QString& dir, int reps, const QString
                           {"ids", ids},
                           {"reps", reps},
                           {"threads", at::get_num_threads()}};
-    const QString jobFile = QDir(workDir).filePath(QStringLiteral("infer-job.json"));
-    QFile f(jobFile);
-    if (!f.open(QIODevice::WriteOnly))
-        throw Error(QStringLiteral("cannot write %1").arg(jobFile));
-    f.write(QJsonDocument(job).toJson(QJsonDocument::Compact));
-    f.close();
-    QProcess p;
-    p.start(QStringLiteral("/usr/bin/python3"),
-            {QStringLiteral(FTS_SOURCE_DIR "/bench/python_infer.py"), jobFile});
-    if (!p.waitForFinished(-1) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
-        const QString err = QString::fromUtf8(p.readAllStandardError()).trimmed();
-        *why = p.error() == QProcess::FailedToStart ||
-                       err.contains(QLatin1String("No module named 'torch'"))
-                   ? QStringLiteral("python3-torch is not installed (apt install python3-torch)")
-                   : err.section(QLatin1Char('\n'), -1);
+    const auto r = runPythonJob(QStringLiteral("python_infer.py"), job, workDir, why);
+    if (!r)
         return std::nullopt;
-    }
-    const QJsonObject r = QJsonDocument::fromJson(p.readAllStandardOutput().trimmed()).object();
-    return Latency{r.value(QLatin1String("p50_ms")).toDouble(),
-                   r.value(QLatin1String("p99_ms")).toDouble()};
+    return Latency{r->value(QLatin1String("p50_ms")).toDouble(),
+                   r->value(QLatin1String("p99_ms")).toDouble()};
 }
 
 quint16 freePort()

@@ -96,6 +96,29 @@ QString baseShapedModel(const QString& starter, const QString& dir)
     return dir;
 }
 
+// Seconds between the end of optimizer step `from` (0: the start of run()) and the end of step
+// `to` of a Trainer run with `hp` on `modelDir`.
+double secondsBetweenSteps(Project& project, const QString& modelDir, const Hyperparameters& hp,
+                           qint64 from, qint64 to)
+{
+    QElapsedTimer clock;
+    std::optional<qint64> start, end;
+    TrainerOptions o;
+    o.modelDir = modelDir;
+    o.hp = hp;
+    o.onStep = [&](const TrainProgress& p) {
+        if (p.step == from)
+            start = clock.nsecsElapsed();
+        if (p.step == to)
+            end = clock.nsecsElapsed();
+    };
+    clock.start();
+    if (from == 0)
+        start = 0;
+    Trainer(project, o).run();
+    return double(end.value() - start.value()) / 1e9;
+}
+
 Hyperparameters benchHyperparameters(int steps)
 {
     Hyperparameters hp;
@@ -126,22 +149,7 @@ Throughput studio(Project& project, const TaskData& data, const Case& c)
         real += double(b.tokens);
         computed += double(b.ids.numel());
     }
-    QElapsedTimer clock;
-    std::optional<qint64> start, end;
-    TrainerOptions o;
-    o.modelDir = c.modelDir;
-    o.hp = hp;
-    o.onStep = [&](const TrainProgress& p) {
-        if (p.step == c.timedFrom)
-            start = clock.nsecsElapsed();
-        if (p.step == c.steps)
-            end = clock.nsecsElapsed();
-    };
-    clock.start();
-    if (c.timedFrom == 0)
-        start = 0;
-    Trainer(project, o).run();
-    const double seconds = double(end.value() - start.value()) / 1e9;
+    const double seconds = secondsBetweenSteps(project, c.modelDir, hp, c.timedFrom, c.steps);
     return {samples / seconds, real / seconds, computed / seconds};
 }
 
@@ -169,28 +177,12 @@ std::optional<Throughput> python(const TaskData& data, const Case& c, const QStr
                           {"threads", at::get_num_threads()},
                           {"padding", padding},
                           {"seed", hp.seed}};
-    const QString jobFile = QDir(workDir).filePath(QStringLiteral("python-job.json"));
-    QFile f(jobFile);
-    if (!f.open(QIODevice::WriteOnly))
-        throw Error(QStringLiteral("cannot write %1").arg(jobFile));
-    f.write(QJsonDocument(job).toJson(QJsonDocument::Compact));
-    f.close();
-    QProcess p;
-    // Debian's python3-torch lives under /usr/bin/python3 (a pyenv shim may shadow it on PATH).
-    p.start(QStringLiteral("/usr/bin/python3"),
-            {QStringLiteral(FTS_SOURCE_DIR "/bench/python_train_loop.py"), jobFile});
-    if (!p.waitForFinished(-1) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
-        const QString err = QString::fromUtf8(p.readAllStandardError()).trimmed();
-        *why = p.error() == QProcess::FailedToStart ||
-                       err.contains(QLatin1String("No module named 'torch'"))
-                   ? QStringLiteral("python3-torch is not installed (apt install python3-torch)")
-                   : err.section(QLatin1Char('\n'), -1);
+    const auto r = runPythonJob(QStringLiteral("python_train_loop.py"), job, workDir, why);
+    if (!r)
         return std::nullopt;
-    }
-    const QJsonObject r = QJsonDocument::fromJson(p.readAllStandardOutput().trimmed()).object();
-    return Throughput{r.value(QLatin1String("samples_per_s")).toDouble(),
-                      r.value(QLatin1String("real_tokens_per_s")).toDouble(),
-                      r.value(QLatin1String("computed_tokens_per_s")).toDouble()};
+    return Throughput{r->value(QLatin1String("samples_per_s")).toDouble(),
+                      r->value(QLatin1String("real_tokens_per_s")).toDouble(),
+                      r->value(QLatin1String("computed_tokens_per_s")).toDouble()};
 }
 
 // 4. Feature extraction: an epoch of the head on cached frozen features (epochs 2 and 3 of a
@@ -205,20 +197,7 @@ std::pair<double, double> featureExtraction(Project& project, const TaskData& da
     hp.evalEvery = 1000000; // evaluate (and checkpoint) once, after the timed epochs
     const std::vector<Example>& train = data.splits.value(QStringLiteral("train"));
     const qint64 perEpoch = qint64(epochBatches(train, hp.batchSize, hp.seed, 0).size());
-    QElapsedTimer clock;
-    std::optional<qint64> start, end;
-    TrainerOptions o;
-    o.modelDir = c.modelDir;
-    o.hp = hp;
-    o.onStep = [&](const TrainProgress& p) {
-        if (p.step == perEpoch)
-            start = clock.nsecsElapsed();
-        if (p.step == 3 * perEpoch)
-            end = clock.nsecsElapsed();
-    };
-    clock.start();
-    Trainer(project, o).run();
-    const double cached = double(end.value() - start.value()) / 2e9;
+    const double cached = secondsBetweenSteps(project, c.modelDir, hp, perEpoch, 3 * perEpoch) / 2;
 
     SequenceClassifier model = loadSequenceClassifier(c.modelDir, data.labels);
     model->eval();

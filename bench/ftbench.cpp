@@ -13,6 +13,7 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -39,6 +40,30 @@ qint64 peakRssMb()
 void row(const QString& name, const QString& figure, const QString& compared)
 {
     QTextStream(stdout) << "| " << name << " | " << figure << " | " << compared << " |\n";
+}
+
+std::optional<QJsonObject> runPythonJob(const QString& script, const QJsonObject& job,
+                                        const QString& workDir, QString* why)
+{
+    const QString jobFile = workDir + QStringLiteral("/") + script + QStringLiteral(".json");
+    QFile f(jobFile);
+    if (!f.open(QIODevice::WriteOnly))
+        throw Error(QStringLiteral("cannot write %1").arg(jobFile));
+    f.write(QJsonDocument(job).toJson(QJsonDocument::Compact));
+    f.close();
+    QProcess p;
+    // Debian's python3-torch lives under /usr/bin/python3 (a pyenv shim may shadow it on PATH).
+    p.start(QStringLiteral("/usr/bin/python3"),
+            {QStringLiteral(FTS_SOURCE_DIR "/bench/") + script, jobFile});
+    if (!p.waitForFinished(-1) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+        const QString err = QString::fromUtf8(p.readAllStandardError()).trimmed();
+        *why = p.error() == QProcess::FailedToStart ||
+                       err.contains(QLatin1String("No module named 'torch'"))
+                   ? QStringLiteral("python3-torch is not installed (apt install python3-torch)")
+                   : err.section(QLatin1Char('\n'), -1);
+        return std::nullopt;
+    }
+    return QJsonDocument::fromJson(p.readAllStandardOutput().trimmed()).object();
 }
 
 } // namespace fts::bench

@@ -73,30 +73,31 @@ Project::~Project()
     m_lock.reset();
 }
 
+QSqlDatabase Project::connect(const QString& name) const
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+    db.setDatabaseName(m_path);
+    if (m_access == Access::ReadOnly)
+        db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
+    if (!db.open()) {
+        const QString why = db.lastError().text();
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(name);
+        throw Error(QStringLiteral("Could not open %1: %2").arg(displayName(m_path), why));
+    }
+    return db;
+}
+
 void Project::openConnection()
 {
     requireDriver();
-    m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connectionName);
-    m_db.setDatabaseName(m_path);
-    if (m_access == Access::ReadOnly)
-        m_db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
-    if (!m_db.open())
-        throw Error(QStringLiteral("Could not open %1: %2")
-                        .arg(displayName(m_path), m_db.lastError().text()));
+    m_db = connect(m_connectionName);
 }
 
 QSqlDatabase& Project::browseDb()
 {
-    if (!m_browseDb.isValid()) {
-        const QString name = m_connectionName + QStringLiteral("-browse");
-        m_browseDb = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        m_browseDb.setDatabaseName(m_path);
-        if (m_access == Access::ReadOnly)
-            m_browseDb.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
-        if (!m_browseDb.open())
-            throw Error(QStringLiteral("Could not open %1: %2")
-                            .arg(displayName(m_path), m_browseDb.lastError().text()));
-    }
+    if (!m_browseDb.isValid())
+        m_browseDb = connect(m_connectionName + QStringLiteral("-browse"));
     return m_browseDb;
 }
 

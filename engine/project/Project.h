@@ -82,6 +82,7 @@ public:
 
 private:
     Project(QString path, Access access);
+    QSqlDatabase connect(const QString& name) const; // a new connection to the file, opened
     void openConnection();
     void closeConnection();
 
