@@ -6,6 +6,7 @@
 #include "Error.h"
 #include "deploy/TextClassifier.h"
 #include "models/SequenceClassifier.h"
+#include "tokenize/TokenizerFiles.h"
 #include "train/TextTokenizer.h"
 
 #include <ATen/Parallel.h>
@@ -14,7 +15,6 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -53,10 +53,7 @@ QString classifierFolder(const QString& modelDir, const QString& out)
     QDir().mkpath(out);
     SequenceClassifier model = loadSequenceClassifier(modelDir, kLabels);
     saveSequenceClassifier(*model, out);
-    for (const QFileInfo& f : QDir(modelDir).entryInfoList(QDir::Files))
-        if (f.fileName() != QLatin1String("config.json") &&
-            f.fileName() != QLatin1String("model.safetensors"))
-            QFile::copy(f.filePath(), QDir(out).filePath(f.fileName()));
+    copyTokenizerFiles(modelDir, out);
     return out;
 }
 

@@ -8,6 +8,7 @@
 #include "models/StateDict.h"
 #include "pretrain/MaskedLm.h"
 #include "project/Project.h"
+#include "tokenize/TokenizerFiles.h"
 #include "train/TextTokenizer.h"
 #include "train/TrainData.h"
 #include "train/Trainer.h"
@@ -61,11 +62,11 @@ QString list(const std::vector<double>& v)
 QString randomInitCopy(const QString& starter, const QString& dir, int seed)
 {
     QDir().mkpath(dir);
-    for (const QFileInfo& f : QDir(starter).entryInfoList(QDir::Files))
-        if (f.fileName() != QLatin1String("model.safetensors"))
-            QFile::copy(f.filePath(), QDir(dir).filePath(f.fileName()));
+    copyTokenizerFiles(starter, dir);
+    const ModelConfig config = ModelConfig::load(starter);
+    config.save(dir);
     at::manual_seed(uint64_t(seed));
-    BertForMaskedLm model(ModelConfig::load(starter));
+    BertForMaskedLm model(config);
     model->initWeights();
     saveSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors")), stateDict(*model));
     return dir;

@@ -11,6 +11,7 @@
 #include "models/StateDict.h"
 #include "pretrain/MaskedLm.h"
 #include "project/Project.h"
+#include "tokenize/TokenizerFiles.h"
 #include "train/TextTokenizer.h"
 #include "train/TrainData.h"
 #include "train/Trainer.h"
@@ -19,7 +20,6 @@
 
 #include <QDir>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTemporaryDir>
@@ -75,10 +75,7 @@ double matmulPeak(at::ScalarType type)
 QString baseShapedModel(const QString& starter, const QString& dir)
 {
     QDir().mkpath(dir);
-    for (const QFileInfo& f : QDir(starter).entryInfoList(QDir::Files))
-        if (f.fileName() != QLatin1String("model.safetensors") &&
-            f.fileName() != QLatin1String("config.json"))
-            QFile::copy(f.filePath(), QDir(dir).filePath(f.fileName()));
+    copyTokenizerFiles(starter, dir);
     ModelConfig config = ModelConfig::load(starter);
     QJsonObject json = config.raw;
     json.insert(QStringLiteral("hidden_size"), 768);

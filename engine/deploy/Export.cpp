@@ -8,6 +8,7 @@
 #include "io/AtomicWrite.h"
 #include "models/Lora.h"
 #include "project/Project.h"
+#include "tokenize/TokenizerFiles.h"
 #include "train/RunStore.h"
 
 #include <QDir>
@@ -22,16 +23,6 @@
 namespace fts {
 namespace {
 
-const char* kTokenizerFiles[] = {"vocab_words.txt",
-                                 "tokenizer.json",
-                                 "tokenizer_config.json",
-                                 "special_tokens_map.json",
-                                 "added_tokens.json",
-                                 "vocab.txt",
-                                 "vocab.json",
-                                 "merges.txt",
-                                 "tokenizer.model"};
-
 void prepareFolder(const ExportOptions& options)
 {
     if (options.outDir.isEmpty())
@@ -45,17 +36,6 @@ void prepareFolder(const ExportOptions& options)
         throw Error(QStringLiteral("Cannot create the folder %1; check that the location is "
                                    "writable.")
                         .arg(QDir::toNativeSeparators(options.outDir)));
-}
-
-void copyFileAtomically(const QString& from, const QString& to)
-{
-    QFile in(from);
-    if (!in.open(QIODevice::ReadOnly))
-        throw Error(QStringLiteral("Cannot read %1: %2.").arg(from, in.errorString()));
-    writeFileAtomically(to, [&](QIODevice& out) {
-        while (!in.atEnd())
-            out.write(in.read(1 << 20));
-    });
 }
 
 // PEFT's target_modules as the run applied them: the last name of every adapted projection.
@@ -163,11 +143,7 @@ ExportResult exportRun(Project& project, qint64 runId, const ExportOptions& opti
         mergeAllLora(*run.model);
         saveSequenceClassifier(*run.model, options.outDir);
     }
-    for (const char* name : kTokenizerFiles) {
-        const QString from = QDir(run.tokenizerDir).filePath(QLatin1String(name));
-        if (QFileInfo::exists(from))
-            copyFileAtomically(from, out.filePath(QLatin1String(name)));
-    }
+    copyTokenizerFiles(run.tokenizerDir, options.outDir);
     DeployInfo info;
     info.labels = run.labels;
     info.problemType = problemTypeName(run.model->problemType());

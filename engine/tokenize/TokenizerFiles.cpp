@@ -2,6 +2,7 @@
 #include "tokenize/TokenizerFiles.h"
 
 #include "Error.h"
+#include "io/AtomicWrite.h"
 #include "tokenize/ByteLevelBpe.h"
 #include "tokenize/SentencePieceTokenizer.h"
 #include "tokenize/WordPiece.h"
@@ -467,6 +468,23 @@ QString TokenizerFiles::chatTemplate() const
         if (t.toObject().value(QStringLiteral("name")).toString() == QLatin1String("default"))
             return t.toObject().value(QStringLiteral("template")).toString();
     return {};
+}
+
+void copyTokenizerFiles(const QString& fromDir, const QString& toDir)
+{
+    for (const char* name : {"vocab_words.txt", "tokenizer.json", "tokenizer_config.json",
+                             "special_tokens_map.json", "added_tokens.json", "vocab.txt",
+                             "vocab.json", "merges.txt", "tokenizer.model"}) {
+        QFile in(QDir(fromDir).filePath(QLatin1String(name)));
+        if (!in.exists())
+            continue;
+        if (!in.open(QIODevice::ReadOnly))
+            throw Error(QStringLiteral("Cannot read %1: %2.").arg(in.fileName(), in.errorString()));
+        writeFileAtomically(QDir(toDir).filePath(QLatin1String(name)), [&](QIODevice& out) {
+            while (!in.atEnd())
+                out.write(in.read(1 << 20));
+        });
+    }
 }
 
 } // namespace fts

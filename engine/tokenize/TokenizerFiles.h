@@ -32,4 +32,10 @@ struct TokenizerFiles
     QString chatTemplate() const;
 };
 
+// Copies every tokenizer file of the known formats (vocab_words.txt, tokenizer.json,
+// tokenizer_config.json, special_tokens_map.json, added_tokens.json, vocab.txt, vocab.json,
+// merges.txt, tokenizer.model) that `fromDir` has into `toDir`, each written atomically.
+// Throws fts::Error naming a file that cannot be read or written.
+void copyTokenizerFiles(const QString& fromDir, const QString& toDir);
+
 } // namespace fts
