@@ -194,8 +194,10 @@ void writeJson(const QString& path, const QJsonObject& object)
     });
 }
 
-// Copies a base model's tokenizer files (everything but weights and config.json) into outDir.
-void copyTokenizerFiles(const QString& from, const QString& to)
+// Copies a base model's other files (tokenizer and any extras: everything but weights, config.json,
+// README.md and pretrain_result.json) into outDir; unlike fts::copyTokenizerFiles, which copies
+// only the known tokenizer formats.
+void copyFilesButWeights(const QString& from, const QString& to)
 {
     const QDir src(from);
     for (const QFileInfo& f : src.entryInfoList(QDir::Files)) {
@@ -339,7 +341,7 @@ std::unique_ptr<Tokenizer> prepareTokenizer(const PretrainOptions& o, bool resum
     const bool bert = o.family == QLatin1String("bert");
     if (!o.baseModel.isEmpty()) {
         if (!resuming)
-            copyTokenizerFiles(o.baseModel, o.outDir);
+            copyFilesButWeights(o.baseModel, o.outDir);
     } else if (!resuming) {
         TokenizerTrainingOptions t = o.tokenizer;
         t.style = bert ? TokenizerStyle::Bert : TokenizerStyle::Llama;
