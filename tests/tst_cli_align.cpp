@@ -44,6 +44,7 @@ private Q_SLOTS:
     void initTestCase();
     void usageErrors();
     void sftRewardDpoPpo();
+    void feedbackInOutGenerateAndTrain();
 
 private:
     QTemporaryDir m_dir;
@@ -134,6 +135,69 @@ void TestCliAlign::sftRewardDpoPpo()
         QCOMPARE(run.status, QStringLiteral("finished"));
     }
     QCOMPARE(methods, (QStringList{"sft-chat", "reward-pairs", "dpo", "ppo"}));
+}
+
+void TestCliAlign::feedbackInOutGenerateAndTrain()
+{
+    const QString project = m_dir.filePath("feedback.ftproj");
+    QCOMPARE(cli({"new", project}).code, 0);
+    // Bad input: a broken line is named and nothing is imported; a wrong form is a usage error.
+    fts::test::writeFile(m_dir.filePath("broken.jsonl"),
+                         "{\"prompt\": \"a\", \"chosen\": \"x\", \"rejected\": \"y\"}\nnot json\n");
+    Run r = cli({"feedback", project, "--import", m_dir.filePath("broken.jsonl")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("line 2"), r.err.constData());
+    r = cli({"feedback", project, "--json"});
+    QCOMPARE(r.json().value("prompts").toInt(), 0);
+    r = cli({"feedback", project, "--import", m_dir.filePath("pairs.jsonl"), "--form", "votes"});
+    QCOMPARE(r.code, 2);
+    r = cli({"feedback", project, "--export", m_dir.filePath("none.jsonl"), "--form", "ratings"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("no ratings"), r.err.constData());
+    r = cli({"reward", project, "--model", m_model, "--from-feedback"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("no preference pairs"), r.err.constData());
+    r = cli({"reward", project, "--model", m_model});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--from-feedback"), r.err.constData());
+    r = cli({"feedback", project, "--generate", m_model, "--temperature", "0"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("Temperature"), r.err.constData());
+
+    // Pairs in, answers written by the decoder for the imported prompts, pairs out.
+    r = cli({"feedback", project, "--import", m_dir.filePath("pairs.jsonl"), "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("prompts").toInt(), 8);
+    QCOMPARE(r.json().value("candidates").toInt(), 16);
+    QCOMPARE(r.json().value("judgements").toInt(), 8);
+    r = cli({"feedback", project, "--generate", m_model, "--k", "3", "--max-new-tokens", "4", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("generated").toInt(), 8);
+    r = cli({"feedback", project, "--json"});
+    QCOMPARE(r.json().value("candidates").toInt(), 24);
+    QCOMPARE(r.json().value("pairs").toInt(), 8);
+    QCOMPARE(r.json().value("judgements").toObject().value("choice").toObject().value("annotators").toInt(), 1);
+    r = cli({"feedback", project, "--export", m_dir.filePath("out.jsonl")});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(QFile(m_dir.filePath("out.jsonl")).size() > 0, true);
+
+    // The trainers read the project's feedback: reward --from-feedback, and train --objective.
+    const QStringList common = {"--model", m_model, "--set", "max_steps=2", "--set", "batch_size=2",
+                                "--set", "max_length=64", "--json"};
+    r = cli(QStringList{"reward", project, "--from-feedback"} + common);
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY(r.json().value("val_after").toObject().contains("pairwise_accuracy"));
+    r = cli(QStringList{"train", project, "--objective", "dpo"} + common);
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY(r.json().value("val_after").toObject().contains("reward_margin"));
+    r = cli(QStringList{"train", project, "--objective", "vote"} + common);
+    QCOMPARE(r.code, 2);
+    auto p = fts::Project::open(project, fts::Project::Access::ReadOnly);
+    const QList<fts::RunRecord> runs = fts::listRuns(*p);
+    QCOMPARE(runs.size(), 2);
+    // The run names the frozen snapshot inside the project's artifacts folder.
+    QVERIFY2(runs.at(0).snapshot.value("data_file").toString().startsWith(p->artifactsDir() + "/feedback/"),
+             qPrintable(runs.at(0).snapshot.value("data_file").toString()));
 }
 
 QTEST_GUILESS_MAIN(TestCliAlign)

@@ -82,6 +82,7 @@ private Q_SLOTS:
     void cacheEqualsRecompute();
     void topK1EqualsGreedy();
     void samplingIsReproducible();
+    void neverChoosesIdsBeyondTheTokenizer();
     void stopTokenEndsGeneration();
     void stopSequenceEndsGeneration();
     void callbackStreamsAndStops();
@@ -150,6 +151,19 @@ void TestGeneration::samplingIsReproducible()
     QCOMPARE(a, b);
     QVERIFY(a != c);
     QVERIFY(a != f.greedy); // sampling at temperature 1.3 is not greedy decoding
+}
+
+void TestGeneration::neverChoosesIdsBeyondTheTokenizer()
+{
+    // A padded embedding matrix: the tokenizer knows fewer ids than the model scores.
+    Fixture f = fixture("gpt2");
+    for (bool sample : {false, true}) {
+        GenerationOptions o = sample ? sampling(5) : GenerationOptions();
+        o.maxNewTokens = 40;
+        o.tokenizerVocab = 10;
+        for (int64_t id : generate(*f.model, f.prompt, o).tokens)
+            QVERIFY2(id < 10, qPrintable(QString::number(id)));
+    }
 }
 
 void TestGeneration::stopTokenEndsGeneration()

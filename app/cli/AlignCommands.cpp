@@ -3,6 +3,8 @@
 
 #include "align/AlignJob.h"
 #include "align/PpoTrainer.h"
+#include "feedback/Feedback.h"
+#include "project/Project.h"
 
 #include <QFileInfo>
 #include <QTextStream>
@@ -27,6 +29,11 @@ int runAlignVerb(const AlignVerb& verb, const QStringList& args)
                                    QStringLiteral("DIR"));
     const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("JSONL training file."),
                                   QStringLiteral("FILE"));
+    const QCommandLineOption fromFeedback(
+        QStringLiteral("from-feedback"),
+        QStringLiteral("Train on the project's own feedback (the Feedback page, 'ftstudio-cli "
+                       "feedback') instead of --data; it is frozen into a JSONL file in the "
+                       "project's artifacts folder, which the run names and hashes."));
     const QCommandLineOption task(QStringLiteral("task"), verb.taskHelp, QStringLiteral("TASK"),
                                   verb.defaultTask);
     const QCommandLineOption method(QStringLiteral("method"),
@@ -55,6 +62,8 @@ int runAlignVerb(const AlignVerb& verb, const QStringList& args)
                                                 "entropy_coef, gamma, lambda."),
                                  QStringLiteral("KEY=VALUE"));
     parser.addOptions({model, data, task, method, set, resume, json});
+    if (verb.kind != AlignKind::Sft)
+        parser.addOption(fromFeedback);
     if (verb.kind == AlignKind::Dpo)
         parser.addOption(beta);
     if (verb.kind == AlignKind::Ppo)
@@ -74,11 +83,28 @@ int runAlignVerb(const AlignVerb& verb, const QStringList& args)
             throw UsageError{QStringLiteral("--resume continues with the run's own model, data "
                                             "and settings; leave out --model, --data and --set")};
     } else {
-        if (!parser.isSet(model) || !parser.isSet(data))
-            throw UsageError{QStringLiteral("%1 needs --model DIR and --data FILE").arg(verb.name)};
+        const bool feedback = verb.kind != AlignKind::Sft && parser.isSet(fromFeedback);
+        if (!parser.isSet(model) || parser.isSet(data) == feedback)
+            throw UsageError{verb.kind == AlignKind::Sft
+                                 ? QStringLiteral("sft needs --model DIR and --data FILE")
+                                 : QStringLiteral("%1 needs --model DIR and either --data FILE or "
+                                                  "--from-feedback")
+                                       .arg(verb.name)};
         options.modelDir = parser.value(model);
-        options.dataFile = parser.value(data);
         options.task = parser.value(task);
+        if (feedback) {
+            auto project = Project::open(path);
+            if (verb.kind == AlignKind::Ppo) {
+                options.dataFile = writeFeedbackPromptSnapshot(*project);
+            } else {
+                const QString form = options.task == QLatin1String("rankings-pairs")
+                                         ? QStringLiteral("rankings")
+                                         : options.task;
+                options.dataFile = writeFeedbackSnapshot(*project, preferenceKindFromName(form));
+            }
+        } else {
+            options.dataFile = parser.value(data);
+        }
         if (!QFileInfo(options.dataFile).isFile())
             throw UsageError{QStringLiteral("--data %1 is not a file").arg(options.dataFile)};
         bool ok = true;

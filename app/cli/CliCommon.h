@@ -52,6 +52,7 @@ int cmdSft(const QStringList& args);
 int cmdReward(const QStringList& args);
 int cmdDpo(const QStringList& args);
 int cmdPpo(const QStringList& args);
+int cmdFeedback(const QStringList& args);
 int cmdPredict(const QStringList& args);
 int cmdExport(const QStringList& args);
 int cmdServe(const QStringList& args);

@@ -62,6 +62,25 @@ void printReport(const ClassificationReport& r)
 
 int cmdTrain(const QStringList& args)
 {
+    // "train --objective reward|rank|dpo|ppo" (shared/CLI.md): the feedback trainers on the
+    // project's feedback, i.e. the reward/dpo/ppo verbs with --from-feedback.
+    const qsizetype objective = args.indexOf(QStringLiteral("--objective"));
+    if (objective > 0) {
+        const QString name = args.value(objective + 1);
+        QStringList rest = args;
+        rest.remove(objective, std::min<qsizetype>(2, rest.size() - objective));
+        rest << QStringLiteral("--from-feedback");
+        if (name == QLatin1String("rank"))
+            rest << QStringLiteral("--task") << QStringLiteral("rankings");
+        rest[0] = name == QLatin1String("rank") ? QStringLiteral("reward") : name;
+        if (name == QLatin1String("reward") || name == QLatin1String("rank"))
+            return cmdReward(rest);
+        if (name == QLatin1String("dpo"))
+            return cmdDpo(rest);
+        if (name == QLatin1String("ppo"))
+            return cmdPpo(rest);
+        throw UsageError{QStringLiteral("--objective must be reward, rank, dpo or ppo, not '%1'").arg(name)};
+    }
     QCommandLineParser parser;
     const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("Model folder."),
                                    QStringLiteral("DIR"));

@@ -34,6 +34,8 @@ const char* kUsage =
     "  reward PROJECT --model DIR --data FILE  a reward model from pairs, ratings or rankings\n"
     "  dpo PROJECT --model DIR --data FILE     direct preference optimisation of a decoder\n"
     "  ppo PROJECT --model DIR --data FILE --reward-run ID   PPO against a reward model\n"
+    "  feedback PROJECT            prompts, answers, judgements: --import/--export JSONL, --generate\n"
+    "                              (reward/dpo/ppo --from-feedback, or train --objective, use them)\n"
     "  predict MODEL_OR_RUN INPUT --out FILE   batch predictions (or generations) for a file\n"
     "  export PROJECT --run ID --out DIR       a run as a Hugging Face folder with model card\n"
     "  serve MODEL_OR_RUN [--port N]           local HTTP inference server (127.0.0.1)\n"
@@ -72,6 +74,7 @@ int main(int argc, char** argv)
         {QStringLiteral("reward"), fts::cli::cmdReward},
         {QStringLiteral("dpo"), fts::cli::cmdDpo},
         {QStringLiteral("ppo"), fts::cli::cmdPpo},
+        {QStringLiteral("feedback"), fts::cli::cmdFeedback},
         {QStringLiteral("predict"), fts::cli::cmdPredict},
         {QStringLiteral("export"), fts::cli::cmdExport},
         {QStringLiteral("serve"), fts::cli::cmdServe},

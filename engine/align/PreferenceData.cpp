@@ -27,7 +27,14 @@ PreferenceRecord parse(const QJsonObject& o, PreferenceKind kind, const QString&
 {
     PreferenceRecord r;
     r.line = line;
+    r.splitGiven = o.contains(QLatin1String("split"));
     r.split = o.value(QLatin1String("split")).toString(QStringLiteral("train"));
+    if (r.split != QLatin1String("train") && r.split != QLatin1String("val")
+        && r.split != QLatin1String("test"))
+        throw Error(QStringLiteral("%1, line %2: \"split\" must be train, val or test, not \"%3\".")
+                        .arg(path)
+                        .arg(line)
+                        .arg(o.value(QLatin1String("split")).toVariant().toString()));
     r.prompt = text(o, "prompt", path, line);
     switch (kind) {
     case PreferenceKind::Pairs:

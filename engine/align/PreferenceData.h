@@ -22,6 +22,7 @@ struct PreferenceRecord
     QStringList responses;
     double rating = 0;
     QString split; // train (default), val, test
+    bool splitGiven = false; // the line named its split
     int line = 0;
 };
 

@@ -103,6 +103,7 @@ GenerateReply TextGenerator::generate(const GenerateRequest& request,
     o.topP = request.topP;
     o.repetitionPenalty = request.repetitionPenalty;
     o.stopTokenIds = d->stopIds;
+    o.tokenizerVocab = d->tokenizer->vocabSize();
     o.seed = request.seed;
     std::vector<int64_t> sofar;
     qsizetype emitted = 0;

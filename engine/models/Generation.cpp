@@ -147,6 +147,8 @@ int64_t chooseToken(const at::Tensor& logits, const std::vector<int64_t>& seen,
                     const GenerationOptions& o, at::Generator& generator)
 {
     at::Tensor x = applyRepetitionPenalty(logits.to(at::kFloat), seen, o.repetitionPenalty);
+    if (o.tokenizerVocab > 0 && o.tokenizerVocab < x.size(-1))
+        x = x.index_fill(-1, at::arange(o.tokenizerVocab, x.size(-1), at::kLong).to(x.device()), kMinusInf);
     if (!o.sample)
         return x.argmax().item<int64_t>();
     if (o.temperature != 1.0)

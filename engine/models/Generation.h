@@ -22,6 +22,9 @@ struct GenerationOptions
     double repetitionPenalty = 1.0; // CTRL (Keskar et al. 2019); 1 = off, > 1 discourages repeats
     std::vector<int64_t> stopTokenIds;
     std::vector<std::vector<int64_t>> stopSequences; // token-id sequences
+    // > 0: ids at or above it are never chosen. Checkpoints often pad the embedding matrix beyond
+    // the tokenizer's vocabulary; those rows decode to nothing.
+    int64_t tokenizerVocab = 0;
     // The same seed, prompt and options give the same sample.
     uint64_t seed = 0;
     // false recomputes the whole sequence every step: slower, a reference for the cache.

@@ -125,7 +125,40 @@ const QStringList kVersion4 = {
     "CREATE INDEX run_metrics_run ON run_metrics(run_id, name, step)",
 };
 
-const QList<QStringList> kMigrations = {kVersion1, kVersion2, kVersion3, kVersion4};
+// Version 5: human feedback for reward modeling, DPO and PPO. Prompts (each with a fixed split so
+// held-out accuracy means something), the candidate answers to judge (generated, with the sampling
+// settings, or imported), and every judgement with who and when. A judgement supersedes the same
+// annotator's earlier one on the same subject: a rating's subject is its candidate ("c<id>"), a
+// choice's the pair ("<low id>,<high id>"), a ranking's the whole prompt (""). History is kept.
+const QStringList kVersion5 = {
+    "CREATE TABLE feedback_prompts ("
+    " id INTEGER PRIMARY KEY,"
+    " text TEXT NOT NULL UNIQUE,"
+    " split TEXT NOT NULL CHECK (split IN ('train','val','test')),"
+    " source TEXT NOT NULL,"
+    " created_at TEXT NOT NULL)",
+    "CREATE TABLE feedback_candidates ("
+    " id INTEGER PRIMARY KEY,"
+    " prompt_id INTEGER NOT NULL REFERENCES feedback_prompts(id) ON DELETE CASCADE,"
+    " text TEXT NOT NULL,"
+    " origin TEXT NOT NULL,"
+    " settings TEXT NOT NULL DEFAULT '{}',"
+    " created_at TEXT NOT NULL,"
+    " UNIQUE(prompt_id, text))",
+    "CREATE TABLE feedback_judgements ("
+    " id INTEGER PRIMARY KEY,"
+    " prompt_id INTEGER NOT NULL REFERENCES feedback_prompts(id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL CHECK (kind IN ('rating','ranking','choice')),"
+    " subject TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " annotator TEXT NOT NULL,"
+    " created_at TEXT NOT NULL,"
+    " superseded_at TEXT)",
+    "CREATE INDEX feedback_judgements_current ON feedback_judgements(prompt_id, kind, annotator)"
+    " WHERE superseded_at IS NULL",
+};
+
+const QList<QStringList> kMigrations = {kVersion1, kVersion2, kVersion3, kVersion4, kVersion5};
 
 void exec(QSqlDatabase& db, const QString& sql)
 {
