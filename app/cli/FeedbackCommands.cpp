@@ -55,8 +55,9 @@ int cmdFeedback(const QStringList& args)
                                   QStringLiteral("pairs {prompt, chosen, rejected}, ratings "
                                                  "{prompt, response, rating}, rankings {prompt, "
                                                  "responses: [best first]}, or prompts (import "
-                                                 "only: {prompt} or plain lines). Default pairs."),
-                                  QStringLiteral("FORM"), QStringLiteral("pairs"));
+                                                 "only: {prompt} or plain lines). Default: told "
+                                                 "by the first line (import), pairs (export)."),
+                                  QStringLiteral("FORM"));
     const QCommandLineOption generate(QStringLiteral("generate"),
                                       QStringLiteral("Write candidate answers for every prompt "
                                                      "with the decoder in DIR."),
@@ -83,7 +84,10 @@ int cmdFeedback(const QStringList& args)
     const int actions = int(parser.isSet(importOpt)) + int(parser.isSet(exportOpt)) + int(parser.isSet(generate));
     if (actions > 1)
         throw UsageError{QStringLiteral("give one of --import, --export and --generate")};
-    const QString formName = parser.value(form);
+    QString formName = parser.value(form);
+    if (formName.isEmpty())
+        formName = parser.isSet(importOpt) ? guessFeedbackForm(parser.value(importOpt))
+                                           : QStringLiteral("pairs");
     if (!kForms.contains(formName))
         throw UsageError{QStringLiteral("--form must be pairs, ratings, rankings or prompts, not '%1'").arg(formName)};
     const bool asJson = parser.isSet(json);

@@ -124,7 +124,8 @@ void MainWindow::buildMenus()
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    const QStringList pages = {tr("&Data"), tr("&Label"), tr("&Model"), tr("&Train"), tr("&Evaluate"), tr("De&ploy")};
+    const QStringList pages = {tr("&Data"), tr("&Label"), tr("&Model"), tr("&Train"), tr("&Evaluate"), tr("De&ploy"),
+                               tr("&Feedback")};
     for (int i = 0; i < pages.size(); ++i)
         m_projectActions << view->addAction(pages[i], QKeySequence(QStringLiteral("Ctrl+%1").arg(i + 1)), this,
                                             [this, i] { m_workspace->showPage(ProjectWorkspace::Page(i)); });

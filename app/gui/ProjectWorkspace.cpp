@@ -6,6 +6,7 @@
 #include "pages/LabelPage.h"
 #include "pages/ModelPage.h"
 #include "pages/EvaluatePage.h"
+#include "pages/FeedbackPage.h"
 #include "pages/TrainPage.h"
 #include "pages/PlannedPage.h"
 #include "project/Project.h"
@@ -18,7 +19,7 @@ namespace fts {
 
 ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
     : QWidget(parent), m_nav(new QListWidget(this)), m_pages(new QStackedWidget(this)),
-      m_dataPage(new DataPage(this)), m_labelPage(new LabelPage(this)), m_modelPage(new ModelPage(this)), m_trainPage(new TrainPage(this)), m_evaluatePage(new EvaluatePage(this)), m_jobs(jobs)
+      m_dataPage(new DataPage(this)), m_labelPage(new LabelPage(this)), m_modelPage(new ModelPage(this)), m_trainPage(new TrainPage(this)), m_evaluatePage(new EvaluatePage(this)), m_feedbackPage(new FeedbackPage(this)), m_jobs(jobs)
 {
     setObjectName(QStringLiteral("projectWorkspace"));
     m_dataPage->setJobRunner(jobs);
@@ -45,6 +46,7 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
         {tr("Train"), m_trainPage},
         {tr("Evaluate"), m_evaluatePage},
         {tr("Deploy"), new DeployPage(this)},
+        {tr("Feedback"), m_feedbackPage},
     };
     for (const Entry& e : entries) {
         auto* item = new QListWidgetItem(e.name, m_nav);
@@ -60,6 +62,8 @@ ProjectWorkspace::ProjectWorkspace(JobRunner* jobs, QWidget* parent)
             m_evaluatePage->evaluateIfStale(); // the newest run (a job) or the instant baseline
         else if (row == Deploy && m_project)
             findChild<DeployPage*>()->reloadRuns(); // runs may have finished since
+        else if (row == Feedback && m_project)
+            m_feedbackPage->reload();
         else if (row == Label && m_project) {
             m_labelPage->reload();
             m_labelPage->setFocus();
@@ -78,6 +82,7 @@ ProjectWorkspace::~ProjectWorkspace()
 {
     // Pages hold models over the connection: detach them before the connection closes.
     m_dataPage->setProject(nullptr);
+    m_feedbackPage->setContext(nullptr, nullptr);
 }
 
 void ProjectWorkspace::setProject(std::unique_ptr<Project> project)
@@ -91,6 +96,7 @@ void ProjectWorkspace::setProject(std::unique_ptr<Project> project)
     m_trainPage->setProject(m_project.get(), m_jobs);
     m_evaluatePage->setProject(m_project.get());
     findChild<DeployPage*>()->setContext(m_project.get(), m_jobs);
+    m_feedbackPage->setContext(m_project.get(), m_jobs);
     showPage(Data);
 }
 

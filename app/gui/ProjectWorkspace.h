@@ -1,4 +1,5 @@
-// An open project: the workflow sidebar (Data, Label, Model, Train, Evaluate, Deploy) and its pages.
+// An open project: the workflow sidebar (Data, Label, Model, Train, Evaluate, Deploy, Feedback) and
+// its pages.
 #pragma once
 
 #include <QWidget>
@@ -15,6 +16,7 @@ class LabelPage;
 class ModelPage;
 class TrainPage;
 class EvaluatePage;
+class FeedbackPage;
 class JobRunner;
 class Project;
 
@@ -22,7 +24,7 @@ class ProjectWorkspace : public QWidget
 {
     Q_OBJECT
 public:
-    enum Page { Data, Label, Model, Train, Evaluate, Deploy, PageCount };
+    enum Page { Data, Label, Model, Train, Evaluate, Deploy, Feedback, PageCount };
 
     explicit ProjectWorkspace(JobRunner* jobs, QWidget* parent = nullptr);
     ~ProjectWorkspace() override;
@@ -38,6 +40,7 @@ public:
     ModelPage* modelPage() const { return m_modelPage; }
     TrainPage* trainPage() const { return m_trainPage; }
     EvaluatePage* evaluatePage() const { return m_evaluatePage; }
+    FeedbackPage* feedbackPage() const { return m_feedbackPage; }
     // Re-reads the project after the engine changed it (an import finished, say).
     void refresh();
 
@@ -53,6 +56,7 @@ private:
     ModelPage* m_modelPage;
     TrainPage* m_trainPage;
     EvaluatePage* m_evaluatePage;
+    FeedbackPage* m_feedbackPage;
     JobRunner* m_jobs;
 };
 

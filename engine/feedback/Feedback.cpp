@@ -606,6 +606,27 @@ FeedbackImport importFeedbackFile(Project& project, const QString& path, const Q
     return result;
 }
 
+QString guessFeedbackForm(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        throw Error(QStringLiteral("Cannot read %1: %2.").arg(path, file.errorString()));
+    while (!file.atEnd()) {
+        const QByteArray line = file.readLine().trimmed();
+        if (line.isEmpty())
+            continue;
+        const QJsonObject o = QJsonDocument::fromJson(line).object();
+        if (o.contains(QLatin1String("chosen")) || o.contains(QLatin1String("rejected")))
+            return QStringLiteral("pairs");
+        if (o.contains(QLatin1String("rating")))
+            return QStringLiteral("ratings");
+        if (o.contains(QLatin1String("responses")))
+            return QStringLiteral("rankings");
+        return QStringLiteral("prompts");
+    }
+    throw Error(QStringLiteral("%1 is empty.").arg(path));
+}
+
 namespace {
 
 QByteArray toJsonl(const std::vector<PreferenceRecord>& records, PreferenceKind form)

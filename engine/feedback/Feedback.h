@@ -112,6 +112,9 @@ struct FeedbackImport
 // line, or plain text lines). One transaction: a bad line leaves the project unchanged, and the
 // error names the line. Imported judgements have the annotator "import:<file name>".
 FeedbackImport importFeedbackFile(Project& project, const QString& path, const QString& form);
+// The form of a file from its first record: "pairs" (chosen/rejected), "ratings" (rating),
+// "rankings" (responses) or "prompts" (a prompt alone, or plain text). Throws when unreadable.
+QString guessFeedbackForm(const QString& path);
 // Writes feedbackRecords atomically; returns the number of lines. Throws when there are none.
 int exportFeedbackJsonl(Project& project, const QString& path, PreferenceKind form);
 // The records a reward-model or DPO run trains on, frozen as a file in the artifacts folder

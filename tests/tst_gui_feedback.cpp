@@ -1,0 +1,206 @@
+// The Feedback page offscreen, driven by its keys: prompts typed and imported (a bad file names its
+// line and changes nothing), answers written by a decoder job, rate / rank / choose with undo,
+// progress and agreement between two people; then a reward model, DPO and PPO trained on those
+// judgements from the page, with their live curves.
+#include "MainWindow.h"
+#include "ProjectWorkspace.h"
+#include "TestUtil.h"
+#include "feedback/Feedback.h"
+#include "feedback/CandidateJob.h"
+#include "pages/FeedbackPage.h"
+#include "pages/FeedbackTrainPanel.h"
+#include "project/Project.h"
+#include "MetricPanelsChart.h"
+
+#include <QDir>
+#include <QFile>
+#include <QListWidget>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace fts;
+
+namespace {
+
+const QString kGpt2 = QStringLiteral(FTS_FIXTURES_DIR "/models/decoders/gpt2/");
+
+// FTS_SCREENSHOT_DIR=folder saves what the test shows, to look at the page as a user would.
+void saveScreenshot(QWidget& w, const QString& name)
+{
+    const QString dir = qEnvironmentVariable("FTS_SCREENSHOT_DIR");
+    if (!dir.isEmpty()) {
+        QTest::qWait(300);
+        w.grab().save(dir + "/" + name + ".png");
+    }
+}
+
+} // namespace
+
+class TestGuiFeedback : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void collectJudgeAndTrain();
+
+private:
+    QTemporaryDir m_dir;
+    QString m_model;
+};
+
+void TestGuiFeedback::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName("FinetuneStudioTest");
+    QCoreApplication::setApplicationName("Finetune Studio Test");
+    QVERIFY(m_dir.isValid());
+    // The tiny GPT-2 fixture with a WordPiece vocabulary, so it loads as a user's folder would.
+    m_model = m_dir.filePath("gpt2");
+    QDir().mkpath(m_model);
+    QVERIFY(QFile::copy(kGpt2 + "config.json", m_model + "/config.json"));
+    QVERIFY(QFile::copy(kGpt2 + "model.safetensors", m_model + "/model.safetensors"));
+    QByteArray vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
+    for (char ch = 'a'; ch <= 'z'; ++ch)
+        vocab += QByteArray(1, ch) + '\n' + QByteArray("##") + ch + '\n';
+    test::writeFile(m_model + "/vocab.txt", vocab);
+}
+
+void TestGuiFeedback::collectJudgeAndTrain()
+{
+    MainWindow w;
+    w.resize(1300, 850);
+    w.show();
+    // Keys are shortcuts of the page, which Qt delivers to the active window only.
+    QApplication::setActiveWindow(&w);
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    const QString path = m_dir.filePath("feedback.ftproj");
+    QVERIFY(w.createProject(path));
+    w.workspace()->showPage(ProjectWorkspace::Feedback);
+    FeedbackPage* page = w.workspace()->feedbackPage();
+    QVERIFY(page->isVisible());
+    page->setAnnotator("ann");
+    auto reader = Project::open(path, Project::Access::ReadOnly); // sees what the page committed
+
+    // A broken file: the line is named and nothing is imported.
+    test::writeFile(m_dir.filePath("broken.jsonl"),
+                    "{\"prompt\":\"a\",\"chosen\":\"x\",\"rejected\":\"y\"}\n{\"prompt\":\"b\",\"chosen\":\"x\"}\n");
+    QVERIFY(!page->importFile(m_dir.filePath("broken.jsonl")));
+    QVERIFY2(page->statusText().contains("line 2") && page->statusText().contains("Nothing was imported"),
+             qPrintable(page->statusText()));
+    QCOMPARE(page->promptCount(), 0);
+
+    // Prompts typed and imported (the form is told by the first line), answers by a decoder job.
+    QVERIFY(page->addPrompts({"say hello to a customer", "", "say goodbye politely"}));
+    QCOMPARE(page->promptCount(), 2);
+    test::writeFile(m_dir.filePath("pairs.jsonl"),
+                    "{\"prompt\":\"ask about the order\",\"chosen\":\"yes good\",\"rejected\":\"no\",\"split\":\"train\"}\n"
+                    "{\"prompt\":\"ask about the refund\",\"chosen\":\"yes good\",\"rejected\":\"no\",\"split\":\"val\"}\n");
+    QVERIFY(page->importFile(m_dir.filePath("pairs.jsonl")));
+    QVERIFY2(page->statusText().contains("as pairs"), qPrintable(page->statusText()));
+    QCOMPARE(page->promptCount(), 4);
+    CandidateSettings s;
+    s.modelDir = m_model;
+    s.perPrompt = 3;
+    s.maxNewTokens = 6;
+    QVERIFY(page->writeAnswers(s));
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isWritingAnswers(), 60000);
+    QVERIFY2(page->statusText().contains("Wrote 8 candidate answer(s)"), qPrintable(page->statusText()));
+    for (const FeedbackPrompt& p : feedbackPrompts(*reader))
+        QCOMPARE(p.candidates, 3);
+
+    // Rate with the number keys; each rating is on disk at once; Ctrl+Z takes it back.
+    page->setMode(FeedbackPage::Mode::Rate);
+    page->selectPrompt(0);
+    const qint64 prompt0 = feedbackPrompts(*reader).at(0).id;
+    page->selectAnswer(0);
+    QTest::keyClick(page->findChild<QListWidget*>("rateList"), Qt::Key_4);
+    QCOMPARE(ratingsBy(*reader, prompt0, "ann").size(), 1);
+    QTest::keyClick(page->findChild<QListWidget*>("rateList"), Qt::Key_Z, Qt::ControlModifier);
+    QCOMPARE(ratingsBy(*reader, prompt0, "ann").size(), 0);
+    page->selectPrompt(0);
+    for (int r : {5, 2, 3})
+        QTest::keyClick(page->findChild<QListWidget*>("rateList"), Qt::Key(Qt::Key_0 + r));
+    QCOMPARE(ratingsBy(*reader, prompt0, "ann").size(), 3);
+    QCOMPARE(page->currentPromptIndex(), 1); // all three rated: on to the next prompt
+    QVERIFY2(page->progressText().contains("You: 3 of 12 answers rated"), qPrintable(page->progressText()));
+    saveScreenshot(w, "feedback-rate");
+
+    // Rank: Ctrl+Down moves the selected answer, Enter saves the order shown.
+    page->setMode(FeedbackPage::Mode::Rank);
+    page->selectPrompt(0);
+    page->selectAnswer(0);
+    QTest::keyClick(page->findChild<QListWidget*>("rankList"), Qt::Key_Down, Qt::ControlModifier);
+    const QList<qint64> order = page->rankingOrder();
+    QTest::keyClick(page->findChild<QListWidget*>("rankList"), Qt::Key_Return);
+    QCOMPARE(rankingBy(*reader, prompt0, "ann"), order);
+    QCOMPARE(page->currentPromptIndex(), 1);
+
+    // Choose: A / B / T; two people on the same pairs give an agreement.
+    page->setMode(FeedbackPage::Mode::Choose);
+    page->selectPrompt(0);
+    const QPair<qint64, qint64> pair = page->currentPair();
+    QTest::keyClick(page, Qt::Key_A);
+    QCOMPARE(choiceBy(*reader, pair.first, pair.second, "ann"), QStringLiteral("first"));
+    QTest::keyClick(page, Qt::Key_T);
+    page->setAnnotator("bob");
+    page->selectPrompt(0);
+    QCOMPARE(page->currentPair(), pair); // bob starts at the first pair he has not judged
+    QTest::keyClick(page, Qt::Key_Left);
+    QCOMPARE(choiceBy(*reader, pair.first, pair.second, "bob"), QStringLiteral("first"));
+    // ann, bob and the imported file's choices; only ann and bob judged the same pair.
+    QVERIFY2(page->progressText().contains("3 annotator(s)") && page->progressText().contains("agreement 100.0% on 1 item"),
+             qPrintable(page->progressText()));
+    saveScreenshot(w, "feedback-choose");
+    // Every judgement was committed under its annotator: exported pairs come out of them.
+    QVERIFY(page->exportFile(m_dir.filePath("out.jsonl"), PreferenceKind::Pairs));
+    QVERIFY(feedbackRecords(*reader, PreferenceKind::Pairs).size() >= 4);
+
+    // Train from feedback: a bad value is refused before anything starts.
+    w.workspace()->findChild<QTabWidget*>("feedbackTabs")->setCurrentIndex(1);
+    FeedbackTrainPanel* train = page->trainPanel();
+    train->setMethod(FeedbackTrainPanel::Method::Reward);
+    QVERIFY(train->explanation().contains("Bradley–Terry"));
+    train->setModelDir(m_model);
+    train->setField("lr", "7");
+    QVERIFY(!train->start());
+    QVERIFY2(train->statusText().contains("lr"), qPrintable(train->statusText()));
+    train->setField("lr", "3e-3");
+    train->setField("max_steps", "3");
+    train->setField("batch_size", "2");
+    train->setField("max_length", "64");
+    QVERIFY(train->start());
+    QTRY_VERIFY_WITH_TIMEOUT(!train->isRunning(), 120000);
+    QVERIFY2(train->statusText().startsWith("Run 1 finished"), qPrintable(train->statusText()));
+    QTRY_COMPARE(train->chart()->values("train", "loss").size(), 3);
+    QVERIFY(!train->chart()->values("val", "pairwise_accuracy").isEmpty());
+    saveScreenshot(w, "feedback-train-reward");
+
+    train->setMethod(FeedbackTrainPanel::Method::Dpo);
+    train->setModelDir(m_model);
+    train->setField("beta", "zero");
+    QVERIFY(!train->start());
+    QVERIFY2(train->statusText().contains("β must be"), qPrintable(train->statusText()));
+    train->setField("beta", "0.2");
+    QVERIFY(train->start());
+    QTRY_VERIFY_WITH_TIMEOUT(!train->isRunning(), 120000);
+    QVERIFY2(train->statusText().startsWith("Run 2 finished"), qPrintable(train->statusText()));
+    QTRY_VERIFY(!train->chart()->values("val", "reward_margin").isEmpty());
+
+    train->setMethod(FeedbackTrainPanel::Method::Ppo);
+    train->setModelDir(m_model);
+    train->setRewardRun(1);
+    train->setField("max_steps", "2");
+    train->setField("rollout_prompts", "2");
+    train->setField("max_new_tokens", "4");
+    QVERIFY(train->explanation().contains("clipping"));
+    QVERIFY2(train->start(), qPrintable(train->statusText()));
+    QTRY_VERIFY_WITH_TIMEOUT(!train->isRunning(), 120000);
+    QVERIFY2(train->statusText().startsWith("Run 3 finished"), qPrintable(train->statusText()));
+    QTRY_COMPARE(train->chart()->values("train", "kl").size(), 2);
+    QVERIFY(!train->chart()->values("val", "win_rate").isEmpty());
+    saveScreenshot(w, "feedback-train-ppo");
+}
+
+QTEST_MAIN(TestGuiFeedback)
+#include "tst_gui_feedback.moc"
