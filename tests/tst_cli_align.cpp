@@ -3,6 +3,8 @@
 #include "CliRun.h"
 #include "TestUtil.h"
 
+#include "feedback/CompareJob.h"
+#include "feedback/Feedback.h"
 #include "project/Project.h"
 #include "train/RunStore.h"
 
@@ -187,11 +189,47 @@ void TestCliAlign::feedbackInOutGenerateAndTrain()
     r = cli(QStringList{"reward", project, "--from-feedback"} + common);
     QVERIFY2(r.code == 0, r.err.constData());
     QVERIFY(r.json().value("val_after").toObject().contains("pairwise_accuracy"));
-    r = cli(QStringList{"train", project, "--objective", "dpo"} + common);
+    // A large step size, so the tuned model answers differently from its start (compared below).
+    r = cli(QStringList{"train", project, "--objective", "dpo", "--set", "lr=0.02"} + common);
     QVERIFY2(r.code == 0, r.err.constData());
     QVERIFY(r.json().value("val_after").toObject().contains("reward_margin"));
     r = cli(QStringList{"train", project, "--objective", "vote"} + common);
     QCOMPARE(r.code, 2);
+
+    // The DPO run (2) and its starting model answer the two held-out prompts; the reward model (1)
+    // judges each pair, people judge them blind.
+    r = cli({"feedback", project, "--compare", "2", "--reward-run", "1", "--max-new-tokens", "6", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("prompts").toInt(), 2);
+    const QJsonObject judge = r.json().value("reward_model").toObject();
+    QCOMPARE(judge.value("wins").toInt() + judge.value("ties").toInt() + judge.value("losses").toInt(), 2);
+    const int identical = r.json().value("identical").toInt();
+    QVERIFY(identical < 2);
+    r = cli({"feedback", project, "--compare", "1"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("did not train a decoder's answers"), r.err.constData());
+    {
+        auto writer = fts::Project::open(project);
+        int judged = 0;
+        for (const fts::FeedbackPrompt& fp : fts::feedbackPrompts(*writer)) {
+            qint64 tuned = 0, reference = 0;
+            for (const fts::FeedbackCandidate& c : fts::feedbackCandidates(*writer, fp.id)) {
+                if (c.origin == fts::runOrigin(2))
+                    tuned = c.id;
+                if (c.origin == fts::referenceOrigin(2))
+                    reference = c.id;
+            }
+            if (tuned && reference) {
+                fts::choosePair(*writer, reference, tuned, fts::PairChoice::Second, "ann");
+                ++judged;
+            }
+        }
+        QCOMPARE(judged, 2 - identical);
+    }
+    r = cli({"feedback", project, "--json"});
+    const QJsonObject verdicts = r.json().value("human_verdicts_by_run").toObject().value("2").toObject();
+    QCOMPARE(verdicts.value("losses").toInt(), 0);
+    QVERIFY(verdicts.value("wins").toInt() >= 1);
     auto p = fts::Project::open(project, fts::Project::Access::ReadOnly);
     const QList<fts::RunRecord> runs = fts::listRuns(*p);
     QCOMPARE(runs.size(), 2);

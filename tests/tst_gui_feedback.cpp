@@ -200,6 +200,41 @@ void TestGuiFeedback::collectJudgeAndTrain()
     QTRY_COMPARE(train->chart()->values("train", "kl").size(), 2);
     QVERIFY(!train->chart()->values("val", "win_rate").isEmpty());
     saveScreenshot(w, "feedback-train-ppo");
+
+    // The PPO run and its starting model answer the held-out prompt; the reward model judges each
+    // pair; a person judges blind in the Choose mode and the verdict shows on the panel.
+    QVERIFY(train->verdictText().contains("No blind verdicts on run 3"));
+    QVERIFY(train->compareWithStart(3));
+    QTRY_VERIFY_WITH_TIMEOUT(!train->isComparing(), 60000);
+    int heldOutPrompts = 0;
+    for (const FeedbackPrompt& p : feedbackPrompts(*reader))
+        heldOutPrompts += p.split != "train";
+    QVERIFY2(train->statusText().contains(QString("answered %1 held-out prompt(s)").arg(heldOutPrompts)) &&
+                 train->statusText().contains("reward model run 1"),
+             qPrintable(train->statusText()));
+    qint64 tuned = 0, reference = 0, heldOut = 0;
+    for (const FeedbackPrompt& p : feedbackPrompts(*reader))
+        for (const FeedbackCandidate& c : feedbackCandidates(*reader, p.id)) {
+            if (c.origin == "run:3") {
+                tuned = c.id;
+                heldOut = p.id;
+            }
+            if (c.origin == "reference-of-run:3")
+                reference = c.id;
+        }
+    QVERIFY(tuned && reference); // PPO changed the answer
+    {
+        w.workspace()->findChild<QTabWidget*>("feedbackTabs")->setCurrentIndex(0);
+        page->setMode(FeedbackPage::Mode::Choose);
+        for (int i = 0; i < page->promptCount(); ++i)
+            if (feedbackPrompts(*reader).at(i).id == heldOut)
+                page->selectPrompt(i);
+        while (page->currentPair() != qMakePair(tuned, reference) && page->currentPair() != qMakePair(reference, tuned))
+            QVERIFY(page->choose(PairChoice::Tie));
+        QVERIFY(page->choose(page->currentPair().first == tuned ? PairChoice::First : PairChoice::Second));
+        train->reload();
+        QVERIFY2(train->verdictText().contains("won 1, tied 0, lost 0"), qPrintable(train->verdictText()));
+    }
 }
 
 QTEST_MAIN(TestGuiFeedback)

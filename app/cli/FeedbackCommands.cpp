@@ -3,6 +3,7 @@
 #include "CliCommon.h"
 
 #include "feedback/CandidateJob.h"
+#include "feedback/CompareJob.h"
 #include "feedback/Feedback.h"
 #include "project/Project.h"
 
@@ -33,10 +34,21 @@ QJsonObject statusJson(Project& project)
     const QList<FeedbackPrompt> prompts = feedbackPrompts(project);
     for (const FeedbackPrompt& p : prompts)
         candidates += p.candidates;
+    // Blind verdicts on the answers of tuned runs against their starting models.
+    QJsonObject compared;
+    SqlQuery q(project.db(), QStringLiteral("SELECT DISTINCT origin FROM feedback_candidates WHERE origin LIKE 'run:%'"));
+    q.exec("find compared runs");
+    while (q.next()) {
+        const qint64 run = q.value(0).toString().mid(4).toLongLong();
+        const HumanVerdicts v = humanVerdicts(project, runOrigin(run), referenceOrigin(run));
+        compared.insert(QString::number(run), QJsonObject{{"wins", v.wins}, {"ties", v.ties}, {"losses", v.losses},
+                                                          {"win_rate", v.total() > 0 ? QJsonValue(v.winRate()) : QJsonValue()}});
+    }
     return {{"prompts", qint64(prompts.size())},
             {"candidates", candidates},
             {"pairs", qint64(feedbackRecords(project, PreferenceKind::Pairs).size())},
-            {"judgements", kinds}};
+            {"judgements", kinds},
+            {"human_verdicts_by_run", compared}};
 }
 
 } // namespace
@@ -74,16 +86,26 @@ int cmdFeedback(const QStringList& args)
                                     QStringLiteral("N"), QStringLiteral("48"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("Sampling seed (default 1)."),
                                   QStringLiteral("N"), QStringLiteral("1"));
+    const QCommandLineOption compare(QStringLiteral("compare"),
+                                     QStringLiteral("A tuned run (SFT, DPO, PPO) and its starting model "
+                                                    "answer the held-out prompts; both answers are stored "
+                                                    "for people to judge blind (greedy unless --temperature)."),
+                                     QStringLiteral("RUN_ID"));
+    const QCommandLineOption rewardRun(QStringLiteral("reward-run"),
+                                       QStringLiteral("With --compare: a reward model that judges each pair too."),
+                                       QStringLiteral("RUN_ID"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
-    parser.addOptions({importOpt, exportOpt, form, generate, k, temperature, topP, maxNew, seed, json});
+    parser.addOptions({importOpt, exportOpt, form, generate, compare, rewardRun, k, temperature, topP, maxNew,
+                       seed, json});
     parseOrThrow(parser, args, QStringLiteral("feedback"),
                  QStringLiteral("Human feedback for reward models, DPO and PPO: import or export "
                                 "it as JSONL, write candidate answers with a decoder, or (with no "
                                 "action) show prompts, judgements, progress and agreement."));
     const QString path = projectPathArgument(positionals(parser, {QStringLiteral("PROJECT")}).at(0));
-    const int actions = int(parser.isSet(importOpt)) + int(parser.isSet(exportOpt)) + int(parser.isSet(generate));
+    const int actions = int(parser.isSet(importOpt)) + int(parser.isSet(exportOpt)) + int(parser.isSet(generate))
+                        + int(parser.isSet(compare));
     if (actions > 1)
-        throw UsageError{QStringLiteral("give one of --import, --export and --generate")};
+        throw UsageError{QStringLiteral("give one of --import, --export, --generate and --compare")};
     QString formName = parser.value(form);
     if (formName.isEmpty())
         formName = parser.isSet(importOpt) ? guessFeedbackForm(parser.value(importOpt))
@@ -119,6 +141,41 @@ int cmdFeedback(const QStringList& args)
             printJson({{"generated", job.generated()}});
         else
             printLine(job.summary());
+        return 0;
+    }
+
+    if (parser.isSet(compare)) {
+        CompareSettings c;
+        bool ok1 = false, ok2 = true, ok3 = true, ok4 = false, ok5 = false;
+        c.runId = parser.value(compare).toLongLong(&ok1);
+        if (parser.isSet(rewardRun))
+            c.rewardRunId = parser.value(rewardRun).toLongLong(&ok2);
+        if (parser.isSet(temperature))
+            c.temperature = parser.value(temperature).toDouble(&ok3);
+        c.maxNewTokens = parser.value(maxNew).toInt(&ok4);
+        c.seed = parser.value(seed).toULongLong(&ok5);
+        if (!(ok1 && ok2 && ok3 && ok4 && ok5) || c.runId <= 0)
+            throw UsageError{QStringLiteral("--compare and --reward-run need run ids; --temperature, "
+                                            "--max-new-tokens and --seed need numbers")};
+        ComparePolicyJob job(path, c);
+        JobContext ctx(nullptr, terminalProgress(), [asJson](const QString& line) {
+            if (!asJson)
+                QTextStream(stderr) << line << "\n";
+        });
+        job.run(ctx);
+        const CompareResult& r = job.result();
+        if (asJson) {
+            QJsonObject o{{"run_id", c.runId}, {"prompts", r.prompts}, {"identical", r.identical}};
+            if (c.rewardRunId > 0)
+                o.insert(QStringLiteral("reward_model"), QJsonObject{{"run_id", c.rewardRunId},
+                                                                     {"wins", r.rewardWins},
+                                                                     {"ties", r.rewardTies},
+                                                                     {"losses", r.rewardLosses},
+                                                                     {"win_rate", r.rewardWinRate()}});
+            printJson(o);
+        } else {
+            printLine(job.summary());
+        }
         return 0;
     }
 
@@ -164,6 +221,15 @@ int cmdFeedback(const QStringList& args)
                         .arg(o.value("items_with_two_or_more_annotators").toInt())
                         .arg(o.value("krippendorff_alpha").toDouble(), 0, 'f', 3);
         printLine(line);
+    }
+    const QJsonObject compared = status.value("human_verdicts_by_run").toObject();
+    for (const QString& run : compared.keys()) {
+        const QJsonObject v = compared.value(run).toObject();
+        printLine(QStringLiteral("run %1 vs its starting model, people's blind verdicts: %2 won, %3 tied, %4 lost")
+                      .arg(run)
+                      .arg(v.value("wins").toInt())
+                      .arg(v.value("ties").toInt())
+                      .arg(v.value("losses").toInt()));
     }
     return 0;
 }

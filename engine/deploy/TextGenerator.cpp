@@ -2,7 +2,12 @@
 #include "deploy/TextGenerator.h"
 
 #include "Error.h"
+#include "align/AlignLoop.h"
 #include "models/Decoder.h"
+#include "models/Safetensors.h"
+#include "models/StateDict.h"
+#include "project/Project.h"
+#include "train/RunStore.h"
 #include "models/Generation.h"
 #include "tokenize/Tokenizer.h"
 
@@ -43,6 +48,35 @@ std::shared_ptr<TextGenerator> TextGenerator::loadFolder(const QString& dir)
     if (g->d->tokenizer->eosId() >= 0)
         g->d->stopIds.push_back(g->d->tokenizer->eosId());
     g->m_description = QStringLiteral("%1 (%2)").arg(QFileInfo(dir).fileName(), config.modelType);
+    return g;
+}
+
+std::shared_ptr<TextGenerator> TextGenerator::loadRun(Project& project, qint64 runId)
+{
+    const RunRecord record = fts::loadRun(project, runId);
+    const bool policy = record.method == QLatin1String("dpo") || record.method == QLatin1String("ppo")
+                        || record.method.startsWith(QLatin1String("sft"));
+    if (!policy)
+        throw Error(QStringLiteral("Run %1 (%2) did not train a decoder's answers; choose an SFT, DPO "
+                                   "or PPO run.")
+                        .arg(runId)
+                        .arg(record.method));
+    const QString rel = record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
+    if (rel.isEmpty())
+        throw Error(QStringLiteral("Run %1 has no checkpoint yet.").arg(runId));
+    std::shared_ptr<TextGenerator> g = loadFolder(record.modelDir);
+    Hyperparameters hp = Hyperparameters::fromJson(record.hyperparameters);
+    hp.dropout = -1;
+    g->d->model = loadDecoderForMethod(record.modelDir, hp); // adapters in place when LoRA
+    // PPO's checkpoint also holds its value head, which generation does not use.
+    const LoadReport report = loadStateDict(
+        *g->d->model, loadSafetensors(QDir(project.artifactPath(rel)).filePath(QStringLiteral("model.safetensors"))));
+    if (!report.missing.empty())
+        throw Error(QStringLiteral("The checkpoint of run %1 lacks %2; it does not match %3.")
+                        .arg(runId)
+                        .arg(QString::fromStdString(report.missing.front()), record.modelDir));
+    g->d->model->eval();
+    g->m_description = QStringLiteral("run %1 (%2 of %3)").arg(runId).arg(record.method, QFileInfo(record.modelDir).fileName());
     return g;
 }
 

@@ -14,6 +14,8 @@
 
 namespace fts {
 
+class Project;
+
 struct GenerateRequest
 {
     QString prompt;              // used when `messages` is empty: continued as it is
@@ -41,6 +43,9 @@ public:
     // A Hugging Face decoder folder (GPT-2 or Llama family) with its tokenizer files. Throws
     // fts::Error naming what is missing.
     static std::shared_ptr<TextGenerator> loadFolder(const QString& dir);
+    // The policy a decoder run of `project` trained (SFT, DPO or PPO): the run's base model with
+    // its best (else last) checkpoint, LoRA adapters included. Throws fts::Error for other runs.
+    static std::shared_ptr<TextGenerator> loadRun(Project& project, qint64 runId);
     ~TextGenerator();
 
     // `onText` gets each new piece of text as it is generated; returning false stops. Calls are

@@ -500,6 +500,32 @@ std::vector<PreferenceRecord> feedbackRecords(Project& project, PreferenceKind f
     return out;
 }
 
+HumanVerdicts humanVerdicts(Project& project, const QString& tunedOrigin, const QString& referenceOrigin)
+{
+    QSqlDatabase& db = project.db();
+    QHash<qint64, QString> origin;
+    {
+        SqlQuery q(db, QStringLiteral("SELECT id, origin FROM feedback_candidates WHERE origin IN (?, ?)"));
+        q.bind(tunedOrigin).bind(referenceOrigin).exec("read the compared answers");
+        while (q.next())
+            origin.insert(q.value(0).toLongLong(), q.value(1).toString());
+    }
+    HumanVerdicts v;
+    for (const Current& j : currentJudgements(db, FeedbackKind::Choice)) {
+        const qint64 low = j.subject.section(QLatin1Char(','), 0, 0).toLongLong();
+        const qint64 high = j.subject.section(QLatin1Char(','), 1, 1).toLongLong();
+        if (!origin.contains(low) || !origin.contains(high) || origin[low] == origin[high])
+            continue;
+        if (j.value == QLatin1String("tie"))
+            ++v.ties;
+        else if (origin.value(j.value.toLongLong()) == tunedOrigin)
+            ++v.wins;
+        else
+            ++v.losses;
+    }
+    return v;
+}
+
 FeedbackImport importFeedbackFile(Project& project, const QString& path, const QString& form)
 {
     requireWritable(project);

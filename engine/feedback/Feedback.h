@@ -104,6 +104,16 @@ FeedbackAgreement feedbackAgreement(Project& project, FeedbackKind kind);
 // two ratings that differ. Ratings: each rating. Rankings: each ranking.
 std::vector<PreferenceRecord> feedbackRecords(Project& project, PreferenceKind form);
 
+// People's blind verdicts on the pairs a comparison stored (feedback/CompareJob.h): each current
+// choice between an answer with origin `tunedOrigin` and one with `referenceOrigin` on one prompt.
+struct HumanVerdicts
+{
+    int wins = 0, ties = 0, losses = 0; // from the tuned answer's side
+    int total() const { return wins + ties + losses; }
+    double winRate() const { return total() > 0 ? (wins + 0.5 * ties) / total() : 0; }
+};
+HumanVerdicts humanVerdicts(Project& project, const QString& tunedOrigin, const QString& referenceOrigin);
+
 struct FeedbackImport
 {
     int prompts = 0, candidates = 0, judgements = 0;

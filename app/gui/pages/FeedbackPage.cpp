@@ -71,6 +71,7 @@ FeedbackPage::FeedbackPage(QWidget* parent)
     m_outer->addTab(m_trainPanel, tr("Train from feedback"));
     m_outer->setObjectName(QStringLiteral("feedbackTabs"));
     connect(m_trainPanel, &FeedbackTrainPanel::runsChanged, this, &FeedbackPage::runsChanged);
+    connect(m_trainPanel, &FeedbackTrainPanel::feedbackChanged, this, &FeedbackPage::reload);
     connect(m_outer, &QTabWidget::currentChanged, this, [this](int tab) {
         if (tab == 1)
             m_trainPanel->reload();

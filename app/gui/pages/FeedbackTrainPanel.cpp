@@ -8,6 +8,7 @@
 #include "Error.h"
 #include "align/AlignJob.h"
 #include "align/PpoTrainer.h"
+#include "feedback/CompareJob.h"
 #include "feedback/Feedback.h"
 #include "hub/LocalModels.h"
 #include "jobs/JobRunner.h"
@@ -128,7 +129,9 @@ FeedbackTrainPanel::FeedbackTrainPanel(QWidget* parent)
       m_maxNew(field(this, QStringLiteral("32"), tr("PPO: longest answer written per rollout, in tokens."))),
       m_rollout(field(this, QStringLiteral("8"), tr("PPO: prompts answered per rollout batch."))),
       m_start(new QPushButton(tr("Start training"), this)), m_stop(new QPushButton(tr("Stop"), this)),
-      m_progress(new QProgressBar(this)), m_status(new QLabel(this)), m_chart(new MetricPanelsChart(this))
+      m_progress(new QProgressBar(this)), m_status(new QLabel(this)), m_chart(new MetricPanelsChart(this)),
+      m_compareRun(new QComboBox(this)), m_compare(new QPushButton(tr("Answer held-out prompts with both"), this)),
+      m_verdicts(new QLabel(this))
 {
     setObjectName(QStringLiteral("feedbackTrainPanel"));
     m_method->addItem(tr("Reward model"));
@@ -200,6 +203,20 @@ FeedbackTrainPanel::FeedbackTrainPanel(QWidget* parent)
     buttons->addWidget(m_stop);
     buttons->addWidget(m_progress, 1);
 
+    m_compareRun->setObjectName(QStringLiteral("compareRun"));
+    m_compareRun->setToolTip(tr("A finished DPO, PPO or SFT run."));
+    m_compare->setToolTip(tr("The tuned model and the model it started from answer every val and test prompt the "
+                             "same way. The pairs appear on the Collect tab, where people judge them blind in the "
+                             "Choose mode; the reward model run above (if any) judges them at once."));
+    m_verdicts->setObjectName(QStringLiteral("compareVerdicts"));
+    m_verdicts->setWordWrap(true);
+    connect(m_compare, &QPushButton::clicked, this, [this] { compareWithStart(m_compareRun->currentData().toLongLong()); });
+    connect(m_compareRun, &QComboBox::currentIndexChanged, this, [this] { m_verdicts->setText(verdictText()); });
+    auto* compareRow = new QHBoxLayout;
+    compareRow->addWidget(new QLabel(tr("After training, compare a tuned run with its starting model:"), this));
+    compareRow->addWidget(m_compareRun, 1);
+    compareRow->addWidget(m_compare);
+
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_explain);
     layout->addLayout(form);
@@ -208,6 +225,8 @@ FeedbackTrainPanel::FeedbackTrainPanel(QWidget* parent)
     layout->addLayout(buttons);
     layout->addWidget(m_status);
     layout->addWidget(m_chart, 1);
+    layout->addLayout(compareRow);
+    layout->addWidget(m_verdicts);
 
     connect(m_method, &QComboBox::currentIndexChanged, this, [this] { onMethodChanged(); });
     connect(m_start, &QPushButton::clicked, this, [this] { start(); });
@@ -252,6 +271,51 @@ void FeedbackTrainPanel::reload()
             if (r.method.startsWith(QLatin1String("reward")) && r.status == QLatin1String("finished"))
                 m_rewardRun->insertItem(0, tr("run %1 · %2 · %3").arg(r.id).arg(r.method, QFileInfo(r.modelDir).fileName()), r.id);
     m_rewardRun->setCurrentIndex(0);
+    const qint64 keepCompare = m_compareRun->currentData().toLongLong();
+    m_compareRun->clear();
+    if (m_project)
+        for (const RunRecord& r : listRuns(*m_project))
+            if ((r.method == QLatin1String("dpo") || r.method == QLatin1String("ppo") || r.method.startsWith(QLatin1String("sft")))
+                && r.status == QLatin1String("finished"))
+                m_compareRun->insertItem(0, tr("run %1 · %2 · %3").arg(r.id).arg(r.method, QFileInfo(r.modelDir).fileName()), r.id);
+    m_compareRun->setCurrentIndex(qMax(0, m_compareRun->findData(keepCompare)));
+    m_compare->setEnabled(m_compareRun->count() > 0 && m_compareJobId == 0);
+    m_verdicts->setText(verdictText());
+}
+
+QString FeedbackTrainPanel::verdictText() const
+{
+    const qint64 run = m_compareRun->currentData().toLongLong();
+    if (!m_project || run <= 0)
+        return tr("Train with DPO or PPO first; then its answers can be compared with the starting model's.");
+    const HumanVerdicts v = humanVerdicts(*m_project, runOrigin(run), referenceOrigin(run));
+    if (v.total() == 0)
+        return tr("No blind verdicts on run %1's answers yet.").arg(run);
+    return tr("People's blind verdicts on run %1 vs its starting model: won %2, tied %3, lost %4 — win rate %5.")
+        .arg(run)
+        .arg(v.wins)
+        .arg(v.ties)
+        .arg(v.losses)
+        .arg(v.winRate(), 0, 'f', 2);
+}
+
+bool FeedbackTrainPanel::compareWithStart(qint64 runId)
+{
+    if (!m_project || !m_jobs || m_compareJobId || runId <= 0)
+        return false;
+    CompareSettings c;
+    c.runId = runId;
+    c.rewardRunId = m_rewardRun->currentData().toLongLong();
+    bool ok = false;
+    c.maxNewTokens = m_maxNew->text().toInt(&ok);
+    if (!ok || c.maxNewTokens < 1 || c.maxNewTokens > 1024) {
+        report(tr("Answer tokens must be a whole number from 1 to 1024."), true);
+        return false;
+    }
+    m_compareJobId = m_jobs->submit(std::make_shared<ComparePolicyJob>(m_project->path(), c));
+    m_compare->setEnabled(false);
+    report(tr("Run %1 and its starting model are answering the held-out prompts…").arg(runId));
+    return true;
 }
 
 void FeedbackTrainPanel::setMethod(Method m)
@@ -382,6 +446,13 @@ void FeedbackTrainPanel::stop()
 
 void FeedbackTrainPanel::onJobFinished(int id, const JobOutcome& outcome)
 {
+    if (id == m_compareJobId) {
+        m_compareJobId = 0;
+        report(outcome.message, outcome.status == JobStatus::Failed);
+        reload();
+        Q_EMIT feedbackChanged();
+        return;
+    }
     if (id != m_jobId)
         return;
     m_jobId = 0;
@@ -397,8 +468,11 @@ void FeedbackTrainPanel::onJobFinished(int id, const JobOutcome& outcome)
                    .arg(m_project ? m_project->path() : QString()));
     else
         report(outcome.message, true);
+    const qint64 finishedRun = m_job ? m_job->result().runId : 0;
     m_job.reset();
     reload();
+    if (const int i = m_compareRun->findData(finishedRun); i >= 0)
+        m_compareRun->setCurrentIndex(i); // the run just trained is the one to compare
     Q_EMIT runsChanged();
 }
 

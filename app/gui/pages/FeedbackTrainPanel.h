@@ -45,10 +45,16 @@ public:
     bool isRunning() const { return m_jobId != 0; }
     QString statusText() const;
     QString explanation() const;
+    // A tuned run (DPO, PPO, SFT) and its starting model answer the held-out prompts (a job); the
+    // pairs go to the Collect tab for blind judging, and the chosen reward model judges them too.
+    bool compareWithStart(qint64 runId);
+    bool isComparing() const { return m_compareJobId != 0; }
+    QString verdictText() const; // people's blind verdicts so far on the chosen run's pairs
     MetricPanelsChart* chart() const { return m_chart; }
 
 Q_SIGNALS:
     void runsChanged();
+    void feedbackChanged(); // new candidate answers were stored
 
 private:
     void onMethodChanged();
@@ -58,6 +64,7 @@ private:
     Project* m_project = nullptr;
     JobRunner* m_jobs = nullptr;
     int m_jobId = 0;
+    int m_compareJobId = 0;
     std::shared_ptr<AlignJob> m_job;
 
     QComboBox* m_method;
@@ -81,6 +88,9 @@ private:
     QProgressBar* m_progress;
     QLabel* m_status;
     MetricPanelsChart* m_chart;
+    QComboBox* m_compareRun;
+    QPushButton* m_compare;
+    QLabel* m_verdicts;
 };
 
 } // namespace fts
