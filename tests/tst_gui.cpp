@@ -8,6 +8,7 @@
 #include "jobs/JobRunner.h"
 #include "pages/CurationPanel.h"
 #include "pages/DataPage.h"
+#include "pages/FeedbackPage.h"
 #include "pages/DataStatsPanel.h"
 #include "pages/LabelPage.h"
 #include "pages/LabelSchemaDialog.h"
@@ -137,6 +138,10 @@ void TestGui::opensSampleProject()
         job->setMetaValue("written_by_a_job", "yes");
     }
     QCOMPARE(w.workspace()->project()->metaValue("written_by_a_job"), QStringLiteral("yes"));
+    // The Feedback page has the house-style pairs to judge and train a reward model on.
+    w.workspace()->showPage(ProjectWorkspace::Feedback);
+    QCOMPARE(w.workspace()->feedbackPage()->promptCount(), 217);
+    QVERIFY(w.workspace()->project()->metaValue("feedback/rubric").contains("house style"));
 
     // Second time: already built, opens at once without a job.
     MainWindow again;

@@ -182,6 +182,7 @@ void TestGuiFeedback::collectJudgeAndTrain()
     QVERIFY(!train->start());
     QVERIFY2(train->statusText().contains("β must be"), qPrintable(train->statusText()));
     train->setField("beta", "0.2");
+    train->setField("lr", "0.05"); // a big step, so its answers differ from the start's (compared below)
     QVERIFY(train->start());
     QTRY_VERIFY_WITH_TIMEOUT(!train->isRunning(), 120000);
     QVERIFY2(train->statusText().startsWith("Run 2 finished"), qPrintable(train->statusText()));
@@ -191,6 +192,7 @@ void TestGuiFeedback::collectJudgeAndTrain()
     train->setModelDir(m_model);
     train->setRewardRun(1);
     train->setField("max_steps", "2");
+    train->setField("lr", "3e-3");
     train->setField("rollout_prompts", "2");
     train->setField("max_new_tokens", "4");
     QVERIFY(train->explanation().contains("clipping"));
@@ -201,10 +203,10 @@ void TestGuiFeedback::collectJudgeAndTrain()
     QVERIFY(!train->chart()->values("val", "win_rate").isEmpty());
     saveScreenshot(w, "feedback-train-ppo");
 
-    // The PPO run and its starting model answer the held-out prompt; the reward model judges each
+    // The DPO run and its starting model answer the held-out prompts; the reward model judges each
     // pair; a person judges blind in the Choose mode and the verdict shows on the panel.
     QVERIFY(train->verdictText().contains("No blind verdicts on run 3"));
-    QVERIFY(train->compareWithStart(3));
+    QVERIFY(train->compareWithStart(2));
     QTRY_VERIFY_WITH_TIMEOUT(!train->isComparing(), 60000);
     int heldOutPrompts = 0;
     for (const FeedbackPrompt& p : feedbackPrompts(*reader))
@@ -215,14 +217,14 @@ void TestGuiFeedback::collectJudgeAndTrain()
     qint64 tuned = 0, reference = 0, heldOut = 0;
     for (const FeedbackPrompt& p : feedbackPrompts(*reader))
         for (const FeedbackCandidate& c : feedbackCandidates(*reader, p.id)) {
-            if (c.origin == "run:3") {
+            if (c.origin == "run:2") {
                 tuned = c.id;
                 heldOut = p.id;
             }
-            if (c.origin == "reference-of-run:3")
+            if (c.origin == "reference-of-run:2")
                 reference = c.id;
         }
-    QVERIFY(tuned && reference); // PPO changed the answer
+    QVERIFY(tuned && reference); // DPO changed the answer
     {
         w.workspace()->findChild<QTabWidget*>("feedbackTabs")->setCurrentIndex(0);
         page->setMode(FeedbackPage::Mode::Choose);

@@ -37,6 +37,7 @@ namespace fts {
 namespace {
 const QString kProjectFilter = QStringLiteral("Finetune Studio projects (*.ftproj)");
 const QString kSampleDataset = QStringLiteral(":/datasets/sentiment.csv");
+const QString kSampleFeedback = QStringLiteral(":/datasets/house-style.jsonl");
 constexpr int kStatusMessageMs = 8000;
 } // namespace
 
@@ -277,7 +278,7 @@ void MainWindow::openSampleProject()
     }
     if (refuseWhileBusy())
         return;
-    m_sampleJobObject = std::make_shared<SampleProjectJob>(sampleFolder(), kSampleDataset);
+    m_sampleJobObject = std::make_shared<SampleProjectJob>(sampleFolder(), kSampleDataset, kSampleFeedback);
     m_sampleJob = m_jobs->submit(m_sampleJobObject);
 }
 

@@ -3,6 +3,7 @@
 
 #include "Error.h"
 #include "data/Importer.h"
+#include "feedback/Feedback.h"
 #include "hub/BundledModels.h"
 #include "label/LabelSchema.h"
 #include "project/Project.h"
@@ -39,7 +40,8 @@ bool useStarterModel(Project& project)
     return true;
 }
 
-QString ensureSampleProject(const QString& folder, const QString& datasetCsv, JobContext* ctx)
+QString ensureSampleProject(const QString& folder, const QString& datasetCsv, JobContext* ctx,
+                            const QString& feedbackPairs)
 {
     const QString path = QDir(folder).absoluteFilePath(QLatin1String(SampleProjectFileName));
     if (QFile::exists(path))
@@ -62,6 +64,15 @@ QString ensureSampleProject(const QString& folder, const QString& datasetCsv, Jo
                                            "means; mixed reviews take the side of their conclusion.");
         saveLabelSchema(*project, schema);
         useStarterModel(*project);
+        if (!feedbackPairs.isEmpty()) {
+            // Support replies in and out of the house style: a reward model on the starter encoder
+            // learns the preference offline, so the Feedback page has something to show at once.
+            importFeedbackFile(*project, feedbackPairs, QStringLiteral("pairs"));
+            project->setMetaValue(QStringLiteral("feedback/rubric"),
+                                  QStringLiteral("5 = Brightline house style: starts \"Thanks for reaching out.\", "
+                                                 "1-3 short helpful sentences, ends with \"— Brightline Support\"; "
+                                                 "1 = off-style, curt or unhelpful"));
+        }
         // Fold the WAL into the main file so the rename below moves one complete file.
         SqlQuery(project->db(), QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")).exec("finish the project");
     } catch (...) {

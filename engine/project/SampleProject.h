@@ -9,9 +9,10 @@ class JobContext;
 class Project;
 
 // Returns the path of the sample project in `folder`, creating it from `datasetCsv` (a file or a
-// Qt resource path) if it does not exist yet. Throws fts::Error.
+// Qt resource path) if it does not exist yet; `feedbackPairs` (JSONL pairs, optional) fills the
+// Feedback page. Throws fts::Error.
 QString ensureSampleProject(const QString& folder, const QString& datasetCsv,
-                            JobContext* ctx = nullptr);
+                            JobContext* ctx = nullptr, const QString& feedbackPairs = {});
 
 // Makes the bundled starter encoder the project's model when it has none and the starter is
 // installed; returns whether it did.
@@ -29,16 +30,17 @@ namespace fts {
 class SampleProjectJob : public Job
 {
 public:
-    SampleProjectJob(QString folder, QString datasetCsv)
-        : m_folder(std::move(folder)), m_dataset(std::move(datasetCsv)) {}
+    SampleProjectJob(QString folder, QString datasetCsv, QString feedbackPairs = {})
+        : m_folder(std::move(folder)), m_dataset(std::move(datasetCsv)), m_feedback(std::move(feedbackPairs)) {}
     QString title() const override { return QStringLiteral("Preparing the sample project"); }
-    void run(JobContext& ctx) override { m_path = ensureSampleProject(m_folder, m_dataset, &ctx); }
+    void run(JobContext& ctx) override { m_path = ensureSampleProject(m_folder, m_dataset, &ctx, m_feedback); }
     QString summary() const override { return QStringLiteral("The sample project is ready."); }
     QString path() const { return m_path; }
 
 private:
     QString m_folder;
     QString m_dataset;
+    QString m_feedback;
     QString m_path;
 };
 

@@ -18,6 +18,10 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -122,7 +126,7 @@ FeedbackTrainPanel::FeedbackTrainPanel(QWidget* parent)
       m_epochs(field(this, QStringLiteral("3"), tr("Passes over the training judgements (1–10)."))),
       m_maxSteps(field(this, QStringLiteral("0"), tr("Stop after this many updates; 0 runs the epochs. PPO: rollout batches."))),
       m_batch(field(this, QStringLiteral("8"), tr("Pairs (or prompts) per update (4–32)."))),
-      m_maxLength(field(this, QStringLiteral("128"), tr("Longest prompt + answer in tokens; longer ones are cut."))),
+      m_maxLength(field(this, QStringLiteral("256"), tr("Longest prompt + answer in tokens; longer ones are cut."))),
       m_beta(field(this, QStringLiteral("0.1"), tr("DPO's β: how far the model may move from its starting self (0.05–0.5)."))),
       m_klCoef(field(this, QStringLiteral("0.05"), tr("PPO's KL penalty per token (0.01–0.2): higher keeps the model closer to its start."))),
       m_clip(field(this, QStringLiteral("0.2"), tr("PPO's clipping ε (0.1–0.3): the most one update may change an answer's probability ratio."))),
@@ -229,6 +233,15 @@ FeedbackTrainPanel::FeedbackTrainPanel(QWidget* parent)
     layout->addWidget(m_verdicts);
 
     connect(m_method, &QComboBox::currentIndexChanged, this, [this] { onMethodChanged(); });
+    connect(m_model, &QComboBox::currentIndexChanged, this, [this] {
+        // A model that ships its own recommended step size (the small starters want a large one).
+        QFile f(QDir(m_model->currentData().toString()).filePath(QStringLiteral("recommended_hyperparameters.json")));
+        if (f.open(QIODevice::ReadOnly)) {
+            const double lr = QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("lr")).toDouble();
+            if (lr > 0)
+                m_lr->setText(QString::number(lr));
+        }
+    });
     connect(m_start, &QPushButton::clicked, this, [this] { start(); });
     connect(m_stop, &QPushButton::clicked, this, [this] { stop(); });
     onMethodChanged();
@@ -303,6 +316,8 @@ bool FeedbackTrainPanel::compareWithStart(qint64 runId)
 {
     if (!m_project || !m_jobs || m_compareJobId || runId <= 0)
         return false;
+    if (const int i = m_compareRun->findData(runId); i >= 0)
+        m_compareRun->setCurrentIndex(i);
     CompareSettings c;
     c.runId = runId;
     c.rewardRunId = m_rewardRun->currentData().toLongLong();
