@@ -11,6 +11,7 @@
 #include "pages/FeedbackTrainPanel.h"
 #include "project/Project.h"
 #include "MetricPanelsChart.h"
+#include "ScoreHistogram.h"
 
 #include <QDir>
 #include <QFile>
@@ -174,6 +175,20 @@ void TestGuiFeedback::collectJudgeAndTrain()
     QVERIFY2(train->statusText().startsWith("Run 1 finished"), qPrintable(train->statusText()));
     QTRY_COMPARE(train->chart()->values("train", "loss").size(), 3);
     QVERIFY(!train->chart()->values("val", "pairwise_accuracy").isEmpty());
+    // Then the held-out pairs are scored: one preferred and one other score per val pair.
+    QTRY_VERIFY_WITH_TIMEOUT(!train->isScoring(), 60000);
+    double preferred = 0, other = 0;
+    for (double c : train->histogram()->counts(0))
+        preferred += c;
+    for (double c : train->histogram()->counts(1))
+        other += c;
+    double valPairs = 0;
+    for (const PreferenceRecord& r : feedbackRecords(*reader, PreferenceKind::Pairs))
+        valPairs += r.split == "val";
+    QVERIFY(valPairs >= 1); // the imported refund pair at least
+    QCOMPARE(preferred, valPairs);
+    QCOMPARE(other, valPairs);
+    QVERIFY2(train->statusText().contains("held-out pairs"), qPrintable(train->statusText()));
     saveScreenshot(w, "feedback-train-reward");
 
     train->setMethod(FeedbackTrainPanel::Method::Dpo);

@@ -42,9 +42,11 @@ MetricPanelsChart::MetricPanelsChart(QWidget* parent)
     m_replot->setSingleShot(true);
     m_replot->setInterval(kReplotMs);
     connect(m_replot, &QTimer::timeout, this, [this] {
-        for (QCustomPlot* plot : m_plots) {
-            plot->rescaleAxes();
-            plot->replot(QCustomPlot::rpQueuedReplot);
+        for (int i = 0; i < m_plots.size(); ++i) {
+            m_plots[i]->rescaleAxes();
+            if (m_unit.value(i))
+                m_plots[i]->yAxis->setRange(-0.02, 1.02);
+            m_plots[i]->replot(QCustomPlot::rpQueuedReplot);
         }
     });
 }
@@ -54,6 +56,7 @@ void MetricPanelsChart::setPanels(const QList<MetricPanel>& panels, int columns)
     for (QCustomPlot* plot : m_plots)
         delete plot;
     m_plots.clear();
+    m_unit.clear();
     m_graphs.clear();
     for (int i = 0; i < panels.size(); ++i) {
         const MetricPanel& panel = panels[i];
@@ -81,6 +84,7 @@ void MetricPanelsChart::setPanels(const QList<MetricPanel>& panels, int columns)
         }
         m_grid->addWidget(plot, i / columns, i % columns);
         m_plots << plot;
+        m_unit << panel.unitInterval;
     }
 }
 

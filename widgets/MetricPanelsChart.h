@@ -30,6 +30,7 @@ struct MetricPanel
     QString title;
     QList<MetricCurve> curves;
     QString tip; // what the panel shows, in plain words
+    bool unitInterval = false; // a share (accuracy, rate): the axis stays 0-1
 };
 
 class MetricPanelsChart : public QWidget
@@ -57,6 +58,7 @@ private:
     QGridLayout* m_grid;
     QTimer* m_replot;
     QList<QCustomPlot*> m_plots;
+    QList<bool> m_unit; // per plot: fixed 0-1 axis
     QMultiHash<QString, QCPGraph*> m_graphs; // "split/metric" -> graphs showing it
 };
 

@@ -118,6 +118,7 @@ void FeedbackPage::buildCollectTab(QWidget* tab)
 
     m_promptList->setObjectName(QStringLiteral("feedbackPrompts"));
     m_promptList->setWordWrap(true);
+    m_promptList->setSpacing(3);
     m_promptList->setMinimumWidth(220);
     connect(m_promptList, &QListWidget::currentRowChanged, this, [this](int row) {
         if (row != m_current && row >= 0) {
@@ -142,6 +143,7 @@ void FeedbackPage::buildCollectTab(QWidget* tab)
     auto* rateLayout = new QVBoxLayout(rate);
     m_rateList->setObjectName(QStringLiteral("rateList"));
     m_rateList->setWordWrap(true);
+    m_rateList->setSpacing(4);
     m_rateList->setAlternatingRowColors(true);
     rateLayout->addWidget(m_rateList, 1);
     auto* rateButtons = new QHBoxLayout;
@@ -172,6 +174,7 @@ void FeedbackPage::buildCollectTab(QWidget* tab)
     auto* rankLayout = new QVBoxLayout(rank);
     m_rankList->setObjectName(QStringLiteral("rankList"));
     m_rankList->setWordWrap(true);
+    m_rankList->setSpacing(4);
     m_rankList->setDragDropMode(QAbstractItemView::InternalMove);
     m_rankList->setDefaultDropAction(Qt::MoveAction);
     m_rankList->setAlternatingRowColors(true);
@@ -343,6 +346,8 @@ void FeedbackPage::setContext(Project* project, JobRunner* jobs)
     m_undo.clear();
     m_current = -1;
     m_rubric->setText(project ? project->metaValue(kRubricKey) : QString());
+    m_rubric->setCursorPosition(0); // show its beginning
+    m_rubric->setToolTip(m_rubric->text().isEmpty() ? m_rubric->toolTip() : m_rubric->text());
     m_trainPanel->setContext(project, jobs);
     reload();
 }

@@ -4,12 +4,14 @@
 #include "pages/FeedbackTrainPanel.h"
 
 #include "MetricPanelsChart.h"
+#include "ScoreHistogram.h"
 
 #include "Error.h"
 #include "align/AlignJob.h"
 #include "align/PpoTrainer.h"
 #include "feedback/CompareJob.h"
 #include "feedback/Feedback.h"
+#include "feedback/RewardDistributionJob.h"
 #include "hub/LocalModels.h"
 #include "jobs/JobRunner.h"
 #include "project/Project.h"
@@ -29,6 +31,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPointer>
+#include <QSignalBlocker>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QVBoxLayout>
@@ -71,7 +74,7 @@ QList<MetricPanel> panelsOf(FeedbackTrainPanel::Method m)
                                        {val, QStringLiteral("pairwise_loss"), QObject::tr("held-out")}},
                  QObject::tr("How wrong the scores are on the pairs; lower is better.")},
                 {QObject::tr("Held-out pairwise accuracy"), {{val, QStringLiteral("pairwise_accuracy"), QObject::tr("accuracy")}},
-                 QObject::tr("How often the preferred answer scores higher, on prompts not trained on. 0.5 is chance.")},
+                 QObject::tr("How often the preferred answer scores higher, on prompts not trained on. 0.5 is chance."), true},
                 {QObject::tr("Mean score"), {{val, QStringLiteral("reward_better"), QObject::tr("preferred")},
                                              {val, QStringLiteral("reward_worse"), QObject::tr("other")}},
                  QObject::tr("Average score of preferred and other answers on held-out pairs: they should move apart.")}};
@@ -82,7 +85,7 @@ QList<MetricPanel> panelsOf(FeedbackTrainPanel::Method m)
                 {QObject::tr("Reward margin"), {{val, QStringLiteral("reward_margin"), QObject::tr("margin")}},
                  QObject::tr("How much more the tuned model prefers the chosen answer than the reference does.")},
                 {QObject::tr("Implicit reward accuracy"), {{val, QStringLiteral("reward_accuracy"), QObject::tr("accuracy")}},
-                 QObject::tr("Share of held-out pairs where the chosen answer gained more than the rejected one.")},
+                 QObject::tr("Share of held-out pairs where the chosen answer gained more than the rejected one."), true},
                 {QObject::tr("Implicit rewards"), {{val, QStringLiteral("reward_chosen"), QObject::tr("chosen")},
                                                    {val, QStringLiteral("reward_rejected"), QObject::tr("rejected")}},
                  QObject::tr("β × the change in log-probability of chosen and rejected answers.")}};
@@ -93,7 +96,7 @@ QList<MetricPanel> panelsOf(FeedbackTrainPanel::Method m)
                 {QObject::tr("KL to the starting model"), {{train, QStringLiteral("kl"), QObject::tr("KL")}},
                  QObject::tr("How far the model has drifted; the KL penalty keeps it bounded.")},
                 {QObject::tr("Clip fraction"), {{train, QStringLiteral("clip_fraction"), QObject::tr("clipped")}},
-                 QObject::tr("Share of tokens whose update was clipped; a high value means steps are too big.")},
+                 QObject::tr("Share of tokens whose update was clipped; a high value means steps are too big."), true},
                 {QObject::tr("Losses"), {{train, QStringLiteral("policy_loss"), QObject::tr("policy")},
                                          {train, QStringLiteral("value_loss"), QObject::tr("value")}},
                  QObject::tr("The clipped surrogate (policy) and the value head's error.")},
@@ -104,7 +107,7 @@ QList<MetricPanel> panelsOf(FeedbackTrainPanel::Method m)
                  QObject::tr("Tokens per answer.")},
                 {QObject::tr("Win rate vs the starting model"), {{val, QStringLiteral("win_rate"), QObject::tr("win rate")}},
                  QObject::tr("Share of held-out prompts where the reward model scores the tuned answer above the "
-                             "starting model's.")}};
+                             "starting model's."), true}};
     }
     return {};
 }
@@ -135,7 +138,8 @@ FeedbackTrainPanel::FeedbackTrainPanel(QWidget* parent)
       m_start(new QPushButton(tr("Start training"), this)), m_stop(new QPushButton(tr("Stop"), this)),
       m_progress(new QProgressBar(this)), m_status(new QLabel(this)), m_chart(new MetricPanelsChart(this)),
       m_compareRun(new QComboBox(this)), m_compare(new QPushButton(tr("Answer held-out prompts with both"), this)),
-      m_verdicts(new QLabel(this))
+      m_verdicts(new QLabel(this)), m_histogram(new ScoreHistogram(this)),
+      m_scoreButton(new QPushButton(tr("Score distribution"), this))
 {
     setObjectName(QStringLiteral("feedbackTrainPanel"));
     m_method->addItem(tr("Reward model"));
@@ -176,7 +180,14 @@ FeedbackTrainPanel::FeedbackTrainPanel(QWidget* parent)
     form->addRow(tr("Method:"), m_method);
     form->addRow(tr("Model:"), modelRow);
     form->addRow(tr("Learn from:"), m_form);
-    form->addRow(tr("Reward model run:"), m_rewardRun);
+    auto* rewardRow = new QHBoxLayout;
+    rewardRow->addWidget(m_rewardRun, 1);
+    rewardRow->addWidget(m_scoreButton);
+    m_scoreButton->setToolTip(tr("Score the held-out pairs with this reward model and draw the preferred and the "
+                                 "other answers' scores: the further apart, the better it tells them apart."));
+    connect(m_scoreButton, &QPushButton::clicked, this,
+            [this] { showScoreDistribution(m_rewardRun->currentData().toLongLong()); });
+    form->addRow(tr("Reward model run:"), rewardRow);
     auto* knobs = new QHBoxLayout;
     const auto knob = [&](const QString& label, QWidget* w) {
         knobs->addWidget(new QLabel(label, this));
@@ -228,20 +239,16 @@ FeedbackTrainPanel::FeedbackTrainPanel(QWidget* parent)
     layout->addLayout(methodKnobs);
     layout->addLayout(buttons);
     layout->addWidget(m_status);
-    layout->addWidget(m_chart, 1);
+    auto* charts = new QHBoxLayout;
+    charts->addWidget(m_chart, 3);
+    charts->addWidget(m_histogram, 1);
+    m_histogram->hide();
+    layout->addLayout(charts, 1);
     layout->addLayout(compareRow);
     layout->addWidget(m_verdicts);
 
     connect(m_method, &QComboBox::currentIndexChanged, this, [this] { onMethodChanged(); });
-    connect(m_model, &QComboBox::currentIndexChanged, this, [this] {
-        // A model that ships its own recommended step size (the small starters want a large one).
-        QFile f(QDir(m_model->currentData().toString()).filePath(QStringLiteral("recommended_hyperparameters.json")));
-        if (f.open(QIODevice::ReadOnly)) {
-            const double lr = QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("lr")).toDouble();
-            if (lr > 0)
-                m_lr->setText(QString::number(lr));
-        }
-    });
+    connect(m_model, &QComboBox::currentIndexChanged, this, [this] { applyRecommendedLearningRate(); });
     connect(m_start, &QPushButton::clicked, this, [this] { start(); });
     connect(m_stop, &QPushButton::clicked, this, [this] { stop(); });
     onMethodChanged();
@@ -265,10 +272,23 @@ void FeedbackTrainPanel::setContext(Project* project, JobRunner* jobs)
     reload();
 }
 
+void FeedbackTrainPanel::applyRecommendedLearningRate()
+{
+    // A model that ships its own recommended step size (the small starters want a large one).
+    QFile f(QDir(m_model->currentData().toString()).filePath(QStringLiteral("recommended_hyperparameters.json")));
+    if (f.open(QIODevice::ReadOnly)) {
+        const double lr = QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("lr")).toDouble();
+        if (lr > 0)
+            m_lr->setText(QString::number(lr));
+    }
+}
+
 void FeedbackTrainPanel::reload()
 {
     const QString keep = m_model->currentData().toString();
     const bool decodersOnly = method() != Method::Reward;
+    // Refilling the list is not the user choosing a model: their learning rate stays.
+    const QSignalBlocker block(m_model);
     m_model->clear();
     for (const LocalModel& m : localModels())
         if (m.decoder || !decodersOnly)
@@ -278,6 +298,8 @@ void FeedbackTrainPanel::reload()
             m_model->addItem(QFileInfo(keep).fileName(), keep);
         m_model->setCurrentIndex(m_model->findData(keep));
     }
+    if (m_model->currentData().toString() != keep)
+        applyRecommendedLearningRate();
     m_rewardRun->clear();
     if (m_project)
         for (const RunRecord& r : listRuns(*m_project))
@@ -293,6 +315,7 @@ void FeedbackTrainPanel::reload()
                 m_compareRun->insertItem(0, tr("run %1 · %2 · %3").arg(r.id).arg(r.method, QFileInfo(r.modelDir).fileName()), r.id);
     m_compareRun->setCurrentIndex(qMax(0, m_compareRun->findData(keepCompare)));
     m_compare->setEnabled(m_compareRun->count() > 0 && m_compareJobId == 0);
+    m_scoreButton->setEnabled(m_rewardRun->count() > 0 && m_scoreJobId == 0);
     m_verdicts->setText(verdictText());
 }
 
@@ -310,6 +333,16 @@ QString FeedbackTrainPanel::verdictText() const
         .arg(v.ties)
         .arg(v.losses)
         .arg(v.winRate(), 0, 'f', 2);
+}
+
+bool FeedbackTrainPanel::showScoreDistribution(qint64 rewardRunId)
+{
+    if (!m_project || !m_jobs || m_scoreJobId || rewardRunId <= 0)
+        return false;
+    m_scoreJob = std::make_shared<RewardDistributionJob>(m_project->path(), rewardRunId);
+    m_scoreJobId = m_jobs->submit(m_scoreJob);
+    m_scoreButton->setEnabled(false);
+    return true;
 }
 
 bool FeedbackTrainPanel::compareWithStart(qint64 runId)
@@ -348,7 +381,8 @@ void FeedbackTrainPanel::onMethodChanged()
     const Method m = method();
     m_explain->setText(explanationOf(m));
     m_form->setEnabled(m == Method::Reward);
-    m_rewardRun->setEnabled(m == Method::Ppo);
+    m_rewardRun->setEnabled(m != Method::Dpo);
+    m_histogram->setVisible(m == Method::Reward && !m_histogram->counts(0).isEmpty());
     m_beta->setEnabled(m == Method::Dpo);
     for (QLineEdit* e : {m_klCoef, m_clip, m_maxNew, m_rollout})
         e->setEnabled(m == Method::Ppo);
@@ -461,6 +495,20 @@ void FeedbackTrainPanel::stop()
 
 void FeedbackTrainPanel::onJobFinished(int id, const JobOutcome& outcome)
 {
+    if (id == m_scoreJobId) {
+        m_scoreJobId = 0;
+        m_scoreButton->setEnabled(true);
+        if (outcome.status == JobStatus::Succeeded && m_scoreJob) {
+            const RewardDistribution& d = m_scoreJob->result();
+            m_histogram->setScores(d.better, d.worse, tr("preferred"), tr("other"));
+            m_histogram->setVisible(method() == Method::Reward);
+            report(m_status->text() + QStringLiteral("\n") + outcome.message);
+        } else if (outcome.status == JobStatus::Failed) {
+            report(outcome.message, true);
+        }
+        m_scoreJob.reset();
+        return;
+    }
     if (id == m_compareJobId) {
         m_compareJobId = 0;
         report(outcome.message, outcome.status == JobStatus::Failed);
@@ -484,10 +532,15 @@ void FeedbackTrainPanel::onJobFinished(int id, const JobOutcome& outcome)
     else
         report(outcome.message, true);
     const qint64 finishedRun = m_job ? m_job->result().runId : 0;
+    const bool rewardRun = outcome.status == JobStatus::Succeeded && method() == Method::Reward;
     m_job.reset();
     reload();
     if (const int i = m_compareRun->findData(finishedRun); i >= 0)
         m_compareRun->setCurrentIndex(i); // the run just trained is the one to compare
+    if (rewardRun) {
+        m_rewardRun->setCurrentIndex(m_rewardRun->findData(finishedRun));
+        showScoreDistribution(finishedRun); // how far apart it puts preferred and other answers
+    }
     Q_EMIT runsChanged();
 }
 

@@ -18,6 +18,8 @@ namespace fts {
 class AlignJob;
 class JobRunner;
 class MetricPanelsChart;
+class RewardDistributionJob;
+class ScoreHistogram;
 class Project;
 struct JobOutcome;
 
@@ -50,6 +52,10 @@ public:
     bool compareWithStart(qint64 runId);
     bool isComparing() const { return m_compareJobId != 0; }
     QString verdictText() const; // people's blind verdicts so far on the chosen run's pairs
+    // Scores the held-out pairs of a reward run (a job) and draws preferred vs other answers.
+    bool showScoreDistribution(qint64 rewardRunId);
+    bool isScoring() const { return m_scoreJobId != 0; }
+    ScoreHistogram* histogram() const { return m_histogram; }
     MetricPanelsChart* chart() const { return m_chart; }
 
 Q_SIGNALS:
@@ -58,6 +64,7 @@ Q_SIGNALS:
 
 private:
     void onMethodChanged();
+    void applyRecommendedLearningRate();
     void onJobFinished(int id, const JobOutcome& outcome);
     void report(const QString& message, bool error = false);
 
@@ -65,6 +72,8 @@ private:
     JobRunner* m_jobs = nullptr;
     int m_jobId = 0;
     int m_compareJobId = 0;
+    int m_scoreJobId = 0;
+    std::shared_ptr<RewardDistributionJob> m_scoreJob;
     std::shared_ptr<AlignJob> m_job;
 
     QComboBox* m_method;
@@ -91,6 +100,8 @@ private:
     QComboBox* m_compareRun;
     QPushButton* m_compare;
     QLabel* m_verdicts;
+    ScoreHistogram* m_histogram;
+    QPushButton* m_scoreButton;
 };
 
 } // namespace fts
