@@ -9,14 +9,18 @@
 #include "feedback/CandidateJob.h"
 #include "pages/FeedbackPage.h"
 #include "pages/FeedbackTrainPanel.h"
+#include "pages/TrainPage.h"
 #include "project/Project.h"
+#include "train/RunStore.h"
 #include "MetricPanelsChart.h"
 #include "ScoreHistogram.h"
 
 #include <QDir>
 #include <QFile>
 #include <QListWidget>
+#include <QPushButton>
 #include <QStandardPaths>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -252,6 +256,32 @@ void TestGuiFeedback::collectJudgeAndTrain()
         train->reload();
         QVERIFY2(train->verdictText().contains("won 1, tied 0, lost 0"), qPrintable(train->verdictText()));
     }
+
+    // Stopped part-way, a run resumes from the panel and ends as if it had not stopped.
+    w.workspace()->findChild<QTabWidget*>("feedbackTabs")->setCurrentIndex(1);
+    train->setMethod(FeedbackTrainPanel::Method::Reward);
+    train->setModelDir(m_model);
+    train->setField("max_steps", "300");
+    QVERIFY(train->start());
+    QTRY_VERIFY_WITH_TIMEOUT(!train->chart()->values("train", "loss").isEmpty(), 60000);
+    train->stop();
+    QTRY_VERIFY_WITH_TIMEOUT(!train->isRunning(), 60000);
+    QVERIFY2(train->statusText().startsWith("Stopped"), qPrintable(train->statusText()));
+    const qint64 stopped = listRuns(*reader).last().id;
+    QCOMPARE(listRuns(*reader).last().status, QStringLiteral("cancelled"));
+    QVERIFY(train->resume(stopped));
+    QTRY_VERIFY_WITH_TIMEOUT(!train->isRunning(), 120000);
+    QVERIFY2(train->statusText().startsWith(QString("Run %1 finished after 300 steps").arg(stopped)),
+             qPrintable(train->statusText()));
+    QCOMPARE(listRuns(*reader).last().status, QStringLiteral("finished"));
+
+    // On the Train page these runs are listed, but its classifier buttons stay off for them.
+    w.workspace()->showPage(ProjectWorkspace::Train);
+    TrainPage* trainPage = w.workspace()->trainPage();
+    trainPage->reloadRuns();
+    trainPage->runTable()->selectRow(0); // newest: the resumed reward model
+    QVERIFY(!w.workspace()->findChild<QPushButton*>("resumeRun")->isEnabled());
+    QVERIFY(trainPage->runTable()->item(0, 4)->text().startsWith("pairwise_accuracy"));
 }
 
 QTEST_MAIN(TestGuiFeedback)

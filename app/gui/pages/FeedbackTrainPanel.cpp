@@ -139,7 +139,8 @@ FeedbackTrainPanel::FeedbackTrainPanel(QWidget* parent)
       m_progress(new QProgressBar(this)), m_status(new QLabel(this)), m_chart(new MetricPanelsChart(this)),
       m_compareRun(new QComboBox(this)), m_compare(new QPushButton(tr("Answer held-out prompts with both"), this)),
       m_verdicts(new QLabel(this)), m_histogram(new ScoreHistogram(this)),
-      m_scoreButton(new QPushButton(tr("Score distribution"), this))
+      m_scoreButton(new QPushButton(tr("Score distribution"), this)), m_resumeRun(new QComboBox(this)),
+      m_resume(new QPushButton(tr("Resume"), this))
 {
     setObjectName(QStringLiteral("feedbackTrainPanel"));
     m_method->addItem(tr("Reward model"));
@@ -217,6 +218,12 @@ FeedbackTrainPanel::FeedbackTrainPanel(QWidget* parent)
     buttons->addWidget(m_start);
     buttons->addWidget(m_stop);
     buttons->addWidget(m_progress, 1);
+    m_resumeRun->setObjectName(QStringLiteral("resumeFeedbackRun"));
+    m_resumeRun->setToolTip(tr("Runs that were stopped: Resume continues one from its last checkpoint."));
+    m_resume->setObjectName(QStringLiteral("resumeFeedback"));
+    connect(m_resume, &QPushButton::clicked, this, [this] { resume(m_resumeRun->currentData().toLongLong()); });
+    buttons->addWidget(m_resumeRun);
+    buttons->addWidget(m_resume);
 
     m_compareRun->setObjectName(QStringLiteral("compareRun"));
     m_compareRun->setToolTip(tr("A finished DPO, PPO or SFT run."));
@@ -316,6 +323,15 @@ void FeedbackTrainPanel::reload()
     m_compareRun->setCurrentIndex(qMax(0, m_compareRun->findData(keepCompare)));
     m_compare->setEnabled(m_compareRun->count() > 0 && m_compareJobId == 0);
     m_scoreButton->setEnabled(m_rewardRun->count() > 0 && m_scoreJobId == 0);
+    m_resumeRun->clear();
+    if (m_project)
+        for (const RunRecord& r : listRuns(*m_project))
+            if ((r.method.startsWith(QLatin1String("reward-")) || r.method == QLatin1String("dpo") || r.method == QLatin1String("ppo"))
+                && (r.status == QLatin1String("cancelled") || r.status == QLatin1String("failed")) && !r.lastCheckpoint.isEmpty())
+                m_resumeRun->insertItem(0, tr("run %1 · %2 · %3").arg(r.id).arg(r.method, r.status), r.id);
+    m_resumeRun->setVisible(m_resumeRun->count() > 0);
+    m_resume->setVisible(m_resumeRun->count() > 0);
+    m_resume->setEnabled(m_jobId == 0);
     m_verdicts->setText(verdictText());
 }
 
@@ -484,6 +500,45 @@ bool FeedbackTrainPanel::start()
     m_progress->show();
     report(tr("Training on %1 (frozen copy of the judgements: %2).")
                .arg(QFileInfo(o.modelDir).fileName(), QFileInfo(o.dataFile).fileName()));
+    return true;
+}
+
+bool FeedbackTrainPanel::resume(qint64 runId)
+{
+    if (!m_project || !m_jobs || m_jobId || runId <= 0)
+        return false;
+    RunRecord record;
+    try {
+        record = loadRun(*m_project, runId);
+    } catch (const Error& e) {
+        report(e.message(), true);
+        return false;
+    }
+    const Method m = record.method.startsWith(QLatin1String("reward-")) ? Method::Reward
+                     : record.method == QLatin1String("dpo")             ? Method::Dpo
+                                                                          : Method::Ppo;
+    setMethod(m);
+    AlignOptions o; // the run's own model, data and settings come from its record
+    QPointer<FeedbackTrainPanel> self(this);
+    o.callbacks.onMetric = [self](const MetricPoint& p) {
+        QMetaObject::invokeMethod(qApp, [self, p] {
+            if (self)
+                self->m_chart->addPoint(p);
+        }, Qt::QueuedConnection);
+    };
+    m_chart->clear();
+    for (const MetricPoint& p : runMetrics(*m_project, runId))
+        m_chart->addPoint(p);
+    const AlignKind kind = m == Method::Reward ? AlignKind::Reward : m == Method::Dpo ? AlignKind::Dpo : AlignKind::Ppo;
+    m_job = std::make_shared<AlignJob>(kind, m_project->path(), o, runId);
+    m_jobId = m_jobs->submit(m_job);
+    m_start->setEnabled(false);
+    m_resume->setEnabled(false);
+    m_stop->setEnabled(true);
+    m_progress->setValue(0);
+    m_progress->setFormat(tr("Loading run %1's checkpoint…").arg(runId));
+    m_progress->show();
+    report(tr("Resuming run %1 from its last checkpoint.").arg(runId));
     return true;
 }
 

@@ -44,6 +44,9 @@ public:
     // or a value is out of range.
     bool start();
     void stop();
+    // Continues a stopped (cancelled or failed) reward-model, DPO or PPO run from its last
+    // checkpoint, exactly as if it had not stopped; its stored curves are drawn first.
+    bool resume(qint64 runId);
     bool isRunning() const { return m_jobId != 0; }
     QString statusText() const;
     QString explanation() const;
@@ -102,6 +105,8 @@ private:
     QLabel* m_verdicts;
     ScoreHistogram* m_histogram;
     QPushButton* m_scoreButton;
+    QComboBox* m_resumeRun;
+    QPushButton* m_resume;
 };
 
 } // namespace fts

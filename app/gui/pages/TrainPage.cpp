@@ -39,6 +39,22 @@
 namespace fts {
 namespace {
 
+bool isDecoderRunMethod(const QString& method)
+{
+    return method.startsWith(QLatin1String("reward-")) || method.startsWith(QLatin1String("sft"))
+           || method == QLatin1String("dpo") || method == QLatin1String("ppo");
+}
+
+// What a run's best checkpoint was chosen by.
+QString selectionMetricOf(const RunRecord& r, const Hyperparameters& hp)
+{
+    if (r.method.startsWith(QLatin1String("reward-")))
+        return QStringLiteral("pairwise_accuracy");
+    if (isDecoderRunMethod(r.method))
+        return QStringLiteral("val loss");
+    return hp.earlyStoppingMetric;
+}
+
 QString explainMethod(const QString& method)
 {
     if (method == QLatin1String("frozen"))
@@ -451,11 +467,21 @@ void TrainPage::setTrainingState(bool training)
 {
     m_start->setEnabled(!training && m_project);
     m_pause->setEnabled(training);
-    const bool one = selectedRunIds().size() == 1;
+    const QList<qint64> ids = selectedRunIds();
+    // Decoder runs (SFT, reward model, DPO, PPO) are not classifiers: the Feedback page (or the
+    // CLI) resumes and compares them; these buttons would start the classification trainer.
+    bool classifier = true;
+    for (const RunRecord& r : std::as_const(m_records))
+        if (ids.size() == 1 && r.id == ids.first())
+            classifier = !isDecoderRunMethod(r.method);
+    const bool one = ids.size() == 1 && classifier;
     m_resume->setEnabled(!training && one);
     m_clone->setEnabled(one);
     m_evaluate->setEnabled(!training && one);
     m_report->setEnabled(!training && one && m_reportJobId == 0);
+    m_resume->setToolTip(classifier ? QString()
+                                    : tr("A run from the Feedback page (or the CLI): resume it there, on the "
+                                         "Train from feedback tab."));
 }
 
 bool TrainPage::saveReport(qint64 runId, const QString& file)
@@ -507,7 +533,7 @@ void TrainPage::reloadRuns()
         }();
         const QStringList cells = {
             QString::number(r.id), statusText(r.status), r.method, QFileInfo(r.modelDir).fileName(),
-            r.bestStep >= 0 ? QStringLiteral("%1 %2").arg(hp.earlyStoppingMetric).arg(r.bestMetric, 0, 'f', 3)
+            r.bestStep >= 0 ? QStringLiteral("%1 %2").arg(selectionMetricOf(r, hp)).arg(r.bestMetric, 0, 'f', 3)
                             : QString(),
             r.bestStep >= 0 ? QString::number(r.bestStep) : QString(),
             JobStatusWidget::formatDuration(r.trainSeconds)};
