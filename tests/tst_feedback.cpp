@@ -53,6 +53,7 @@ private Q_SLOTS:
     void snapshotForTraining();
     void generatesCandidatesWithADecoder();
     void rewardModelLearnsFromJudgements();
+    void comparisonsSidesUndoAndRepeats();
 
 private:
     std::unique_ptr<Project> fresh(const QString& name);
@@ -344,11 +345,17 @@ void TestFeedback::generatesCandidatesWithADecoder()
     QCOMPARE(made.at(0).settings.value("temperature").toDouble(), 1.0);
     QCOMPARE(made.at(0).settings.value("max_new_tokens").toInt(), 8);
     QVERIFY(!made.at(0).settings.value("seed").toString().isEmpty());
-    QVERIFY(made.at(0).text != made.at(1).text);
+    QVERIFY(made.at(0).settings.value("seed") != made.at(1).settings.value("seed"));
     // Run again: nothing is missing, nothing is added.
     GenerateCandidatesJob again(path, s);
     again.run(ctx);
     QCOMPARE(again.generated(), 0);
+    // One more per prompt: new draws, not the stored ones again.
+    s.perPrompt = 4;
+    GenerateCandidatesJob topUp(path, s);
+    topUp.run(ctx);
+    QCOMPARE(topUp.generated(), 2);
+    QCOMPARE(feedbackCandidates(*p, prompts.at(0).id).size(), 4);
 
     CandidateSettings wrong = s;
     wrong.temperature = 0;
@@ -400,6 +407,65 @@ void TestFeedback::rewardModelLearnsFromJudgements()
     const double after = r.after.value(QStringLiteral("pairwise_accuracy"));
     qInfo("reward model from stored ratings: held-out pairwise accuracy %.3f -> %.3f", before, after);
     QVERIFY2(after > 0.9, qPrintable(QString::number(after)));
+}
+
+void TestFeedback::comparisonsSidesUndoAndRepeats()
+{
+    auto p = fresh(QStringLiteral("compare"));
+    const qint64 prompt = addFeedbackPrompt(*p, QStringLiteral("q"), QStringLiteral("typed"), QStringLiteral("val"));
+    const qint64 reference = addFeedbackCandidate(*p, prompt, QStringLiteral("base answer"), QStringLiteral("reference-of-run:1"));
+    const qint64 tuned1 = addFeedbackCandidate(*p, prompt, QStringLiteral("run 1 answer"), QStringLiteral("run:1"));
+    const qint64 tuned2 = addFeedbackCandidate(*p, prompt, QStringLiteral("run 2 answer"), QStringLiteral("run:2"));
+    // Run 2 started from the same model: its reference answer is the one already stored for run 1.
+    recordComparison(*p, 1, prompt, tuned1, reference);
+    recordComparison(*p, 2, prompt, tuned2, reference);
+    QCOMPARE(comparedRuns(*p), (QList<qint64>{1, 2}));
+    choosePair(*p, reference, tuned2, PairChoice::Second, QStringLiteral("ann"));
+    choosePair(*p, tuned2, reference, PairChoice::Tie, QStringLiteral("bob"));
+    const HumanVerdicts two = humanVerdicts(*p, 2);
+    QCOMPARE(two.pairs, 1);
+    QCOMPARE(two.wins, 1);
+    QCOMPARE(two.ties, 1);
+    QCOMPARE(two.winRate(), 0.75);
+    const HumanVerdicts one = humanVerdicts(*p, 1);
+    QCOMPARE(one.pairs, 1);
+    QCOMPARE(one.total(), 0);
+
+    // Sides: stable for a pair and person whichever way it is asked, and both occur.
+    int swapped = 0;
+    for (qint64 a = 1; a <= 400; a += 2) {
+        QCOMPARE(showSwapped(a, a + 1, QStringLiteral("ann")), !showSwapped(a + 1, a, QStringLiteral("ann")));
+        swapped += showSwapped(a, a + 1, QStringLiteral("ann"));
+    }
+    QVERIFY2(swapped > 60 && swapped < 140, qPrintable(QString::number(swapped)));
+
+    // Counted per prompt in one query.
+    rateCandidate(*p, tuned1, 4, QStringLiteral("ann"));
+    rateCandidate(*p, tuned2, 2, QStringLiteral("ann"));
+    QCOMPARE(judgedPerPrompt(*p, FeedbackKind::Rating, QStringLiteral("ann")).value(prompt), 2);
+    QCOMPARE(judgedPerPrompt(*p, FeedbackKind::Choice, QStringLiteral("ann")).value(prompt), 1);
+
+    // Undo leaves alone what someone else wrote since.
+    const JudgementChange mine = rateCandidate(*p, reference, 3, QStringLiteral("ann"));
+    {
+        auto other = Project::open(p->path()); // the CLI, say
+        rateCandidate(*other, reference, 5, QStringLiteral("ann"));
+    }
+    QVERIFY(errorOf([&] { undoJudgement(*p, mine); }).contains(QStringLiteral("changed since")));
+    QCOMPARE(ratingsBy(*p, prompt, QStringLiteral("ann")).value(reference), 5.0);
+
+    // A file that judges one pair twice: the last line counts, and the import says so.
+    const QString twice = m_dir.filePath(QStringLiteral("twice.jsonl"));
+    test::writeFile(twice, "{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\"}\n"
+                           "{\"prompt\":\"p\",\"chosen\":\"b\",\"rejected\":\"a\"}\n");
+    const FeedbackImport r = importFeedbackFile(*p, twice, QStringLiteral("pairs"));
+    QCOMPARE(r.judgements, 2);
+    QCOMPARE(r.repeated, 1);
+    QStringList fromFile;
+    for (const PreferenceRecord& rec : feedbackRecords(*p, PreferenceKind::Pairs))
+        if (rec.prompt == QLatin1String("p"))
+            fromFile << rec.responses.join(QLatin1Char('>'));
+    QCOMPARE(fromFile, QStringList{QStringLiteral("b>a")});
 }
 
 QTEST_GUILESS_MAIN(TestFeedback)

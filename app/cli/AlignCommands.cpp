@@ -79,9 +79,11 @@ int runAlignVerb(const AlignVerb& verb, const QStringList& args)
         resumeId = parser.value(resume).toLongLong(&ok);
         if (!ok || resumeId <= 0)
             throw UsageError{QStringLiteral("--resume needs a run id (a number)")};
-        if (parser.isSet(model) || parser.isSet(data) || parser.isSet(set))
+        if (parser.isSet(model) || parser.isSet(data) || parser.isSet(set) ||
+            (verb.kind != AlignKind::Sft && parser.isSet(fromFeedback)))
             throw UsageError{QStringLiteral("--resume continues with the run's own model, data "
-                                            "and settings; leave out --model, --data and --set")};
+                                            "and settings; leave out --model, --data, "
+                                            "--from-feedback and --set")};
     } else {
         const bool feedback = verb.kind != AlignKind::Sft && parser.isSet(fromFeedback);
         if (!parser.isSet(model) || parser.isSet(data) == feedback)
@@ -92,20 +94,8 @@ int runAlignVerb(const AlignVerb& verb, const QStringList& args)
                                        .arg(verb.name)};
         options.modelDir = parser.value(model);
         options.task = parser.value(task);
-        if (feedback) {
-            auto project = Project::open(path);
-            if (verb.kind == AlignKind::Ppo) {
-                options.dataFile = writeFeedbackPromptSnapshot(*project);
-            } else {
-                const QString form = options.task == QLatin1String("rankings-pairs")
-                                         ? QStringLiteral("rankings")
-                                         : options.task;
-                options.dataFile = writeFeedbackSnapshot(*project, preferenceKindFromName(form));
-            }
-        } else {
-            options.dataFile = parser.value(data);
-        }
-        if (!QFileInfo(options.dataFile).isFile())
+        options.dataFile = parser.value(data);
+        if (!feedback && !QFileInfo(options.dataFile).isFile())
             throw UsageError{QStringLiteral("--data %1 is not a file").arg(options.dataFile)};
         bool ok = true;
         if (verb.kind == AlignKind::Dpo)
@@ -129,6 +119,18 @@ int runAlignVerb(const AlignVerb& verb, const QStringList& args)
         }
         options.hp =
             hyperparametersFromOptions(parser.value(method), parser.values(set), options.hp);
+        // Frozen only once every option checked out, so a refused command leaves no file behind.
+        if (feedback) {
+            auto project = Project::open(path);
+            if (verb.kind == AlignKind::Ppo) {
+                options.dataFile = writeFeedbackPromptSnapshot(*project);
+            } else {
+                const QString form = options.task == QLatin1String("rankings-pairs")
+                                         ? QStringLiteral("rankings")
+                                         : options.task;
+                options.dataFile = writeFeedbackSnapshot(*project, preferenceKindFromName(form));
+            }
+        }
     }
     AlignJob job(verb.kind, path, options, resumeId);
     const bool asJson = parser.isSet(json);

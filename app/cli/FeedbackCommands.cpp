@@ -36,12 +36,10 @@ QJsonObject statusJson(Project& project)
         candidates += p.candidates;
     // Blind verdicts on the answers of tuned runs against their starting models.
     QJsonObject compared;
-    SqlQuery q(project.db(), QStringLiteral("SELECT DISTINCT origin FROM feedback_candidates WHERE origin LIKE 'run:%'"));
-    q.exec("find compared runs");
-    while (q.next()) {
-        const qint64 run = q.value(0).toString().mid(4).toLongLong();
-        const HumanVerdicts v = humanVerdicts(project, runOrigin(run), referenceOrigin(run));
-        compared.insert(QString::number(run), QJsonObject{{"wins", v.wins}, {"ties", v.ties}, {"losses", v.losses},
+    for (qint64 run : comparedRuns(project)) {
+        const HumanVerdicts v = humanVerdicts(project, run);
+        compared.insert(QString::number(run), QJsonObject{{"pairs", v.pairs}, {"wins", v.wins}, {"ties", v.ties},
+                                                          {"losses", v.losses},
                                                           {"win_rate", v.total() > 0 ? QJsonValue(v.winRate()) : QJsonValue()}});
     }
     return {{"prompts", qint64(prompts.size())},
@@ -106,6 +104,11 @@ int cmdFeedback(const QStringList& args)
                         + int(parser.isSet(compare));
     if (actions > 1)
         throw UsageError{QStringLiteral("give one of --import, --export, --generate and --compare")};
+    if (parser.isSet(rewardRun) && !parser.isSet(compare))
+        throw UsageError{QStringLiteral("--reward-run goes with --compare")};
+    for (const QCommandLineOption* o : {&k, &topP})
+        if (parser.isSet(*o) && !parser.isSet(generate))
+            throw UsageError{QStringLiteral("--%1 goes with --generate").arg(o->names().constFirst())};
     QString formName = parser.value(form);
     if (formName.isEmpty())
         formName = parser.isSet(importOpt) ? guessFeedbackForm(parser.value(importOpt))
@@ -225,11 +228,12 @@ int cmdFeedback(const QStringList& args)
     const QJsonObject compared = status.value("human_verdicts_by_run").toObject();
     for (const QString& run : compared.keys()) {
         const QJsonObject v = compared.value(run).toObject();
-        printLine(QStringLiteral("run %1 vs its starting model, people's blind verdicts: %2 won, %3 tied, %4 lost")
+        printLine(QStringLiteral("run %1 vs its starting model, people's blind verdicts on %5 pair(s): %2 won, %3 tied, %4 lost")
                       .arg(run)
                       .arg(v.value("wins").toInt())
                       .arg(v.value("ties").toInt())
-                      .arg(v.value("losses").toInt()));
+                      .arg(v.value("losses").toInt())
+                      .arg(v.value("pairs").toInt()));
     }
     return 0;
 }

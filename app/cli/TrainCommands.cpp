@@ -64,11 +64,15 @@ int cmdTrain(const QStringList& args)
 {
     // "train --objective reward|rank|dpo|ppo" (shared/CLI.md): the feedback trainers on the
     // project's feedback, i.e. the reward/dpo/ppo verbs with --from-feedback.
-    const qsizetype objective = args.indexOf(QStringLiteral("--objective"));
+    qsizetype objective = -1;
+    for (qsizetype i = 1; i < args.size() && objective < 0; ++i)
+        if (args[i] == QLatin1String("--objective") || args[i].startsWith(QLatin1String("--objective=")))
+            objective = i;
     if (objective > 0) {
-        const QString name = args.value(objective + 1);
+        const bool joined = args[objective].contains(QLatin1Char('='));
+        const QString name = joined ? args[objective].section(QLatin1Char('='), 1) : args.value(objective + 1);
         QStringList rest = args;
-        rest.remove(objective, std::min<qsizetype>(2, rest.size() - objective));
+        rest.remove(objective, joined ? 1 : std::min<qsizetype>(2, rest.size() - objective));
         rest << QStringLiteral("--from-feedback");
         if (name == QLatin1String("rank"))
             rest << QStringLiteral("--task") << QStringLiteral("rankings");

@@ -39,8 +39,14 @@ std::shared_ptr<TextGenerator> TextGenerator::loadFolder(const QString& dir)
         throw Error(QStringLiteral("%1 is a %2 encoder, which classifies text but cannot write "
                                    "it; choose a GPT-2 or Llama-style model for generation.")
                         .arg(QDir::toNativeSeparators(dir), config.modelType));
+    return around(dir, loadDecoder(dir));
+}
+
+std::shared_ptr<TextGenerator> TextGenerator::around(const QString& dir, std::shared_ptr<DecoderModel> model)
+{
+    const ModelConfig config = ModelConfig::load(dir);
     std::shared_ptr<TextGenerator> g(new TextGenerator);
-    g->d->model = loadDecoder(dir);
+    g->d->model = std::move(model);
     g->d->model->eval();
     g->d->tokenizer = loadTokenizer(dir);
     g->d->chat = chatFormatForModel(dir, ChatStyle::Plain);
@@ -64,18 +70,19 @@ std::shared_ptr<TextGenerator> TextGenerator::loadRun(Project& project, qint64 r
     const QString rel = record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
     if (rel.isEmpty())
         throw Error(QStringLiteral("Run %1 has no checkpoint yet.").arg(runId));
-    std::shared_ptr<TextGenerator> g = loadFolder(record.modelDir);
+    if (!ModelConfig::load(record.modelDir).isDecoder())
+        throw Error(QStringLiteral("Run %1 was trained on %2, which is not a decoder.").arg(runId).arg(record.modelDir));
     Hyperparameters hp = Hyperparameters::fromJson(record.hyperparameters);
     hp.dropout = -1;
-    g->d->model = loadDecoderForMethod(record.modelDir, hp); // adapters in place when LoRA
+    std::shared_ptr<DecoderModel> model = loadDecoderForMethod(record.modelDir, hp); // adapters in place when LoRA
     // PPO's checkpoint also holds its value head, which generation does not use.
     const LoadReport report = loadStateDict(
-        *g->d->model, loadSafetensors(QDir(project.artifactPath(rel)).filePath(QStringLiteral("model.safetensors"))));
+        *model, loadSafetensors(QDir(project.artifactPath(rel)).filePath(QStringLiteral("model.safetensors"))));
     if (!report.missing.empty())
         throw Error(QStringLiteral("The checkpoint of run %1 lacks %2; it does not match %3.")
                         .arg(runId)
                         .arg(QString::fromStdString(report.missing.front()), record.modelDir));
-    g->d->model->eval();
+    std::shared_ptr<TextGenerator> g = around(record.modelDir, std::move(model));
     g->m_description = QStringLiteral("run %1 (%2 of %3)").arg(runId).arg(record.method, QFileInfo(record.modelDir).fileName());
     return g;
 }

@@ -14,6 +14,7 @@
 
 namespace fts {
 
+class DecoderModel;
 class Project;
 
 struct GenerateRequest
@@ -61,6 +62,8 @@ public:
 private:
     struct Impl;
     TextGenerator();
+    // The generator around an already loaded model of the folder `dir` (its tokenizer and chat).
+    static std::shared_ptr<TextGenerator> around(const QString& dir, std::shared_ptr<DecoderModel> model);
     std::unique_ptr<Impl> d;
     QString m_description;
 };

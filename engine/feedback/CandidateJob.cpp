@@ -77,8 +77,14 @@ void GenerateCandidatesJob::run(JobContext& ctx)
     qint64 done = 0;
     for (const Todo& t : todo) {
         QSet<QString> seen;
-        for (const FeedbackCandidate& c : feedbackCandidates(*project, t.prompt.id))
+        const quint64 base = m_settings.seed + quint64(t.prompt.id) * 1000003ULL;
+        quint64 first = 0; // draws already stored are not drawn again: a top-up adds new answers
+        for (const FeedbackCandidate& c : feedbackCandidates(*project, t.prompt.id)) {
             seen.insert(c.text);
+            const quint64 used = c.settings.value(QLatin1String("seed")).toString().toULongLong();
+            if (c.origin == QLatin1String("generated") && used >= base && used - base < (1ULL << 32))
+                first = std::max(first, used - base + 1);
+        }
         // A few extra draws per answer: a small model often repeats itself, and two equal answers
         // teach nothing when compared.
         int made = 0;
@@ -90,7 +96,7 @@ void GenerateCandidatesJob::run(JobContext& ctx)
             request.temperature = m_settings.temperature;
             request.topP = m_settings.topP;
             request.topK = m_settings.topK;
-            request.seed = m_settings.seed + quint64(t.prompt.id) * 1000003ULL + quint64(attempt);
+            request.seed = base + first + quint64(attempt);
             const GenerateReply reply =
                 generator->generate(request, [&ctx](const QString&) { return !ctx.isCancelled(); });
             ctx.checkCancelled();

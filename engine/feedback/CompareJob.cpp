@@ -72,22 +72,27 @@ void ComparePolicyJob::run(JobContext& ctx)
         ctx.checkCancelled();
         ++m_result.prompts;
         if (a == b || a.isEmpty() || b.isEmpty()) {
+            // Nothing to judge, for people or the reward model: left out of both win rates.
             ++m_result.identical;
         } else {
             QJsonObject tunedSettings = settings, referenceSettings = settings;
             tunedSettings.insert(QStringLiteral("run"), m_settings.runId);
             referenceSettings.insert(QStringLiteral("model"), QFileInfo(record.modelDir).absoluteFilePath());
-            addFeedbackCandidate(*project, p.id, a, runOrigin(m_settings.runId), tunedSettings);
-            addFeedbackCandidate(*project, p.id, b, referenceOrigin(m_settings.runId), referenceSettings);
-        }
-        if (scorer) {
-            const std::vector<double> s = scorer->score({p.text, p.text}, {a, b});
-            if (s[0] > s[1])
-                ++m_result.rewardWins;
-            else if (s[0] < s[1])
-                ++m_result.rewardLosses;
-            else
-                ++m_result.rewardTies;
+            Transaction tx(project->db());
+            const qint64 tunedId = addFeedbackCandidate(*project, p.id, a, runOrigin(m_settings.runId), tunedSettings);
+            const qint64 referenceId =
+                addFeedbackCandidate(*project, p.id, b, referenceOrigin(m_settings.runId), referenceSettings);
+            recordComparison(*project, m_settings.runId, p.id, tunedId, referenceId);
+            tx.commit();
+            if (scorer) {
+                const std::vector<double> s = scorer->score({p.text, p.text}, {a, b});
+                if (s[0] > s[1])
+                    ++m_result.rewardWins;
+                else if (s[0] < s[1])
+                    ++m_result.rewardLosses;
+                else
+                    ++m_result.rewardTies;
+            }
         }
         ctx.progress(i + 1, heldOut.size(), QStringLiteral("Answering held-out prompts"));
     }
@@ -99,15 +104,16 @@ QString ComparePolicyJob::summary() const
                     .arg(m_settings.runId)
                     .arg(m_result.prompts);
     if (m_result.identical > 0)
-        s += QStringLiteral(" (%1 the same, nothing to judge)").arg(m_result.identical);
+        s += QStringLiteral(" (%1 the same or empty: nothing to judge)").arg(m_result.identical);
     if (m_settings.rewardRunId > 0)
-        s += QStringLiteral("; reward model run %1 prefers the tuned answer %2 time(s), the starting "
+        s += QStringLiteral("; of the %6 pairs to judge, reward model run %1 prefers the tuned answer %2 time(s), the starting "
                             "model's %3, ties %4: win rate %5")
                  .arg(m_settings.rewardRunId)
                  .arg(m_result.rewardWins)
                  .arg(m_result.rewardLosses)
                  .arg(m_result.rewardTies)
-                 .arg(m_result.rewardWinRate(), 0, 'f', 2);
+                 .arg(m_result.rewardWinRate(), 0, 'f', 2)
+                 .arg(m_result.prompts - m_result.identical);
     return s + QStringLiteral(". Judge the pairs blind in the Choose mode.");
 }
 

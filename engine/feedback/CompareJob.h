@@ -22,7 +22,8 @@ struct CompareResult
 {
     int prompts = 0;   // held-out prompts answered by both
     int identical = 0; // both wrote the same answer: nothing to judge
-    // The reward model's verdicts (when a reward run was given): a tie counts half a win.
+    // The reward model's verdicts on the pairs people can judge (when a reward run was given): a
+    // tie counts half a win.
     int rewardWins = 0, rewardTies = 0, rewardLosses = 0;
     double rewardWinRate() const
     {
@@ -31,7 +32,9 @@ struct CompareResult
     }
 };
 
-// The origins the two answers are stored under, for humanWinRate (feedback/Feedback.h).
+// The origins the two answers are stored under (shown to nobody while judging; an answer equal
+// to one already stored keeps its first origin). Verdicts are counted from the stored
+// comparisons: humanVerdicts (feedback/Feedback.h).
 QString runOrigin(qint64 runId);
 QString referenceOrigin(qint64 runId);
 

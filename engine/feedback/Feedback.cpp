@@ -316,11 +316,14 @@ void undoJudgement(Project& project, const JudgementChange& change)
     requireWritable(project);
     QSqlDatabase& db = project.db();
     Transaction tx(db);
-    // The undone judgement stays in the history, closed, like a superseded one.
-    SqlQuery(db, QStringLiteral("UPDATE feedback_judgements SET superseded_at = ? WHERE id = ?"))
-        .bind(nowIso())
-        .bind(change.added)
-        .exec("undo the judgement");
+    // The undone judgement stays in the history, closed, like a superseded one. If it is no longer
+    // current, someone (another window, the CLI) judged the item since: leave their judgement.
+    SqlQuery close(db, QStringLiteral("UPDATE feedback_judgements SET superseded_at = ? WHERE id = ? AND "
+                                      "superseded_at IS NULL"));
+    close.bind(nowIso()).bind(change.added).exec("undo the judgement");
+    if (close.raw().numRowsAffected() != 1)
+        throw Error(QStringLiteral("This judgement was changed since it was made (in another window or "
+                                   "the command line), so it was not undone."));
     if (change.replaced)
         SqlQuery(db, QStringLiteral("UPDATE feedback_judgements SET superseded_at = NULL WHERE id = ?"))
             .bind(change.replaced)
@@ -500,30 +503,71 @@ std::vector<PreferenceRecord> feedbackRecords(Project& project, PreferenceKind f
     return out;
 }
 
-HumanVerdicts humanVerdicts(Project& project, const QString& tunedOrigin, const QString& referenceOrigin)
+void recordComparison(Project& project, qint64 runId, qint64 promptId, qint64 tunedId, qint64 referenceId)
 {
-    QSqlDatabase& db = project.db();
-    QHash<qint64, QString> origin;
-    {
-        SqlQuery q(db, QStringLiteral("SELECT id, origin FROM feedback_candidates WHERE origin IN (?, ?)"));
-        q.bind(tunedOrigin).bind(referenceOrigin).exec("read the compared answers");
-        while (q.next())
-            origin.insert(q.value(0).toLongLong(), q.value(1).toString());
-    }
+    requireWritable(project);
+    SqlQuery(project.db(), QStringLiteral("INSERT OR REPLACE INTO feedback_comparisons (run_id, prompt_id, tuned_id, "
+                                          "reference_id, created_at) VALUES (?, ?, ?, ?, ?)"))
+        .bind(runId)
+        .bind(promptId)
+        .bind(tunedId)
+        .bind(referenceId)
+        .bind(nowIso())
+        .exec("save the comparison");
+}
+
+QList<qint64> comparedRuns(Project& project)
+{
+    SqlQuery q(project.db(), QStringLiteral("SELECT DISTINCT run_id FROM feedback_comparisons ORDER BY run_id"));
+    q.exec("read the compared runs");
+    QList<qint64> out;
+    while (q.next())
+        out << q.value(0).toLongLong();
+    return out;
+}
+
+HumanVerdicts humanVerdicts(Project& project, qint64 runId)
+{
     HumanVerdicts v;
-    for (const Current& j : currentJudgements(db, FeedbackKind::Choice)) {
-        const qint64 low = j.subject.section(QLatin1Char(','), 0, 0).toLongLong();
-        const qint64 high = j.subject.section(QLatin1Char(','), 1, 1).toLongLong();
-        if (!origin.contains(low) || !origin.contains(high) || origin[low] == origin[high])
+    SqlQuery q(project.db(),
+               QStringLiteral("SELECT c.tuned_id, j.value FROM feedback_comparisons c LEFT JOIN feedback_judgements j ON "
+                              "j.kind = 'choice' AND j.superseded_at IS NULL AND j.prompt_id = c.prompt_id AND "
+                              "j.subject = (MIN(c.tuned_id, c.reference_id) || ',' || MAX(c.tuned_id, c.reference_id)) "
+                              "WHERE c.run_id = ? ORDER BY c.id"));
+    q.bind(runId).exec("read the verdicts");
+    QSet<qint64> pairs;
+    while (q.next()) {
+        pairs.insert(q.value(0).toLongLong());
+        if (q.value(1).isNull())
             continue;
-        if (j.value == QLatin1String("tie"))
+        const QString value = q.value(1).toString();
+        if (value == QLatin1String("tie"))
             ++v.ties;
-        else if (origin.value(j.value.toLongLong()) == tunedOrigin)
+        else if (value.toLongLong() == q.value(0).toLongLong())
             ++v.wins;
         else
             ++v.losses;
     }
+    v.pairs = int(pairs.size());
     return v;
+}
+
+QHash<qint64, int> judgedPerPrompt(Project& project, FeedbackKind kind, const QString& annotator)
+{
+    SqlQuery q(project.db(), QStringLiteral("SELECT prompt_id, COUNT(*) FROM feedback_judgements WHERE kind = ? AND "
+                                            "annotator = ? AND superseded_at IS NULL GROUP BY prompt_id"));
+    q.bind(feedbackKindName(kind)).bind(annotator).exec("count the judgements per prompt");
+    QHash<qint64, int> out;
+    while (q.next())
+        out.insert(q.value(0).toLongLong(), q.value(1).toInt());
+    return out;
+}
+
+bool showSwapped(qint64 first, qint64 second, const QString& annotator)
+{
+    const QByteArray key = pairSubject(first, second).toUtf8() + '/' + annotator.toUtf8();
+    const bool flip = QCryptographicHash::hash(key, QCryptographicHash::Sha1).at(0) & 1;
+    return first < second ? flip : !flip; // the same side for the pair whichever order it is asked in
 }
 
 FeedbackImport importFeedbackFile(Project& project, const QString& path, const QString& form)
@@ -596,19 +640,25 @@ FeedbackImport importFeedbackFile(Project& project, const QString& path, const Q
         return q.next() ? q.value(0).toInt() : 0;
     };
     const int promptsBefore = countPrompts(), candidatesBefore = countCandidates();
+    QSet<QString> judgedItems; // prompt/kind/subject judged by an earlier line
+    const auto judge = [&](qint64 prompt, FeedbackKind k, const QString& subject, const QString& value) {
+        const QString item = QStringLiteral("%1/%2/%3").arg(prompt).arg(int(k)).arg(subject);
+        if (judgedItems.contains(item))
+            ++result.repeated;
+        judgedItems.insert(item);
+        recordIn(db, prompt, k, subject, value, source);
+    };
     for (const PreferenceRecord& r : records) {
         const qint64 prompt = addFeedbackPrompt(project, r.prompt, source, r.splitGiven ? r.split : QString());
         QList<qint64> ids;
         for (const QString& response : r.responses)
             ids << addFeedbackCandidate(project, prompt, response, source);
-        const QString annotator = source;
         if (kind == PreferenceKind::Pairs) {
             if (ids[0] == ids[1])
                 throw Error(QStringLiteral("%1, line %2: \"chosen\" and \"rejected\" are the same text.")
                                 .arg(path)
                                 .arg(r.line));
-            recordIn(db, prompt, FeedbackKind::Choice, pairSubject(ids[0], ids[1]),
-                   QString::number(ids[0]), annotator);
+            judge(prompt, FeedbackKind::Choice, pairSubject(ids[0], ids[1]), QString::number(ids[0]));
         } else if (kind == PreferenceKind::Rankings) {
             if (QSet<qint64>(ids.begin(), ids.end()).size() != ids.size())
                 throw Error(QStringLiteral("%1, line %2: a ranking lists the same answer twice.")
@@ -618,11 +668,10 @@ FeedbackImport importFeedbackFile(Project& project, const QString& path, const Q
             for (qint64 id : ids)
                 order.append(double(id));
             // A ranking covers the answers it lists; the prompt's other answers stay unranked.
-            recordIn(db, prompt, FeedbackKind::Ranking, QStringLiteral(""),
-                   QString::fromUtf8(QJsonDocument(order).toJson(QJsonDocument::Compact)), annotator);
+            judge(prompt, FeedbackKind::Ranking, QStringLiteral(""),
+                  QString::fromUtf8(QJsonDocument(order).toJson(QJsonDocument::Compact)));
         } else {
-            recordIn(db, prompt, FeedbackKind::Rating, QStringLiteral("c%1").arg(ids[0]),
-                   formatNumber(r.rating), annotator);
+            judge(prompt, FeedbackKind::Rating, QStringLiteral("c%1").arg(ids[0]), formatNumber(r.rating));
         }
         ++result.judgements;
     }

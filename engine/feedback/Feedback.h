@@ -4,6 +4,7 @@
 
 #include "align/PreferenceData.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QMap>
@@ -76,6 +77,12 @@ void undoJudgement(Project& project, const JudgementChange& change);
 // The annotator's current judgements on one prompt.
 QMap<qint64, double> ratingsBy(Project& project, qint64 promptId, const QString& annotator);
 QList<qint64> rankingBy(Project& project, qint64 promptId, const QString& annotator);
+// Current judgements of one annotator per prompt, in one query (ratings count answers, choices
+// pairs, rankings 0 or 1).
+QHash<qint64, int> judgedPerPrompt(Project& project, FeedbackKind kind, const QString& annotator);
+// Which side shows which answer of a pair: the same for one person every time, different across
+// pairs and people, so neither the tuned nor the first-written answer is always on the left.
+bool showSwapped(qint64 first, qint64 second, const QString& annotator);
 // "first", "second", "tie", or empty when this pair has no choice from the annotator yet.
 QString choiceBy(Project& project, qint64 first, qint64 second, const QString& annotator);
 
@@ -104,19 +111,26 @@ FeedbackAgreement feedbackAgreement(Project& project, FeedbackKind kind);
 // two ratings that differ. Ratings: each rating. Rankings: each ranking.
 std::vector<PreferenceRecord> feedbackRecords(Project& project, PreferenceKind form);
 
-// People's blind verdicts on the pairs a comparison stored (feedback/CompareJob.h): each current
-// choice between an answer with origin `tunedOrigin` and one with `referenceOrigin` on one prompt.
+// A tuned run's answer and its starting model's answer to one prompt (feedback/CompareJob.h);
+// comparing the same run on the same prompt again replaces the pair.
+void recordComparison(Project& project, qint64 runId, qint64 promptId, qint64 tunedId, qint64 referenceId);
+// The runs with stored comparisons, oldest first.
+QList<qint64> comparedRuns(Project& project);
+
+// People's blind verdicts on a run's compared pairs: every annotator's current choice on each.
 struct HumanVerdicts
 {
+    int pairs = 0;                      // pairs stored for the run
     int wins = 0, ties = 0, losses = 0; // from the tuned answer's side
     int total() const { return wins + ties + losses; }
     double winRate() const { return total() > 0 ? (wins + 0.5 * ties) / total() : 0; }
 };
-HumanVerdicts humanVerdicts(Project& project, const QString& tunedOrigin, const QString& referenceOrigin);
+HumanVerdicts humanVerdicts(Project& project, qint64 runId);
 
 struct FeedbackImport
 {
     int prompts = 0, candidates = 0, judgements = 0;
+    int repeated = 0; // lines that judged an item an earlier line of the file judged: the last counts
 };
 // `form`: pairs, ratings, rankings (readPreferenceJsonl's forms) or prompts ({"prompt": ...} per
 // line, or plain text lines). One transaction: a bad line leaves the project unchanged, and the

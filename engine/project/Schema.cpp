@@ -154,8 +154,22 @@ const QStringList kVersion5 = {
     " annotator TEXT NOT NULL,"
     " created_at TEXT NOT NULL,"
     " superseded_at TEXT)",
-    "CREATE INDEX feedback_judgements_current ON feedback_judgements(prompt_id, kind, annotator)"
+    // One current judgement per annotator and subject: a second writer (the CLI, another window)
+    // cannot leave two behind.
+    "CREATE UNIQUE INDEX feedback_judgements_current ON feedback_judgements(prompt_id, kind, subject, annotator)"
     " WHERE superseded_at IS NULL",
+    "CREATE INDEX feedback_judgements_by_annotator ON feedback_judgements(kind, annotator, subject)"
+    " WHERE superseded_at IS NULL",
+    // A tuned run's answer and its starting model's answer to one held-out prompt, as compared.
+    // Kept apart from the candidates' origin, since equal answers are stored once.
+    "CREATE TABLE feedback_comparisons ("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL,"
+    " prompt_id INTEGER NOT NULL REFERENCES feedback_prompts(id) ON DELETE CASCADE,"
+    " tuned_id INTEGER NOT NULL REFERENCES feedback_candidates(id) ON DELETE CASCADE,"
+    " reference_id INTEGER NOT NULL REFERENCES feedback_candidates(id) ON DELETE CASCADE,"
+    " created_at TEXT NOT NULL,"
+    " UNIQUE(run_id, prompt_id))",
 };
 
 const QList<QStringList> kMigrations = {kVersion1, kVersion2, kVersion3, kVersion4, kVersion5};

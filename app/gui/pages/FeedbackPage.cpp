@@ -31,6 +31,8 @@
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTextBrowser>
+#include <QTimer>
+#include <QApplication>
 #include <QVBoxLayout>
 
 namespace fts {
@@ -62,8 +64,30 @@ FeedbackPage::FeedbackPage(QWidget* parent)
       m_choiceA(new QTextBrowser(this)), m_choiceB(new QTextBrowser(this)), m_pairLabel(new QLabel(this)),
       m_guide(new QLabel(this)), m_progress(new QProgressBar(this)), m_agreement(new QLabel(this)),
       m_status(new QLabel(this)), m_jobProgress(new QProgressBar(this)),
-      m_cancelJob(new QPushButton(tr("Cancel"), this)), m_trainPanel(new FeedbackTrainPanel(this))
+      m_cancelJob(new QPushButton(tr("Cancel"), this)), m_trainPanel(new FeedbackTrainPanel(this)),
+      m_agreementTimer(new QTimer(this))
 {
+    m_agreementTimer->setSingleShot(true);
+    m_agreementTimer->setInterval(250);
+    connect(m_agreementTimer, &QTimer::timeout, this, [this] {
+        if (!m_project) {
+            m_agreement->clear();
+            return;
+        }
+        const FeedbackAgreement a = feedbackAgreement(*m_project, kindOf(mode()));
+        if (a.items > 0)
+            m_agreement->setText(tr("%1 annotator(s) · agreement %2% on %3 item(s) judged by two or more · "
+                                    "Krippendorff's α %4")
+                                     .arg(a.annotators)
+                                     .arg(a.percent, 0, 'f', 1)
+                                     .arg(a.items)
+                                     .arg(a.alpha, 0, 'f', 2));
+        else
+            m_agreement->setText(tr("%1 annotator(s) · agreement shows once two people judge the same items").arg(a.annotators));
+    });
+    // The mode's keys (digits, arrows, Enter) must not fire while someone types a name or moves
+    // through the prompt list.
+    connect(qApp, &QApplication::focusChanged, this, [this] { enableModeKeys(); });
     setObjectName(QStringLiteral("feedbackPage"));
     auto* collect = new QWidget(this);
     buildCollectTab(collect);
@@ -90,6 +114,7 @@ void FeedbackPage::buildCollectTab(QWidget* tab)
     m_annotator->setText(QSettings().value(kAnnotatorKey, qEnvironmentVariable("USER", QStringLiteral("annotator"))).toString());
     connect(m_annotator, &QLineEdit::editingFinished, this, [this] {
         QSettings().setValue(kAnnotatorKey, annotator());
+        m_undo.clear(); // Ctrl+Z never takes back another person's judgement
         reload();
     });
 
@@ -225,13 +250,16 @@ void FeedbackPage::buildCollectTab(QWidget* tab)
     verdict(tr("B is better  (B or →)"), "chooseB", PairChoice::Second);
     chooseButtons->addWidget(m_pairLabel, 1);
     chooseLayout->addLayout(chooseButtons);
+    choose->setFocusPolicy(Qt::StrongFocus);
 
     m_modes->setObjectName(QStringLiteral("feedbackModes"));
     m_modes->addTab(rate, tr("Rate (Alt+1)"));
     m_modes->addTab(rank, tr("Rank (Alt+2)"));
     m_modes->addTab(choose, tr("Choose (Alt+3)"));
     connect(m_modes, &QTabWidget::currentChanged, this, [this] {
+        focusModeList();
         enableModeKeys();
+        refreshJudged();
         m_pair = 0;
         showPrompt();
         updatePromptStates();
@@ -311,19 +339,28 @@ void FeedbackPage::buildCollectTab(QWidget* tab)
 
 void FeedbackPage::enableModeKeys()
 {
+    const QWidget* focus = QApplication::focusWidget();
+    const bool typing = focus && (qobject_cast<const QLineEdit*>(focus) || focus == m_promptList);
     for (const auto& [keyMode, shortcut] : std::as_const(m_modeKeys))
-        shortcut->setEnabled(keyMode == mode());
-    // The list of the mode takes the arrow keys.
+        shortcut->setEnabled(keyMode == mode() && !typing);
+}
+
+void FeedbackPage::focusModeList()
+{
+    // The mode's own widget takes the keys: the answer lists their arrows, Choose its page.
     if (mode() == Mode::Rate)
         m_rateList->setFocus();
     else if (mode() == Mode::Rank)
         m_rankList->setFocus();
+    else
+        m_modes->currentWidget()->setFocus();
 }
 
 void FeedbackPage::showEvent(QShowEvent* event)
 {
     QWidget::showEvent(event);
-    enableModeKeys(); // the mode's list takes the keys as soon as the page shows
+    focusModeList(); // the mode's list takes the keys as soon as the page shows
+    enableModeKeys();
 }
 
 void FeedbackPage::setContext(Project* project, JobRunner* jobs)
@@ -367,6 +404,7 @@ void FeedbackPage::reload()
         m_current = qBound(0, m_current, int(m_prompts.size()) - 1);
     m_promptList->setCurrentRow(m_current);
     m_pair = 0; // the first pair this annotator has not judged
+    refreshJudged();
     updatePromptStates();
     showPrompt();
     updateProgress();
@@ -380,6 +418,7 @@ QString FeedbackPage::annotator() const
 void FeedbackPage::setAnnotator(const QString& name)
 {
     m_annotator->setText(name);
+    m_undo.clear();
     reload();
 }
 
@@ -427,22 +466,28 @@ void FeedbackPage::previousPrompt()
 
 bool FeedbackPage::promptDone(const FeedbackPrompt& p) const
 {
-    const QString who = annotator();
+    // A prompt without answers has nothing to judge: navigation passes it by.
+    const int judged = m_judged.value(p.id);
     switch (mode()) {
     case Mode::Rate:
-        return p.candidates > 0 && ratingsBy(*m_project, p.id, who).size() >= p.candidates;
+        return judged >= p.candidates;
     case Mode::Rank:
-        return p.candidates < 2 || !rankingBy(*m_project, p.id, who).isEmpty();
-    case Mode::Choose: {
-        const QList<FeedbackCandidate> c = feedbackCandidates(*m_project, p.id);
-        for (int i = 0; i < c.size(); ++i)
-            for (int j = i + 1; j < c.size(); ++j)
-                if (choiceBy(*m_project, c[i].id, c[j].id, who).isEmpty())
-                    return false;
-        return true;
-    }
+        return p.candidates < 2 || judged > 0;
+    case Mode::Choose:
+        return judged >= p.candidates * (p.candidates - 1) / 2;
     }
     return false;
+}
+
+void FeedbackPage::refreshJudged()
+{
+    m_judged = m_project ? judgedPerPrompt(*m_project, kindOf(mode()), annotator()) : QHash<qint64, int>();
+}
+
+void FeedbackPage::pushUndo(qint64 promptId, const JudgementChange& change)
+{
+    m_undo.push_back({promptId, mode(), change});
+    refreshJudged();
 }
 
 void FeedbackPage::updatePromptStates()
@@ -451,7 +496,7 @@ void FeedbackPage::updatePromptStates()
         return;
     for (int i = 0; i < m_prompts.size() && i < m_promptList->count(); ++i) {
         const FeedbackPrompt& p = m_prompts[i];
-        const bool done = promptDone(p);
+        const bool done = p.candidates > 0 && promptDone(p);
         QString first = p.text.section(QLatin1Char('\n'), 0, 0);
         if (first.size() > 90)
             first = first.left(88) + QStringLiteral("…");
@@ -597,8 +642,8 @@ QPair<qint64, qint64> FeedbackPage::currentPair() const
     if (m_pair < 0 || m_pair >= pairs.size())
         return {0, 0};
     const qint64 a = m_candidates[pairs[m_pair].first].id, b = m_candidates[pairs[m_pair].second].id;
-    // The first-listed answer is not always on the left: people favour one side.
-    return (a + b) % 2 ? qMakePair(b, a) : qMakePair(a, b);
+    // Neither the first-written nor the tuned answer is always on the left: people favour one side.
+    return showSwapped(a, b, annotator()) ? qMakePair(b, a) : qMakePair(a, b);
 }
 
 bool FeedbackPage::ready()
@@ -631,13 +676,13 @@ bool FeedbackPage::rateSelected(int rating)
     if (!ready() || row < 0 || row >= m_candidates.size())
         return false;
     try {
-        m_undo.push_back({m_candidates[row].promptId, rateCandidate(*m_project, m_candidates[row].id, rating, annotator())});
+        pushUndo(m_candidates[row].promptId, rateCandidate(*m_project, m_candidates[row].id, rating, annotator()));
     } catch (const Error& e) {
         report(e.message(), true);
         return false;
     }
     report(tr("Rated answer %1: %2").arg(row + 1).arg(stars(rating)));
-    if (ratingsBy(*m_project, m_candidates[row].promptId, annotator()).size() >= m_candidates.size())
+    if (m_judged.value(m_candidates[row].promptId) >= m_candidates.size())
         advanceAfterJudgement();
     else
         showRate();
@@ -673,7 +718,7 @@ bool FeedbackPage::saveRanking()
     if (!ready() || m_candidates.size() < 2)
         return false;
     try {
-        m_undo.push_back({m_candidates[0].promptId, rankCandidates(*m_project, m_candidates[0].promptId, rankingOrder(), annotator())});
+        pushUndo(m_candidates[0].promptId, rankCandidates(*m_project, m_candidates[0].promptId, rankingOrder(), annotator()));
     } catch (const Error& e) {
         report(e.message(), true);
         return false;
@@ -690,7 +735,7 @@ bool FeedbackPage::choose(PairChoice choice)
     if (!ready() || shown.first == 0)
         return false;
     try {
-        m_undo.push_back({m_candidates[0].promptId, choosePair(*m_project, shown.first, shown.second, choice, annotator())});
+        pushUndo(m_candidates[0].promptId, choosePair(*m_project, shown.first, shown.second, choice, annotator()));
     } catch (const Error& e) {
         report(e.message(), true);
         return false;
@@ -734,6 +779,9 @@ bool FeedbackPage::undo()
         report(e.message(), true);
         return false;
     }
+    if (last.mode != mode())
+        setMode(last.mode); // show what was undone
+    refreshJudged();
     for (int i = 0; i < m_prompts.size(); ++i)
         if (m_prompts[i].id == last.promptId) {
             m_current = -1; // force a redraw even when it is the prompt shown
@@ -765,16 +813,7 @@ void FeedbackPage::updateProgress()
                          : kind == FeedbackKind::Ranking ? tr("prompts ranked")
                                                          : tr("pairs chosen");
     m_progress->setFormat(tr("You: %1 of %2 %3").arg(p.judged).arg(p.items).arg(unit));
-    const FeedbackAgreement a = feedbackAgreement(*m_project, kind);
-    if (a.items > 0)
-        m_agreement->setText(tr("%1 annotator(s) · agreement %2% on %3 item(s) judged by two or more · "
-                                "Krippendorff's α %4")
-                                 .arg(a.annotators)
-                                 .arg(a.percent, 0, 'f', 1)
-                                 .arg(a.items)
-                                 .arg(a.alpha, 0, 'f', 2));
-    else
-        m_agreement->setText(tr("%1 annotator(s) · agreement shows once two people judge the same items").arg(a.annotators));
+    m_agreementTimer->start();
     m_agreement->setToolTip(tr("α near 1: people agree; near 0: no more than chance. Low agreement means the "
                                "task or the rubric needs to be clearer before a model can learn from it."));
 }

@@ -15,6 +15,7 @@ class QListWidget;
 class QProgressBar;
 class QPushButton;
 class QShortcut;
+class QTimer;
 class QTabWidget;
 class QTextBrowser;
 
@@ -98,6 +99,9 @@ private:
     void openAddAnswerDialog();
     QList<QPair<int, int>> pairsOfCurrent() const;
     void enableModeKeys();
+    void focusModeList();
+    void refreshJudged(); // m_judged from the project
+    void pushUndo(qint64 promptId, const JudgementChange& change);
 
     Project* m_project = nullptr;
     JobRunner* m_jobs = nullptr;
@@ -108,10 +112,13 @@ private:
     struct UndoEntry
     {
         qint64 promptId;
+        Mode mode;
         JudgementChange change;
     };
     QList<UndoEntry> m_undo;
     int m_generateJobId = 0;
+    QHash<qint64, int> m_judged; // this annotator's current judgements per prompt, in this mode
+    QTimer* m_agreementTimer;    // agreement is recomputed once typing pauses, not per key
     // Keys that mean something in one mode only (digits rate, arrows choose): enabled with it, so
     // elsewhere the arrows still move through lists.
     QList<QPair<Mode, QShortcut*>> m_modeKeys;

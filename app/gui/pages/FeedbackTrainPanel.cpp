@@ -13,6 +13,7 @@
 #include "feedback/Feedback.h"
 #include "feedback/RewardDistributionJob.h"
 #include "hub/LocalModels.h"
+#include "models/ModelConfig.h"
 #include "jobs/JobRunner.h"
 #include "project/Project.h"
 #include "train/RunStore.h"
@@ -300,19 +301,29 @@ void FeedbackTrainPanel::reload()
     for (const LocalModel& m : localModels())
         if (m.decoder || !decodersOnly)
             m_model->addItem(QStringLiteral("%1 (%2)").arg(QFileInfo(m.dir).fileName(), m.modelType), m.dir);
-    if (!keep.isEmpty()) {
-        if (m_model->findData(keep) < 0) // a folder the user browsed to
+    if (!keep.isEmpty() && m_model->findData(keep) < 0) {
+        // A folder the user browsed to stays, unless this method cannot use it (an encoder for
+        // DPO or PPO).
+        bool usable = true;
+        try {
+            usable = !decodersOnly || ModelConfig::load(keep).isDecoder();
+        } catch (const Error&) {
+        }
+        if (usable)
             m_model->addItem(QFileInfo(keep).fileName(), keep);
-        m_model->setCurrentIndex(m_model->findData(keep));
     }
+    if (m_model->findData(keep) >= 0)
+        m_model->setCurrentIndex(m_model->findData(keep));
     if (m_model->currentData().toString() != keep)
         applyRecommendedLearningRate();
+    const qint64 keepReward = m_rewardRun->currentData().toLongLong();
     m_rewardRun->clear();
     if (m_project)
         for (const RunRecord& r : listRuns(*m_project))
             if (r.method.startsWith(QLatin1String("reward")) && r.status == QLatin1String("finished"))
                 m_rewardRun->insertItem(0, tr("run %1 · %2 · %3").arg(r.id).arg(r.method, QFileInfo(r.modelDir).fileName()), r.id);
-    m_rewardRun->setCurrentIndex(0);
+    // The user's choice stays; the newest is the default.
+    m_rewardRun->setCurrentIndex(qMax(0, m_rewardRun->findData(keepReward)));
     const qint64 keepCompare = m_compareRun->currentData().toLongLong();
     m_compareRun->clear();
     if (m_project)
@@ -340,15 +351,18 @@ QString FeedbackTrainPanel::verdictText() const
     const qint64 run = m_compareRun->currentData().toLongLong();
     if (!m_project || run <= 0)
         return tr("Train with DPO or PPO first; then its answers can be compared with the starting model's.");
-    const HumanVerdicts v = humanVerdicts(*m_project, runOrigin(run), referenceOrigin(run));
+    const HumanVerdicts v = humanVerdicts(*m_project, run);
+    if (v.pairs == 0)
+        return tr("Run %1 has no answers to compare yet: press the button to write them.").arg(run);
     if (v.total() == 0)
-        return tr("No blind verdicts on run %1's answers yet.").arg(run);
-    return tr("People's blind verdicts on run %1 vs its starting model: won %2, tied %3, lost %4 — win rate %5.")
+        return tr("No blind verdicts on run %1's %2 pair(s) yet: judge them in the Choose mode.").arg(run).arg(v.pairs);
+    return tr("People's blind verdicts on run %1 vs its starting model (%6 pair(s)): won %2, tied %3, lost %4 — win rate %5.")
         .arg(run)
         .arg(v.wins)
         .arg(v.ties)
         .arg(v.losses)
-        .arg(v.winRate(), 0, 'f', 2);
+        .arg(v.winRate(), 0, 'f', 2)
+        .arg(v.pairs);
 }
 
 bool FeedbackTrainPanel::showScoreDistribution(qint64 rewardRunId)
@@ -397,7 +411,8 @@ void FeedbackTrainPanel::onMethodChanged()
     const Method m = method();
     m_explain->setText(explanationOf(m));
     m_form->setEnabled(m == Method::Reward);
-    m_rewardRun->setEnabled(m != Method::Dpo);
+    // Always choosable: PPO learns from it, the score distribution and comparisons use it too.
+    m_rewardRun->setEnabled(true);
     m_histogram->setVisible(m == Method::Reward && !m_histogram->counts(0).isEmpty());
     m_beta->setEnabled(m == Method::Dpo);
     for (QLineEdit* e : {m_klCoef, m_clip, m_maxNew, m_rollout})
@@ -493,6 +508,8 @@ bool FeedbackTrainPanel::start()
     const AlignKind kind = m == Method::Reward ? AlignKind::Reward : m == Method::Dpo ? AlignKind::Dpo : AlignKind::Ppo;
     m_job = std::make_shared<AlignJob>(kind, m_project->path(), o);
     m_jobId = m_jobs->submit(m_job);
+    m_jobMethod = m;
+    m_method->setEnabled(false); // the live panels belong to this run's method
     m_start->setEnabled(false);
     m_stop->setEnabled(true);
     m_progress->setValue(0);
@@ -532,6 +549,8 @@ bool FeedbackTrainPanel::resume(qint64 runId)
     const AlignKind kind = m == Method::Reward ? AlignKind::Reward : m == Method::Dpo ? AlignKind::Dpo : AlignKind::Ppo;
     m_job = std::make_shared<AlignJob>(kind, m_project->path(), o, runId);
     m_jobId = m_jobs->submit(m_job);
+    m_jobMethod = m;
+    m_method->setEnabled(false);
     m_start->setEnabled(false);
     m_resume->setEnabled(false);
     m_stop->setEnabled(true);
@@ -575,19 +594,20 @@ void FeedbackTrainPanel::onJobFinished(int id, const JobOutcome& outcome)
         return;
     m_jobId = 0;
     m_start->setEnabled(true);
+    m_method->setEnabled(true);
     m_stop->setEnabled(false);
     m_progress->hide();
     if (outcome.status == JobStatus::Succeeded)
         report(outcome.message);
     else if (outcome.status == JobStatus::Cancelled)
         report(tr("Stopped. The run's last checkpoint is saved; 'ftstudio-cli %1 \"%3\" --resume %2' continues it.")
-                   .arg(method() == Method::Reward ? QStringLiteral("reward") : method() == Method::Dpo ? QStringLiteral("dpo") : QStringLiteral("ppo"))
+                   .arg(m_jobMethod == Method::Reward ? QStringLiteral("reward") : m_jobMethod == Method::Dpo ? QStringLiteral("dpo") : QStringLiteral("ppo"))
                    .arg(m_job ? m_job->result().runId : 0)
                    .arg(m_project ? m_project->path() : QString()));
     else
         report(outcome.message, true);
     const qint64 finishedRun = m_job ? m_job->result().runId : 0;
-    const bool rewardRun = outcome.status == JobStatus::Succeeded && method() == Method::Reward;
+    const bool rewardRun = outcome.status == JobStatus::Succeeded && m_jobMethod == Method::Reward;
     m_job.reset();
     reload();
     if (const int i = m_compareRun->findData(finishedRun); i >= 0)

@@ -74,6 +74,7 @@ private:
     Project* m_project = nullptr;
     JobRunner* m_jobs = nullptr;
     int m_jobId = 0;
+    Method m_jobMethod = Method::Reward; // of the run in progress
     int m_compareJobId = 0;
     int m_scoreJobId = 0;
     std::shared_ptr<RewardDistributionJob> m_scoreJob;
