@@ -1,6 +1,7 @@
 // ftstudio-cli sft / reward / dpo / ppo end to end on the tiny GPT-2 fixture (with a small
 // WordPiece vocabulary so the CLI loads a tokenizer from the folder), plus their usage errors.
 #include "CliRun.h"
+#include "DecoderFixture.h"
 #include "TestUtil.h"
 
 #include "feedback/CompareJob.h"
@@ -20,21 +21,6 @@ namespace {
 
 using Run = fts::test::CliRun;
 using fts::test::cli;
-
-// 5 specials + a-z + ##a-##z + digits + punctuation: 77 entries, within the fixture's 100 ids.
-QByteArray smallVocab()
-{
-    QByteArray v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
-    for (char c = 'a'; c <= 'z'; ++c)
-        v += QByteArray(1, c) + '\n';
-    for (char c = 'a'; c <= 'z'; ++c)
-        v += QByteArray("##") + c + '\n';
-    for (char c = '0'; c <= '9'; ++c)
-        v += QByteArray(1, c) + '\n';
-    for (const char* p : {"#", ":", ".", "!", "?", ",", "<", ">", "/", "'"})
-        v += QByteArray(p) + '\n';
-    return v;
-}
 
 } // namespace
 
@@ -56,12 +42,8 @@ private:
 void TestCliAlign::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    m_model = m_dir.filePath("model");
-    QDir().mkpath(m_model);
-    const QString fixture = QStringLiteral(FTS_FIXTURES_DIR "/models/decoders/gpt2/");
-    QVERIFY(QFile::copy(fixture + "config.json", m_model + "/config.json"));
-    QVERIFY(QFile::copy(fixture + "model.safetensors", m_model + "/model.safetensors"));
-    fts::test::writeFile(m_model + "/vocab.txt", smallVocab());
+    m_model = fts::test::gpt2FixtureFolder(m_dir.filePath("model"));
+    QVERIFY(!m_model.isEmpty());
     m_project = m_dir.filePath("align.ftproj");
     QCOMPARE(cli({"new", m_project}).code, 0);
     QByteArray chat, pairs, prompts;
@@ -128,6 +110,19 @@ void TestCliAlign::sftRewardDpoPpo()
     QVERIFY2(r.code == 0, r.err.constData());
     QCOMPARE(r.json().value("steps").toInteger(), 3);
     QVERIFY(r.json().value("val_after").toObject().contains("win_rate"));
+
+    // A decoder run writes answers for a file (each row a user's message) and can be served; a
+    // reward model cannot.
+    fts::test::writeFile(m_dir.filePath("questions.csv"), "text\nwhere is order 9\nhow do i return it\n");
+    r = cli({"predict", m_project, m_dir.filePath("questions.csv"), "--run", "1", "--chat", "--max-new-tokens", "4",
+             "--out", m_dir.filePath("answers.jsonl"), "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("rows").toInt(), 2);
+    QVERIFY2(r.json().value("model").toString().contains("run 1"), r.out.constData());
+    r = cli({"predict", m_project, m_dir.filePath("questions.csv"), "--run", QString::number(rewardRun), "--out",
+             m_dir.filePath("scores.jsonl")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("reward model"), r.err.constData());
 
     // Every run is in the project's runs table under its method, finished.
     auto project = fts::Project::open(m_project, fts::Project::Access::ReadOnly);

@@ -2,6 +2,7 @@
 // hand-computed values, the JSONL forms in and out (a bad line changes nothing), candidate
 // generation with a decoder, and a reward model trained on judgements made through the store.
 #include "CharTokenizer.h"
+#include "DecoderFixture.h"
 #include "TestUtil.h"
 
 #include "Error.h"
@@ -309,15 +310,8 @@ void TestFeedback::snapshotForTraining()
 
 void TestFeedback::generatesCandidatesWithADecoder()
 {
-    // The tiny GPT-2 fixture with a WordPiece vocabulary, so TextGenerator loads it as a user would.
-    const QString model = m_dir.filePath(QStringLiteral("gpt2"));
-    QDir().mkpath(model);
-    QVERIFY(QFile::copy(kGpt2 + "config.json", model + "/config.json"));
-    QVERIFY(QFile::copy(kGpt2 + "model.safetensors", model + "/model.safetensors"));
-    QByteArray vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
-    for (char ch = 'a'; ch <= 'z'; ++ch)
-        vocab += QByteArray(1, ch) + '\n' + QByteArray("##") + ch + '\n';
-    test::writeFile(model + "/vocab.txt", vocab);
+    const QString model = test::gpt2FixtureFolder(m_dir.filePath(QStringLiteral("gpt2")));
+    QVERIFY(!model.isEmpty());
 
     const QString path = m_dir.filePath(QStringLiteral("generate.ftproj"));
     {

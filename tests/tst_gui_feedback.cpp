@@ -4,6 +4,7 @@
 // judgements from the page, with their live curves.
 #include "MainWindow.h"
 #include "ProjectWorkspace.h"
+#include "DecoderFixture.h"
 #include "TestUtil.h"
 #include "feedback/Feedback.h"
 #include "feedback/CandidateJob.h"
@@ -29,7 +30,6 @@ using namespace fts;
 
 namespace {
 
-const QString kGpt2 = QStringLiteral(FTS_FIXTURES_DIR "/models/decoders/gpt2/");
 
 // FTS_SCREENSHOT_DIR=folder saves what the test shows, to look at the page as a user would.
 void saveScreenshot(QWidget& w, const QString& name)
@@ -61,15 +61,8 @@ void TestGuiFeedback::initTestCase()
     QCoreApplication::setOrganizationName("FinetuneStudioTest");
     QCoreApplication::setApplicationName("Finetune Studio Test");
     QVERIFY(m_dir.isValid());
-    // The tiny GPT-2 fixture with a WordPiece vocabulary, so it loads as a user's folder would.
-    m_model = m_dir.filePath("gpt2");
-    QDir().mkpath(m_model);
-    QVERIFY(QFile::copy(kGpt2 + "config.json", m_model + "/config.json"));
-    QVERIFY(QFile::copy(kGpt2 + "model.safetensors", m_model + "/model.safetensors"));
-    QByteArray vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
-    for (char ch = 'a'; ch <= 'z'; ++ch)
-        vocab += QByteArray(1, ch) + '\n' + QByteArray("##") + ch + '\n';
-    test::writeFile(m_model + "/vocab.txt", vocab);
+    m_model = test::gpt2FixtureFolder(m_dir.filePath("gpt2"));
+    QVERIFY(!m_model.isEmpty());
 }
 
 void TestGuiFeedback::collectJudgeAndTrain()

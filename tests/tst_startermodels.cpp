@@ -103,6 +103,9 @@ void TestStarterModels::decoder()
     const auto tok = loadTokenizer(dir);
     for (const QString& s : kSentences)
         QCOMPARE(tok->decode(tok->encode(s).ids, true), s);
+    // Byte fallback: characters the dictionaries never use are written back, not lost to <unk>.
+    for (const QString& s : {QStringLiteral("\n\n— Brightline Support"), QStringLiteral("It costs 12 € — naïve café.")})
+        QCOMPARE(tok->decode(tok->encode(s).ids, true), s);
     const auto model = loadDecoder(dir);
     model->eval();
     torch::NoGradGuard noGrad;

@@ -82,7 +82,10 @@ int cmdPredict(const QStringList& args)
         QStringLiteral("T"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("Sampling seed."),
                                   QStringLiteral("N"));
-    parser.addOptions({out, run, text, batch, base, maxNew, temperature, seed, kJson});
+    const QCommandLineOption chat(QStringLiteral("chat"),
+                                  QStringLiteral("Generation: each row is a user's message, answered in "
+                                                 "the model's chat format (for chat-tuned models)."));
+    parser.addOptions({out, run, text, batch, base, maxNew, temperature, seed, chat, kJson});
     parseOrThrow(parser, args, QStringLiteral("predict"),
                  QStringLiteral("Predict labels (classifier) or generate text (decoder) for "
                                 "every row of a CSV/JSONL file; rows are streamed in batches."));
@@ -95,6 +98,7 @@ int cmdPredict(const QStringList& args)
     options.output = parser.value(out);
     options.textColumn = parser.value(text);
     options.batchSize = int(numberOption(parser, batch, 64, 1, 100000));
+    options.chat = parser.isSet(chat);
     GenerateRequest request;
     request.maxNewTokens = int(numberOption(parser, maxNew, 64, 1, 100000));
     request.temperature = numberOption(parser, temperature, 0, 0, 100);

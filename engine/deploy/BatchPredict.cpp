@@ -272,6 +272,8 @@ BatchPredictStats generateFile(const TextGenerator& generator, const GenerateReq
                 GenerateRequest one = request;
                 one.prompt = r.text;
                 one.messages.clear();
+                if (options.chat)
+                    one.messages = {{QStringLiteral("user"), r.text}};
                 r.fields.emplace_back(QStringLiteral("generated_text"),
                                       generator.generate(one).text);
             }

@@ -18,6 +18,7 @@ struct BatchPredictOptions
     QString output;     // .jsonl writes JSON Lines, anything else CSV; written atomically
     QString textColumn; // empty: "text" when there is one, else the first column
     int batchSize = 64; // rows held in memory at once
+    bool chat = false;  // generation: each row is a user's message, rendered with the chat format
 };
 
 struct BatchPredictStats

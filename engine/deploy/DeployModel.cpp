@@ -1,9 +1,12 @@
 // Telling runs, classifier folders, adapters and decoders apart by what is on disk.
 #include "deploy/DeployModel.h"
 
+#include "train/RunStore.h"
+
 #include "Error.h"
 #include "models/ModelConfig.h"
 #include "project/Project.h"
+#include "train/RunStore.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -27,7 +30,16 @@ DeployModel loadDeployModel(const QString& source, qint64 runId, const QString& 
                                        "'ftstudio-cli info' lists them).")
                             .arg(QDir::toNativeSeparators(source)));
         auto project = Project::open(source, Project::Access::ReadOnly);
-        m.classifier = TextClassifier::loadRun(*project, runId);
+        const QString method = loadRun(*project, runId).method;
+        // Decoder runs (SFT, DPO, PPO) write text; reward models only score it.
+        if (method.startsWith(QLatin1String("reward-")))
+            throw Error(QStringLiteral("Run %1 is a reward model: it scores answers and cannot be served or "
+                                       "predict with. Use an SFT, DPO or PPO run, or a classifier run.")
+                            .arg(runId));
+        if (method.startsWith(QLatin1String("sft")) || method == QLatin1String("dpo") || method == QLatin1String("ppo"))
+            m.generator = TextGenerator::loadRun(*project, runId);
+        else
+            m.classifier = TextClassifier::loadRun(*project, runId);
         return m;
     }
     if (runId > 0)

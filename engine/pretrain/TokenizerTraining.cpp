@@ -36,7 +36,11 @@ QString styleFlags(TokenizerStyle style)
         return QStringLiteral("--pad_id=0 --unk_id=1 --bos_id=2 --eos_id=3 --pad_piece=[PAD] "
                               "--unk_piece=[UNK] --bos_piece=[CLS] --eos_piece=[SEP] "
                               "--control_symbols=[MASK]");
-    return QStringLiteral("--unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1");
+    // A decoder must write back exactly what it reads: no normalisation, whitespace kept as it is
+    // (line breaks in an answer's layout), and bytes outside the learned pieces (an em dash, a
+    // euro sign, a newline) as byte pieces instead of <unk> — as Llama's own tokenizer does.
+    return QStringLiteral("--unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --byte_fallback=true "
+                          "--normalization_rule_name=identity --remove_extra_whitespaces=false");
 }
 
 void writeJson(const QString& path, const QJsonObject& object)
