@@ -6,6 +6,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QStringList>
 
 namespace fts::test {
 
@@ -34,6 +35,15 @@ inline QString gpt2FixtureFolder(const QString& dir)
         return {};
     writeFile(dir + "/vocab.txt", smallWordPieceVocab());
     return dir;
+}
+
+// The lines of a text file (an output to compare), empty when it cannot be read.
+inline QStringList readLines(const QString& path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'));
 }
 
 } // namespace fts::test

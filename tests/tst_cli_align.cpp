@@ -119,6 +119,16 @@ void TestCliAlign::sftRewardDpoPpo()
     QVERIFY2(r.code == 0, r.err.constData());
     QCOMPARE(r.json().value("rows").toInt(), 2);
     QVERIFY2(r.json().value("model").toString().contains("run 1"), r.out.constData());
+    // Exported as a plain decoder folder, the run answers exactly as it does from the project.
+    r = cli({"export", m_project, "--run", "1", "--out", m_dir.filePath("sft-export")});
+    QVERIFY2(r.code == 0, r.err.constData());
+    r = cli({"predict", m_dir.filePath("sft-export"), m_dir.filePath("questions.csv"), "--chat", "--max-new-tokens", "4",
+             "--out", m_dir.filePath("answers-export.jsonl")});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(fts::test::readLines(m_dir.filePath("answers-export.jsonl")), fts::test::readLines(m_dir.filePath("answers.jsonl")));
+    r = cli({"export", m_project, "--run", QString::number(rewardRun), "--out", m_dir.filePath("reward-export")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("reward model"), r.err.constData());
     r = cli({"predict", m_project, m_dir.filePath("questions.csv"), "--run", QString::number(rewardRun), "--out",
              m_dir.filePath("scores.jsonl")});
     QCOMPARE(r.code, 1);

@@ -182,6 +182,10 @@ void TestPretrain::tokenizerTrainingLlamaStyleBpe()
     o.algorithm = QStringLiteral("bpe");
     o.style = TokenizerStyle::Llama;
     o.threads = 1;
+    // 256 byte pieces + the sample's characters do not fit in 300: the message says what does.
+    const QString tooSmall = test::errorOf([&] { trainTokenizer(sampleDocuments(), dir, o); });
+    QVERIFY2(tooSmall.contains("too small") && tooSmall.contains("256 byte pieces"), qPrintable(tooSmall));
+    o.vocabSize = 400;
     trainTokenizer(sampleDocuments(), dir, o);
     const auto tok = loadTokenizer(dir);
     QCOMPARE(tok->unkId(), 0);
@@ -192,6 +196,11 @@ void TestPretrain::tokenizerTrainingLlamaStyleBpe()
     QCOMPARE(e.ids.front(), 1);
     QVERIFY(e.ids.back() != 2); // Llama adds no </s>
     QCOMPARE(tok->decode(e.ids, true), QStringLiteral("the operation"));
+    // Byte fallback and no normalisation: unseen characters and line breaks come back as written.
+    const QString unseen = QStringLiteral("Thanks.\n\n— Support, 12 €");
+    const Encoding u = tok->encode(unseen);
+    QVERIFY(std::find(u.ids.begin(), u.ids.end(), tok->unkId()) == u.ids.end());
+    QCOMPARE(tok->decode(u.ids, true), unseen);
     o.algorithm = QStringLiteral("wordpiece");
     QVERIFY(test::errorOf([&] { trainTokenizer({"x"}, dir, o); }).contains("unigram or bpe"));
 }

@@ -3,10 +3,13 @@
 #include "deploy/Export.h"
 
 #include "Error.h"
+#include "align/AlignLoop.h"
 #include "deploy/RunModel.h"
 #include "deploy/TextClassifier.h"
 #include "io/AtomicWrite.h"
 #include "models/Lora.h"
+#include "models/Safetensors.h"
+#include "models/StateDict.h"
 #include "project/Project.h"
 #include "tokenize/TokenizerFiles.h"
 #include "train/RunStore.h"
@@ -130,11 +133,73 @@ QString modelCard(Project& project, const RunModel& run, bool adapterOnly)
     return md;
 }
 
+bool isDecoderRun(const QString& method)
+{
+    return method.startsWith(QLatin1String("sft")) || method == QLatin1String("dpo") ||
+           method == QLatin1String("ppo");
+}
+
+// A chat/summarization run as a plain decoder folder (LoRA merged): the base model's config and
+// tokenizer files with the run's weights, so it can be fine-tuned further (SFT, then DPO or PPO
+// on top), served, or used outside the studio.
+ExportResult exportDecoderRun(Project& project, const RunRecord& record, const ExportOptions& options)
+{
+    if (options.adapterOnly)
+        throw Error(QStringLiteral("Run %1 (%2): adapter-only export is for classifiers; export the "
+                                   "whole model (LoRA is merged into it).")
+                        .arg(record.id)
+                        .arg(record.method));
+    const QString rel = record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
+    if (rel.isEmpty())
+        throw Error(QStringLiteral("Run %1 has no checkpoint to export.").arg(record.id));
+    Hyperparameters hp = Hyperparameters::fromJson(record.hyperparameters);
+    hp.dropout = -1;
+    std::shared_ptr<DecoderModel> model = loadDecoderForMethod(record.modelDir, hp);
+    const LoadReport report = loadStateDict(
+        *model, loadSafetensors(QDir(project.artifactPath(rel)).filePath(QStringLiteral("model.safetensors"))));
+    if (!report.missing.empty())
+        throw Error(QStringLiteral("The checkpoint of run %1 lacks %2; it does not match %3.")
+                        .arg(record.id)
+                        .arg(QString::fromStdString(report.missing.front()), record.modelDir));
+    mergeAllLora(*model);
+    const QDir out(options.outDir);
+    saveSafetensors(out.filePath(QStringLiteral("model.safetensors")), stateDict(*model),
+                    {{QStringLiteral("format"), QStringLiteral("pt")}});
+    QFile config(QDir(record.modelDir).filePath(QStringLiteral("config.json")));
+    if (!config.open(QIODevice::ReadOnly))
+        throw Error(QStringLiteral("Cannot read %1.").arg(config.fileName()));
+    const QByteArray configBytes = config.readAll();
+    writeFileAtomically(out.filePath(QStringLiteral("config.json")), [&](QIODevice& f) { f.write(configBytes); });
+    copyTokenizerFiles(record.modelDir, options.outDir);
+    QString card = QStringLiteral("---\nlibrary_name: finetune-studio\npipeline_tag: text-generation\n---\n\n"
+                                  "# Run %1 (%2)\n\nExported by Finetune Studio %3 from `%4`, run %1: method %2, "
+                                  "started from `%5`, %6 seconds of training.\n\nHyperparameters:\n\n```json\n%7\n```\n")
+                       .arg(record.id)
+                       .arg(record.method, QStringLiteral(FTS_VERSION), QFileInfo(project.path()).fileName(),
+                            record.modelDir)
+                       .arg(record.trainSeconds, 0, 'f', 0)
+                       .arg(QString::fromUtf8(QJsonDocument(record.hyperparameters).toJson(QJsonDocument::Indented)).trimmed());
+    writeFileAtomically(out.filePath(QStringLiteral("README.md")), [&](QIODevice& f) { f.write(card.toUtf8()); });
+    ExportResult result;
+    result.dir = out.absolutePath();
+    result.files = out.entryList(QDir::Files, QDir::Name);
+    return result;
+}
+
 } // namespace
 
 ExportResult exportRun(Project& project, qint64 runId, const ExportOptions& options)
 {
     prepareFolder(options);
+    {
+        const RunRecord record = loadRun(project, runId);
+        if (record.method.startsWith(QLatin1String("reward-")))
+            throw Error(QStringLiteral("Run %1 is a reward model: it scores answers and has nothing to export "
+                                       "as a model to use; export SFT, DPO, PPO or classifier runs.")
+                            .arg(runId));
+        if (isDecoderRun(record.method))
+            return exportDecoderRun(project, record, options);
+    }
     RunModel run = loadRunModel(project, runId);
     const QDir out(options.outDir);
     if (options.adapterOnly) {

@@ -10,6 +10,7 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 
 namespace fts {
@@ -117,7 +118,22 @@ void trainTokenizer(const QStringList& documents, const QString& outDir,
     if (sample > 0 && sample < documents.size())
         args +=
             QStringLiteral(" --input_sentence_size=%1 --shuffle_input_sentence=true").arg(sample);
-    SentencePieceModel::train(args);
+    try {
+        SentencePieceModel::train(args);
+    } catch (const Error& e) {
+        // sentencepiece says "Vocabulary size is smaller than required_chars. 300 vs 339.".
+        const QRegularExpressionMatch m =
+            QRegularExpression(QStringLiteral("required_chars\\. (\\d+) vs (\\d+)")).match(e.message());
+        if (!m.hasMatch())
+            throw;
+        throw Error(QStringLiteral("A vocabulary of %1 pieces is too small for this text: it needs at least %2 "
+                                   "(one piece per character it contains%3, plus the special tokens). "
+                                   "Choose a larger vocabulary; 8000 suits a corpus of a few megabytes.")
+                        .arg(m.captured(1), m.captured(2),
+                             options.style == TokenizerStyle::Llama
+                                 ? QStringLiteral(" and 256 byte pieces, which let a decoder write any character")
+                                 : QString()));
+    }
 
     QFile model(prefix + QStringLiteral(".model"));
     if (!model.open(QIODevice::ReadOnly))
