@@ -9,6 +9,17 @@
 #include "project/Project.h"
 
 namespace fts {
+
+bool isDecoderRunMethod(const QString& method)
+{
+    return method.startsWith(QLatin1String("sft")) || method == QLatin1String("dpo") ||
+           method == QLatin1String("ppo");
+}
+
+bool isRewardRunMethod(const QString& method)
+{
+    return method.startsWith(QLatin1String("reward-"));
+}
 namespace {
 
 QString kindName(AlignKind kind)

@@ -4,6 +4,7 @@
 #include "Error.h"
 #include "align/SftData.h"
 #include "models/Lora.h"
+#include "models/Safetensors.h"
 #include "models/StateDict.h"
 #include "project/Project.h"
 #include "train/Checkpoint.h"
@@ -62,6 +63,30 @@ std::shared_ptr<DecoderModel> loadDecoderForMethod(const QString& modelDir,
                                    "freeze or lora.")
                         .arg(hp.method));
     }
+    return model;
+}
+
+std::shared_ptr<DecoderModel> loadTrainedDecoder(Project& project, const RunRecord& record)
+{
+    if (!isDecoderRunMethod(record.method))
+        throw Error(QStringLiteral("Run %1 (%2) did not train a decoder's answers; choose an SFT, DPO "
+                                   "or PPO run.")
+                        .arg(record.id)
+                        .arg(record.method));
+    const QString rel = record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
+    if (rel.isEmpty())
+        throw Error(QStringLiteral("Run %1 has no checkpoint yet.").arg(record.id));
+    if (!ModelConfig::load(record.modelDir).isDecoder())
+        throw Error(QStringLiteral("Run %1 was trained on %2, which is not a decoder.").arg(record.id).arg(record.modelDir));
+    Hyperparameters hp = Hyperparameters::fromJson(record.hyperparameters);
+    hp.dropout = -1;
+    std::shared_ptr<DecoderModel> model = loadDecoderForMethod(record.modelDir, hp); // adapters in place when LoRA
+    const LoadReport report = loadStateDict(
+        *model, loadSafetensors(QDir(project.artifactPath(rel)).filePath(QStringLiteral("model.safetensors"))));
+    if (!report.missing.empty())
+        throw Error(QStringLiteral("The checkpoint of run %1 lacks %2; it does not match %3.")
+                        .arg(record.id)
+                        .arg(QString::fromStdString(report.missing.front()), record.modelDir));
     return model;
 }
 

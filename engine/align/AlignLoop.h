@@ -31,6 +31,11 @@ std::shared_ptr<DecoderModel> loadDecoderForMethod(const QString& modelDir,
                                                    const Hyperparameters& hp);
 QStringList defaultDecoderLoraTargets(ModelFamily family);
 
+// The decoder a finished or stopped SFT/DPO/PPO run trained: its base model prepared for its
+// method, with the best (else last) checkpoint loaded (PPO's value head is ignored). Throws
+// fts::Error for other runs, a run without a checkpoint or a checkpoint that does not fit.
+std::shared_ptr<DecoderModel> loadTrainedDecoder(Project& project, const RunRecord& record);
+
 // AdamW over the trainable parameters in two groups, with and without weight decay (biases and
 // norms); the names key the optimizer state in checkpoints. Throws when nothing is trainable.
 struct OptimizerSetup

@@ -17,6 +17,11 @@ namespace fts {
 
 class Tokenizer;
 
+// Runs whose model writes text (SFT, DPO, PPO): they generate, serve and export as decoders.
+bool isDecoderRunMethod(const QString& method);
+// Runs that train a reward model ("reward-pairs", ...): they score answers and write nothing.
+bool isRewardRunMethod(const QString& method);
+
 // What every trainer here shares with the classification trainer: callbacks and cancel.
 struct AlignCallbacks
 {

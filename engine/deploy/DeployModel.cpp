@@ -5,6 +5,7 @@
 
 #include "Error.h"
 #include "models/ModelConfig.h"
+#include "align/AlignTypes.h"
 #include "project/Project.h"
 #include "train/RunStore.h"
 
@@ -32,11 +33,11 @@ DeployModel loadDeployModel(const QString& source, qint64 runId, const QString& 
         auto project = Project::open(source, Project::Access::ReadOnly);
         const QString method = loadRun(*project, runId).method;
         // Decoder runs (SFT, DPO, PPO) write text; reward models only score it.
-        if (method.startsWith(QLatin1String("reward-")))
+        if (isRewardRunMethod(method))
             throw Error(QStringLiteral("Run %1 is a reward model: it scores answers and cannot be served or "
                                        "predict with. Use an SFT, DPO or PPO run, or a classifier run.")
                             .arg(runId));
-        if (method.startsWith(QLatin1String("sft")) || method == QLatin1String("dpo") || method == QLatin1String("ppo"))
+        if (isDecoderRunMethod(method))
             m.generator = TextGenerator::loadRun(*project, runId);
         else
             m.classifier = TextClassifier::loadRun(*project, runId);

@@ -133,12 +133,6 @@ QString modelCard(Project& project, const RunModel& run, bool adapterOnly)
     return md;
 }
 
-bool isDecoderRun(const QString& method)
-{
-    return method.startsWith(QLatin1String("sft")) || method == QLatin1String("dpo") ||
-           method == QLatin1String("ppo");
-}
-
 // A chat/summarization run as a plain decoder folder (LoRA merged): the base model's config and
 // tokenizer files with the run's weights, so it can be fine-tuned further (SFT, then DPO or PPO
 // on top), served, or used outside the studio.
@@ -149,18 +143,7 @@ ExportResult exportDecoderRun(Project& project, const RunRecord& record, const E
                                    "whole model (LoRA is merged into it).")
                         .arg(record.id)
                         .arg(record.method));
-    const QString rel = record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
-    if (rel.isEmpty())
-        throw Error(QStringLiteral("Run %1 has no checkpoint to export.").arg(record.id));
-    Hyperparameters hp = Hyperparameters::fromJson(record.hyperparameters);
-    hp.dropout = -1;
-    std::shared_ptr<DecoderModel> model = loadDecoderForMethod(record.modelDir, hp);
-    const LoadReport report = loadStateDict(
-        *model, loadSafetensors(QDir(project.artifactPath(rel)).filePath(QStringLiteral("model.safetensors"))));
-    if (!report.missing.empty())
-        throw Error(QStringLiteral("The checkpoint of run %1 lacks %2; it does not match %3.")
-                        .arg(record.id)
-                        .arg(QString::fromStdString(report.missing.front()), record.modelDir));
+    std::shared_ptr<DecoderModel> model = loadTrainedDecoder(project, record);
     mergeAllLora(*model);
     const QDir out(options.outDir);
     saveSafetensors(out.filePath(QStringLiteral("model.safetensors")), stateDict(*model),
@@ -193,11 +176,11 @@ ExportResult exportRun(Project& project, qint64 runId, const ExportOptions& opti
     prepareFolder(options);
     {
         const RunRecord record = loadRun(project, runId);
-        if (record.method.startsWith(QLatin1String("reward-")))
+        if (isRewardRunMethod(record.method))
             throw Error(QStringLiteral("Run %1 is a reward model: it scores answers and has nothing to export "
                                        "as a model to use; export SFT, DPO, PPO or classifier runs.")
                             .arg(runId));
-        if (isDecoderRun(record.method))
+        if (isDecoderRunMethod(record.method))
             return exportDecoderRun(project, record, options);
     }
     RunModel run = loadRunModel(project, runId);

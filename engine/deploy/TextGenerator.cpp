@@ -4,8 +4,6 @@
 #include "Error.h"
 #include "align/AlignLoop.h"
 #include "models/Decoder.h"
-#include "models/Safetensors.h"
-#include "models/StateDict.h"
 #include "project/Project.h"
 #include "train/RunStore.h"
 #include "models/Generation.h"
@@ -60,28 +58,7 @@ std::shared_ptr<TextGenerator> TextGenerator::around(const QString& dir, std::sh
 std::shared_ptr<TextGenerator> TextGenerator::loadRun(Project& project, qint64 runId)
 {
     const RunRecord record = fts::loadRun(project, runId);
-    const bool policy = record.method == QLatin1String("dpo") || record.method == QLatin1String("ppo")
-                        || record.method.startsWith(QLatin1String("sft"));
-    if (!policy)
-        throw Error(QStringLiteral("Run %1 (%2) did not train a decoder's answers; choose an SFT, DPO "
-                                   "or PPO run.")
-                        .arg(runId)
-                        .arg(record.method));
-    const QString rel = record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
-    if (rel.isEmpty())
-        throw Error(QStringLiteral("Run %1 has no checkpoint yet.").arg(runId));
-    if (!ModelConfig::load(record.modelDir).isDecoder())
-        throw Error(QStringLiteral("Run %1 was trained on %2, which is not a decoder.").arg(runId).arg(record.modelDir));
-    Hyperparameters hp = Hyperparameters::fromJson(record.hyperparameters);
-    hp.dropout = -1;
-    std::shared_ptr<DecoderModel> model = loadDecoderForMethod(record.modelDir, hp); // adapters in place when LoRA
-    // PPO's checkpoint also holds its value head, which generation does not use.
-    const LoadReport report = loadStateDict(
-        *model, loadSafetensors(QDir(project.artifactPath(rel)).filePath(QStringLiteral("model.safetensors"))));
-    if (!report.missing.empty())
-        throw Error(QStringLiteral("The checkpoint of run %1 lacks %2; it does not match %3.")
-                        .arg(runId)
-                        .arg(QString::fromStdString(report.missing.front()), record.modelDir));
+    std::shared_ptr<DecoderModel> model = loadTrainedDecoder(project, record);
     std::shared_ptr<TextGenerator> g = around(record.modelDir, std::move(model));
     g->m_description = QStringLiteral("run %1 (%2 of %3)").arg(runId).arg(record.method, QFileInfo(record.modelDir).fileName());
     return g;

@@ -45,6 +45,18 @@ qint64 promptOf(QSqlDatabase& db, qint64 candidateId)
     return q.value(0).toLongLong();
 }
 
+bool isSplit(const QString& split)
+{
+    return split == QLatin1String("train") || split == QLatin1String("val") || split == QLatin1String("test");
+}
+
+int countRows(QSqlDatabase& db, const char* table)
+{
+    SqlQuery q(db, QStringLiteral("SELECT COUNT(*) FROM %1").arg(QLatin1String(table)));
+    q.exec("count rows");
+    return q.next() ? q.value(0).toInt() : 0;
+}
+
 QString pairSubject(qint64 a, qint64 b)
 {
     return QStringLiteral("%1,%2").arg(std::min(a, b)).arg(std::max(a, b));
@@ -194,8 +206,7 @@ qint64 addFeedbackPrompt(Project& project, const QString& text, const QString& s
     const QString trimmed = text.trimmed();
     if (trimmed.isEmpty())
         throw Error(QStringLiteral("A prompt cannot be empty."));
-    if (!split.isEmpty() && split != QLatin1String("train") && split != QLatin1String("val")
-        && split != QLatin1String("test"))
+    if (!split.isEmpty() && !isSplit(split))
         throw Error(QStringLiteral("A prompt's split must be train, val or test, not \"%1\".").arg(split));
     QSqlDatabase& db = project.db();
     SqlQuery find(db, QStringLiteral("SELECT id FROM feedback_prompts WHERE text = ?"));
@@ -606,8 +617,7 @@ FeedbackImport importFeedbackFile(Project& project, const QString& path, const Q
                                 .arg(path)
                                 .arg(n));
             const QString split = o.value(QLatin1String("split")).toString();
-            if (!split.isEmpty() && split != QLatin1String("train") && split != QLatin1String("val")
-                && split != QLatin1String("test"))
+            if (!split.isEmpty() && !isSplit(split))
                 throw Error(QStringLiteral("%1, line %2: \"split\" must be train, val or test.")
                                 .arg(path)
                                 .arg(n));
@@ -616,10 +626,10 @@ FeedbackImport importFeedbackFile(Project& project, const QString& path, const Q
         if (lines.isEmpty())
             throw Error(QStringLiteral("The prompt file %1 has no prompts.").arg(path));
         Transaction tx(db);
-        const int before = int(feedbackPrompts(project).size());
+        const int before = countRows(db, "feedback_prompts");
         for (const Line& l : lines)
             addFeedbackPrompt(project, l.text, source, l.split);
-        result.prompts = int(feedbackPrompts(project).size()) - before;
+        result.prompts = countRows(db, "feedback_prompts") - before;
         tx.commit();
         return result;
     }
@@ -629,17 +639,8 @@ FeedbackImport importFeedbackFile(Project& project, const QString& path, const Q
     const std::vector<PreferenceRecord> records = readPreferenceJsonl(path, kind);
     Transaction tx(db);
     QSet<qint64> promptsSeen, candidatesSeen;
-    const auto countPrompts = [&] {
-        SqlQuery q(db, QStringLiteral("SELECT COUNT(*) FROM feedback_prompts"));
-        q.exec("count prompts");
-        return q.next() ? q.value(0).toInt() : 0;
-    };
-    const auto countCandidates = [&] {
-        SqlQuery q(db, QStringLiteral("SELECT COUNT(*) FROM feedback_candidates"));
-        q.exec("count candidates");
-        return q.next() ? q.value(0).toInt() : 0;
-    };
-    const int promptsBefore = countPrompts(), candidatesBefore = countCandidates();
+    const int promptsBefore = countRows(db, "feedback_prompts");
+    const int candidatesBefore = countRows(db, "feedback_candidates");
     QSet<QString> judgedItems; // prompt/kind/subject judged by an earlier line
     const auto judge = [&](qint64 prompt, FeedbackKind k, const QString& subject, const QString& value) {
         const QString item = QStringLiteral("%1/%2/%3").arg(prompt).arg(int(k)).arg(subject);
@@ -675,8 +676,8 @@ FeedbackImport importFeedbackFile(Project& project, const QString& path, const Q
         }
         ++result.judgements;
     }
-    result.prompts = countPrompts() - promptsBefore;
-    result.candidates = countCandidates() - candidatesBefore;
+    result.prompts = countRows(db, "feedback_prompts") - promptsBefore;
+    result.candidates = countRows(db, "feedback_candidates") - candidatesBefore;
     tx.commit();
     return result;
 }
@@ -723,6 +724,26 @@ QByteArray toJsonl(const std::vector<PreferenceRecord>& records, PreferenceKind 
     return out;
 }
 
+void writeBytes(const QString& path, const QByteArray& bytes)
+{
+    writeFileAtomically(path, [&](QIODevice& d) {
+        if (d.write(bytes) != bytes.size())
+            throw Error(QStringLiteral("Could not write %1.").arg(path));
+    });
+}
+
+// A run's frozen input: <artifacts>/feedback/<name>-<time>.jsonl, written once and never changed.
+QString writeSnapshot(Project& project, const QString& name, const QByteArray& bytes)
+{
+    const QString dir = project.artifactsDir() + QStringLiteral("/feedback");
+    if (!QDir().mkpath(dir))
+        throw Error(QStringLiteral("Cannot create the folder %1.").arg(dir));
+    const QString path = QStringLiteral("%1/%2-%3.jsonl")
+                             .arg(dir, name, QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmsszzz")));
+    writeBytes(path, bytes);
+    return path;
+}
+
 QString noRecordsMessage(PreferenceKind form)
 {
     switch (form) {
@@ -744,11 +765,7 @@ int exportFeedbackJsonl(Project& project, const QString& path, PreferenceKind fo
     const std::vector<PreferenceRecord> records = feedbackRecords(project, form);
     if (records.empty())
         throw Error(noRecordsMessage(form));
-    const QByteArray bytes = toJsonl(records, form);
-    writeFileAtomically(path, [&](QIODevice& d) {
-        if (d.write(bytes) != bytes.size())
-            throw Error(QStringLiteral("Could not write %1.").arg(path));
-    });
+    writeBytes(path, toJsonl(records, form));
     return int(records.size());
 }
 
@@ -761,18 +778,7 @@ QString writeFeedbackSnapshot(Project& project, PreferenceKind form)
                                     : QStringLiteral("All the %1 judged so far belong to val or test "
                                                      "prompts; judge answers to training prompts too.")
                                           .arg(preferenceKindName(form)));
-    const QString dir = project.artifactsDir() + QStringLiteral("/feedback");
-    if (!QDir().mkpath(dir))
-        throw Error(QStringLiteral("Cannot create the folder %1.").arg(dir));
-    const QString path = QStringLiteral("%1/%2-%3.jsonl")
-                             .arg(dir, preferenceKindName(form),
-                                  QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmsszzz")));
-    const QByteArray bytes = toJsonl(records, form);
-    writeFileAtomically(path, [&](QIODevice& d) {
-        if (d.write(bytes) != bytes.size())
-            throw Error(QStringLiteral("Could not write %1.").arg(path));
-    });
-    return path;
+    return writeSnapshot(project, preferenceKindName(form), toJsonl(records, form));
 }
 
 QString writeFeedbackPromptSnapshot(Project& project)
@@ -786,16 +792,7 @@ QString writeFeedbackPromptSnapshot(Project& project)
     }
     if (!anyTrain)
         throw Error(QStringLiteral("There are no training prompts: add or import prompts first."));
-    const QString dir = project.artifactsDir() + QStringLiteral("/feedback");
-    if (!QDir().mkpath(dir))
-        throw Error(QStringLiteral("Cannot create the folder %1.").arg(dir));
-    const QString path = QStringLiteral("%1/prompts-%2.jsonl")
-                             .arg(dir, QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmsszzz")));
-    writeFileAtomically(path, [&](QIODevice& d) {
-        if (d.write(bytes) != bytes.size())
-            throw Error(QStringLiteral("Could not write %1.").arg(path));
-    });
-    return path;
+    return writeSnapshot(project, QStringLiteral("prompts"), bytes);
 }
 
 } // namespace fts

@@ -1,6 +1,7 @@
 #include "feedback/RewardDistributionJob.h"
 
 #include "Error.h"
+#include "align/AlignTypes.h"
 #include "align/PreferenceData.h"
 #include "align/RewardTrainer.h"
 #include "project/Project.h"
@@ -32,7 +33,7 @@ void RewardDistributionJob::run(JobContext& ctx)
 {
     auto project = Project::open(m_projectPath, Project::Access::ReadOnly);
     const RunRecord record = loadRun(*project, m_runId);
-    if (!record.method.startsWith(QLatin1String("reward-")))
+    if (!isRewardRunMethod(record.method))
         throw Error(QStringLiteral("Run %1 is a %2 run, not a reward model.").arg(m_runId).arg(record.method));
     const QString form = record.task == QLatin1String("rankings-pairs") ? QStringLiteral("rankings") : record.task;
     const PreferenceKind kind = preferenceKindFromName(form);

@@ -316,30 +316,28 @@ void FeedbackTrainPanel::reload()
         m_model->setCurrentIndex(m_model->findData(keep));
     if (m_model->currentData().toString() != keep)
         applyRecommendedLearningRate();
+    const QList<RunRecord> runs = m_project ? listRuns(*m_project) : QList<RunRecord>();
     const qint64 keepReward = m_rewardRun->currentData().toLongLong();
     m_rewardRun->clear();
-    if (m_project)
-        for (const RunRecord& r : listRuns(*m_project))
-            if (r.method.startsWith(QLatin1String("reward")) && r.status == QLatin1String("finished"))
-                m_rewardRun->insertItem(0, tr("run %1 · %2 · %3").arg(r.id).arg(r.method, QFileInfo(r.modelDir).fileName()), r.id);
+    for (const RunRecord& r : runs)
+        if (isRewardRunMethod(r.method) && r.status == QLatin1String("finished"))
+            m_rewardRun->insertItem(0, tr("run %1 · %2 · %3").arg(r.id).arg(r.method, QFileInfo(r.modelDir).fileName()), r.id);
     // The user's choice stays; the newest is the default.
     m_rewardRun->setCurrentIndex(qMax(0, m_rewardRun->findData(keepReward)));
     const qint64 keepCompare = m_compareRun->currentData().toLongLong();
     m_compareRun->clear();
-    if (m_project)
-        for (const RunRecord& r : listRuns(*m_project))
-            if ((r.method == QLatin1String("dpo") || r.method == QLatin1String("ppo") || r.method.startsWith(QLatin1String("sft")))
-                && r.status == QLatin1String("finished"))
-                m_compareRun->insertItem(0, tr("run %1 · %2 · %3").arg(r.id).arg(r.method, QFileInfo(r.modelDir).fileName()), r.id);
+    for (const RunRecord& r : runs)
+        if (isDecoderRunMethod(r.method) && r.status == QLatin1String("finished"))
+            m_compareRun->insertItem(0, tr("run %1 · %2 · %3").arg(r.id).arg(r.method, QFileInfo(r.modelDir).fileName()), r.id);
     m_compareRun->setCurrentIndex(qMax(0, m_compareRun->findData(keepCompare)));
     m_compare->setEnabled(m_compareRun->count() > 0 && m_compareJobId == 0);
     m_scoreButton->setEnabled(m_rewardRun->count() > 0 && m_scoreJobId == 0);
     m_resumeRun->clear();
-    if (m_project)
-        for (const RunRecord& r : listRuns(*m_project))
-            if ((r.method.startsWith(QLatin1String("reward-")) || r.method == QLatin1String("dpo") || r.method == QLatin1String("ppo"))
-                && (r.status == QLatin1String("cancelled") || r.status == QLatin1String("failed")) && !r.lastCheckpoint.isEmpty())
-                m_resumeRun->insertItem(0, tr("run %1 · %2 · %3").arg(r.id).arg(r.method, r.status), r.id);
+    // The panel's own methods (SFT runs resume from the command line).
+    for (const RunRecord& r : runs)
+        if ((isRewardRunMethod(r.method) || (isDecoderRunMethod(r.method) && !r.method.startsWith(QLatin1String("sft"))))
+            && (r.status == QLatin1String("cancelled") || r.status == QLatin1String("failed")) && !r.lastCheckpoint.isEmpty())
+            m_resumeRun->insertItem(0, tr("run %1 · %2 · %3").arg(r.id).arg(r.method, r.status), r.id);
     m_resumeRun->setVisible(m_resumeRun->count() > 0);
     m_resume->setVisible(m_resumeRun->count() > 0);
     m_resume->setEnabled(m_jobId == 0);
@@ -497,6 +495,17 @@ bool FeedbackTrainPanel::start()
         report(e.message(), true);
         return false;
     }
+    m_chart->clear();
+    const QString started = tr("Training on %1 (frozen copy of the judgements: %2).")
+                                .arg(QFileInfo(o.modelDir).fileName(), QFileInfo(o.dataFile).fileName());
+    submit(m, std::move(o), 0, tr("Loading the model…"));
+    report(started);
+    return true;
+}
+
+void FeedbackTrainPanel::submit(Method m, AlignOptions o, qint64 resumeRunId, const QString& loading)
+{
+    // The trainer calls back on the engine thread; the panel may be gone when a queued call runs.
     QPointer<FeedbackTrainPanel> self(this);
     o.callbacks.onMetric = [self](const MetricPoint& p) {
         QMetaObject::invokeMethod(qApp, [self, p] {
@@ -504,20 +513,17 @@ bool FeedbackTrainPanel::start()
                 self->m_chart->addPoint(p);
         }, Qt::QueuedConnection);
     };
-    m_chart->clear();
     const AlignKind kind = m == Method::Reward ? AlignKind::Reward : m == Method::Dpo ? AlignKind::Dpo : AlignKind::Ppo;
-    m_job = std::make_shared<AlignJob>(kind, m_project->path(), o);
+    m_job = std::make_shared<AlignJob>(kind, m_project->path(), std::move(o), resumeRunId);
     m_jobId = m_jobs->submit(m_job);
     m_jobMethod = m;
     m_method->setEnabled(false); // the live panels belong to this run's method
     m_start->setEnabled(false);
+    m_resume->setEnabled(false);
     m_stop->setEnabled(true);
     m_progress->setValue(0);
-    m_progress->setFormat(tr("Loading the model…"));
+    m_progress->setFormat(loading);
     m_progress->show();
-    report(tr("Training on %1 (frozen copy of the judgements: %2).")
-               .arg(QFileInfo(o.modelDir).fileName(), QFileInfo(o.dataFile).fileName()));
-    return true;
 }
 
 bool FeedbackTrainPanel::resume(qint64 runId)
@@ -531,32 +537,15 @@ bool FeedbackTrainPanel::resume(qint64 runId)
         report(e.message(), true);
         return false;
     }
-    const Method m = record.method.startsWith(QLatin1String("reward-")) ? Method::Reward
-                     : record.method == QLatin1String("dpo")             ? Method::Dpo
-                                                                          : Method::Ppo;
+    const Method m = isRewardRunMethod(record.method) ? Method::Reward
+                     : record.method == QLatin1String("dpo") ? Method::Dpo
+                                                              : Method::Ppo;
     setMethod(m);
-    AlignOptions o; // the run's own model, data and settings come from its record
-    QPointer<FeedbackTrainPanel> self(this);
-    o.callbacks.onMetric = [self](const MetricPoint& p) {
-        QMetaObject::invokeMethod(qApp, [self, p] {
-            if (self)
-                self->m_chart->addPoint(p);
-        }, Qt::QueuedConnection);
-    };
+    // The run's own model, data and settings come from its record.
     m_chart->clear();
     for (const MetricPoint& p : runMetrics(*m_project, runId))
         m_chart->addPoint(p);
-    const AlignKind kind = m == Method::Reward ? AlignKind::Reward : m == Method::Dpo ? AlignKind::Dpo : AlignKind::Ppo;
-    m_job = std::make_shared<AlignJob>(kind, m_project->path(), o, runId);
-    m_jobId = m_jobs->submit(m_job);
-    m_jobMethod = m;
-    m_method->setEnabled(false);
-    m_start->setEnabled(false);
-    m_resume->setEnabled(false);
-    m_stop->setEnabled(true);
-    m_progress->setValue(0);
-    m_progress->setFormat(tr("Loading run %1's checkpoint…").arg(runId));
-    m_progress->show();
+    submit(m, AlignOptions(), runId, tr("Loading run %1's checkpoint…").arg(runId));
     report(tr("Resuming run %1 from its last checkpoint.").arg(runId));
     return true;
 }

@@ -2,6 +2,8 @@
 // engine thread, with each method explained in plain words and its curves drawn live.
 #pragma once
 
+#include "align/AlignTypes.h"
+
 #include <QWidget>
 
 #include <memory>
@@ -67,6 +69,8 @@ Q_SIGNALS:
 
 private:
     void onMethodChanged();
+    // Submits a new run (resumeRunId 0) or a resumed one, and sets the panel to "running".
+    void submit(Method m, AlignOptions options, qint64 resumeRunId, const QString& loading);
     void applyRecommendedLearningRate();
     void onJobFinished(int id, const JobOutcome& outcome);
     void report(const QString& message, bool error = false);

@@ -5,6 +5,7 @@
 #include "TrainPage.h"
 
 #include "Error.h"
+#include "align/AlignTypes.h"
 #include "HyperparameterEditor.h"
 #include "JobStatusWidget.h"
 #include "RateChart.h"
@@ -39,16 +40,16 @@
 namespace fts {
 namespace {
 
-bool isDecoderRunMethod(const QString& method)
+// Runs of the decoder trainers (the Feedback page's, and SFT): not classifiers.
+bool isFeedbackRunMethod(const QString& method)
 {
-    return method.startsWith(QLatin1String("reward-")) || method.startsWith(QLatin1String("sft"))
-           || method == QLatin1String("dpo") || method == QLatin1String("ppo");
+    return isDecoderRunMethod(method) || isRewardRunMethod(method);
 }
 
 // What a run's best checkpoint was chosen by.
 QString selectionMetricOf(const RunRecord& r, const Hyperparameters& hp)
 {
-    if (r.method.startsWith(QLatin1String("reward-")))
+    if (isRewardRunMethod(r.method))
         return QStringLiteral("pairwise_accuracy");
     if (isDecoderRunMethod(r.method))
         return QStringLiteral("val loss");
@@ -473,7 +474,7 @@ void TrainPage::setTrainingState(bool training)
     bool classifier = true;
     for (const RunRecord& r : std::as_const(m_records))
         if (ids.size() == 1 && r.id == ids.first())
-            classifier = !isDecoderRunMethod(r.method);
+            classifier = !isFeedbackRunMethod(r.method);
     const bool one = ids.size() == 1 && classifier;
     m_resume->setEnabled(!training && one);
     m_clone->setEnabled(one);
