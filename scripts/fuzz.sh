@@ -15,7 +15,7 @@ fi
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DFTS_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 flock /tmp/fts-build.lock cmake --build build-fuzz
 status=0
-for target in fuzz_safetensors_header fuzz_csv fuzz_config; do
+for target in fuzz_safetensors_header fuzz_csv fuzz_config fuzz_table_source fuzz_tokenizer_json fuzz_project_open; do
   name=${target#fuzz_}
   work=$(mktemp -d)
   cp engine/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null || true

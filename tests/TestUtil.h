@@ -12,6 +12,9 @@
 
 namespace fts::test {
 
+// English text every Debian has (a few thousand lines): the corpus tokenizer tests train on.
+inline const QString kLicenseCorpus = QStringLiteral("/usr/share/common-licenses/GPL-3");
+
 inline void writeFile(const QString& path, const QByteArray& bytes)
 {
     QFile f(path);

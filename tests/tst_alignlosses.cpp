@@ -1,5 +1,6 @@
 // Reward-model, DPO and PPO losses against values worked out by hand (or from their definitions
 // in plain scalar arithmetic), including which tokens the masks and clipping leave out.
+#include "Suite.h"
 #include "align/PreferenceLosses.h"
 
 #include <ATen/ATen.h>
@@ -228,5 +229,5 @@ void TestAlignLosses::entropyAndWhitening()
     QCOMPARE(w[0][2].item<double>(), 0.0);
 }
 
-QTEST_GUILESS_MAIN(TestAlignLosses)
+FTS_TEST_SUITE(TestAlignLosses)
 #include "tst_alignlosses.moc"

@@ -1,4 +1,5 @@
 // Chat rendering against hand-written expected strings, and assistant-only loss masks.
+#include "Suite.h"
 #include "Error.h"
 #include "TestUtil.h"
 #include "tokenize/ChatTemplate.h"
@@ -206,5 +207,5 @@ void TestChatTemplate::maskWithWordPieceOffsets()
     QVERIFY(tokenMaskForSpans(e, {}) == std::vector<uint8_t>(e.ids.size(), 0));
 }
 
-QTEST_GUILESS_MAIN(TestChatTemplate)
+FTS_TEST_SUITE(TestChatTemplate)
 #include "tst_chattemplate.moc"

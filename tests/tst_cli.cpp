@@ -1,4 +1,5 @@
 // ftstudio-cli new/info/import: output, --json, and the exit codes 0 / 1 / 2 of shared/CLI.md.
+#include "Suite.h"
 #include "CliRun.h"
 #include "FakeHub.h"
 #include "TestUtil.h"
@@ -306,5 +307,5 @@ void TestCli::trainInfoEvalReport()
     QCOMPARE(cli({"info", project, "--json"}).json().value("runs").toArray().size(), 3);
 }
 
-QTEST_GUILESS_MAIN(TestCli)
+FTS_TEST_SUITE(TestCli)
 #include "tst_cli.moc"

@@ -1,5 +1,6 @@
 // ftstudio-cli sft / reward / dpo / ppo end to end on the tiny GPT-2 fixture (with a small
 // WordPiece vocabulary so the CLI loads a tokenizer from the folder), plus their usage errors.
+#include "Suite.h"
 #include "CliRun.h"
 #include "DecoderFixture.h"
 #include "TestUtil.h"
@@ -240,5 +241,5 @@ void TestCliAlign::feedbackInOutGenerateAndTrain()
              qPrintable(runs.at(0).snapshot.value("data_file").toString()));
 }
 
-QTEST_GUILESS_MAIN(TestCliAlign)
+FTS_TEST_SUITE(TestCliAlign)
 #include "tst_cli_align.moc"

@@ -1,5 +1,6 @@
 // ftstudio-cli predict / export / serve: files in and out, --json, exit codes, and a served model
 // answering over loopback.
+#include "Suite.h"
 #include "CliRun.h"
 #include "DeployFixtures.h"
 #include "deploy/TextClassifier.h"
@@ -151,5 +152,5 @@ void TestCliDeploy::serveAnswers()
     QVERIFY(server.waitForFinished(10000));
 }
 
-QTEST_GUILESS_MAIN(TestCliDeploy)
+FTS_TEST_SUITE(TestCliDeploy)
 #include "tst_cli_deploy.moc"

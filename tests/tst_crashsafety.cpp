@@ -1,6 +1,7 @@
 // Crash safety: SIGKILL at random points during import, curation and save-as leaves a project that
 // opens, passes its integrity check and holds either all or none of each step; a full disk while
 // writing weights keeps the previous file and says why.
+#include "Suite.h"
 #include "Error.h"
 #include "TestUtil.h"
 #include "data/Curation.h"
@@ -48,7 +49,7 @@ private:
     int runAndKill(const QStringList& args, int ms)
     {
         QProcess child;
-        child.start(QCoreApplication::applicationFilePath(), args);
+        child.start(QCoreApplication::applicationFilePath(), QStringList{fts::test::currentSuite()} + args);
         if (!child.waitForStarted())
             return -1;
         if (!child.waitForFinished(ms)) {
@@ -149,7 +150,7 @@ void TestCrashSafety::diskFullKeepsPreviousWeights()
     saveSafetensors(path, {{"w", at::ones({4})}});
     const QByteArray before = test::fileHash(path);
     QProcess child;
-    child.start(QCoreApplication::applicationFilePath(), {"--child", "diskfull", path});
+    child.start(QCoreApplication::applicationFilePath(), {fts::test::currentSuite(), "--child", "diskfull", path});
     QVERIFY(child.waitForFinished(60000));
     const QByteArray err = child.readAllStandardError();
     QCOMPARE(child.exitCode(), 3); // the child caught fts::Error
@@ -189,14 +190,13 @@ int childMain(const QStringList& a)
     return 0;
 }
 
-int main(int argc, char** argv)
+int crashSafetyMain(int argc, char** argv)
 {
-    QCoreApplication app(argc, argv);
     if (argc >= 3 && QByteArray(argv[1]) == "--child")
-        return childMain(app.arguments().mid(2));
+        return childMain(QCoreApplication::arguments().mid(2));
     TestCrashSafety t;
-    QTEST_SET_MAIN_SOURCE_PATH
     return QTest::qExec(&t, argc, argv);
 }
+FTS_TEST_SUITE_MAIN(crashSafetyMain)
 
 #include "tst_crashsafety.moc"

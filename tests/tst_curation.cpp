@@ -1,5 +1,6 @@
 // Curation: each step on crafted rows, preview, undo, replay; near-duplicates; redaction; splits;
 // augmentation never leaking into val/test; migration of a version-1 project.
+#include "Suite.h"
 #include "Error.h"
 #include "TestUtil.h"
 #include "data/Curation.h"
@@ -326,5 +327,5 @@ void TestCuration::versionOneProjectIsMigratedWithBackup()
     QCOMPARE(int(uchar(backup.read(64).at(63))), 1); // user_version of the backup is still 1
 }
 
-QTEST_GUILESS_MAIN(TestCuration)
+FTS_TEST_SUITE(TestCuration)
 #include "tst_curation.moc"

@@ -1,4 +1,6 @@
 // Decoder families vs python3-torch references: logits, left padding, KV cache, tying, I/O, LoRA.
+#include "Suite.h"
+#include "ModelFixtures.h"
 #include "Error.h"
 #include "TestUtil.h"
 #include "models/Decoder.h"
@@ -17,6 +19,9 @@
 #include <QtTest>
 
 using namespace fts;
+using fts::test::decoderFixtureDir;
+using fts::test::decoderReference;
+using fts::test::maxAbsDiff;
 
 namespace {
 
@@ -25,29 +30,14 @@ constexpr double kLogitTolerance = 1e-4;
 constexpr double kCacheTolerance = 1e-5;
 constexpr double kBf16Tolerance = 0.5; // measured 0.09-0.23 here; bf16 kernels differ by CPU
 
-QString fixtureDir(const QString& family)
-{
-    return QStringLiteral(FTS_FIXTURES_DIR "/models/decoders/") + family;
-}
-
-TensorMap reference(const QString& family)
-{
-    return loadSafetensors(fixtureDir(family) + QStringLiteral("/reference.safetensors"));
-}
-
-double maxAbsDiff(const at::Tensor& a, const at::Tensor& b)
-{
-    return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
-
 TensorMap fixtureWeights(const QString& family)
 {
-    return loadSafetensors(fixtureDir(family) + QStringLiteral("/model.safetensors"));
+    return loadSafetensors(decoderFixtureDir(family) + QStringLiteral("/model.safetensors"));
 }
 
 std::shared_ptr<DecoderModel> fixtureModel(const QString& family)
 {
-    auto model = loadDecoder(fixtureDir(family));
+    auto model = loadDecoder(decoderFixtureDir(family));
     model->eval();
     return model;
 }
@@ -95,7 +85,7 @@ void TestDecoders::logitsMatchReference()
 {
     QFETCH(QString, family);
     torch::NoGradGuard noGrad;
-    const TensorMap ref = reference(family);
+    const TensorMap ref = decoderReference(family);
     const at::Tensor logits = fixtureModel(family)->forward(ref.at("input_ids"));
     QCOMPARE(logits.sizes(), ref.at("logits").sizes());
     const double diff = maxAbsDiff(logits, ref.at("logits"));
@@ -107,7 +97,7 @@ void TestDecoders::paddedBatchMatchesReference()
 {
     QFETCH(QString, family);
     torch::NoGradGuard noGrad;
-    const TensorMap ref = reference(family);
+    const TensorMap ref = decoderReference(family);
     const at::Tensor mask = ref.at("padded_attention_mask");
     const at::Tensor logits = fixtureModel(family)->forward(ref.at("padded_input_ids"), mask);
     // Logits at padding positions mean nothing; the reference stores zeros there.
@@ -120,7 +110,7 @@ void TestDecoders::kvCacheMatchesFullForward()
 {
     QFETCH(QString, family);
     torch::NoGradGuard noGrad;
-    const TensorMap ref = reference(family);
+    const TensorMap ref = decoderReference(family);
     auto model = fixtureModel(family);
     for (const bool padded : {false, true}) {
         const at::Tensor ids = ref.at(padded ? "padded_input_ids" : "input_ids");
@@ -148,7 +138,7 @@ void TestDecoders::bf16ForwardStaysClose()
 {
     QFETCH(QString, family);
     torch::NoGradGuard noGrad;
-    const TensorMap ref = reference(family);
+    const TensorMap ref = decoderReference(family);
     auto model = fixtureModel(family);
     model->to(at::kBFloat16);
     QCOMPARE(model->lmHeadWeight().scalar_type(), at::kBFloat16);
@@ -167,7 +157,7 @@ void TestDecoders::tiedEmbeddingsShareStorage()
         auto model = fixtureModel(family);
         QVERIFY(model->config().tieWordEmbeddings);
         QCOMPARE(model->lmHeadWeight().data_ptr(), model->tokenEmbeddingWeight().data_ptr());
-        const at::Tensor ids = reference(family).at("input_ids");
+        const at::Tensor ids = decoderReference(family).at("input_ids");
         const at::Tensor before = model->forward(ids);
         model->tokenEmbeddingWeight()[7].add_(1.0);
         QVERIFY(at::equal(model->lmHeadWeight()[7], model->tokenEmbeddingWeight()[7]));
@@ -199,7 +189,7 @@ void TestDecoders::saveLoadRoundTrip()
     const QString out = dir.filePath("saved");
     model->saveFolder(out);
     // The same names as the python-written checkpoint, which follows save_pretrained.
-    const TensorMap original = loadSafetensors(fixtureDir(family) + "/model.safetensors");
+    const TensorMap original = loadSafetensors(decoderFixtureDir(family) + "/model.safetensors");
     const TensorMap saved = loadSafetensors(out + "/model.safetensors");
     QCOMPARE(saved.size(), original.size());
     for (const auto& [name, tensor] : original) {
@@ -208,7 +198,7 @@ void TestDecoders::saveLoadRoundTrip()
     }
     auto reloaded = loadDecoder(out);
     reloaded->eval();
-    const at::Tensor ids = reference(family).at("input_ids");
+    const at::Tensor ids = decoderReference(family).at("input_ids");
     QVERIFY(at::equal(reloaded->forward(ids), model->forward(ids)));
 }
 
@@ -217,7 +207,7 @@ void TestDecoders::loraWithZeroBLeavesLogits()
     QFETCH(QString, family);
     torch::NoGradGuard noGrad;
     auto model = fixtureModel(family);
-    const at::Tensor ids = reference(family).at("input_ids");
+    const at::Tensor ids = decoderReference(family).at("input_ids");
     const at::Tensor before = model->forward(ids);
     int adapted = 0;
     for (const auto& [name, projection] : namedProjections(*model)) {
@@ -243,7 +233,7 @@ void TestDecoders::loraTrainsOnlyAdapters()
     for (const auto& [name, projection] : namedProjections(*model))
         if (name.ends_with("q_proj"))
             projection->enableLora(2, 4, 0.0);
-    const at::Tensor ids = reference("llama").at("input_ids");
+    const at::Tensor ids = decoderReference("llama").at("input_ids");
     const at::Tensor logits = model->forward(ids);
     // Next-token loss on the fixture batch.
     const at::Tensor loss = at::cross_entropy_loss(logits.slice(1, 0, -1).reshape({-1, 100}),
@@ -268,7 +258,7 @@ void TestDecoders::missingWeightIsNamed()
 {
     TensorMap weights = fixtureWeights("llama");
     weights.erase("model.layers.1.mlp.up_proj.weight");
-    auto model = makeDecoder(ModelConfig::load(fixtureDir("llama")));
+    auto model = makeDecoder(ModelConfig::load(decoderFixtureDir("llama")));
     try {
         model->loadWeights(weights, "test.safetensors");
         QFAIL("loaded a checkpoint with a missing weight");
@@ -283,7 +273,7 @@ void TestDecoders::unexpectedWeightIsNamed()
 {
     TensorMap weights = fixtureWeights("qwen2");
     weights.emplace("model.layers.0.self_attn.o_proj.bias", at::zeros({32}));
-    auto model = makeDecoder(ModelConfig::load(fixtureDir("qwen2")));
+    auto model = makeDecoder(ModelConfig::load(decoderFixtureDir("qwen2")));
     try {
         model->loadWeights(weights, "test.safetensors");
         QFAIL("loaded a checkpoint with an extra weight");
@@ -306,10 +296,10 @@ void TestDecoders::baseModelCheckpointLoads()
         base.emplace(name.substr(std::string("transformer.").size()), tensor);
     base.emplace("h.0.attn.bias", at::ones({1, 1, 64, 64}));
     base.emplace("h.0.attn.masked_bias", at::tensor(-1e4));
-    auto model = makeDecoder(ModelConfig::load(fixtureDir("gpt2")));
+    auto model = makeDecoder(ModelConfig::load(decoderFixtureDir("gpt2")));
     model->loadWeights(base, "gpt2-base.safetensors");
     model->eval();
-    const TensorMap ref = reference("gpt2");
+    const TensorMap ref = decoderReference("gpt2");
     QVERIFY(maxAbsDiff(model->forward(ref.at("input_ids")), ref.at("logits")) < kLogitTolerance);
 }
 
@@ -317,7 +307,7 @@ void TestDecoders::shardedCheckpointLoads()
 {
     torch::NoGradGuard noGrad;
     QTemporaryDir dir;
-    QVERIFY(QFile::copy(fixtureDir("llama") + "/config.json", dir.filePath("config.json")));
+    QVERIFY(QFile::copy(decoderFixtureDir("llama") + "/config.json", dir.filePath("config.json")));
     // Layer 1 in a second shard, as model.safetensors.index.json maps it.
     TensorMap first, second;
     QJsonObject map;
@@ -333,14 +323,14 @@ void TestDecoders::shardedCheckpointLoads()
                     QJsonDocument(QJsonObject{{"weight_map", map}}).toJson());
     auto model = loadDecoder(dir.path());
     model->eval();
-    const TensorMap ref = reference("llama");
+    const TensorMap ref = decoderReference("llama");
     QVERIFY(maxAbsDiff(model->forward(ref.at("input_ids")), ref.at("logits")) < kLogitTolerance);
 }
 
 void TestDecoders::pickleOnlyFolderIsRefused()
 {
     QTemporaryDir dir;
-    QVERIFY(QFile::copy(fixtureDir("gpt2") + "/config.json", dir.filePath("config.json")));
+    QVERIFY(QFile::copy(decoderFixtureDir("gpt2") + "/config.json", dir.filePath("config.json")));
     QFile bin(dir.filePath("pytorch_model.bin"));
     QVERIFY(bin.open(QIODevice::WriteOnly));
     bin.write("not really a pickle");
@@ -398,5 +388,5 @@ void TestDecoders::badInputsAreReported()
     QVERIFY_THROWS_EXCEPTION(Error, model->forward(at::zeros({1, 1}, at::kLong), {}, &cache));
 }
 
-QTEST_GUILESS_MAIN(TestDecoders)
+FTS_TEST_SUITE(TestDecoders)
 #include "tst_decoders.moc"

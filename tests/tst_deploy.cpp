@@ -1,5 +1,6 @@
 // Prediction for deployment: classifier and generator against python3-torch references, a run's
 // predictor against its own evaluation, and streaming batch prediction of CSV / JSONL files.
+#include "Suite.h"
 #include "Error.h"
 #include "deploy/BatchPredict.h"
 #include "deploy/TextClassifier.h"
@@ -362,5 +363,5 @@ void TestDeploy::refusesUntrainedHead()
              qPrintable(message));
 }
 
-QTEST_GUILESS_MAIN(TestDeploy)
+FTS_TEST_SUITE(TestDeploy)
 #include "tst_deploy.moc"

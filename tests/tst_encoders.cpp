@@ -1,4 +1,6 @@
 // Encoder families and heads vs python3-torch references from an independent forward pass.
+#include "Suite.h"
+#include "ModelFixtures.h"
 #include "Error.h"
 #include "models/Activations.h"
 #include "models/Bert.h"
@@ -22,31 +24,19 @@
 #include <set>
 
 using namespace fts;
+using fts::test::encoderFixtureDir;
+using fts::test::encoderReference;
+using fts::test::maxAbsDiff;
 
 namespace {
 
 // fp32 agreement required with the python reference (two different summation orders).
 constexpr double kTolerance = 1e-4;
 
-QString fixtureDir(const QString& family)
-{
-    return QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/") + family;
-}
-
-TensorMap reference(const QString& family)
-{
-    return loadSafetensors(fixtureDir(family) + QStringLiteral("/reference.safetensors"));
-}
-
 at::Tensor tokenTypes(const TensorMap& ref)
 {
     const auto it = ref.find("token_type_ids");
     return it == ref.end() ? at::Tensor() : it->second;
-}
-
-double maxAbsDiff(const at::Tensor& a, const at::Tensor& b)
-{
-    return (a - b).abs().max().item<double>();
 }
 
 std::set<std::string> keysOf(const TensorMap& map)
@@ -59,7 +49,7 @@ std::set<std::string> keysOf(const TensorMap& map)
 
 void copyConfig(const QString& family, const QString& toDir)
 {
-    QFile::copy(fixtureDir(family) + QStringLiteral("/config.json"),
+    QFile::copy(encoderFixtureDir(family) + QStringLiteral("/config.json"),
                 toDir + QStringLiteral("/config.json"));
 }
 
@@ -146,13 +136,13 @@ void TestEncoders::familiesMatchReference()
 {
     QFETCH(QString, family);
     ClassifierLoadReport report;
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir(family), QStringList(),
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir(family), QStringList(),
                                                       ProblemType::SingleLabel, &report);
     QVERIFY(report.unused.empty());
     QVERIFY(report.initialised.empty());
     model->eval();
     torch::NoGradGuard noGrad;
-    const TensorMap ref = reference(family);
+    const TensorMap ref = encoderReference(family);
     const at::Tensor ids = ref.at("input_ids"), mask = ref.at("attention_mask");
     const at::Tensor hidden = model->encoder()->forward(ids, mask, tokenTypes(ref));
     const at::Tensor logits = model->forward(ids, mask, tokenTypes(ref));
@@ -174,10 +164,10 @@ void TestEncoders::paddingDoesNotChangeTokens_data()
 void TestEncoders::paddingDoesNotChangeTokens()
 {
     QFETCH(QString, family);
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir(family), QStringList());
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir(family), QStringList());
     model->eval();
     torch::NoGradGuard noGrad;
-    const TensorMap ref = reference(family);
+    const TensorMap ref = encoderReference(family);
     const at::Tensor ids = ref.at("input_ids"), mask = ref.at("attention_mask");
     const at::Tensor types = tokenTypes(ref);
     const at::Tensor batched = model->encoder()->forward(ids, mask, types);
@@ -202,11 +192,11 @@ void TestEncoders::robertaPositionsSkipPadding()
 
 void TestEncoders::distilbertSinusoidalPositions()
 {
-    const at::Tensor expected = reference(QStringLiteral("distilbert")).at("sinusoidal_positions");
+    const at::Tensor expected = encoderReference(QStringLiteral("distilbert")).at("sinusoidal_positions");
     const at::Tensor table =
         DistilBertModelImpl::sinusoidalPositions(expected.size(0), expected.size(1));
     QVERIFY(maxAbsDiff(table, expected) < 1e-6);
-    ModelConfig config = ModelConfig::load(fixtureDir(QStringLiteral("distilbert")));
+    ModelConfig config = ModelConfig::load(encoderFixtureDir(QStringLiteral("distilbert")));
     config.sinusoidalPositions = true;
     DistilBertModel model(config);
     const TensorMap sd = stateDict(*model);
@@ -220,8 +210,8 @@ void TestEncoders::distilbertSinusoidalPositions()
 void TestEncoders::dropoutFollowsTrainEval()
 {
     SequenceClassifier model =
-        loadSequenceClassifier(fixtureDir(QStringLiteral("bert")), QStringList());
-    const TensorMap ref = reference(QStringLiteral("bert"));
+        loadSequenceClassifier(encoderFixtureDir(QStringLiteral("bert")), QStringList());
+    const TensorMap ref = encoderReference(QStringLiteral("bert"));
     torch::NoGradGuard noGrad;
     torch::manual_seed(7);
     model->train();
@@ -243,8 +233,8 @@ void TestEncoders::headNamesEqualCheckpoint()
 {
     QFETCH(QString, family);
     const TensorMap file =
-        loadSafetensors(fixtureDir(family) + QStringLiteral("/model.safetensors"));
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir(family), QStringList());
+        loadSafetensors(encoderFixtureDir(family) + QStringLiteral("/model.safetensors"));
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir(family), QStringList());
     QVERIFY(keysOf(stateDict(*model)) == keysOf(file));
 }
 
@@ -258,7 +248,7 @@ void TestEncoders::saveLoadRoundTrip()
     QFETCH(QString, family);
     const QStringList labels{"spam", "ham", "eggs", "bacon"};
     SequenceClassifier model =
-        loadSequenceClassifier(fixtureDir(family), labels, ProblemType::MultiLabel);
+        loadSequenceClassifier(encoderFixtureDir(family), labels, ProblemType::MultiLabel);
     model->eval();
     QTemporaryDir tmp;
     saveSequenceClassifier(*model, tmp.path());
@@ -267,7 +257,7 @@ void TestEncoders::saveLoadRoundTrip()
         loadSequenceClassifier(tmp.path(), QStringList(), ProblemType::MultiLabel, &report);
     again->eval();
     QVERIFY(report.unused.empty() && report.initialised.empty());
-    const TensorMap ref = reference(family);
+    const TensorMap ref = encoderReference(family);
     torch::NoGradGuard noGrad;
     QVERIFY(
         at::equal(model->forward(ref.at("input_ids"), ref.at("attention_mask"), tokenTypes(ref)),
@@ -299,7 +289,7 @@ void TestEncoders::baseCheckpointWithPretrainingHeads()
 {
     QFETCH(bool, prefixed);
     TensorMap base;
-    for (const auto& [name, t] : loadSafetensors(fixtureDir("bert") + "/model.safetensors"))
+    for (const auto& [name, t] : loadSafetensors(encoderFixtureDir("bert") + "/model.safetensors"))
         if (name.rfind("bert.", 0) == 0)
             base.emplace(prefixed ? name : name.substr(5), t);
     base.emplace("cls.predictions.bias", at::zeros({100}));
@@ -323,7 +313,7 @@ void TestEncoders::baseCheckpointWithPretrainingHeads()
              qPrintable(QString::number(std))); // normal(0, 0.02), 64 draws
     model->eval();
     torch::NoGradGuard noGrad;
-    const TensorMap ref = reference("bert");
+    const TensorMap ref = encoderReference("bert");
     const at::Tensor hidden = model->encoder()->forward(
         ref.at("input_ids"), ref.at("attention_mask"), ref.at("token_type_ids"));
     QVERIFY(maxAbsDiff(hidden, ref.at("last_hidden_state")) < kTolerance);
@@ -331,7 +321,7 @@ void TestEncoders::baseCheckpointWithPretrainingHeads()
 
 void TestEncoders::missingWeightsAreNamed()
 {
-    TensorMap weights = loadSafetensors(fixtureDir("roberta") + "/model.safetensors");
+    TensorMap weights = loadSafetensors(encoderFixtureDir("roberta") + "/model.safetensors");
     weights.erase("roberta.encoder.layer.1.output.dense.weight");
     QTemporaryDir tmp;
     saveSafetensors(tmp.filePath("model.safetensors"), weights);
@@ -344,7 +334,7 @@ void TestEncoders::missingWeightsAreNamed()
 // HF re-initialises a pooler a checkpoint lacks (with a warning): so does the studio, and says so.
 void TestEncoders::missingPoolerIsInitialised()
 {
-    TensorMap weights = loadSafetensors(fixtureDir("bert") + "/model.safetensors");
+    TensorMap weights = loadSafetensors(encoderFixtureDir("bert") + "/model.safetensors");
     weights.erase("bert.pooler.dense.weight");
     weights.erase("bert.pooler.dense.bias");
     QTemporaryDir tmp;
@@ -373,7 +363,7 @@ void TestEncoders::shardedCheckpointLoads()
     // Two shards and the index HF writes for large models (weight name -> shard file).
     TensorMap first, second;
     QJsonObject weightMap;
-    for (const auto& [name, t] : loadSafetensors(fixtureDir("distilbert") + "/model.safetensors")) {
+    for (const auto& [name, t] : loadSafetensors(encoderFixtureDir("distilbert") + "/model.safetensors")) {
         const bool early = name.find("layer.1.") == std::string::npos;
         (early ? first : second).emplace(name, t);
         weightMap.insert(QString::fromStdString(name), early ? "model-00001-of-00002.safetensors"
@@ -390,7 +380,7 @@ void TestEncoders::shardedCheckpointLoads()
     SequenceClassifier model = loadSequenceClassifier(tmp.path(), QStringList());
     model->eval();
     torch::NoGradGuard noGrad;
-    const TensorMap ref = reference("distilbert");
+    const TensorMap ref = encoderReference("distilbert");
     const at::Tensor logits = model->forward(ref.at("input_ids"), ref.at("attention_mask"));
     QVERIFY(maxAbsDiff(logits, ref.at("logits")) < kTolerance);
 }
@@ -398,11 +388,11 @@ void TestEncoders::shardedCheckpointLoads()
 // In bf16 the padding bias must stay finite (float's lowest value rounds to -inf in bf16).
 void TestEncoders::bf16PaddingStaysFinite()
 {
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir("bert"), QStringList());
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir("bert"), QStringList());
     model->eval();
     model->to(at::kBFloat16);
     torch::NoGradGuard noGrad;
-    const TensorMap ref = reference("bert");
+    const TensorMap ref = encoderReference("bert");
     const at::Tensor logits =
         model->forward(ref.at("input_ids"), ref.at("attention_mask"), ref.at("token_type_ids"));
     QVERIFY(at::isfinite(logits).all().item<bool>());
@@ -421,11 +411,11 @@ void TestEncoders::decoderIsNotAnEncoder()
 
 void TestEncoders::lossesMatchHandValues()
 {
-    SequenceClassifier single = loadSequenceClassifier(fixtureDir("bert"), 3);
+    SequenceClassifier single = loadSequenceClassifier(encoderFixtureDir("bert"), 3);
     SequenceClassifier multi =
-        loadSequenceClassifier(fixtureDir("bert"), 2, ProblemType::MultiLabel);
+        loadSequenceClassifier(encoderFixtureDir("bert"), 2, ProblemType::MultiLabel);
     SequenceClassifier regression =
-        loadSequenceClassifier(fixtureDir("bert"), QStringList(), ProblemType::Regression);
+        loadSequenceClassifier(encoderFixtureDir("bert"), QStringList(), ProblemType::Regression);
     QCOMPARE(regression->numLabels(), int64_t(1));
     // Cross-entropy of logits (2, 0, 0) for class 0: log(1 + 2 e^-2) = 0.2395447...
     const double ce =
@@ -467,7 +457,7 @@ void TestEncoders::meanPoolingHead()
 {
     QFETCH(QString, family);
     QTemporaryDir tmp;
-    for (const QFileInfo& f : QDir(fixtureDir(family)).entryInfoList(QDir::Files))
+    for (const QFileInfo& f : QDir(encoderFixtureDir(family)).entryInfoList(QDir::Files))
         QVERIFY(QFile::copy(f.filePath(), tmp.filePath(f.fileName())));
     ModelConfig config = ModelConfig::load(tmp.path());
     QCOMPARE(config.classifierPooling, QStringLiteral("cls"));
@@ -475,11 +465,11 @@ void TestEncoders::meanPoolingHead()
     config.save(tmp.path());
     SequenceClassifier model = loadSequenceClassifier(tmp.path(), QStringList());
     QCOMPARE(model->config().classifierPooling, QStringLiteral("mean"));
-    SequenceClassifier firstToken = loadSequenceClassifier(fixtureDir(family), QStringList());
+    SequenceClassifier firstToken = loadSequenceClassifier(encoderFixtureDir(family), QStringList());
     model->eval();
     firstToken->eval();
     torch::NoGradGuard noGrad;
-    const TensorMap ref = reference(family);
+    const TensorMap ref = encoderReference(family);
     const at::Tensor ids = ref.at("input_ids"), mask = ref.at("attention_mask");
     const at::Tensor types = tokenTypes(ref);
     const at::Tensor logits = model->forward(ids, mask, types);
@@ -503,7 +493,7 @@ void TestEncoders::meanPoolingHead()
 
 void TestEncoders::unknownPoolingIsRefused()
 {
-    QFile f(fixtureDir(QStringLiteral("bert")) + QStringLiteral("/config.json"));
+    QFile f(encoderFixtureDir(QStringLiteral("bert")) + QStringLiteral("/config.json"));
     QVERIFY(f.open(QIODevice::ReadOnly));
     QJsonObject json = QJsonDocument::fromJson(f.readAll()).object();
     json.insert(QStringLiteral("classifier_pooling"), QStringLiteral("max"));
@@ -517,7 +507,7 @@ void TestEncoders::unknownPoolingIsRefused()
 void TestEncoders::encoderExposesLayers()
 {
     for (const QString& family : {"bert", "distilbert", "roberta"}) {
-        const ModelConfig config = ModelConfig::load(fixtureDir(family));
+        const ModelConfig config = ModelConfig::load(encoderFixtureDir(family));
         const auto encoder = makeEncoder(config);
         QCOMPARE(encoder->numLayers(), int64_t(2));
         QCOMPARE(encoder->hiddenSize(), int64_t(32));
@@ -530,5 +520,5 @@ void TestEncoders::encoderExposesLayers()
     }
 }
 
-QTEST_GUILESS_MAIN(TestEncoders)
+FTS_TEST_SUITE(TestEncoders)
 #include "tst_encoders.moc"

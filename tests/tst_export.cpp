@@ -1,5 +1,6 @@
 // Export: a run as a Hugging Face folder (merged weights or a PEFT adapter) loads back and
 // predicts exactly what the run predicts; the model card and configs carry the run's record.
+#include "Suite.h"
 #include "Error.h"
 #include "deploy/Export.h"
 #include "deploy/TextClassifier.h"
@@ -181,5 +182,5 @@ void TestExport::refusals()
         test::errorOf([&] { exportRun(*project, 999, o); }).contains(QStringLiteral("no run 999")));
 }
 
-QTEST_GUILESS_MAIN(TestExport)
+FTS_TEST_SUITE(TestExport)
 #include "tst_export.moc"

@@ -1,6 +1,7 @@
 // Feedback stored in the project: judgements with history and undo, progress, agreement against
 // hand-computed values, the JSONL forms in and out (a bad line changes nothing), candidate
 // generation with a decoder, and a reward model trained on judgements made through the store.
+#include "Suite.h"
 #include "CharTokenizer.h"
 #include "DecoderFixture.h"
 #include "TestUtil.h"
@@ -462,5 +463,5 @@ void TestFeedback::comparisonsSidesUndoAndRepeats()
     QCOMPARE(fromFile, QStringList{QStringLiteral("b>a")});
 }
 
-QTEST_GUILESS_MAIN(TestFeedback)
+FTS_TEST_SUITE(TestFeedback)
 #include "tst_feedback.moc"

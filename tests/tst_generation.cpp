@@ -1,4 +1,6 @@
 // Generation: greedy vs python, KV cache vs recompute, sampling, stops, streaming, penalties.
+#include "Suite.h"
+#include "ModelFixtures.h"
 #include "Error.h"
 #include "models/Decoder.h"
 #include "models/Generation.h"
@@ -12,16 +14,12 @@
 #include <cmath>
 
 using namespace fts;
+using fts::test::decoderFixtureDir;
 
 namespace {
 
 // Step logits of cached and recomputed generation must agree this closely (fp32).
 constexpr double kCacheTolerance = 1e-5;
-
-QString fixtureDir(const QString& family)
-{
-    return QStringLiteral(FTS_FIXTURES_DIR "/models/decoders/") + family;
-}
 
 std::vector<int64_t> toVector(const at::Tensor& t)
 {
@@ -39,8 +37,8 @@ struct Fixture
 Fixture fixture(const QString& family)
 {
     const TensorMap ref =
-        loadSafetensors(fixtureDir(family) + QStringLiteral("/reference.safetensors"));
-    return {loadDecoder(fixtureDir(family)), toVector(ref.at("prompt_ids")),
+        loadSafetensors(decoderFixtureDir(family) + QStringLiteral("/reference.safetensors"));
+    return {loadDecoder(decoderFixtureDir(family)), toVector(ref.at("prompt_ids")),
             toVector(ref.at("greedy_ids"))};
 }
 
@@ -315,5 +313,5 @@ void TestGeneration::restoresTrainingMode()
     QVERIFY(f.model->is_training());
 }
 
-QTEST_GUILESS_MAIN(TestGeneration)
+FTS_TEST_SUITE(TestGeneration)
 #include "tst_generation.moc"

@@ -1,5 +1,6 @@
 // GGUF export: a hand-computed Q8_0 block, and GPT-2 / Llama fixtures written as F16 and Q8_0 then
 // re-read key by key and tensor by tensor against the fixture's own safetensors weights.
+#include "Suite.h"
 #include "Error.h"
 #include "deploy/Gguf.h"
 #include "models/Safetensors.h"
@@ -174,5 +175,5 @@ void TestGguf::refusesEncoders()
             }).contains(QStringLiteral("encoder")));
 }
 
-QTEST_GUILESS_MAIN(TestGguf)
+FTS_TEST_SUITE(TestGguf)
 #include "tst_gguf.moc"

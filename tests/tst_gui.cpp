@@ -1,4 +1,6 @@
 // GUI smoke tests, offscreen: the sample project opens, every page shows, import works end to end.
+#include "Suite.h"
+#include "GuiTestUtil.h"
 #include "ConfusionMatrixWidget.h"
 #include "ImportDialog.h"
 #include "MainWindow.h"
@@ -52,18 +54,9 @@
 #include <QtTest>
 
 using namespace fts;
+using fts::test::saveScreenshot;
 
 namespace {
-// FTS_SCREENSHOT_DIR=folder saves what a test shows, to look at the GUI as a user would.
-void saveScreenshot(QWidget& w, const QString& name)
-{
-    const QString dir = qEnvironmentVariable("FTS_SCREENSHOT_DIR");
-    if (!dir.isEmpty()) {
-        QTest::qWait(300); // let throttled charts redraw
-        w.grab().save(dir + "/" + name + ".png");
-    }
-}
-
 // Imports `csv` into the window's open project on the engine thread and waits for the job.
 void importAndWait(MainWindow& w, const QString& csv)
 {
@@ -815,5 +808,5 @@ void TestGui::trainRunsLivePauseResumeCompareEvaluate()
     QCOMPARE(loadRun(project, 3).status, QString("finished"));
 }
 
-QTEST_MAIN(TestGui)
+FTS_TEST_SUITE(TestGui)
 #include "tst_gui.moc"

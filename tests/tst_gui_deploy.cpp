@@ -1,5 +1,6 @@
 // The Deploy page offscreen: a trained run is listed and loaded through the engine thread, typed
 // text shows label, bars and table, a file is predicted with progress, export and server work.
+#include "Suite.h"
 #include "DeployFixtures.h"
 #include "MainWindow.h"
 #include "ProjectWorkspace.h"
@@ -111,5 +112,5 @@ void TestGuiDeploy::deployPageEndToEnd()
     QVERIFY(!page->isServing());
 }
 
-QTEST_MAIN(TestGuiDeploy)
+FTS_TEST_SUITE(TestGuiDeploy)
 #include "tst_gui_deploy.moc"

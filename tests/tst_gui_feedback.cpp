@@ -2,6 +2,8 @@
 // line and changes nothing), answers written by a decoder job, rate / rank / choose with undo,
 // progress and agreement between two people; then a reward model, DPO and PPO trained on those
 // judgements from the page, with their live curves.
+#include "Suite.h"
+#include "GuiTestUtil.h"
 #include "MainWindow.h"
 #include "ProjectWorkspace.h"
 #include "DecoderFixture.h"
@@ -27,21 +29,7 @@
 #include <QtTest>
 
 using namespace fts;
-
-namespace {
-
-
-// FTS_SCREENSHOT_DIR=folder saves what the test shows, to look at the page as a user would.
-void saveScreenshot(QWidget& w, const QString& name)
-{
-    const QString dir = qEnvironmentVariable("FTS_SCREENSHOT_DIR");
-    if (!dir.isEmpty()) {
-        QTest::qWait(300);
-        w.grab().save(dir + "/" + name + ".png");
-    }
-}
-
-} // namespace
+using fts::test::saveScreenshot;
 
 class TestGuiFeedback : public QObject
 {
@@ -304,5 +292,5 @@ void TestGuiFeedback::collectJudgeAndTrain()
     QVERIFY(trainPage->runTable()->item(0, 4)->text().startsWith("pairwise_accuracy"));
 }
 
-QTEST_MAIN(TestGuiFeedback)
+FTS_TEST_SUITE(TestGuiFeedback)
 #include "tst_gui_feedback.moc"

@@ -1,6 +1,8 @@
 // The Model page's pre-training panel offscreen: impossible settings are refused before a job is
 // queued; a tiny model from scratch is started, stopped (checkpoint), resumed to the same weights
 // as an uninterrupted run, finished, loaded back and made the project's model; Finish now.
+#include "Suite.h"
+#include "GuiTestUtil.h"
 #include "MainWindow.h"
 #include "PretrainChart.h"
 #include "ProjectWorkspace.h"
@@ -30,22 +32,13 @@
 #include <cmath>
 
 using namespace fts;
+using fts::test::saveScreenshot;
 
 namespace {
 
 const QString kCorpus = QStringLiteral(FTS_FIXTURES_DIR "/corpus/wordnet-sample.txt");
 // Enough steps that Stop lands mid-run, few enough that the tiny model finishes in seconds.
 constexpr int kSteps = 300;
-
-// FTS_SCREENSHOT_DIR=folder saves what a test shows, to look at the GUI as a user would.
-void saveScreenshot(QWidget& w, const QString& name)
-{
-    const QString dir = qEnvironmentVariable("FTS_SCREENSHOT_DIR");
-    if (!dir.isEmpty()) {
-        QTest::qWait(300); // let the throttled chart redraw
-        w.grab().save(dir + "/" + name + ".png");
-    }
-}
 
 template <typename T> T* child(QWidget* parent, const char* name)
 {
@@ -331,5 +324,5 @@ void TestGuiPretrain::finishNowWritesTheCheckpoint()
     QCOMPARE(panel->chart()->heldOut().size(), 1); // the end's measurement only
 }
 
-QTEST_MAIN(TestGuiPretrain)
+FTS_TEST_SUITE(TestGuiPretrain)
 #include "tst_gui_pretrain.moc"

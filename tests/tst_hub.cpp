@@ -1,5 +1,6 @@
 // Hub downloads against a loopback imitation of the Hub: file selection, redirects, resume after a
 // dropped connection, checksum and size checks, offline and permission messages, cancel.
+#include "Suite.h"
 #include "Error.h"
 #include "TestUtil.h"
 #include "FakeHub.h"
@@ -205,5 +206,5 @@ void TestHub::bundledModelsAndTheSampleProject()
     qunsetenv("FTS_MODELS_DIR");
 }
 
-QTEST_GUILESS_MAIN(TestHub)
+FTS_TEST_SUITE(TestHub)
 #include "tst_hub.moc"

@@ -1,5 +1,6 @@
 // Hyperparameters: every refused value with its message, cross-field validation, presets, JSON
 // round trip, and the learning-rate schedules at known points.
+#include "Suite.h"
 #include "Error.h"
 #include "train/Hyperparameters.h"
 
@@ -135,5 +136,5 @@ void TestHyperparameters::schedules()
     QVERIFY(qAbs(learningRateFactor("cosine", 35, 110, 10) - 0.5 * (1 + std::cos(M_PI / 4))) < 1e-12); // a quarter of the decay
 }
 
-QTEST_GUILESS_MAIN(TestHyperparameters)
+FTS_TEST_SUITE(TestHyperparameters)
 #include "tst_hyperparameters.moc"

@@ -1,4 +1,5 @@
 // Import: CSV parsing (quoting, newlines, BOM), formats, encodings, detection, all-or-nothing, scale.
+#include "Suite.h"
 #include "Error.h"
 #include "TestUtil.h"
 #include "data/CsvReader.h"
@@ -574,5 +575,5 @@ void TestImport::redactionOnImportNeverStoresOriginals()
     QVERIFY(bytes.contains("Write to [EMAIL] or [PHONE]"));
 }
 
-QTEST_GUILESS_MAIN(TestImport)
+FTS_TEST_SUITE(TestImport)
 #include "tst_import.moc"

@@ -1,4 +1,5 @@
 // The engine thread: jobs run off the calling thread, report progress, cancel quickly, report failure.
+#include "Suite.h"
 #include "Error.h"
 #include "jobs/JobRunner.h"
 #include "runtime/TorchRuntime.h"
@@ -190,5 +191,5 @@ void TestJobs::engineThreadUsesConfiguredTorchThreads()
     QCOMPARE(job->threadsSeen, 3);
 }
 
-QTEST_GUILESS_MAIN(TestJobs)
+FTS_TEST_SUITE(TestJobs)
 #include "tst_jobs.moc"

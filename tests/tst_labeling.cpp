@@ -2,6 +2,7 @@
 // queue and progress, agreement metrics against published worked examples, uncertainty ordering,
 // label-issue finding (confident learning on out-of-fold predictions) recovering flipped labels,
 // diversity ordering, and a SIGKILL test: every label a killed process reported as committed is there on reopen.
+#include "Suite.h"
 #include "Error.h"
 #include "TestUtil.h"
 #include "data/Importer.h"
@@ -372,7 +373,7 @@ void TestLabeling::killedLabelerLosesNothing()
         const QString path = m_dir.filePath(QString("kill%1.ftproj").arg(seed));
         project(QString("kill%1").arg(seed), 5000);
         QProcess writer;
-        writer.start(QCoreApplication::applicationFilePath(), {"--label-writer", path});
+        writer.start(QCoreApplication::applicationFilePath(), {fts::test::currentSuite(), "--label-writer", path});
         QVERIFY(writer.waitForStarted());
         QList<qint64> committed;
         QElapsedTimer clock;
@@ -397,10 +398,9 @@ void TestLabeling::killedLabelerLosesNothing()
 }
 
 // The same binary doubles as the labeling child process of killedLabelerLosesNothing.
-int main(int argc, char** argv)
+int labelingMain(int argc, char** argv)
 {
     if (argc == 3 && QByteArray(argv[1]) == "--label-writer") {
-        QCoreApplication app(argc, argv);
         auto p = Project::open(QString::fromLocal8Bit(argv[2]));
         for (qint64 id = 1; id <= 5000; ++id) {
             setLabel(*p, id, "sentiment", QString("label%1").arg(id % 3), "writer");
@@ -409,10 +409,9 @@ int main(int argc, char** argv)
         }
         return 0;
     }
-    QCoreApplication app(argc, argv);
     TestLabeling t;
-    QTEST_SET_MAIN_SOURCE_PATH
     return QTest::qExec(&t, argc, argv);
 }
+FTS_TEST_SUITE_MAIN(labelingMain)
 
 #include "tst_labeling.moc"

@@ -1,4 +1,6 @@
 // LoRA tooling: targets, freezing, counts, merge, PEFT adapter files vs a python reference.
+#include "Suite.h"
+#include "ModelFixtures.h"
 #include "Error.h"
 #include "models/Lora.h"
 #include "models/Projection.h"
@@ -19,13 +21,9 @@
 #include <set>
 
 using namespace fts;
+using fts::test::encoderFixtureDir;
 
 namespace {
-
-QString fixtureDir(const QString& name)
-{
-    return QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/") + name;
-}
 
 struct Batch
 {
@@ -34,7 +32,7 @@ struct Batch
 
 Batch bertBatch()
 {
-    const TensorMap ref = loadSafetensors(fixtureDir("bert") + "/reference.safetensors");
+    const TensorMap ref = loadSafetensors(encoderFixtureDir("bert") + "/reference.safetensors");
     return {ref.at("input_ids"), ref.at("attention_mask"), ref.at("token_type_ids")};
 }
 
@@ -117,7 +115,7 @@ private Q_SLOTS:
 
 void TestLora::zeroBLeavesOutputUnchanged()
 {
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir("bert"), QStringList());
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir("bert"), QStringList());
     const Batch b = bertBatch();
     const at::Tensor before = logitsOf(model, b);
     applyLora(*model, bertLora());
@@ -126,7 +124,7 @@ void TestLora::zeroBLeavesOutputUnchanged()
 
 void TestLora::targetsMatchModulePaths()
 {
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir("bert"), QStringList());
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir("bert"), QStringList());
     LoraConfig c = bertLora();
     c.targetModules = {"query", "attention.output.dense"};
     const std::vector<std::string> adapted = applyLora(*model, c);
@@ -137,7 +135,7 @@ void TestLora::targetsMatchModulePaths()
              std::set<std::string>(expected.begin(), expected.end()));
 
     // PEFT's string form: one regular expression over the whole module path.
-    SequenceClassifier other = loadSequenceClassifier(fixtureDir("bert"), QStringList());
+    SequenceClassifier other = loadSequenceClassifier(encoderFixtureDir("bert"), QStringList());
     c.targetModules = {R"(re:bert\.encoder\.layer\.1\.attention\.self\.(query|key))"};
     QCOMPARE(applyLora(*other, c),
              (std::vector<std::string>{"bert.encoder.layer.1.attention.self.query",
@@ -184,7 +182,7 @@ void TestLora::trainableCountsMatchHandCount()
     QFETCH(qint64, adapterElements);
     QFETCH(qint64, trainable);
     QFETCH(qint64, baseTotal);
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir(family), QStringList());
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir(family), QStringList());
     QCOMPARE(countParameters(*model).total, baseTotal);
     QCOMPARE(countParameters(*model).trainable, baseTotal);
     LoraConfig c;
@@ -204,7 +202,7 @@ void TestLora::trainableCountsMatchHandCount()
 
 void TestLora::freezingFirstLayers()
 {
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir("roberta"), QStringList());
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir("roberta"), QStringList());
     auto encoder = model->encoder();
     freezeModules({encoder->embeddings(), encoder->layers()[0]});
     for (const auto& item : model->named_parameters()) {
@@ -219,7 +217,7 @@ void TestLora::freezingFirstLayers()
 
 void TestLora::gradientsReachOnlyTrainable()
 {
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir("bert"), QStringList());
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir("bert"), QStringList());
     applyLora(*model, bertLora());
     freezeAllButAdapters(*model, model->headModules());
     pretendTrained(*model); // with B = 0 the gradient of A is exactly zero
@@ -237,7 +235,7 @@ void TestLora::gradientsReachOnlyTrainable()
 
 void TestLora::mergeEqualsUnmerged()
 {
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir("bert"), QStringList());
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir("bert"), QStringList());
     applyLora(*model, bertLora());
     pretendTrained(*model);
     const Batch b = bertBatch();
@@ -255,7 +253,7 @@ void TestLora::mergeEqualsUnmerged()
 
 void TestLora::adapterFileLayoutIsPeft()
 {
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir("bert"), QStringList());
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir("bert"), QStringList());
     applyLora(*model, bertLora());
     QTemporaryDir tmp;
     saveLoraAdapter(*model, bertLora(), tmp.path());
@@ -289,7 +287,7 @@ void TestLora::adapterFileLayoutIsPeft()
 
 void TestLora::adapterSaveLoadReproducesOutputs()
 {
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir("bert"), QStringList());
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir("bert"), QStringList());
     applyLora(*model, bertLora());
     pretendTrained(*model);
     const Batch b = bertBatch();
@@ -297,7 +295,7 @@ void TestLora::adapterSaveLoadReproducesOutputs()
     QTemporaryDir tmp;
     saveLoraAdapter(*model, bertLora(), tmp.path());
 
-    SequenceClassifier fresh = loadSequenceClassifier(fixtureDir("bert"), QStringList());
+    SequenceClassifier fresh = loadSequenceClassifier(encoderFixtureDir("bert"), QStringList());
     QVERIFY(!at::equal(logitsOf(fresh, b), adapted));
     const LoraConfig loaded = loadLoraAdapter(*fresh, tmp.path());
     QCOMPARE(loaded.rank, int64_t(4));
@@ -310,9 +308,9 @@ void TestLora::adapterSaveLoadReproducesOutputs()
 void TestLora::pythonAdapterMatchesReference()
 {
     const at::Tensor expected =
-        loadSafetensors(fixtureDir("bert_lora") + "/reference.safetensors").at("logits");
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir("bert"), QStringList());
-    const LoraConfig c = loadLoraAdapter(*model, fixtureDir("bert_lora"));
+        loadSafetensors(encoderFixtureDir("bert_lora") + "/reference.safetensors").at("logits");
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir("bert"), QStringList());
+    const LoraConfig c = loadLoraAdapter(*model, encoderFixtureDir("bert_lora"));
     QCOMPARE(c.alpha, 8.0);
     QCOMPARE(c.dropout, 0.1);
     const Batch b = bertBatch();
@@ -327,7 +325,7 @@ void TestLora::pythonAdapterMatchesReference()
 
 void TestLora::unknownTargetNamesTheLayers()
 {
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir("bert"), QStringList());
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir("bert"), QStringList());
     LoraConfig c;
     c.targetModules = {"q_proj", "v_proj"};
     const QString message = errorOf([&] { applyLora(*model, c); });
@@ -337,12 +335,12 @@ void TestLora::unknownTargetNamesTheLayers()
 
 void TestLora::adapterForAnotherModelIsRefused()
 {
-    SequenceClassifier model = loadSequenceClassifier(fixtureDir("bert"), QStringList());
+    SequenceClassifier model = loadSequenceClassifier(encoderFixtureDir("bert"), QStringList());
     applyLora(*model, bertLora());
     QTemporaryDir tmp;
     saveLoraAdapter(*model, bertLora(), tmp.path());
     // Same target names exist in RoBERTa, but under "roberta.": the adapter's keys do not fit.
-    SequenceClassifier other = loadSequenceClassifier(fixtureDir("roberta"), QStringList());
+    SequenceClassifier other = loadSequenceClassifier(encoderFixtureDir("roberta"), QStringList());
     const QString message = errorOf([&] { loadLoraAdapter(*other, tmp.path()); });
     QVERIFY2(message.contains("does not fit") && message.contains("bert-tiny"),
              qPrintable(message));
@@ -382,5 +380,5 @@ void TestLora::conv1dTreeWorks()
     QVERIFY(at::allclose(run(*copy, x), adapted, 1e-5, 1e-5));
 }
 
-QTEST_GUILESS_MAIN(TestLora)
+FTS_TEST_SUITE(TestLora)
 #include "tst_lora.moc"

@@ -1,5 +1,6 @@
 // Metrics against hand-computed values, including the edge cases (a class never predicted, a single
 // class, an empty split, tied scores).
+#include "Suite.h"
 #include "Error.h"
 #include "train/Metrics.h"
 #include "train/RunReport.h"
@@ -147,5 +148,5 @@ void TestMetrics::runReportHtml()
     QVERIFY(svgLineChart("Empty", {}).contains("no data"));
 }
 
-QTEST_GUILESS_MAIN(TestMetrics)
+FTS_TEST_SUITE(TestMetrics)
 #include "tst_metrics.moc"

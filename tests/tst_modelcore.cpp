@@ -1,4 +1,5 @@
 // Model building blocks: Projection layouts and LoRA (identity at B = 0, merge), config.json mapping and errors.
+#include "Suite.h"
 #include "Error.h"
 #include "models/ModelConfig.h"
 #include "models/ModelInspect.h"
@@ -199,5 +200,5 @@ void TestModelCore::inspectRefusesPickles()
     }
 }
 
-QTEST_GUILESS_MAIN(TestModelCore)
+FTS_TEST_SUITE(TestModelCore)
 #include "tst_modelcore.moc"

@@ -1,6 +1,7 @@
 // PPO on a toy preference with the tiny GPT-2 fixture: a rule rewards vowels in the answer; the
 // tuned policy's vowel rate (its mean reward) must rise clearly above the reference's while the
 // KL to the reference stays bounded; the reward-model path and exact resume are checked too.
+#include "Suite.h"
 #include "CharTokenizer.h"
 #include "TestUtil.h"
 
@@ -198,5 +199,5 @@ void TestPpo::resumeEqualsUninterrupted()
     }
 }
 
-QTEST_GUILESS_MAIN(TestPpo)
+FTS_TEST_SUITE(TestPpo)
 #include "tst_ppo.moc"

@@ -1,6 +1,7 @@
 // Learning from preferences on toy tasks with the tiny fixture decoders: preference JSONL, a
 // reward model that learns "answers containing 'good' are better" (held-out pairwise accuracy),
 // pairwise vs listwise rankings, and DPO raising the preferred behaviour's probability.
+#include "Suite.h"
 #include "CharTokenizer.h"
 #include "TestUtil.h"
 
@@ -304,5 +305,5 @@ void TestPreference::dpoResumeEqualsUninterrupted()
     QCOMPARE(loadRun(*project, first.runId).snapshot.value(QStringLiteral("beta")).toDouble(), 0.2);
 }
 
-QTEST_GUILESS_MAIN(TestPreference)
+FTS_TEST_SUITE(TestPreference)
 #include "tst_preference.moc"

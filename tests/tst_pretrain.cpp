@@ -1,6 +1,7 @@
 // Pre-training: the corpus builder on a slice, tokenizer training through the sentencepiece shim,
 // packing boundaries, MLM masking statistics, the loop (resume == uninterrupted, NaN guard) and
 // output folders that load back through the studio's own loaders.
+#include "Suite.h"
 #include "Error.h"
 #include "models/Decoder.h"
 #include "models/Safetensors.h"
@@ -578,5 +579,5 @@ void TestPretrain::validationChecksTheBaseModel()
              qPrintable(message));
 }
 
-QTEST_GUILESS_MAIN(TestPretrain)
+FTS_TEST_SUITE(TestPretrain)
 #include "tst_pretrain.moc"

@@ -1,4 +1,5 @@
 // Project file: create/reopen round trip, schema version, refusal of files that are not projects.
+#include "Suite.h"
 #include "Error.h"
 #include "TestUtil.h"
 #include "data/Importer.h"
@@ -249,5 +250,5 @@ void TestProject::artifactPathsCannotEscape()
         QVERIFY_THROWS_EXCEPTION(Error, project->artifactPath(bad));
 }
 
-QTEST_GUILESS_MAIN(TestProject)
+FTS_TEST_SUITE(TestProject)
 #include "tst_project.moc"

@@ -1,4 +1,5 @@
 // Runtime settings: devices and precision choices, libtorch thread configuration.
+#include "Suite.h"
 #include "Error.h"
 #include "runtime/Device.h"
 #include "runtime/TorchRuntime.h"
@@ -69,5 +70,5 @@ void TestRuntime::threadsFollowSetting()
     QCOMPARE(runtime::defaultThreadCount(), std::max(1, QThread::idealThreadCount()));
 }
 
-QTEST_GUILESS_MAIN(TestRuntime)
+FTS_TEST_SUITE(TestRuntime)
 #include "tst_runtime.moc"

@@ -1,4 +1,5 @@
 // safetensors: round trip of every dtype, metadata, atomic writes, and strict rejection of bad files.
+#include "Suite.h"
 #include "Error.h"
 #include "TestUtil.h"
 #include "models/Safetensors.h"
@@ -167,5 +168,5 @@ void TestSafetensors::stateDictRoundTrip()
     QCOMPARE(r2.unexpected, std::vector<std::string>{"layer.extra"});
 }
 
-QTEST_GUILESS_MAIN(TestSafetensors)
+FTS_TEST_SUITE(TestSafetensors)
 #include "tst_safetensors.moc"

@@ -1,4 +1,5 @@
 // sentencepiece through the isolated shim, in a process that also runs libtorch (the DESIGN.md crash).
+#include "Suite.h"
 #include "Error.h"
 #include "tokenize/SentencePiece.h"
 
@@ -13,7 +14,6 @@ using namespace fts;
 
 namespace {
 // Any English text Debian always ships will do as a corpus: base-files' copy of the GPL.
-const QString kCorpus = QStringLiteral("/usr/share/common-licenses/GPL-3");
 
 QStringList sampleLines()
 {
@@ -53,13 +53,13 @@ private:
 
 void TestSentencePiece::initTestCase()
 {
-    QVERIFY(QFile::exists(kCorpus));
+    QVERIFY(QFile::exists(fts::test::kLicenseCorpus));
     const QString spmTrain = QStandardPaths::findExecutable("spm_train");
     if (spmTrain.isEmpty())
         QFAIL("spm_train is missing: install the 'sentencepiece' package (scripts/setup.sh does).");
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(spmTrain, {"--input=" + kCorpus, "--model_prefix=" + m_dir.filePath("ref"),
+    p.start(spmTrain, {"--input=" + fts::test::kLicenseCorpus, "--model_prefix=" + m_dir.filePath("ref"),
                        "--vocab_size=400", "--model_type=unigram", "--character_coverage=1.0",
                        "--num_threads=1", "--minloglevel=2"});
     QVERIFY(p.waitForFinished(120000));
@@ -118,7 +118,7 @@ void TestSentencePiece::trainsThroughShim()
     const QString prefix = m_dir.filePath("shim");
     SentencePieceModel::train(QString("--input=%1 --model_prefix=%2 --vocab_size=300 --model_type=bpe "
                                       "--num_threads=1 --minloglevel=2")
-                                  .arg(kCorpus, prefix));
+                                  .arg(fts::test::kLicenseCorpus, prefix));
     auto model = SentencePieceModel::load(prefix + ".model");
     QCOMPARE(model->vocabSize(), 300);
     QCOMPARE(model->decode(model->encode("free software")), QString("free software"));
@@ -140,5 +140,5 @@ void TestSentencePiece::badModelFileIsReported()
     }
 }
 
-QTEST_GUILESS_MAIN(TestSentencePiece)
+FTS_TEST_SUITE(TestSentencePiece)
 #include "tst_sentencepiece.moc"

@@ -1,5 +1,6 @@
 // The local inference server on loopback: every endpoint, malformed and oversized requests, the
 // bearer token, and 50 clients at once; answers are checked against direct predictions.
+#include "Suite.h"
 #include "Error.h"
 #include "serve/InferenceServer.h"
 
@@ -313,5 +314,5 @@ void TestServe::portInUse()
     QVERIFY(!second.isRunning());
 }
 
-QTEST_GUILESS_MAIN(TestServe)
+FTS_TEST_SUITE(TestServe)
 #include "tst_serve.moc"

@@ -1,5 +1,6 @@
 // Supervised fine-tuning of decoders: answer-only loss masks checked against hand-counted token
 // positions, hidden states against the model's own logits, learning, LoRA and exact resume.
+#include "Suite.h"
 #include "CharTokenizer.h"
 #include "TestUtil.h"
 
@@ -357,5 +358,5 @@ void TestSft::nanGuardStopsTheRun()
     QVERIFY(run.lastCheckpoint.endsWith(QStringLiteral("step5")));
 }
 
-QTEST_GUILESS_MAIN(TestSft)
+FTS_TEST_SUITE(TestSft)
 #include "tst_sft.moc"

@@ -1,5 +1,6 @@
 // The starter models shipped in resources/models/: they load through the studio's own loaders,
 // their tokenizers round-trip text, and their model cards state the true parameter count.
+#include "Suite.h"
 #include "Error.h"
 #include "models/Decoder.h"
 #include "models/Safetensors.h"
@@ -114,5 +115,5 @@ void TestStarterModels::decoder()
     QVERIFY(at::isfinite(logits).all().item<bool>());
 }
 
-QTEST_GUILESS_MAIN(TestStarterModels)
+FTS_TEST_SUITE(TestStarterModels)
 #include "tst_startermodels.moc"

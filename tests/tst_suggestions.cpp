@@ -1,5 +1,6 @@
 // Lexicon suggestions: negation, intensifiers, contrast, and accuracy on the sample data's test
 // split well above chance (measured and printed; the bar is only "clearly better than guessing").
+#include "Suite.h"
 #include "label/ActiveLearning.h"
 #include "label/LexiconSuggester.h"
 
@@ -79,5 +80,5 @@ void TestSuggestions::accuracyOnSampleTestSplit()
     QVERIFY(errorsFirstHalf * 2 > errors);
 }
 
-QTEST_GUILESS_MAIN(TestSuggestions)
+FTS_TEST_SUITE(TestSuggestions)
 #include "tst_suggestions.moc"

@@ -1,5 +1,6 @@
 // Tokenizers against references this project did not write: the gpt-3-encoder and bert-tokenizer
 // npm packages (tests/fixtures/tokenizers/js_reference.json), spm_encode, and hand-checked cases.
+#include "Suite.h"
 #include "Error.h"
 #include "TestUtil.h"
 #include "tokenize/ByteLevelBpe.h"
@@ -19,17 +20,18 @@
 
 using namespace fts;
 
-namespace {
-
-const QString kFixtures = QStringLiteral(FTS_FIXTURES_DIR "/tokenizers");
-const QString kCorpus = QStringLiteral("/usr/share/common-licenses/GPL-3");
-
-struct Reference
+// One text with the ids the npm reference encoders give it (a member of the suite, so not in the
+// anonymous namespace).
+struct JsReference
 {
     QString text;
     std::vector<int64_t> gpt2, bert;
     QString bertDeparture;
 };
+
+namespace {
+
+const QString kFixtures = QStringLiteral(FTS_FIXTURES_DIR "/tokenizers");
 
 std::vector<int64_t> toIds(const QJsonArray& a)
 {
@@ -39,12 +41,12 @@ std::vector<int64_t> toIds(const QJsonArray& a)
     return ids;
 }
 
-std::vector<Reference> loadReferences()
+std::vector<JsReference> loadReferences()
 {
     QFile f(kFixtures + "/js_reference.json");
     if (!f.open(QIODevice::ReadOnly))
         qFatal("missing %s", qPrintable(f.fileName()));
-    std::vector<Reference> refs;
+    std::vector<JsReference> refs;
     for (const QJsonValue& v : QJsonDocument::fromJson(f.readAll()).array()) {
         const QJsonObject o = v.toObject();
         refs.push_back({o["text"].toString(), toIds(o["gpt2"].toArray()),
@@ -126,7 +128,7 @@ private Q_SLOTS:
     void throughputForTheRecord();
 
 private:
-    std::vector<Reference> m_refs;
+    std::vector<JsReference> m_refs;
     std::unique_ptr<Tokenizer> m_gpt2, m_bert;
     QTemporaryDir m_tmp;
     QString m_spmModel;
@@ -152,11 +154,11 @@ void TestTokenizers::initTestCase()
     QCOMPARE(m_bert->kind(), QString("wordpiece"));
 
     const QString spmTrain = QStandardPaths::findExecutable("spm_train");
-    if (spmTrain.isEmpty() || !QFile::exists(kCorpus))
+    if (spmTrain.isEmpty() || !QFile::exists(fts::test::kLicenseCorpus))
         return; // the sentencepiece cases skip with a message
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(spmTrain, {"--input=" + kCorpus, "--model_prefix=" + m_tmp.filePath("spm"),
+    p.start(spmTrain, {"--input=" + fts::test::kLicenseCorpus, "--model_prefix=" + m_tmp.filePath("spm"),
                        "--vocab_size=400", "--model_type=unigram", "--character_coverage=1.0",
                        "--num_threads=1", "--minloglevel=2"});
     QVERIFY(p.waitForFinished(120000));
@@ -168,7 +170,7 @@ void TestTokenizers::gpt2MatchesJsEncoder()
 {
     int agree = 0;
     QStringList failures;
-    for (const Reference& r : m_refs) {
+    for (const JsReference& r : m_refs) {
         const Encoding e = m_gpt2->encode(r.text);
         if (e.ids == r.gpt2)
             ++agree;
@@ -190,7 +192,7 @@ void TestTokenizers::gpt2DecodeIsByteExact()
 {
     auto* bpe = dynamic_cast<ByteLevelBpeTokenizer*>(m_gpt2.get());
     QVERIFY(bpe);
-    for (const Reference& r : m_refs) {
+    for (const JsReference& r : m_refs) {
         QCOMPARE(bpe->decodeBytes(r.gpt2), r.text.toUtf8());
         QCOMPARE(m_gpt2->decode(r.gpt2), r.text);
     }
@@ -213,7 +215,7 @@ void TestTokenizers::offsetsPointAtTheirText()
 {
     auto* bpe = dynamic_cast<ByteLevelBpeTokenizer*>(m_gpt2.get());
     int checked = 0;
-    for (const Reference& r : m_refs) {
+    for (const JsReference& r : m_refs) {
         const Encoding e = m_gpt2->encode(r.text);
         int previousStart = 0;
         for (int i = 0; i < e.size(); ++i) {
@@ -236,7 +238,7 @@ void TestTokenizers::bertMatchesJsTokenizer()
 {
     int compared = 0, agree = 0, agreeExcluded = 0, excluded = 0;
     QStringList failures;
-    for (const Reference& r : m_refs) {
+    for (const JsReference& r : m_refs) {
         const Encoding e = m_bert->encode(r.text, {}, noSpecials());
         if (!r.bertDeparture.isEmpty()) {
             ++excluded;
@@ -785,7 +787,7 @@ void TestTokenizers::sentencePieceBosEos()
 void TestTokenizers::throughputForTheRecord()
 {
     // Informational only (no timing assertion): the GPL text through each tokenizer.
-    QFile f(kCorpus);
+    QFile f(fts::test::kLicenseCorpus);
     if (!f.open(QIODevice::ReadOnly))
         QSKIP("no corpus");
     const QString text = QString::fromUtf8(f.readAll());
@@ -800,5 +802,5 @@ void TestTokenizers::throughputForTheRecord()
     }
 }
 
-QTEST_GUILESS_MAIN(TestTokenizers)
+FTS_TEST_SUITE(TestTokenizers)
 #include "tst_tokenizers.moc"

@@ -1,5 +1,6 @@
 // Classification trainer: every method learns a separable task, frozen weights stay bit-identical,
 // resume equals an uninterrupted run, the NaN guard, run records, tokenizer and batching.
+#include "Suite.h"
 #include "Error.h"
 #include "data/Importer.h"
 #include "models/Safetensors.h"
@@ -101,6 +102,8 @@ private Q_SLOTS:
     void resumeEqualsUninterrupted();
     void sameSeedSameMetrics();
     void nanStopsAndKeepsCheckpoint();
+    void nanGradientStopsAndKeepsCheckpoint();
+    void labelCoverageIsChecked();
     void validationBeforeTraining();
     void evaluateRunOnTest();
     void jobCancelsAndResumes();
@@ -336,6 +339,67 @@ void TestTrainer::nanStopsAndKeepsCheckpoint()
     QCOMPARE(metricValues(*p, rec.id, "train", "loss").size(), 3);
 }
 
+void TestTrainer::nanGradientStopsAndKeepsCheckpoint()
+{
+    auto p = project(QStringLiteral("nan-gradient"));
+    Hyperparameters hp = quick(QStringLiteral("full"));
+    hp.maxSteps = 8;
+    hp.checkpointEvery = 2;
+    TrainerOptions o = options(hp);
+    o.injectNanGradientAtStep = 4;
+    const QString message = test::errorOf([&] { Trainer(*p, o).run(); });
+    QVERIFY2(message.contains("step 4") && message.contains("gradient norm became NaN") &&
+                 message.contains("max_grad_norm"),
+             qPrintable(message));
+    const RunRecord rec = listRuns(*p).last();
+    QCOMPARE(rec.status, QStringLiteral("failed"));
+    QCOMPARE(rec.error, message);
+    QVERIFY(rec.lastCheckpoint.endsWith("step2"));
+    // The poisoned step never reached the weights: the checkpoint is finite.
+    for (const auto& [name, t] :
+         loadSafetensors(p->artifactPath(rec.lastCheckpoint) + "/model.safetensors"))
+        QVERIFY2(t.isfinite().all().item<bool>(), name.c_str());
+    QCOMPARE(metricValues(*p, rec.id, "train", "loss").size(), 3);
+}
+
+// A train split of one label is refused before a run exists; a label only val or test has is
+// trained past with a warning that says what will happen to its rows.
+void TestTrainer::labelCoverageIsChecked()
+{
+    const auto projectFrom = [&](const QString& name, const QByteArray& csv) {
+        auto p = Project::create(m_dir.filePath(name + ".ftproj"));
+        test::writeFile(m_dir.filePath(name + ".csv"), csv);
+        ImportOptions o;
+        o.file = m_dir.filePath(name + ".csv");
+        importTable(*p, o);
+        return p;
+    };
+    QByteArray oneLabel = "text,label,split\n";
+    for (int i = 0; i < 12; ++i)
+        oneLabel += "apple banana " + QByteArray::number(i) + ",food,train\n";
+    oneLabel += "car bus,travel,val\n";
+    auto p = projectFrom(QStringLiteral("one-label"), oneLabel);
+    Hyperparameters hp = quick(QStringLiteral("full"));
+    hp.batchSize = 4;
+    const QString refused = test::errorOf([&] { Trainer(*p, options(hp)).run(); });
+    QVERIFY2(refused.contains("Every row of the train split") && refused.contains("'food' (12 rows)"),
+             qPrintable(refused));
+    QVERIFY(listRuns(*p).isEmpty());
+
+    QByteArray unseen = toyCsv(24, 0, 0);
+    unseen += "guitar drum,music,val\npiano,music,val\nviolin,music,test\n";
+    auto q = projectFrom(QStringLiteral("unseen-label"), unseen);
+    hp.maxSteps = 1;
+    TrainerOptions o = options(hp);
+    QStringList log;
+    o.onLog = [&](const QString& line) { log << line; };
+    const TrainResult r = Trainer(*q, o).run();
+    QCOMPARE(r.status, QStringLiteral("finished"));
+    QVERIFY2(log.filter("Label 'music' has 2 rows in the val split but none in train").size() == 1,
+             qPrintable(log.join('\n')));
+    QCOMPARE(log.filter("Label 'music' has 1 row in the test split").size(), 1);
+}
+
 void TestTrainer::validationBeforeTraining()
 {
     auto p = project(QStringLiteral("invalid"));
@@ -465,5 +529,5 @@ void TestTrainer::sweepRecordsEveryRunAndPicksTheBest()
     QVERIFY(test::errorOf([&] { sweepSettings(o); }).contains("Sweep value lr=7"));
 }
 
-QTEST_GUILESS_MAIN(TestTrainer)
+FTS_TEST_SUITE(TestTrainer)
 #include "tst_trainer.moc"

@@ -13,7 +13,7 @@
 namespace fts {
 namespace {
 
-constexpr int kReplotMs = 150;
+constexpr int kPanelReplotMs = 150;
 
 // Validation curves are drawn as dots joined by dashes: they have few points, far apart.
 QPen penFor(int index, const QString& split)
@@ -40,7 +40,7 @@ MetricPanelsChart::MetricPanelsChart(QWidget* parent)
     m_grid->setContentsMargins(0, 0, 0, 0);
     m_grid->setSpacing(4);
     m_replot->setSingleShot(true);
-    m_replot->setInterval(kReplotMs);
+    m_replot->setInterval(kPanelReplotMs);
     connect(m_replot, &QTimer::timeout, this, [this] {
         for (int i = 0; i < m_plots.size(); ++i) {
             m_plots[i]->rescaleAxes();

@@ -14,9 +14,9 @@ namespace {
 
 // Moving average of the per-step loss: masked-LM losses jump batch to batch and the trend is
 // what a person reads. 0.9 keeps about the last ten steps' weight (as on the Train page).
-constexpr double kSmoothing = 0.9;
+constexpr double kPretrainSmoothing = 0.9;
 // Redraw at most this often: a tiny model runs hundreds of steps a second.
-constexpr int kReplotMs = 40;
+constexpr int kPretrainReplotMs = 40;
 
 } // namespace
 
@@ -58,7 +58,7 @@ PretrainChart::PretrainChart(QWidget* parent)
     m_plot->setToolTip(tr("Lower is better. Drag to pan, wheel to zoom."));
 
     m_replot->setSingleShot(true);
-    m_replot->setInterval(kReplotMs);
+    m_replot->setInterval(kPretrainReplotMs);
     connect(m_replot, &QTimer::timeout, this, [this] {
         rescale();
         m_plot->replot(QCustomPlot::rpQueuedReplot);
@@ -92,7 +92,7 @@ void PretrainChart::addStep(qint64 step, double loss)
     const double smoothed =
         m_smoothed->data()->isEmpty()
             ? loss
-            : kSmoothing * (m_smoothed->data()->constEnd() - 1)->value + (1 - kSmoothing) * loss;
+            : kPretrainSmoothing * (m_smoothed->data()->constEnd() - 1)->value + (1 - kPretrainSmoothing) * loss;
     m_raw->addData(key, loss);
     m_smoothed->addData(key, smoothed);
     scheduleReplot();

@@ -9,7 +9,7 @@
 
 namespace fts {
 namespace {
-constexpr int kReplotMs = 100;
+constexpr int kRateReplotMs = 100;
 
 QVector<double> valuesOf(const QCPGraph* g)
 {
@@ -45,7 +45,7 @@ RateChart::RateChart(QWidget* parent)
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->setToolTip(tr("The learning-rate schedule (warmup, then decay) and training speed."));
     m_replot->setSingleShot(true);
-    m_replot->setInterval(kReplotMs);
+    m_replot->setInterval(kRateReplotMs);
     connect(m_replot, &QTimer::timeout, this, [this] {
         m_plot->rescaleAxes();
         m_plot->yAxis->setRangeLower(0);

@@ -39,7 +39,7 @@ bool plotted(const QString& split, const QString& metric)
 
 // Exponential moving average of the per-step loss: the raw curve is noisy batch to batch, and the
 // trend is what a person reads. 0.9 keeps the last ~10 steps' weight.
-constexpr double kSmoothing = 0.9;
+constexpr double kLossSmoothing = 0.9;
 const QString kSmoothed = QStringLiteral("loss_smoothed");
 
 QString curveName(const QString& split, const QString& metric)
@@ -186,7 +186,7 @@ void TrainingChart::append(qint64 key, const QString& name, const MetricPoint& p
     graphFor(key, name, p.split, p.name)->addData(double(p.step), p.value);
     if (p.split == QLatin1String("train") && p.name == QLatin1String("loss")) {
         const auto it = m_smoothed.constFind(key);
-        const double s = it == m_smoothed.constEnd() ? p.value : kSmoothing * *it + (1 - kSmoothing) * p.value;
+        const double s = it == m_smoothed.constEnd() ? p.value : kLossSmoothing * *it + (1 - kLossSmoothing) * p.value;
         m_smoothed.insert(key, s);
         graphFor(key, name, p.split, kSmoothed)->addData(double(p.step), s);
     }

@@ -10,6 +10,8 @@
 
 namespace fts::cli {
 
+const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
+
 Hyperparameters hyperparametersFromOptions(const QString& method, const QStringList& sets,
                                            Hyperparameters base)
 {

@@ -27,6 +27,8 @@ void parseOrThrow(QCommandLineParser& parser, const QStringList& args, const QSt
 // Exactly `count` positional arguments (named in `names` for the message), or UsageError.
 QStringList positionals(const QCommandLineParser& parser, const QStringList& names);
 
+// --json, which every verb that reports accepts.
+extern const QCommandLineOption kJson;
 void printJson(const QJsonObject& object);
 void printLine(const QString& line);
 // Draws "stage 42% ETA 0:13" on stderr when it is a terminal; silent otherwise.

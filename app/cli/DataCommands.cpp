@@ -13,8 +13,6 @@
 namespace fts::cli {
 namespace {
 
-const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
-
 // "--set key=value": numbers and true/false become JSON numbers and booleans; "a,b" stays a string
 // (steps accept comma lists where they take lists).
 QJsonObject parseSets(const QStringList& sets)

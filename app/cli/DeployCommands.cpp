@@ -17,8 +17,6 @@
 namespace fts::cli {
 namespace {
 
-const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
-
 qint64 runIdOption(const QCommandLineParser& parser, const QCommandLineOption& run)
 {
     if (!parser.isSet(run))

@@ -17,7 +17,6 @@
 namespace fts::cli {
 namespace {
 
-const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
 const QStringList kColumns = {"row_id", "task", "label", "annotator", "created_at", "text"};
 
 QString csvField(QString s)

@@ -14,7 +14,6 @@
 
 namespace fts::cli {
 namespace {
-const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
 }
 
 int cmdModels(const QStringList& args)

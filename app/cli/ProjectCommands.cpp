@@ -12,8 +12,6 @@
 namespace fts::cli {
 namespace {
 
-const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
-
 QJsonArray runsJson(Project& project)
 {
     QJsonArray out;

@@ -18,8 +18,6 @@
 namespace fts::cli {
 namespace {
 
-const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print one JSON object."));
-
 void checkModelFolder(const QString& dir)
 {
     const QDir d(dir);

@@ -8,10 +8,10 @@
 #include "models/StateDict.h"
 #include "project/Project.h"
 #include "train/Checkpoint.h"
+#include "train/Divergence.h"
 #include "train/TrainData.h"
 
 #include <ATen/ATen.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 #include <torch/version.h>
 
@@ -115,12 +115,6 @@ struct LoopState
 };
 
 // AdamW's decoupled decay skips biases and normalisation weights (GPT-2's and Llama's recipes).
-bool decays(const std::string& name)
-{
-    const bool bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
-    return !bias && name.find("norm") == std::string::npos && name.find("ln_") == std::string::npos;
-}
-
 } // namespace
 
 OptimizerSetup makeAdamW(torch::nn::Module& model, const Hyperparameters& hp)
@@ -131,7 +125,7 @@ OptimizerSetup makeAdamW(torch::nn::Module& model, const Hyperparameters& hp)
     for (const auto& item : model.named_parameters(/*recurse=*/true)) {
         if (!item.value().requires_grad())
             continue;
-        const int g = decays(item.key()) ? 0 : 1;
+        const int g = appliesWeightDecay(item.key()) ? 0 : 1;
         params[g].push_back(item.value());
         names[g].push_back(item.key());
         s.trainable.push_back(item.value());
@@ -160,30 +154,6 @@ void setLearningRate(OptimizerSetup& s, double lr)
 }
 
 namespace {
-
-QJsonArray batchesToJson(const std::vector<std::vector<int>>& batches)
-{
-    QJsonArray out;
-    for (const auto& b : batches) {
-        QJsonArray a;
-        for (int i : b)
-            a.append(i);
-        out.append(a);
-    }
-    return out;
-}
-
-std::vector<std::vector<int>> batchesFromJson(const QJsonArray& json)
-{
-    std::vector<std::vector<int>> out;
-    for (const QJsonValue& b : json) {
-        std::vector<int> v;
-        for (const QJsonValue& i : b.toArray())
-            v.push_back(i.toInt());
-        out.push_back(std::move(v));
-    }
-    return out;
-}
 
 QJsonObject stateJson(const LoopState& s)
 {
@@ -250,21 +220,6 @@ double metricOf(const Metrics& metrics, const QString& name)
     return std::numeric_limits<double>::quiet_NaN();
 }
 
-QString divergenceMessage(const LoopState& s, double value, double lr)
-{
-    const QString kept =
-        s.lastCheckpoint.isEmpty()
-            ? QStringLiteral("No checkpoint had been written yet.")
-            : QStringLiteral("The last good checkpoint (%1) is kept.").arg(s.lastCheckpoint);
-    return QStringLiteral("Training stopped at step %1: the loss became %2 (not a number), "
-                          "so the weights can no longer improve. This usually means the "
-                          "learning rate (lr = %3) is too high: try one ten times smaller. %4")
-        .arg(s.step + 1)
-        .arg(std::isnan(value) ? "NaN" : "infinite")
-        .arg(lr)
-        .arg(kept);
-}
-
 // One optimizer step's gradients over up to grad_accumulation micro-batches; returns their mean
 // loss. A non-finite loss marks the run failed and throws.
 double accumulate(Project& project, LoopState& s, const LoopTask& task, const AlignCallbacks& cb,
@@ -282,7 +237,8 @@ double accumulate(Project& project, LoopState& s, const LoopTask& task, const Al
             loss = loss * std::numeric_limits<double>::quiet_NaN();
         const double value = loss.item<double>();
         if (!std::isfinite(value)) {
-            const QString message = divergenceMessage(s, value, task.hp.lr);
+            const QString message = divergenceMessage(s.step, QStringLiteral("loss"), value,
+                                                      task.hp.lr, s.lastCheckpoint);
             setRunStatus(project, s.runId, QStringLiteral("failed"), message);
             throw Error(message);
         }
@@ -391,8 +347,15 @@ struct LoopRunner
         const double lr =
             task.hp.lr * learningRateFactor(task.hp.schedule, s.step, s.totalSteps, s.warmupSteps);
         setLearningRate(s.opt, lr);
-        if (task.hp.maxGradNorm > 0)
-            torch::nn::utils::clip_grad_norm_(s.opt.trainable, task.hp.maxGradNorm);
+        if (s.step + 1 == cb.injectNanGradientAtStep)
+            poisonGradients(s.opt.trainable);
+        const double gradNorm = clipGradients(s.opt.trainable, task.hp.maxGradNorm);
+        if (!std::isfinite(gradNorm)) {
+            const QString message = divergenceMessage(s.step, QStringLiteral("gradient norm"),
+                                                      gradNorm, task.hp.lr, s.lastCheckpoint);
+            setRunStatus(project, s.runId, QStringLiteral("failed"), message);
+            throw Error(message);
+        }
         s.opt.optimizer->step();
         ++s.step;
         bool epochEnded = false;

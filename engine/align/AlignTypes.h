@@ -30,6 +30,7 @@ struct AlignCallbacks
     std::function<void(const MetricPoint&)> onMetric;
     std::function<void(const QString&)> onLog;
     qint64 injectNanAtStep = -1; // testing the NaN guard: this step's loss becomes NaN
+    qint64 injectNanGradientAtStep = -1; // ... and this step's gradients (the loss stays finite)
 };
 
 // PPO's own knobs (Schulman et al. 2017; RLHF as in Ziegler et al. 2019 / Ouyang et al. 2022).

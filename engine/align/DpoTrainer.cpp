@@ -88,13 +88,6 @@ std::pair<at::Tensor, at::Tensor> referenceOf(const std::vector<DpoExample>& exa
     return {at::tensor(c, at::kFloat), at::tensor(r, at::kFloat)};
 }
 
-int64_t padIdOf(const Tokenizer& tokenizer)
-{
-    if (tokenizer.padId() >= 0)
-        return tokenizer.padId();
-    return tokenizer.eosId() >= 0 ? tokenizer.eosId() : 0;
-}
-
 } // namespace
 
 DpoTrainer::DpoTrainer(Project& project, AlignOptions options)
@@ -155,7 +148,7 @@ AlignResult DpoTrainer::train(qint64 resumeRunId)
     context.hiddenSize = int(config.hiddenSize);
     context.numLayers = int(config.numLayers);
     hp.validate(context);
-    const int64_t padId = padIdOf(*tokenizer);
+    const int64_t padId = tokenizer->batchPadId();
     {
         Hyperparameters frozen = hp;
         frozen.method = QStringLiteral("full");

@@ -72,13 +72,6 @@ struct Sample
     std::vector<int64_t> prompt, response;
 };
 
-int64_t padIdOf(const Tokenizer& tokenizer)
-{
-    if (tokenizer.padId() >= 0)
-        return tokenizer.padId();
-    return tokenizer.eosId() >= 0 ? tokenizer.eosId() : 0;
-}
-
 void buildBatch(Rollout& r, const std::vector<Sample>& samples, int64_t padId)
 {
     size_t longest = 2;
@@ -660,7 +653,7 @@ AlignResult PpoTrainer::train(qint64 resumeRunId)
         8, std::min<int64_t>(hp.maxLength, config.maxPositions) - m_options.ppo.maxNewTokens);
     run.trainIds = encodePrompts(run.prompts.train, *run.tokenizer, format, maxPrompt);
     run.valIds = encodePrompts(run.prompts.val, *run.tokenizer, format, maxPrompt);
-    run.padId = padIdOf(*run.tokenizer);
+    run.padId = run.tokenizer->batchPadId();
     TrainingContext context;
     context.trainRows = qint64(run.trainIds.size());
     context.hiddenSize = int(config.hiddenSize);

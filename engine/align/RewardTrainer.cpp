@@ -19,13 +19,6 @@ namespace {
 
 using Ids = std::vector<int64_t>;
 
-int64_t padIdOf(const Tokenizer& tokenizer)
-{
-    if (tokenizer.padId() >= 0)
-        return tokenizer.padId();
-    return tokenizer.eosId() >= 0 ? tokenizer.eosId() : 0;
-}
-
 // Right-padded [N, T] ids and mask, T a multiple of 8 (bounded oneDNN shape cache).
 std::pair<at::Tensor, at::Tensor> padRows(const std::vector<const Ids*>& rows, int64_t padId)
 {
@@ -151,7 +144,7 @@ AlignResult RewardTrainer::train(qint64 resumeRunId)
     context.hiddenSize = int(config.hiddenSize);
     context.numLayers = int(config.numLayers);
     hp.validate(context);
-    const int64_t padId = padIdOf(*tokenizer);
+    const int64_t padId = tokenizer->batchPadId();
 
     LoopTask task;
     task.method = QStringLiteral("reward-") + m_options.task;
@@ -256,7 +249,7 @@ std::vector<double> RewardScorer::score(const QStringList& prompts,
     std::vector<const Ids*> rows;
     for (const Ids& r : ids)
         rows.push_back(&r);
-    const auto [t, mask] = padRows(rows, padIdOf(*d->tokenizer));
+    const auto [t, mask] = padRows(rows, d->tokenizer->batchPadId());
     const at::Tensor r = d->model->forward(t, mask).to(at::kDouble).contiguous();
     return std::vector<double>(r.data_ptr<double>(), r.data_ptr<double>() + r.numel());
 }

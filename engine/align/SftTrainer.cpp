@@ -46,13 +46,6 @@ SftBatch makeSftBatch(const std::vector<SftExample>& examples, const std::vector
     return out;
 }
 
-int64_t padIdOf(const Tokenizer& tokenizer)
-{
-    if (tokenizer.padId() >= 0)
-        return tokenizer.padId();
-    return tokenizer.eosId() >= 0 ? tokenizer.eosId() : 0;
-}
-
 } // namespace
 
 SftTrainer::SftTrainer(Project& project, AlignOptions options)
@@ -129,7 +122,7 @@ AlignResult SftTrainer::train(qint64 resumeRunId)
 
     at::manual_seed(uint64_t(hp.seed));
     const std::shared_ptr<DecoderModel> model = loadDecoderForMethod(m_options.modelDir, hp);
-    const int64_t padId = padIdOf(*tokenizer);
+    const int64_t padId = tokenizer->batchPadId();
 
     LoopTask task;
     task.method = QStringLiteral("sft-") + sftTaskName(kind);

@@ -42,13 +42,6 @@ int findNamed(const QStringList& header, const QStringList& names, const QSet<in
     return -1;
 }
 
-bool looksNumeric(const QString& s)
-{
-    bool ok = false;
-    s.trimmed().toDouble(&ok);
-    return ok;
-}
-
 QString fileLabel(const QString& path)
 {
     return QFileInfo(path).fileName();

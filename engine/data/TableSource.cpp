@@ -105,13 +105,6 @@ char sniffDelimiter(const QByteArray& sample)
     return best;
 }
 
-bool looksNumeric(const QString& s)
-{
-    bool ok = false;
-    s.trimmed().toDouble(&ok);
-    return ok;
-}
-
 // A first line is data, not a header, when one of its values also occurs further down its column
 // (a repeated label such as "positive"), or when it is numeric where its column is.
 bool firstRowIsHeader(const QList<QStringList>& rows)
@@ -426,6 +419,13 @@ QString formatName(TableFormat format)
     case TableFormat::Text: return QStringLiteral("txt");
     }
     return {};
+}
+
+bool looksNumeric(const QString& s)
+{
+    bool ok = false;
+    s.trimmed().toDouble(&ok);
+    return ok;
 }
 
 } // namespace fts

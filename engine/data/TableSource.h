@@ -13,7 +13,9 @@ enum class TableFormat { Csv, Tsv, Jsonl, Json, Text };
 
 struct SourceRecord
 {
-    QStringList fields;   // aligned with TableSource::header(); "" where a JSON object lacks a key
+    // JSON and text: aligned with TableSource::header(), "" where a JSON object lacks a key. CSV:
+    // the fields of the line, however many (the importer refuses a line that does not match).
+    QStringList fields;
     QJsonObject extra;    // JSON keys first seen after the header was fixed: kept as metadata
     qint64 line = 0;      // 1-based line (CSV/JSONL/text) or item number (JSON array)
 };
@@ -58,5 +60,8 @@ std::unique_ptr<TableSource> openTableSource(const QString& path, const SourceOp
 // From the file name (or `requested` when given); explains spreadsheet formats. Throws fts::Error.
 TableFormat formatForFile(const QString& path, const QString& requested = {});
 QString formatName(TableFormat format);
+
+// Whether a field reads as a number (surrounding spaces allowed).
+bool looksNumeric(const QString& s);
 
 } // namespace fts

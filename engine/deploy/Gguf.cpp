@@ -393,10 +393,10 @@ void exportGguf(const QString& modelDir, const QString& outFile, const GgufExpor
 
 namespace {
 
-class Reader
+class GgufReader
 {
 public:
-    Reader(QFile& f, const QString& path) : m_f(f), m_path(path) {}
+    GgufReader(QFile& f, const QString& path) : m_f(f), m_path(path) {}
     void raw(void* p, qint64 n)
     {
         if (m_f.read(static_cast<char*>(p), n) != n)
@@ -505,7 +505,7 @@ GgufFile readGguf(const QString& path)
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
         throw Error(QStringLiteral("Cannot open %1: %2.").arg(path, f.errorString()));
-    Reader r(f, path);
+    GgufReader r(f, path);
     char magic[4];
     r.raw(magic, 4);
     if (std::memcmp(magic, "GGUF", 4) != 0)

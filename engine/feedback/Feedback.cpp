@@ -23,12 +23,6 @@
 namespace fts {
 namespace {
 
-void requireWritable(Project& project)
-{
-    if (project.isReadOnly())
-        throw Error(QStringLiteral("This project is open read-only; feedback cannot be changed here."));
-}
-
 void requireAnnotator(const QString& annotator)
 {
     if (annotator.trimmed().isEmpty())
@@ -202,7 +196,7 @@ QString promptSplitFor(const QString& text)
 qint64 addFeedbackPrompt(Project& project, const QString& text, const QString& source,
                          const QString& split)
 {
-    requireWritable(project);
+    project.requireWritable(QStringLiteral("feedback"));
     const QString trimmed = text.trimmed();
     if (trimmed.isEmpty())
         throw Error(QStringLiteral("A prompt cannot be empty."));
@@ -223,7 +217,7 @@ qint64 addFeedbackPrompt(Project& project, const QString& text, const QString& s
 qint64 addFeedbackCandidate(Project& project, qint64 promptId, const QString& text,
                             const QString& origin, const QJsonObject& settings)
 {
-    requireWritable(project);
+    project.requireWritable(QStringLiteral("feedback"));
     if (text.trimmed().isEmpty())
         throw Error(QStringLiteral("A candidate answer cannot be empty."));
     QSqlDatabase& db = project.db();
@@ -271,7 +265,7 @@ QList<FeedbackCandidate> feedbackCandidates(Project& project, qint64 promptId)
 
 JudgementChange rateCandidate(Project& project, qint64 candidateId, int rating, const QString& annotator)
 {
-    requireWritable(project);
+    project.requireWritable(QStringLiteral("feedback"));
     requireAnnotator(annotator);
     if (rating < kMinRating || rating > kMaxRating)
         throw Error(QStringLiteral("A rating must be from %1 (worst) to %2 (best), not %3.")
@@ -287,7 +281,7 @@ JudgementChange rateCandidate(Project& project, qint64 candidateId, int rating, 
 JudgementChange rankCandidates(Project& project, qint64 promptId, const QList<qint64>& bestFirst,
                                const QString& annotator)
 {
-    requireWritable(project);
+    project.requireWritable(QStringLiteral("feedback"));
     requireAnnotator(annotator);
     QSet<qint64> expected;
     for (const FeedbackCandidate& c : feedbackCandidates(project, promptId))
@@ -310,7 +304,7 @@ JudgementChange rankCandidates(Project& project, qint64 promptId, const QList<qi
 JudgementChange choosePair(Project& project, qint64 first, qint64 second, PairChoice choice,
                            const QString& annotator)
 {
-    requireWritable(project);
+    project.requireWritable(QStringLiteral("feedback"));
     requireAnnotator(annotator);
     QSqlDatabase& db = project.db();
     const qint64 prompt = promptOf(db, first);
@@ -324,7 +318,7 @@ JudgementChange choosePair(Project& project, qint64 first, qint64 second, PairCh
 
 void undoJudgement(Project& project, const JudgementChange& change)
 {
-    requireWritable(project);
+    project.requireWritable(QStringLiteral("feedback"));
     QSqlDatabase& db = project.db();
     Transaction tx(db);
     // The undone judgement stays in the history, closed, like a superseded one. If it is no longer
@@ -516,7 +510,7 @@ std::vector<PreferenceRecord> feedbackRecords(Project& project, PreferenceKind f
 
 void recordComparison(Project& project, qint64 runId, qint64 promptId, qint64 tunedId, qint64 referenceId)
 {
-    requireWritable(project);
+    project.requireWritable(QStringLiteral("feedback"));
     SqlQuery(project.db(), QStringLiteral("INSERT OR REPLACE INTO feedback_comparisons (run_id, prompt_id, tuned_id, "
                                           "reference_id, created_at) VALUES (?, ?, ?, ?, ?)"))
         .bind(runId)
@@ -583,7 +577,7 @@ bool showSwapped(qint64 first, qint64 second, const QString& annotator)
 
 FeedbackImport importFeedbackFile(Project& project, const QString& path, const QString& form)
 {
-    requireWritable(project);
+    project.requireWritable(QStringLiteral("feedback"));
     const QString source = QStringLiteral("import:%1").arg(QFileInfo(path).fileName());
     FeedbackImport result;
     QSqlDatabase& db = project.db();

@@ -5,6 +5,8 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSaveFile>
 
 #include <fcntl.h>
@@ -80,6 +82,13 @@ void writeFileAtomically(const QString& path, const std::function<void(QIODevice
         ::fsync(dir); // make the rename itself durable
         ::close(dir);
     }
+}
+
+void writeJsonAtomically(const QString& path, const QJsonObject& object)
+{
+    writeFileAtomically(path, [&](QIODevice& out) {
+        out.write(QJsonDocument(object).toJson(QJsonDocument::Indented));
+    });
 }
 
 } // namespace fts

@@ -18,12 +18,6 @@ QString currentLabel(QSqlDatabase& db, qint64 rowId, const QString& task, const 
     return q.next() ? q.value(0).toString() : QString();
 }
 
-void requireWritable(Project& project)
-{
-    if (project.isReadOnly())
-        throw Error(QStringLiteral("This project is open read-only; labels cannot be changed here."));
-}
-
 // The write itself, inside the caller's transaction.
 LabelChange replaceIn(QSqlDatabase& db, qint64 rowId, const QString& task, const QString& value, const QString& annotator)
 {
@@ -49,7 +43,7 @@ LabelChange replaceIn(QSqlDatabase& db, qint64 rowId, const QString& task, const
 
 LabelChange replace(Project& project, qint64 rowId, const QString& task, const QString& value, const QString& annotator)
 {
-    requireWritable(project);
+    project.requireWritable(QStringLiteral("labels"));
     Transaction tx(project.db());
     const LabelChange change = replaceIn(project.db(), rowId, task, value, annotator);
     tx.commit();
@@ -77,7 +71,7 @@ void undoLabelChange(Project& project, const LabelChange& change)
 
 void setLabels(Project& project, const QList<LabelAssignment>& labels)
 {
-    requireWritable(project);
+    project.requireWritable(QStringLiteral("labels"));
     Transaction tx(project.db());
     for (const LabelAssignment& l : labels) {
         if (l.value.trimmed().isEmpty())
@@ -90,7 +84,7 @@ void setLabels(Project& project, const QList<LabelAssignment>& labels)
 void setLabelNote(Project& project, qint64 rowId, const QString& task, const QString& annotator, bool flagged,
                   const QString& comment)
 {
-    requireWritable(project);
+    project.requireWritable(QStringLiteral("labels"));
     SqlQuery(project.db(), QStringLiteral("INSERT INTO label_notes(row_id, task, annotator, flagged, comment, updated_at) "
                                           "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(row_id, task, annotator) DO UPDATE SET "
                                           "flagged = excluded.flagged, comment = excluded.comment, updated_at = excluded.updated_at"))

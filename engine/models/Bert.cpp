@@ -3,6 +3,7 @@
 
 #include "Error.h"
 #include "models/Activations.h"
+#include "models/StateDict.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/functional/dropout.h>
@@ -11,13 +12,6 @@
 
 namespace fts {
 namespace {
-
-
-// An empty module whose only job is to put a level into the parameter path ("attention.self").
-std::shared_ptr<torch::nn::Module> addLevel(torch::nn::Module& parent, const std::string& name)
-{
-    return parent.register_module(name, std::make_shared<torch::nn::Module>());
-}
 
 torch::nn::LayerNorm makeNorm(int64_t size, double eps)
 {

@@ -23,18 +23,6 @@
 namespace fts {
 namespace {
 
-QString nameList(const std::vector<std::string>& names)
-{
-    // Enough names to recognise the problem without flooding the message.
-    constexpr size_t kShown = 6;
-    QStringList shown;
-    for (size_t i = 0; i < names.size() && i < kShown; ++i)
-        shown << QString::fromStdString(names[i]);
-    if (names.size() > kShown)
-        shown << QStringLiteral("and %1 more").arg(names.size() - kShown);
-    return shown.join(QStringLiteral(", "));
-}
-
 QString familyName(const ModelConfig& config)
 {
     return config.modelType.isEmpty() ? QStringLiteral("decoder") : config.modelType;
@@ -164,13 +152,13 @@ void DecoderModel::loadWeights(const TensorMap& weights, const QString& source)
                                    "incomplete or belongs to a different config.json.")
                         .arg(source)
                         .arg(missing.size())
-                        .arg(familyName(m_config), nameList(missing)));
+                        .arg(familyName(m_config), weightNameList(missing)));
     if (!unexpected.empty())
         throw Error(QStringLiteral("%1 holds %2 weight(s) a %3 model with this config.json does "
                                    "not have: %4. Check that config.json belongs to these weights.")
                         .arg(source)
                         .arg(unexpected.size())
-                        .arg(familyName(m_config), nameList(unexpected)));
+                        .arg(familyName(m_config), weightNameList(unexpected)));
     loadStateDict(*this, named);
 }
 

@@ -9,17 +9,11 @@ namespace fts {
 namespace {
 
 // Initial weights of a fresh model (GPT-2 paper, sec. 2.3); loaded checkpoints overwrite them.
-constexpr double kInitStd = 0.02;
+constexpr double kGpt2InitStd = 0.02;
 
 torch::nn::LayerNorm layerNorm(const ModelConfig& c)
 {
     return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hiddenSize}).eps(c.layerNormEps));
-}
-
-bool endsWith(const std::string& s, const std::string& suffix)
-{
-    return s.size() >= suffix.size() &&
-           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 } // namespace
@@ -89,12 +83,12 @@ Gpt2Impl::Gpt2Impl(const ModelConfig& c) : DecoderModel(c)
         h->push_back(Gpt2Block(c));
     ln_f = transformer->register_module("ln_f", layerNorm(c));
     torch::NoGradGuard noGrad;
-    wte->weight.normal_(0, kInitStd);
-    wpe->weight.normal_(0, kInitStd);
+    wte->weight.normal_(0, kGpt2InitStd);
+    wpe->weight.normal_(0, kGpt2InitStd);
     if (!c.tieWordEmbeddings) {
         auto head = register_module("lm_head", std::make_shared<torch::nn::Module>());
         lmHead = head->register_parameter(
-            "weight", at::empty({c.vocabSize, c.hiddenSize}).normal_(0, kInitStd));
+            "weight", at::empty({c.vocabSize, c.hiddenSize}).normal_(0, kGpt2InitStd));
     }
 }
 
@@ -133,8 +127,8 @@ at::Tensor Gpt2Impl::lmHeadWeight() const
 bool Gpt2Impl::isIgnorableWeight(const std::string& name) const
 {
     // Older checkpoints store the causal mask as buffers attn.bias / attn.masked_bias.
-    return DecoderModel::isIgnorableWeight(name) || endsWith(name, ".attn.bias") ||
-           endsWith(name, ".attn.masked_bias");
+    return DecoderModel::isIgnorableWeight(name) || name.ends_with(".attn.bias") ||
+           name.ends_with(".attn.masked_bias");
 }
 
 } // namespace fts

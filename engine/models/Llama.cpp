@@ -10,13 +10,7 @@ namespace fts {
 namespace {
 
 // HF's initializer_range default for fresh models; loaded checkpoints overwrite it.
-constexpr double kInitStd = 0.02;
-
-bool endsWith(const std::string& s, const std::string& suffix)
-{
-    return s.size() >= suffix.size() &&
-           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+constexpr double kLlamaInitStd = 0.02;
 
 } // namespace
 
@@ -103,11 +97,11 @@ LlamaImpl::LlamaImpl(const ModelConfig& c) : DecoderModel(c)
         decoderLayers->push_back(LlamaLayer(c));
     norm = base->register_module("norm", RmsNorm(c.hiddenSize, c.rmsNormEps));
     torch::NoGradGuard noGrad;
-    embed_tokens->weight.normal_(0, kInitStd);
+    embed_tokens->weight.normal_(0, kLlamaInitStd);
     if (!c.tieWordEmbeddings) {
         auto head = register_module("lm_head", std::make_shared<torch::nn::Module>());
         lmHead = head->register_parameter(
-            "weight", at::empty({c.vocabSize, c.hiddenSize}).normal_(0, kInitStd));
+            "weight", at::empty({c.vocabSize, c.hiddenSize}).normal_(0, kLlamaInitStd));
     }
 }
 
@@ -139,7 +133,7 @@ at::Tensor LlamaImpl::lmHeadWeight() const
 bool LlamaImpl::isIgnorableWeight(const std::string& name) const
 {
     // Checkpoints from older transformers versions store the rotary frequencies as a buffer.
-    return DecoderModel::isIgnorableWeight(name) || endsWith(name, ".rotary_emb.inv_freq");
+    return DecoderModel::isIgnorableWeight(name) || name.ends_with(".rotary_emb.inv_freq");
 }
 
 } // namespace fts

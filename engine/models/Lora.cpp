@@ -64,7 +64,7 @@ QJsonValue numberValue(double v)
     return std::floor(v) == v && std::abs(v) < 1e9 ? QJsonValue(qint64(v)) : QJsonValue(v);
 }
 
-QJsonObject readJson(const QString& path)
+QJsonObject readAdapterJson(const QString& path)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
@@ -255,7 +255,7 @@ LoraConfig loadLoraAdapter(torch::nn::Module& root, const QString& adapterDir)
     const QDir dir(adapterDir);
     const QString configPath = dir.filePath(QStringLiteral("adapter_config.json"));
     const LoraConfig config =
-        parseAdapterConfig(readJson(configPath), QDir::toNativeSeparators(configPath));
+        parseAdapterConfig(readAdapterJson(configPath), QDir::toNativeSeparators(configPath));
     const QString weightsPath = dir.filePath(QStringLiteral("adapter_model.safetensors"));
     if (!QFileInfo::exists(weightsPath))
         throw Error(QStringLiteral("%1 has no adapter_model.safetensors (an adapter_model.bin is a "

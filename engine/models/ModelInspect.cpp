@@ -16,7 +16,7 @@
 namespace fts {
 namespace {
 
-QJsonObject readJson(const QString& path)
+QJsonObject readJsonOrEmpty(const QString& path)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
@@ -58,13 +58,13 @@ QString rowFor(const QString& name)
 
 void readTokenizer(const QDir& d, ModelInspection& m)
 {
-    const QJsonObject config = readJson(d.filePath(QStringLiteral("tokenizer_config.json")));
+    const QJsonObject config = readJsonOrEmpty(d.filePath(QStringLiteral("tokenizer_config.json")));
     m.hasChatTemplate = config.contains(QLatin1String("chat_template"));
     const double maxLen = config.value(QLatin1String("model_max_length")).toDouble(0);
     if (maxLen > 0 && maxLen < 1e7) // HF writes 1e30 for "unlimited"
         m.maxLength = qint64(maxLen);
     if (d.exists(QStringLiteral("tokenizer.json"))) {
-        const QJsonObject model = readJson(d.filePath(QStringLiteral("tokenizer.json"))).value(QLatin1String("model")).toObject();
+        const QJsonObject model = readJsonOrEmpty(d.filePath(QStringLiteral("tokenizer.json"))).value(QLatin1String("model")).toObject();
         m.tokenizerKind = model.value(QLatin1String("type")).toString().toLower();
         const QJsonValue vocab = model.value(QLatin1String("vocab"));
         m.vocabSize = vocab.isObject() ? vocab.toObject().size() : vocab.isArray() ? vocab.toArray().size() : -1;
@@ -77,7 +77,7 @@ void readTokenizer(const QDir& d, ModelInspection& m)
             m.vocabSize = f.readAll().count('\n');
     } else if (d.exists(QStringLiteral("vocab.json")) && d.exists(QStringLiteral("merges.txt"))) {
         m.tokenizerKind = QStringLiteral("bpe");
-        m.vocabSize = readJson(d.filePath(QStringLiteral("vocab.json"))).size();
+        m.vocabSize = readJsonOrEmpty(d.filePath(QStringLiteral("vocab.json"))).size();
     }
 }
 
@@ -95,7 +95,7 @@ ModelInspection inspectModelFolder(const QString& dir)
 
     if (d.exists(QStringLiteral("model.safetensors.index.json"))) {
         QSet<QString> files;
-        const QJsonObject map = readJson(d.filePath(QStringLiteral("model.safetensors.index.json"))).value(QLatin1String("weight_map")).toObject();
+        const QJsonObject map = readJsonOrEmpty(d.filePath(QStringLiteral("model.safetensors.index.json"))).value(QLatin1String("weight_map")).toObject();
         for (auto it = map.begin(); it != map.end(); ++it)
             files.insert(it->toString());
         m.weightFiles = QStringList(files.begin(), files.end());

@@ -36,17 +36,6 @@ QString architectureName(ModelFamily family)
     }
 }
 
-QString nameList(const std::vector<std::string>& names, size_t shown = 6)
-{
-    QStringList parts;
-    for (size_t i = 0; i < names.size() && i < shown; ++i)
-        parts << QString::fromStdString(names[i]);
-    QString text = parts.join(QStringLiteral(", "));
-    if (names.size() > shown)
-        text += QStringLiteral(" and %1 more").arg(names.size() - shown);
-    return text;
-}
-
 bool startsWith(const std::string& s, const std::string& prefix)
 {
     return s.rfind(prefix, 0) == 0;
@@ -321,7 +310,7 @@ SequenceClassifier loadSequenceClassifier(const QString& modelDir, const QString
                            "download is incomplete.")
                 .arg(QDir::toNativeSeparators(modelDir))
                 .arg(missingBackbone.size())
-                .arg(config.modelType, nameList(missingBackbone)));
+                .arg(config.modelType, weightNameList(missingBackbone)));
     result.unused.insert(result.unused.end(), loaded.unexpected.begin(), loaded.unexpected.end());
     reinitialisePooler(*model, prefix + "pooler.", result.initialised);
     if (report)

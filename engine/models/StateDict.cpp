@@ -61,4 +61,20 @@ TensorMap stateDict(const torch::nn::Module& module, const std::string& prefix)
     return out;
 }
 
+QString weightNameList(const std::vector<std::string>& names, size_t shown)
+{
+    QStringList parts;
+    for (size_t i = 0; i < names.size() && i < shown; ++i)
+        parts << QString::fromStdString(names[i]);
+    QString text = parts.join(QStringLiteral(", "));
+    if (names.size() > shown)
+        text += QStringLiteral(" and %1 more").arg(names.size() - shown);
+    return text;
+}
+
+std::shared_ptr<torch::nn::Module> addLevel(torch::nn::Module& parent, const std::string& name)
+{
+    return parent.register_module(name, std::make_shared<torch::nn::Module>());
+}
+
 } // namespace fts

@@ -5,6 +5,8 @@
 
 #include <torch/nn/module.h>
 
+#include <QString>
+
 #include <string>
 #include <vector>
 
@@ -23,5 +25,12 @@ LoadReport loadStateDict(torch::nn::Module& module, const TensorMap& weights,
 
 // The module's parameters and buffers as `prefix + name` -> detached tensor (shared storage).
 TensorMap stateDict(const torch::nn::Module& module, const std::string& prefix = {});
+
+// "a, b, c and 4 more": enough weight names for a message to be recognised without flooding it.
+QString weightNameList(const std::vector<std::string>& names, size_t shown = 6);
+
+// Registers an empty module `name` under `parent`, a level of the Hugging Face weight names
+// ("bert" in "bert.encoder.layer.0...") that has no weights of its own.
+std::shared_ptr<torch::nn::Module> addLevel(torch::nn::Module& parent, const std::string& name);
 
 } // namespace fts

@@ -1,23 +1,11 @@
 // The MLM head (HF BertLMPredictionHead: dense, activation, LayerNorm, tied decoder) and masking.
 #include "pretrain/MaskedLm.h"
 
+#include "models/StateDict.h"
+
 #include <ATen/ATen.h>
 
 namespace fts {
-namespace {
-
-std::shared_ptr<torch::nn::Module> addLevel(torch::nn::Module& parent, const std::string& name)
-{
-    return parent.register_module(name, std::make_shared<torch::nn::Module>());
-}
-
-bool endsWith(const std::string& s, const std::string& suffix)
-{
-    return s.size() >= suffix.size() &&
-           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-} // namespace
 
 BertForMaskedLmImpl::BertForMaskedLmImpl(const ModelConfig& config)
     : m_act(activationByName(config.hiddenAct))
@@ -68,7 +56,7 @@ void initTransformerWeights(torch::nn::Module& module, double std)
                           name.find("norm.") != std::string::npos;
         if (p.dim() >= 2)
             p.normal_(0.0, std);
-        else if (norm && endsWith(name, "weight"))
+        else if (norm && name.ends_with("weight"))
             p.fill_(1.0);
         else
             p.zero_();

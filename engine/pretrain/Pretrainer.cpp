@@ -12,12 +12,12 @@
 #include "pretrain/Packing.h"
 #include "tokenize/Tokenizer.h"
 #include "train/Checkpoint.h"
+#include "train/Divergence.h"
 #include "train/Hyperparameters.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
 #include <QCryptographicHash>
@@ -187,13 +187,6 @@ QJsonObject scratchConfig(const QString& family, const QString& preset, qint64 v
                     .arg(family));
 }
 
-void writeJson(const QString& path, const QJsonObject& object)
-{
-    writeFileAtomically(path, [&](QIODevice& out) {
-        out.write(QJsonDocument(object).toJson(QJsonDocument::Indented));
-    });
-}
-
 // Copies a base model's other files (tokenizer and any extras: everything but weights, config.json,
 // README.md and pretrain_result.json) into outDir; unlike fts::copyTokenizerFiles, which copies
 // only the known tokenizer formats.
@@ -243,13 +236,6 @@ QByteArray hashDocuments(const QStringList& documents)
     return h.result().toHex();
 }
 
-bool decays(const std::string& name)
-{
-    const bool bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
-    return !bias && name.find("LayerNorm") == std::string::npos &&
-           name.find("layernorm") == std::string::npos && name.find("norm.") == std::string::npos;
-}
-
 // The run's mutable state; everything in it is saved in a checkpoint.
 struct Run
 {
@@ -284,7 +270,7 @@ void setupOptimizer(Run& r)
     for (const auto& item : r.objective->module().named_parameters(/*recurse=*/true)) {
         if (!seen.insert(item.value().unsafeGetTensorImpl()).second)
             continue;
-        const int g = decays(item.key()) ? 0 : 1;
+        const int g = appliesWeightDecay(item.key()) ? 0 : 1;
         groups[g].push_back(item.value());
         names[g].push_back(item.key());
         r.params.push_back(item.value());
@@ -372,7 +358,7 @@ ModelConfig prepareConfig(const PretrainOptions& o, const Tokenizer& tok, bool r
     } else {
         json = scratchConfig(o.family, o.preset, tok.vocabSize(), tok);
     }
-    writeJson(path, json);
+    writeJsonAtomically(path, json);
     return ModelConfig::fromJson(json, path);
 }
 
@@ -477,7 +463,7 @@ std::unique_ptr<Objective> makeObjective(const PretrainOptions& o, const ModelCo
 
 void writeResult(const Run& r, const PretrainResult& result)
 {
-    writeJson(QDir(r.o.outDir).filePath(QStringLiteral("pretrain_result.json")),
+    writeJsonAtomically(QDir(r.o.outDir).filePath(QStringLiteral("pretrain_result.json")),
               {{"objective", result.objective},
                {"steps", result.steps},
                {"tokens_seen", result.tokensSeen},
@@ -492,19 +478,6 @@ void writeResult(const Run& r, const PretrainResult& result)
                {"settings", r.settings}});
 }
 
-QString divergenceMessage(const Run& r, double value)
-{
-    return QStringLiteral("Pre-training stopped at step %1: the loss became %2, so the weights "
-                          "can no longer improve. The learning rate (%3) is probably too high: "
-                          "try one ten times smaller. %4")
-        .arg(r.step + 1)
-        .arg(std::isnan(value) ? QStringLiteral("NaN") : QStringLiteral("infinite"))
-        .arg(r.o.lr)
-        .arg(r.step > 0 && !existingCheckpoint(r.o.outDir).isEmpty()
-                 ? QStringLiteral("The last good checkpoint is kept.")
-                 : QStringLiteral("No checkpoint had been written yet."));
-}
-
 // One optimizer step; returns the loss. Throws on a non-finite loss.
 double trainStep(Run& r, int64_t& tokens)
 {
@@ -516,14 +489,17 @@ double trainStep(Run& r, int64_t& tokens)
         loss = loss * std::numeric_limits<double>::quiet_NaN();
     const double value = loss.item<double>();
     if (!std::isfinite(value))
-        throw Error(divergenceMessage(r, value));
+        throw Error(divergenceMessage(r.step, QStringLiteral("loss"), value, r.o.lr,
+                                      r.step > 0 ? existingCheckpoint(r.o.outDir) : QString()));
     loss.backward();
     const double factor =
         learningRateFactor(QStringLiteral("cosine"), r.step, r.totalSteps, r.warmupSteps);
     for (auto& group : r.optimizer->param_groups())
         static_cast<torch::optim::AdamWOptions&>(group.options()).lr(r.o.lr * factor);
-    if (r.o.maxGradNorm > 0)
-        torch::nn::utils::clip_grad_norm_(r.params, r.o.maxGradNorm);
+    const double gradNorm = clipGradients(r.params, r.o.maxGradNorm);
+    if (!std::isfinite(gradNorm))
+        throw Error(divergenceMessage(r.step, QStringLiteral("gradient norm"), gradNorm, r.o.lr,
+                                      r.step > 0 ? existingCheckpoint(r.o.outDir) : QString()));
     r.optimizer->step();
     ++r.step;
     tokens = block.numel();

@@ -44,13 +44,6 @@ QString styleFlags(TokenizerStyle style)
                           "--normalization_rule_name=identity --remove_extra_whitespaces=false");
 }
 
-void writeJson(const QString& path, const QJsonObject& object)
-{
-    writeFileAtomically(path, [&](QIODevice& out) {
-        out.write(QJsonDocument(object).toJson(QJsonDocument::Indented));
-    });
-}
-
 } // namespace
 
 void writeTokenizerConfig(const QString& outDir, TokenizerStyle style, int modelMaxLength)
@@ -72,8 +65,8 @@ void writeTokenizerConfig(const QString& outDir, TokenizerStyle style, int model
     config.insert("model_max_length", modelMaxLength);
     config.insert("clean_up_tokenization_spaces", false);
     const QDir dir(outDir);
-    writeJson(dir.filePath(QStringLiteral("special_tokens_map.json")), map);
-    writeJson(dir.filePath(QStringLiteral("tokenizer_config.json")), config);
+    writeJsonAtomically(dir.filePath(QStringLiteral("special_tokens_map.json")), map);
+    writeJsonAtomically(dir.filePath(QStringLiteral("tokenizer_config.json")), config);
 }
 
 void trainTokenizer(const QStringList& documents, const QString& outDir,

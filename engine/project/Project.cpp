@@ -356,4 +356,11 @@ void Transaction::commit()
     m_done = true;
 }
 
+void Project::requireWritable(const QString& what) const
+{
+    if (isReadOnly())
+        throw Error(QStringLiteral("This project is open read-only; %1 cannot be changed here.")
+                        .arg(what));
+}
+
 } // namespace fts

@@ -58,6 +58,9 @@ public:
     // Folder beside the project file holding weights and checkpoints: "<file>.artifacts".
     QString artifactsDir() const;
     bool isReadOnly() const { return m_access == Access::ReadOnly; }
+    // Throws fts::Error saying that `what` ("labels", "feedback") cannot change in a read-only
+    // project.
+    void requireWritable(const QString& what) const;
     QSqlDatabase& db() { return m_db; }
     // A second connection, opened on first use, for views that read through QSqlQueryModel: it
     // fetches on demand, so its statement stays open and pins that connection's read snapshot

@@ -64,6 +64,11 @@ const ShimApi& shim()
     QMutexLocker lock(&mutex);
     if (api)
         return *api;
+#ifdef __SANITIZE_ADDRESS__
+    // The sanitizer runtime aborts the process on any RTLD_DEEPBIND dlopen (scripts/sanitize.sh).
+    throw Error(QStringLiteral("sentencepiece tokenizers are not available in an AddressSanitizer "
+                               "build of Finetune Studio; use a regular build."));
+#endif
     QStringList tried;
     QString lastError;
     for (const QString& candidate : shimCandidates()) {

@@ -105,6 +105,9 @@ public:
     QString idToToken(int64_t id) const;           // empty when absent
     const SpecialIds& specialIds() const { return m_special; }
     int64_t padId() const { return m_special.pad; }
+    // What batches are padded with: the pad token, else end-of-sequence (GPT-2 and Llama have no
+    // pad token), else 0; the padded positions are masked out, so only the id's range matters.
+    int64_t batchPadId() const { return m_special.pad >= 0 ? m_special.pad : m_special.eos >= 0 ? m_special.eos : 0; }
     int64_t unkId() const { return m_special.unk; }
     int64_t bosId() const { return m_special.bos; }
     int64_t eosId() const { return m_special.eos; }

@@ -5,6 +5,8 @@
 
 #include <QJsonArray>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace fts {
@@ -224,6 +226,16 @@ double learningRateFactor(const QString& schedule, qint64 step, qint64 totalStep
     if (schedule == QLatin1String("cosine"))
         return 0.5 * (1.0 + std::cos(M_PI * p));
     return 1.0 - p; // linear
+}
+
+bool appliesWeightDecay(const std::string& parameterName)
+{
+    if (parameterName.ends_with("bias") || parameterName.find("ln_") != std::string::npos)
+        return false;
+    std::string lower = parameterName;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
+    return lower.find("norm") == std::string::npos;
 }
 
 } // namespace fts

@@ -5,6 +5,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <string>
+
 namespace fts {
 
 // What validation needs to know about the run about to start.
@@ -75,5 +77,9 @@ struct Hyperparameters
 // Learning-rate multiplier at `step` of `totalSteps`: linear warm-up, then constant, linear or
 // cosine decay to zero (the HF Trainer's schedules).
 double learningRateFactor(const QString& schedule, qint64 step, qint64 totalSteps, qint64 warmupSteps);
+
+// Whether weight_decay applies to a parameter (by its Hugging Face name): not to biases and not to
+// normalisation weights (LayerNorm, RMSNorm, GPT-2's ln_*), as Hugging Face's Trainer does.
+bool appliesWeightDecay(const std::string& parameterName);
 
 } // namespace fts

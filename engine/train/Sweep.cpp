@@ -24,11 +24,6 @@ QList<QStringList> combinations(const QList<SweepAxis>& grid)
     return out;
 }
 
-bool higherIsBetter(const QString& metric)
-{
-    return metric != QLatin1String("loss");
-}
-
 } // namespace
 
 QList<Hyperparameters> sweepSettings(const SweepOptions& options)

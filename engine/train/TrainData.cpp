@@ -85,6 +85,44 @@ TaskData loadTaskData(Project& project, const QString& task)
     return data;
 }
 
+QStringList checkLabelCoverage(const TaskData& data)
+{
+    const auto rows = [](int n) {
+        return n == 1 ? QStringLiteral("1 row") : QStringLiteral("%1 rows").arg(n);
+    };
+    QMap<QString, std::vector<int>> counts; // split -> rows per label
+    for (auto it = data.splits.begin(); it != data.splits.end(); ++it) {
+        std::vector<int>& c = counts[it.key()];
+        c.assign(size_t(data.labels.size()), 0);
+        for (const Example& e : it.value())
+            ++c[size_t(e.label)];
+    }
+    const std::vector<int>& train = counts[QStringLiteral("train")];
+    const auto present = std::count_if(train.begin(), train.end(), [](int n) { return n > 0; });
+    if (present == 1) {
+        const auto only = std::find_if(train.begin(), train.end(), [](int n) { return n > 0; });
+        throw Error(QStringLiteral("Every row of the train split of task '%1' is labeled '%2' "
+                                   "(%3), so a classifier trained on it could only learn to "
+                                   "answer '%2' whatever the text. Label train rows with the "
+                                   "other labels too, or re-split so the train split gets some.")
+                        .arg(data.task, data.labels.at(int(only - train.begin())))
+                        .arg(rows(*only)));
+    }
+    QStringList warnings;
+    for (auto it = counts.begin(); it != counts.end(); ++it) {
+        if (it.key() == QLatin1String("train"))
+            continue;
+        for (size_t l = 0; l < it.value().size(); ++l)
+            if (it.value()[l] > 0 && train[l] == 0)
+                warnings << QStringLiteral("Label '%1' has %2 in the %3 split but none in "
+                                           "train: the model cannot learn it and will get them "
+                                           "all wrong. Label train rows as '%1', or re-split.")
+                                .arg(data.labels.at(int(l)))
+                                .arg(rows(it.value()[l]), it.key());
+    }
+    return warnings;
+}
+
 void tokenize(TaskData& data, const TextTokenizer& tokenizer, int maxLength)
 {
     for (auto& split : data.splits)
@@ -114,6 +152,30 @@ std::vector<std::vector<int>> epochBatches(const std::vector<Example>& examples,
     }
     std::shuffle(batches.begin(), batches.end(), rng);
     return batches;
+}
+
+QJsonArray batchesToJson(const std::vector<std::vector<int>>& batches)
+{
+    QJsonArray out;
+    for (const auto& b : batches) {
+        QJsonArray a;
+        for (int i : b)
+            a.append(i);
+        out.append(a);
+    }
+    return out;
+}
+
+std::vector<std::vector<int>> batchesFromJson(const QJsonArray& json)
+{
+    std::vector<std::vector<int>> out;
+    for (const QJsonValue& b : json) {
+        std::vector<int> v;
+        for (const QJsonValue& i : b.toArray())
+            v.push_back(i.toInt());
+        out.push_back(std::move(v));
+    }
+    return out;
 }
 
 Batch makeBatch(const std::vector<Example>& examples, const std::vector<int>& indices,

@@ -4,6 +4,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <QByteArray>
+#include <QJsonArray>
 #include <QMap>
 #include <QString>
 #include <QStringList>
@@ -59,10 +60,18 @@ LabeledRows loadLabeledRows(Project& project, const QString& task, bool includeU
 TaskData loadTaskData(Project& project, const QString& task);
 void tokenize(TaskData& data, const TextTokenizer& tokenizer, int maxLength);
 
+// Before a new run: throws fts::Error when every train row has the same label (the classifier
+// could only learn to answer it). Returns a warning for each label that has rows in another split
+// but none in train, since the model cannot learn it and will get all of them wrong.
+QStringList checkLabelCoverage(const TaskData& data);
+
 // One epoch's batches as example indices: shuffled with (seed, epoch), then sorted by length inside
 // chunks of 32 batches so each batch pads little, then the batch order shuffled again.
 std::vector<std::vector<int>> epochBatches(const std::vector<Example>& examples, int batchSize,
                                            int seed, int epoch);
+// An epoch's batch order as a checkpoint stores it, so a resumed run continues the same epoch.
+QJsonArray batchesToJson(const std::vector<std::vector<int>>& batches);
+std::vector<std::vector<int>> batchesFromJson(const QJsonArray& json);
 
 struct Batch
 {

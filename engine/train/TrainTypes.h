@@ -20,6 +20,13 @@ class Project;
 class TextTokenizer;
 struct TrainerState;
 
+// Whether a larger value of a classification selection metric (early stopping, best checkpoint,
+// sweep ranking) is better: all of them but the loss.
+inline bool higherIsBetter(const QString& metric)
+{
+    return metric != QLatin1String("loss");
+}
+
 struct TrainProgress
 {
     qint64 step = 0; // optimizer steps done
@@ -44,6 +51,8 @@ struct TrainerOptions
     // Testing the NaN guard without waiting for a real divergence: the loss of this step becomes
     // NaN.
     qint64 injectNanAtStep = -1;
+    // ... and, with a finite loss, the gradients of this step.
+    qint64 injectNanGradientAtStep = -1;
 };
 
 struct TrainResult

@@ -6,11 +6,11 @@
 #include "models/StateDict.h"
 #include "project/Project.h"
 #include "train/Checkpoint.h"
+#include "train/Divergence.h"
 #include "train/TextTokenizer.h"
 #include "train/TrainData.h"
 
 #include <ATen/ATen.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 #include <torch/version.h>
 
@@ -42,13 +42,6 @@ bool isHeadParameter(const std::string& name, const QStringList& headModules)
 }
 
 // AdamW's decoupled decay is not applied to biases and normalisation weights (BERT's recipe).
-bool decays(const std::string& name)
-{
-    const bool bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
-    return !bias && name.find("LayerNorm") == std::string::npos &&
-           name.find("layer_norm") == std::string::npos;
-}
-
 at::Tensor cacheFeatures(SequenceClassifierImpl& model, const std::vector<Example>& examples,
                          int64_t padId, int batchSize)
 {
@@ -66,11 +59,6 @@ at::Tensor cacheFeatures(SequenceClassifierImpl& model, const std::vector<Exampl
     return at::cat(parts, 0); // [N, H]
 }
 
-bool higherIsBetter(const QString& metric)
-{
-    return metric != QLatin1String("loss");
-}
-
 double metricValue(const ClassificationReport& r, const QString& metric)
 {
     if (metric == QLatin1String("accuracy"))
@@ -78,30 +66,6 @@ double metricValue(const ClassificationReport& r, const QString& metric)
     if (metric == QLatin1String("loss"))
         return r.loss;
     return r.macroF1;
-}
-
-QJsonArray toJson(const std::vector<std::vector<int>>& batches)
-{
-    QJsonArray out;
-    for (const auto& b : batches) {
-        QJsonArray a;
-        for (int i : b)
-            a.append(i);
-        out.append(a);
-    }
-    return out;
-}
-
-std::vector<std::vector<int>> batchesFromJson(const QJsonArray& json)
-{
-    std::vector<std::vector<int>> out;
-    for (const QJsonValue& b : json) {
-        std::vector<int> v;
-        for (const QJsonValue& i : b.toArray())
-            v.push_back(i.toInt());
-        out.push_back(std::move(v));
-    }
-    return out;
 }
 
 QJsonArray rowIds(const std::vector<Example>& examples)
@@ -268,6 +232,10 @@ TrainResult Trainer::run()
     s.modelDir = m_options.modelDir;
     s.tokenizer = m_options.tokenizer ? m_options.tokenizer : loadModelTokenizer(s.modelDir);
     s.data = loadTaskData(m_project, m_options.task);
+    const QStringList warnings = checkLabelCoverage(s.data);
+    if (m_options.onLog)
+        for (const QString& w : warnings)
+            m_options.onLog(w);
     const ModelConfig config = ModelConfig::load(s.modelDir);
     TrainingContext context;
     context.trainRows = qint64(s.train().size());
@@ -363,7 +331,7 @@ void setupOptimizer(TrainerState& s)
     for (const auto& item : s.model->named_parameters(/*recurse=*/true)) {
         if (!item.value().requires_grad())
             continue;
-        const int g = (isHeadParameter(item.key(), head) ? 2 : 0) + (decays(item.key()) ? 0 : 1);
+        const int g = (isHeadParameter(item.key(), head) ? 2 : 0) + (appliesWeightDecay(item.key()) ? 0 : 1);
         params[g].push_back(item.value());
         names[g].push_back(item.key());
         s.trainable.push_back(item.value());
@@ -418,7 +386,7 @@ QJsonObject trainerState(const TrainerState& s)
     return {{"step", s.step},
             {"epoch", s.epoch},
             {"batch_in_epoch", qint64(s.batchInEpoch)},
-            {"batches", toJson(s.batches)},
+            {"batches", batchesToJson(s.batches)},
             {"best_metric", s.bestMetric},
             {"best_step", s.bestStep},
             {"since_best", s.sinceBest},
@@ -476,21 +444,6 @@ void prepareTraining(Project& project, TrainerState& s, bool resuming)
         s.batches = epochBatches(s.train(), s.hp.batchSize, s.hp.seed, s.epoch);
 }
 
-QString divergenceMessage(const TrainerState& s, double value)
-{
-    const QString kept =
-        s.lastCheckpoint.isEmpty()
-            ? QStringLiteral("No checkpoint had been written yet.")
-            : QStringLiteral("The last good checkpoint (%1) is kept.").arg(s.lastCheckpoint);
-    return QStringLiteral("Training stopped at step %1: the loss became %2 (not a number), "
-                          "so the weights can no longer improve. This usually means the "
-                          "learning rate (lr = %3) is too high: try one ten times smaller. %4")
-        .arg(s.step + 1)
-        .arg(std::isnan(value) ? "NaN" : "infinite")
-        .arg(s.hp.lr)
-        .arg(kept);
-}
-
 // The gradients of one optimizer step: up to grad_accumulation micro-batches of the epoch, each
 // loss scaled so the step sees their mean. Returns that mean loss; a non-finite loss fails the run.
 double accumulateGradients(Project& project, TrainerState& s, qint64 injectNanAtStep,
@@ -517,7 +470,8 @@ double accumulateGradients(Project& project, TrainerState& s, qint64 injectNanAt
             loss = loss * std::numeric_limits<double>::quiet_NaN();
         const double value = loss.item<double>();
         if (!std::isfinite(value)) {
-            const QString message = divergenceMessage(s, value);
+            const QString message =
+                divergenceMessage(s.step, QStringLiteral("loss"), value, s.hp.lr, s.lastCheckpoint);
             setRunStatus(project, s.runId, QStringLiteral("failed"), message);
             throw Error(message);
         }
@@ -578,8 +532,15 @@ TrainResult Trainer::train(bool resuming)
         const double factor =
             learningRateFactor(s.hp.schedule, s.step, s.totalSteps, s.warmupSteps);
         setLearningRate(s, factor);
-        if (s.hp.maxGradNorm > 0)
-            torch::nn::utils::clip_grad_norm_(s.trainable, s.hp.maxGradNorm);
+        if (s.step + 1 == m_options.injectNanGradientAtStep)
+            poisonGradients(s.trainable);
+        const double gradNorm = clipGradients(s.trainable, s.hp.maxGradNorm);
+        if (!std::isfinite(gradNorm)) {
+            const QString message = divergenceMessage(s.step, QStringLiteral("gradient norm"),
+                                                      gradNorm, s.hp.lr, s.lastCheckpoint);
+            setRunStatus(m_project, s.runId, QStringLiteral("failed"), message);
+            throw Error(message);
+        }
         s.optimizer->step();
         ++s.step;
         const bool epochEnded = advanceEpoch(s);

@@ -6,6 +6,10 @@ class QSqlQueryModel;
 
 namespace fts {
 
+// Typing in a table's search box pauses this long before the table is filtered: one query per
+// pause, not per key.
+constexpr int kSearchDelayMs = 250;
+
 // Executes `query` (prepared on the browse connection, values bound) and gives it to `model`.
 // The model's previous statement is released first: while it is open, the connection stays in
 // the read snapshot it started, and the new query would not see what was written since.

@@ -24,8 +24,6 @@
 
 namespace fts {
 namespace {
-// Typing pauses this long before the table is filtered: one query per pause, not per key.
-constexpr int kSearchDelayMs = 250;
 
 QString quoteIdentifier(const QString& name)
 {

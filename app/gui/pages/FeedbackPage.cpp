@@ -2,6 +2,7 @@
 // a person's work is on disk before the next answer shows. Writing answers runs as a job.
 #include "pages/FeedbackPage.h"
 
+#include "SettingsKeys.h"
 #include "pages/FeedbackTrainPanel.h"
 
 #include "Error.h"
@@ -38,7 +39,6 @@
 namespace fts {
 namespace {
 
-const QString kAnnotatorKey = QStringLiteral("label/annotator"); // shared with the Label page
 const QString kRubricKey = QStringLiteral("feedback/rubric");
 
 QString stars(double rating)

@@ -4,6 +4,7 @@
 
 #include "LabelSchemaDialog.h"
 #include "LabelTablePanel.h"
+#include "SettingsKeys.h"
 
 #include "Error.h"
 #include "jobs/JobRunner.h"
@@ -30,7 +31,6 @@
 
 namespace fts {
 namespace {
-const QString kAnnotatorKey = QStringLiteral("label/annotator");
 }
 
 LabelPage::LabelPage(QWidget* parent)

@@ -28,7 +28,6 @@
 
 namespace fts {
 namespace {
-constexpr int kSearchDelayMs = 250;
 // Sort expressions by column of the outer SELECT.
 const char* const kSortColumns[] = {"\"#\"", "\"Text\"", "gold", "mine", "flagged", "\"Split\"",
                                     "opinions", "\"Who said what\"", "suggested", "confidence"};
