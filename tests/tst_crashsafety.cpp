@@ -1,13 +1,19 @@
-// Crash safety: SIGKILL at random points during import, curation and save-as leaves a project that
-// opens, passes its integrity check and holds either all or none of each step; a full disk while
-// writing weights keeps the previous file and says why.
+// Crash safety: SIGKILL at random points during import, curation, save-as, training and export
+// leaves a project that opens, passes its integrity check and holds either all or none of each
+// step; a killed training run resumes from its last checkpoint to exactly the losses of a run
+// never killed; an export folder appears complete or not at all; a full disk while writing
+// weights keeps the previous file and says why.
 #include "Suite.h"
 #include "Error.h"
 #include "TestUtil.h"
 #include "data/Curation.h"
 #include "data/Importer.h"
+#include "deploy/Export.h"
 #include "models/Safetensors.h"
 #include "project/Project.h"
+#include "train/RunStore.h"
+#include "train/TextTokenizer.h"
+#include "train/Trainer.h"
 
 #include <ATen/ATen.h>
 
@@ -32,6 +38,58 @@ qint64 scalar(Project& p, const char* sql)
     q.next();
     return q.value(0).toLongLong();
 }
+
+// A small two-topic task for the training and export kills: 96 train and 16 val rows.
+QStringList topicTexts()
+{
+    const QStringList food = {"apple", "banana", "cherry", "grape", "lemon", "mango"};
+    const QStringList travel = {"car", "truck", "bus", "train", "plane", "boat"};
+    QStringList texts;
+    for (int i = 0; i < 112; ++i) {
+        const QStringList& words = i % 2 ? travel : food;
+        texts << QStringLiteral("my %1 and the %2").arg(words[i % 6], words[(i / 2) % 6]);
+    }
+    return texts;
+}
+
+void writeTopicProject(const QString& path, const QString& csvPath)
+{
+    QByteArray csv = "text,label,split\n";
+    const QStringList texts = topicTexts();
+    for (int i = 0; i < texts.size(); ++i)
+        csv += texts[i].toUtf8() + (i % 2 ? ",travel," : ",food,") + (i < 96 ? "train\n" : "val\n");
+    test::writeFile(csvPath, csv);
+    auto p = Project::create(path);
+    ImportOptions o;
+    o.file = csvPath;
+    importTable(*p, o);
+}
+
+// The same run in the child that gets killed and in the test that resumes it.
+TrainerOptions topicTraining()
+{
+    TrainerOptions o;
+    o.modelDir = QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/bert");
+    o.tokenizer = std::make_shared<WordVocabulary>(WordVocabulary::build(topicTexts()));
+    o.hp.method = QStringLiteral("full");
+    o.hp.lr = 2e-3;
+    o.hp.batchSize = 8;
+    o.hp.maxSteps = 300;
+    o.hp.evalEvery = 10;
+    o.hp.checkpointEvery = 10;
+    o.hp.patience = 0;
+    o.hp.seed = 3;
+    return o;
+}
+
+QList<double> trainLosses(Project& p, qint64 runId)
+{
+    QList<double> out;
+    for (const MetricPoint& m : runMetrics(p, runId))
+        if (m.split == QLatin1String("train") && m.name == QLatin1String("loss"))
+            out << m.value;
+    return out;
+}
 } // namespace
 
 class TestCrashSafety : public QObject
@@ -42,6 +100,8 @@ private Q_SLOTS:
     void killDuringImport();
     void killDuringCuration();
     void killDuringSaveAs();
+    void killDuringTraining();
+    void killDuringExport();
     void diskFullKeepsPreviousWeights();
 
 private:
@@ -144,6 +204,85 @@ void TestCrashSafety::killDuringSaveAs()
     }
 }
 
+void TestCrashSafety::killDuringTraining()
+{
+    const QString reference = m_dir.filePath("train-reference.ftproj");
+    writeTopicProject(reference, m_dir.filePath("topics.csv"));
+    QList<double> expected;
+    {
+        auto p = Project::open(reference);
+        expected = trainLosses(*p, Trainer(*p, topicTraining()).run().runId);
+    }
+    QCOMPARE(expected.size(), 300);
+    int killed = 0, resumed = 0, beforeRun = 0, beforeCheckpoint = 0;
+    for (int seed = 0; seed < 6; ++seed) {
+        const QString path = m_dir.filePath(QString("train%1.ftproj").arg(seed));
+        writeTopicProject(path, m_dir.filePath("topics.csv"));
+        killed += runAndKill({"--child", "train", path}, 400 + int(QRandomGenerator(300 + seed).bounded(2500)));
+        auto p = Project::open(path);
+        QCOMPARE(scalar(*p, "SELECT COUNT(*) FROM rows"), 112);
+        const QList<RunRecord> runs = listRuns(*p);
+        if (runs.isEmpty()) {
+            ++beforeRun; // killed while loading, before the run was recorded
+            continue;
+        }
+        const RunRecord run = runs.last();
+        if (run.status == QLatin1String("finished")) {
+            QCOMPARE(trainLosses(*p, run.id), expected);
+            continue;
+        }
+        if (run.lastCheckpoint.isEmpty()) {
+            QVERIFY(test::errorOf([&] { Trainer(*p, topicTraining()).resume(run.id); })
+                        .contains("before its first checkpoint"));
+            ++beforeCheckpoint;
+            continue;
+        }
+        QVERIFY(!loadSafetensors(p->artifactPath(run.lastCheckpoint) + "/model.safetensors").empty());
+        const TrainResult r = Trainer(*p, topicTraining()).resume(run.id);
+        QCOMPARE(r.status, QStringLiteral("finished"));
+        QCOMPARE(trainLosses(*p, run.id), expected);
+        ++resumed;
+    }
+    qInfo("training: 6 kill points tried, %d killed (%d before the run was recorded, %d before its "
+          "first checkpoint, %d resumed to exactly the losses of the uninterrupted run)",
+          killed, beforeRun, beforeCheckpoint, resumed);
+}
+
+void TestCrashSafety::killDuringExport()
+{
+    const QString path = m_dir.filePath("export-source.ftproj");
+    writeTopicProject(path, m_dir.filePath("topics.csv"));
+    qint64 runId = 0;
+    {
+        auto p = Project::open(path);
+        TrainerOptions o = topicTraining();
+        o.hp.maxSteps = 4;
+        runId = Trainer(*p, o).run().runId;
+    }
+    const QStringList files = {"config.json", "model.safetensors", "README.md", "finetune_studio.json"};
+    int killed = 0;
+    for (int seed = 0; seed < 6; ++seed) {
+        const QString dest = m_dir.filePath(QString("export%1").arg(seed));
+        killed += runAndKill({"--child", "export", path, QString::number(runId), dest},
+                             100 + int(QRandomGenerator(400 + seed).bounded(900)));
+        if (QFileInfo::exists(dest)) { // complete, or it would not be there
+            for (const QString& f : files)
+                QVERIFY2(QFile::exists(dest + "/" + f), qPrintable(dest + "/" + f));
+            QVERIFY(!loadSafetensors(dest + "/model.safetensors").empty());
+        }
+        // Exporting again works whatever the kill left behind.
+        auto p = Project::open(path);
+        ExportOptions again;
+        again.outDir = dest;
+        again.overwrite = true;
+        const ExportResult r = exportRun(*p, runId, again);
+        for (const QString& f : files)
+            QVERIFY(r.files.contains(f));
+        QVERIFY(!QFileInfo::exists(dest + ".partial"));
+    }
+    qInfo("export: 6 kill points tried, %d killed mid-run, every folder complete or absent", killed);
+}
+
 void TestCrashSafety::diskFullKeepsPreviousWeights()
 {
     const QString path = m_dir.filePath("weights.safetensors");
@@ -172,6 +311,14 @@ int childMain(const QStringList& a)
             applyCurationStep(*p, "normalize", {});
             applyCurationStep(*p, "dedupe", {});
             applyCurationStep(*p, "split", {{"seed", 1}});
+        } else if (a[0] == "train") {
+            auto p = Project::open(a[1]);
+            Trainer(*p, topicTraining()).run();
+        } else if (a[0] == "export") {
+            auto p = Project::open(a[1]);
+            ExportOptions o;
+            o.outDir = a[3];
+            exportRun(*p, a[2].toLongLong(), o);
         } else if (a[0] == "saveas") {
             auto p = Project::open(a[1], Project::Access::ReadOnly);
             p->saveCopyAs(a[2]);

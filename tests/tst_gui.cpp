@@ -91,6 +91,7 @@ private Q_SLOTS:
     void trainSettingsAreCheckedAndSaved();
     void evaluatePageShowsTheStory();
     void trainRunsLivePauseResumeCompareEvaluate();
+    void trainNotesShowTrainerWarnings();
 
 private:
     QTemporaryDir m_dir;
@@ -637,6 +638,43 @@ void TestGui::evaluatePageShowsTheStory()
 
 // A separable two-topic task and a model folder (the tiny BERT fixture plus a word vocabulary)
 // small enough that a run takes seconds.
+// What the trainer says besides progress reaches the page: here, that a label only the val split
+// has cannot be learned.
+void TestGui::trainNotesShowTrainerWarnings()
+{
+    QByteArray csv = "text,label,split\n";
+    QStringList texts;
+    for (int i = 0; i < 24; ++i) {
+        const QString text = i % 2 ? QStringLiteral("my car and bus") : QStringLiteral("an apple and a lemon");
+        texts << text;
+        csv += text.toUtf8() + (i % 2 ? ",travel,train\n" : ",food,train\n");
+    }
+    csv += "guitar and drum,music,val\npiano,music,val\n";
+    test::writeFile(m_dir.filePath("trainer-warnings.csv"), csv);
+    const QString model = m_dir.filePath("trainer-warnings-model");
+    QVERIFY(QDir().mkpath(model));
+    for (const char* f : {"config.json", "model.safetensors"})
+        QVERIFY(QFile::copy(QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/bert/") + f, model + "/" + f));
+    test::writeFile(model + "/vocab_words.txt", WordVocabulary::build(texts).words().join('\n').toUtf8());
+
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("trainer-warnings.ftproj")));
+    importAndWait(w, m_dir.filePath("trainer-warnings.csv"));
+    w.workspace()->project()->setMetaValue("model_dir", model);
+    TrainPage* page = w.workspace()->trainPage();
+    w.workspace()->showPage(ProjectWorkspace::Train);
+    QVERIFY(page->editor()->setField("method", "full"));
+    QVERIFY(page->editor()->setField("batch_size", "8"));
+    QVERIFY(page->editor()->setField("max_steps", "2"));
+    QVERIFY2(page->startTraining(), qPrintable(page->checkText() + page->liveText()));
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isTraining(), 60000);
+    QVERIFY2(page->liveText().contains("finished"), qPrintable(page->liveText()));
+    QVERIFY2(page->notesText().contains("Label 'music' has 2 rows in the val split but none in train"),
+             qPrintable(page->notesText()));
+    QVERIFY(page->findChild<QLabel*>("trainNotes")->isVisible());
+}
+
 void TestGui::trainRunsLivePauseResumeCompareEvaluate()
 {
     const QStringList food = {"apple", "banana", "cherry", "grape", "lemon", "mango"};

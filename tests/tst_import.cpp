@@ -56,6 +56,8 @@ private Q_SLOTS:
     void normalizesSplits();
     void importsRowsLabelsAndSplits();
     void emptyFileIsRefused();
+    void malformedFilesImportNothing_data();
+    void malformedFilesImportNothing();
     void headerOnlyIsRefused();
     void raggedRowNamesLineAndImportsNothing();
     void badSplitValueImportsNothing();
@@ -235,6 +237,66 @@ void TestImport::emptyFileIsRefused()
         QVERIFY2(e.message().contains("empty.csv is empty"), qPrintable(e.message()));
     }
     QCOMPARE(rowCount(*project), 0);
+}
+
+// Bad files of every importable format: each refused with a message that says what is wrong
+// (and where), and the project keeps exactly the rows it had.
+void TestImport::malformedFilesImportNothing_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("csv unclosed quote") << "q.csv" << QByteArray("text,label\n\"open,pos\nok,neg\n")
+                                        << "line 2: a quoted field starts here but its closing quote";
+    QTest::newRow("csv extra field") << "r.csv" << QByteArray("text,label\na,pos\nb,neg,x\n")
+                                     << "line 3: this row has 3 fields but the header has 2";
+    QTest::newRow("csv missing field") << "m.csv" << QByteArray("text,label,split\na,pos,train\nb,neg\n")
+                                       << "line 3: this row has 2 fields but the header has 3";
+    QTest::newRow("csv only blank lines") << "b.csv" << QByteArray("\n\n\n") << "b.csv is empty";
+    QTest::newRow("png saved as csv") << "p.csv" << QByteArray("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16)
+                                      << "is not a text file (it looks like a PNG image)";
+    QTest::newRow("xlsx renamed to csv") << "x.csv" << QByteArray("PK\x03\x04\x14\0\x06\0", 8)
+                                         << "it looks like a ZIP archive";
+    QTest::newRow("pdf renamed to txt") << "d.txt" << QByteArray("%PDF-1.7\n%\xe2\xe3\n1 0 obj\n")
+                                        << "it looks like a PDF document";
+    QTest::newRow("nul bytes in csv") << "n.csv" << QByteArray("text,label\na\0b,pos\n", 19)
+                                      << "it looks like binary data";
+    QTest::newRow("jsonl broken line") << "j.jsonl" << QByteArray("{\"text\": \"a\"}\n{\"text\": oops}\n")
+                                       << "line 2: not valid JSON";
+    QTest::newRow("jsonl array line") << "a.jsonl" << QByteArray("{\"text\": \"a\"}\n[1, 2]\n")
+                                      << "line 2: each line must be a JSON object";
+    QTest::newRow("json not an array") << "o.json" << QByteArray("{\"text\": \"a\"}")
+                                       << "must hold an array of objects";
+    QTest::newRow("json array of numbers") << "n.json" << QByteArray("[1, 2]")
+                                           << "item 1: every item of the array must be an object";
+    QTest::newRow("json truncated") << "t.json" << QByteArray("[{\"text\": \"a\"}, {\"text\":")
+                                    << "is not valid JSON";
+    QTest::newRow("json empty array") << "e.json" << QByteArray("[]") << "holds an empty array";
+    QTest::newRow("jsonl without a text column") << "c.jsonl" << QByteArray("{\"a\": 1}\n{\"a\": 2}\n")
+                                                 << "Could not tell which column holds the text";
+    QTest::newRow("spreadsheet by name") << "s.xlsx" << QByteArray("PK\x03\x04", 4)
+                                         << "Spreadsheet files cannot be imported directly";
+}
+
+void TestImport::malformedFilesImportNothing()
+{
+    QFETCH(QString, name);
+    QFETCH(QByteArray, bytes);
+    QFETCH(QString, message);
+    const QString path = m_dir.filePath(QStringLiteral("malformed-%1.ftproj").arg(QTest::currentDataTag()));
+    auto project = Project::create(path);
+    ImportOptions good;
+    good.file = writeCsv("good-before.csv", "text,label\nkept,pos\nalso kept,neg\n");
+    importTable(*project, good);
+    const qint64 before = rowCount(*project);
+    ImportOptions o;
+    o.file = writeCsv(name, bytes);
+    const QString error = test::errorOf([&] {
+        o.format = formatForFile(o.file);
+        importTable(*project, o);
+    });
+    QVERIFY2(error.contains(message), qPrintable(error));
+    QCOMPARE(rowCount(*project), before);
 }
 
 void TestImport::headerOnlyIsRefused()

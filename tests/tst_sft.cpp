@@ -83,6 +83,7 @@ private Q_SLOTS:
     void loraTrainsOnlyAdapters();
     void resumeEqualsUninterrupted();
     void nanGuardStopsTheRun();
+    void nanGradientStopsTheRun();
 
 private:
     AlignOptions options(const QString& family, const QString& method, int steps) const;
@@ -356,6 +357,24 @@ void TestSft::nanGuardStopsTheRun()
     const RunRecord run = listRuns(*project).last();
     QCOMPARE(run.status, QStringLiteral("failed"));
     QVERIFY(run.lastCheckpoint.endsWith(QStringLiteral("step5")));
+}
+
+// A finite loss whose gradients are not numbers stops the run before the optimizer step.
+void TestSft::nanGradientStopsTheRun()
+{
+    auto project = Project::create(m_dir.filePath(QStringLiteral("nan-gradient.ftproj")));
+    AlignOptions o = options(QStringLiteral("gpt2"), QStringLiteral("full"), 10);
+    o.callbacks.injectNanGradientAtStep = 7;
+    const QString message = test::errorOf([&] { SftTrainer(*project, o).run(); });
+    QVERIFY2(message.contains(QStringLiteral("step 7")) &&
+                 message.contains(QStringLiteral("gradient norm became NaN")),
+             qPrintable(message));
+    const RunRecord run = listRuns(*project).last();
+    QCOMPARE(run.status, QStringLiteral("failed"));
+    QVERIFY(run.lastCheckpoint.endsWith(QStringLiteral("step5")));
+    for (const auto& [name, t] :
+         loadSafetensors(project->artifactPath(run.lastCheckpoint) + "/model.safetensors"))
+        QVERIFY2(t.isfinite().all().item<bool>(), name.c_str());
 }
 
 FTS_TEST_SUITE(TestSft)

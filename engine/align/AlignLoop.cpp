@@ -325,6 +325,7 @@ struct LoopRunner
             s.lastCheckpoint = record.lastCheckpoint;
             s.bestCheckpoint = record.bestCheckpoint;
             restoreState(s, loadTrainerState(dir));
+            discardMetricsAfter(project, s.runId, s.step);
             setRunStatus(project, s.runId, QStringLiteral("running"));
             return;
         }

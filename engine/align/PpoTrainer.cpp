@@ -522,6 +522,7 @@ void startOrResume(PpoRun& run, qint64 resumeRunId)
         run.s.before = st.value(QLatin1String("before")).toObject();
         run.s.lastCheckpoint = record.lastCheckpoint;
         setCpuRngState(st.value(QLatin1String("rng")).toString());
+        discardMetricsAfter(run.project, resumeRunId, run.s.step);
         setRunStatus(run.project, resumeRunId, QStringLiteral("running"));
         return;
     }

@@ -39,6 +39,32 @@ QString jsonToText(const QJsonValue& v)
     }
 }
 
+// Refuses a file that is not text at all (an image, a PDF, an archive or spreadsheet saved under a
+// text name), which would otherwise import as rows of garbage: known file signatures, and NUL
+// bytes in a file read with an 8-bit encoding (UTF-16 text has one in every ASCII character).
+void refuseBinary(QFile& file, const QString& path, const DetectedEncoding& enc)
+{
+    const QByteArray head = file.peek(8192);
+    static const struct
+    {
+        const char* magic;
+        const char* what;
+    } kinds[] = {{"\x89PNG", "a PNG image"},  {"\xFF\xD8\xFF", "a JPEG image"},
+                 {"GIF8", "a GIF image"},       {"%PDF", "a PDF document"},
+                 {"PK\x03\x04", "a ZIP archive (an .xlsx, .docx or .zip file)"},
+                 {"\x1F\x8B", "a gzip archive"}};
+    QString what;
+    for (const auto& k : kinds)
+        if (head.startsWith(k.magic))
+            what = QString::fromLatin1(k.what);
+    if (what.isEmpty() && (enc.name.startsWith(QLatin1String("UTF-16")) || !head.contains('\0')))
+        return;
+    throw Error(QStringLiteral("%1 is not a text file (it looks like %2), so it cannot be imported "
+                               "as rows. Export the data as CSV (UTF-8), JSON Lines or plain text "
+                               "and import that.")
+                    .arg(label(path), what.isEmpty() ? QStringLiteral("binary data") : what));
+}
+
 // The file's bytes as UTF-8: the file itself when it is UTF-8 (streamed), else a decoded copy.
 struct Utf8Input
 {
@@ -59,6 +85,7 @@ struct Utf8Input
             throw Error(QStringLiteral("%1 is empty: there is no header line and no data.").arg(label(path)));
         DetectedEncoding enc = forcedEncoding.isEmpty() ? detectEncoding(file)
                                                         : DetectedEncoding{forcedEncoding, 0};
+        refuseBinary(file, path, enc);
         encoding = enc.name;
         if (enc.isUtf8()) {
             device = &file; // CsvReader skips a UTF-8 BOM itself

@@ -26,7 +26,7 @@
 namespace fts {
 namespace {
 
-void prepareFolder(const ExportOptions& options)
+void checkFolder(const ExportOptions& options)
 {
     if (options.outDir.isEmpty())
         throw Error(QStringLiteral("Choose a folder to export to."));
@@ -35,10 +35,14 @@ void prepareFolder(const ExportOptions& options)
         throw Error(QStringLiteral("The folder %1 is not empty; choose an empty or new folder, or "
                                    "allow replacing its files.")
                         .arg(QDir::toNativeSeparators(options.outDir)));
-    if (!QDir().mkpath(options.outDir))
+}
+
+void makeFolder(const QString& path)
+{
+    if (!QDir().mkpath(path))
         throw Error(QStringLiteral("Cannot create the folder %1; check that the location is "
                                    "writable.")
-                        .arg(QDir::toNativeSeparators(options.outDir)));
+                        .arg(QDir::toNativeSeparators(path)));
 }
 
 // PEFT's target_modules as the run applied them: the last name of every adapted projection.
@@ -169,11 +173,9 @@ ExportResult exportDecoderRun(Project& project, const RunRecord& record, const E
     return result;
 }
 
-} // namespace
-
-ExportResult exportRun(Project& project, qint64 runId, const ExportOptions& options)
+// Writes the run's files into the existing folder options.outDir, each file atomically.
+ExportResult exportInto(Project& project, qint64 runId, const ExportOptions& options)
 {
-    prepareFolder(options);
     {
         const RunRecord record = loadRun(project, runId);
         if (isRewardRunMethod(record.method))
@@ -206,6 +208,41 @@ ExportResult exportRun(Project& project, qint64 runId, const ExportOptions& opti
     ExportResult result;
     result.dir = out.absolutePath();
     result.files = out.entryList(QDir::Files, QDir::Name);
+    return result;
+}
+
+} // namespace
+
+ExportResult exportRun(Project& project, qint64 runId, const ExportOptions& options)
+{
+    checkFolder(options);
+    const QDir target(options.outDir);
+    if (target.exists() && !target.isEmpty()) // replacing files among others the user keeps there
+        return exportInto(project, runId, options);
+    // A new or empty folder appears complete or not at all: the files are written to a staging
+    // folder beside it that is renamed into place once all are there (a crash leaves only
+    // "<folder>.partial", which the next export replaces).
+    const QString staging = QDir::cleanPath(options.outDir) + QStringLiteral(".partial");
+    QDir(staging).removeRecursively();
+    makeFolder(staging);
+    ExportOptions staged = options;
+    staged.outDir = staging;
+    try {
+        exportInto(project, runId, staged);
+    } catch (...) {
+        QDir(staging).removeRecursively();
+        throw;
+    }
+    if (target.exists())
+        QDir().rmdir(options.outDir);
+    if (!QDir().rename(staging, options.outDir))
+        throw Error(QStringLiteral("The export was written to %1 but could not be moved to %2; "
+                                   "check that nothing else is using that name.")
+                        .arg(QDir::toNativeSeparators(staging),
+                             QDir::toNativeSeparators(options.outDir)));
+    ExportResult result;
+    result.dir = target.absolutePath();
+    result.files = QDir(options.outDir).entryList(QDir::Files, QDir::Name);
     return result;
 }
 

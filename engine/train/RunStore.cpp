@@ -92,6 +92,13 @@ void addMetric(Project& project, qint64 runId, const MetricPoint& p)
     q.exec("record a training metric");
 }
 
+void discardMetricsAfter(Project& project, qint64 runId, qint64 step)
+{
+    SqlQuery q(project.db(), QStringLiteral("DELETE FROM run_metrics WHERE run_id = ? AND step > ?"));
+    q.bind(runId).bind(step);
+    q.exec("discard the metrics recorded after a run's checkpoint");
+}
+
 QList<MetricPoint> runMetrics(Project& project, qint64 runId)
 {
     SqlQuery q(project.db(),

@@ -44,6 +44,9 @@ RunRecord loadRun(Project& project, qint64 id); // throws fts::Error for an unkn
 QList<RunRecord> listRuns(Project& project);
 void addMetric(Project& project, qint64 runId, const MetricPoint& point);
 QList<MetricPoint> runMetrics(Project& project, qint64 runId);
+// Removes what a run recorded after `step`. A run resumed from its checkpoint at `step` records
+// those steps again; a killed process leaves the ones it did after its last checkpoint behind.
+void discardMetricsAfter(Project& project, qint64 runId, qint64 step);
 void setRunStatus(Project& project, qint64 runId, const QString& status, const QString& error = {});
 void setRunCheckpoints(Project& project, qint64 runId, const QString& last, const QString& best,
                        double bestMetric, qint64 bestStep, double trainSeconds);

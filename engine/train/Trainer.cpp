@@ -314,6 +314,7 @@ TrainResult Trainer::resume(qint64 runId)
     s.lastCheckpoint = record.lastCheckpoint;
     s.bestCheckpoint = record.bestCheckpoint;
     setCpuRngState(state.value(QLatin1String("rng")).toString());
+    discardMetricsAfter(m_project, runId, s.step);
     setRunStatus(m_project, runId, QStringLiteral("running"));
     return train(true);
 }

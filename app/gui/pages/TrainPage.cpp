@@ -114,7 +114,7 @@ TrainPage::TrainPage(QWidget* parent)
       m_clone(new QPushButton(tr("Use its settings"), this)),
       m_evaluate(new QPushButton(tr("Evaluate run"), this)),
       m_report(new QPushButton(tr("Save report…"), this)), m_live(new QLabel(this)),
-      m_chart(new TrainingChart(this)), m_rates(new RateChart(this)), m_runs(new QTableWidget(this)), m_compare(new QLabel(this))
+      m_notes(new QLabel(this)), m_chart(new TrainingChart(this)), m_rates(new RateChart(this)), m_runs(new QTableWidget(this)), m_compare(new QLabel(this))
 {
     setObjectName(QStringLiteral("trainPage"));
     m_method->setWordWrap(true);
@@ -189,6 +189,11 @@ TrainPage::TrainPage(QWidget* parent)
     });
     m_live->setObjectName(QStringLiteral("trainLive"));
     m_live->setWordWrap(true);
+    m_notes->setObjectName(QStringLiteral("trainNotes"));
+    m_notes->setWordWrap(true);
+    m_notes->setTextFormat(Qt::PlainText);
+    m_notes->setStyleSheet(QStringLiteral("color: #8a5a00"));
+    m_notes->hide();
     m_compare->setObjectName(QStringLiteral("runComparison"));
     m_compare->setWordWrap(true);
     m_compare->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -214,6 +219,7 @@ TrainPage::TrainPage(QWidget* parent)
     right->setContentsMargins(0, 0, 0, 0);
     right->addLayout(actions);
     right->addWidget(m_live);
+    right->addWidget(m_notes);
     right->addWidget(m_chart, 3);
     right->addWidget(m_rates, 1);
     right->addWidget(new QLabel(tr("<b>Runs</b> (select several to compare)"), this));
@@ -311,6 +317,11 @@ QString TrainPage::checkText() const
     return m_check->text();
 }
 
+QString TrainPage::notesText() const
+{
+    return m_notes->text();
+}
+
 QString TrainPage::liveText() const
 {
     return m_live->text();
@@ -368,6 +379,17 @@ void TrainPage::submit(TrainerOptions options, qint64 resumeRunId, const QString
                                           .arg(p.step).arg(p.totalSteps).arg(p.epoch, 0, 'f', 2)
                                           .arg(p.loss, 0, 'f', 4).arg(p.lr, 0, 'g', 3)
                                           .arg(qint64(p.tokensPerSecond)));
+        }, Qt::QueuedConnection);
+    };
+    m_notes->clear();
+    m_notes->hide();
+    options.onLog = [self](const QString& line) {
+        QMetaObject::invokeMethod(qApp, [self, line] {
+            if (!self)
+                return;
+            const QString before = self->m_notes->text();
+            self->m_notes->setText(before.isEmpty() ? line : before + QLatin1Char('\n') + line);
+            self->m_notes->show();
         }, Qt::QueuedConnection);
     };
     m_trainJob = std::make_shared<TrainJob>(m_project->path(), options, resumeRunId);

@@ -53,6 +53,9 @@ public:
     TrainingChart* chart() const { return m_chart; }
     RateChart* rateChart() const { return m_rates; }
     QString liveText() const;
+    // What the trainer said about the running or last run besides its progress: warnings such as
+    // a label the train split lacks, early stopping.
+    QString notesText() const;
     QString comparisonText() const;
 
 Q_SIGNALS:
@@ -81,6 +84,7 @@ private:
     QPushButton* m_evaluate;
     QPushButton* m_report;
     QLabel* m_live;
+    QLabel* m_notes;
     TrainingChart* m_chart;
     RateChart* m_rates;
     QTableWidget* m_runs;
