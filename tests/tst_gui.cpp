@@ -57,6 +57,19 @@ using namespace fts;
 using fts::test::saveScreenshot;
 
 namespace {
+// The tiny BERT fixture with a word vocabulary of `texts` as a model folder (the Train page trains
+// it in seconds); empty when it could not be written.
+QString wordModelFolder(const QString& dir, const QStringList& texts)
+{
+    if (!QDir().mkpath(dir))
+        return {};
+    for (const char* f : {"config.json", "model.safetensors"})
+        if (!QFile::copy(QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/bert/") + f, dir + "/" + f))
+            return {};
+    test::writeFile(dir + "/vocab_words.txt", WordVocabulary::build(texts).words().join('\n').toUtf8());
+    return dir;
+}
+
 // Imports `csv` into the window's open project on the engine thread and waits for the job.
 void importAndWait(MainWindow& w, const QString& csv)
 {
@@ -651,11 +664,8 @@ void TestGui::trainNotesShowTrainerWarnings()
     }
     csv += "guitar and drum,music,val\npiano,music,val\n";
     test::writeFile(m_dir.filePath("trainer-warnings.csv"), csv);
-    const QString model = m_dir.filePath("trainer-warnings-model");
-    QVERIFY(QDir().mkpath(model));
-    for (const char* f : {"config.json", "model.safetensors"})
-        QVERIFY(QFile::copy(QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/bert/") + f, model + "/" + f));
-    test::writeFile(model + "/vocab_words.txt", WordVocabulary::build(texts).words().join('\n').toUtf8());
+    const QString model = wordModelFolder(m_dir.filePath("trainer-warnings-model"), texts);
+    QVERIFY(!model.isEmpty());
 
     MainWindow w;
     w.show();
@@ -688,11 +698,8 @@ void TestGui::trainRunsLivePauseResumeCompareEvaluate()
         csv += text.toUtf8() + (i % 2 ? ",travel," : ",food,") + (i < 64 ? "train" : i < 80 ? "val" : "test") + "\n";
     }
     test::writeFile(m_dir.filePath("topics.csv"), csv);
-    const QString model = m_dir.filePath("topic-model");
-    QVERIFY(QDir().mkpath(model));
-    for (const char* f : {"config.json", "model.safetensors"})
-        QVERIFY(QFile::copy(QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/bert/") + f, model + "/" + f));
-    test::writeFile(model + "/vocab_words.txt", WordVocabulary::build(texts).words().join('\n').toUtf8());
+    const QString model = wordModelFolder(m_dir.filePath("topic-model"), texts);
+    QVERIFY(!model.isEmpty());
 
     MainWindow w;
     w.show();
