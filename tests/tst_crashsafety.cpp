@@ -24,6 +24,7 @@
 #include <QtTest>
 
 #include <csignal>
+#include <cstdio>
 #include <sys/resource.h>
 
 using namespace fts;
@@ -118,6 +119,30 @@ private:
             return 1; // killed
         }
         return 0; // finished before the kill
+    }
+    // Starts this binary in a child mode that prints "step N" after each training step, and kills
+    // it once it has printed step `step`: a kill point in the run whatever the machine's speed.
+    // Returns the last step the child reported (the run's length when it ended first).
+    qint64 runAndKillAtStep(const QStringList& args, qint64 step)
+    {
+        QProcess child;
+        child.start(QCoreApplication::applicationFilePath(), QStringList{fts::test::currentSuite()} + args);
+        if (!child.waitForStarted())
+            return -1;
+        qint64 reported = 0;
+        while (reported < step) {
+            if (!child.canReadLine() && !child.waitForReadyRead(60000))
+                break; // ended (or hung: the checks below then fail)
+            while (child.canReadLine()) {
+                const QByteArray line = child.readLine().trimmed();
+                if (line.startsWith("step "))
+                    reported = line.mid(5).toLongLong();
+            }
+        }
+        if (child.state() != QProcess::NotRunning)
+            ::kill(pid_t(child.processId()), SIGKILL);
+        child.waitForFinished(10000);
+        return reported;
     }
     QTemporaryDir m_dir;
     QString m_csv;
@@ -214,23 +239,22 @@ void TestCrashSafety::killDuringTraining()
         expected = trainLosses(*p, Trainer(*p, topicTraining()).run().runId);
     }
     QCOMPARE(expected.size(), 300);
-    int killed = 0, resumed = 0, beforeRun = 0, beforeCheckpoint = 0;
+    int resumed = 0, beforeCheckpoint = 0;
+    QList<qint64> killedAt;
     for (int seed = 0; seed < 6; ++seed) {
         const QString path = m_dir.filePath(QString("train%1.ftproj").arg(seed));
         writeTopicProject(path, m_dir.filePath("topics.csv"));
-        killed += runAndKill({"--child", "train", path}, 400 + int(QRandomGenerator(300 + seed).bounded(2500)));
+        killedAt << runAndKillAtStep({"--child", "train", path}, 1 + QRandomGenerator(300 + seed).bounded(280));
         auto p = Project::open(path);
         QCOMPARE(scalar(*p, "SELECT COUNT(*) FROM rows"), 112);
         const QList<RunRecord> runs = listRuns(*p);
-        if (runs.isEmpty()) {
-            ++beforeRun; // killed while loading, before the run was recorded
-            continue;
-        }
+        QCOMPARE(runs.size(), 1);
         const RunRecord run = runs.last();
-        if (run.status == QLatin1String("finished")) {
+        if (run.status == QLatin1String("finished")) { // it outran the kill
             QCOMPARE(trainLosses(*p, run.id), expected);
             continue;
         }
+        QCOMPARE(run.status, QStringLiteral("running")); // as the killed process left it
         if (run.lastCheckpoint.isEmpty()) {
             QVERIFY(test::errorOf([&] { Trainer(*p, topicTraining()).resume(run.id); })
                         .contains("before its first checkpoint"));
@@ -243,9 +267,12 @@ void TestCrashSafety::killDuringTraining()
         QCOMPARE(trainLosses(*p, run.id), expected);
         ++resumed;
     }
-    qInfo("training: 6 kill points tried, %d killed (%d before the run was recorded, %d before its "
-          "first checkpoint, %d resumed to exactly the losses of the uninterrupted run)",
-          killed, beforeRun, beforeCheckpoint, resumed);
+    QStringList steps;
+    for (qint64 s : killedAt)
+        steps << QString::number(s);
+    qInfo("training: killed after steps %s of 300; %d before the first checkpoint, %d resumed to "
+          "exactly the losses of the uninterrupted run", qPrintable(steps.join(", ")),
+          beforeCheckpoint, resumed);
 }
 
 void TestCrashSafety::killDuringExport()
@@ -313,7 +340,12 @@ int childMain(const QStringList& a)
             applyCurationStep(*p, "split", {{"seed", 1}});
         } else if (a[0] == "train") {
             auto p = Project::open(a[1]);
-            Trainer(*p, topicTraining()).run();
+            TrainerOptions o = topicTraining();
+            o.onStep = [](const TrainProgress& progress) {
+                std::printf("step %lld\n", progress.step); // after the step is done
+                std::fflush(stdout);
+            };
+            Trainer(*p, o).run();
         } else if (a[0] == "export") {
             auto p = Project::open(a[1]);
             ExportOptions o;
