@@ -26,6 +26,7 @@ private Q_SLOTS:
     void walModeAndDurability();
     void notAProjectIsRefusedAndUntouched_data();
     void notAProjectIsRefusedAndUntouched();
+    void fuzzFoundFilesAreRefusedAndUntouched();
     void foreignSqliteDatabaseIsRefusedAndUntouched();
     void newerSchemaIsRefused();
     void missingFileIsReported();
@@ -128,6 +129,25 @@ void TestProject::notAProjectIsRefusedAndUntouched()
     }
     QCOMPARE(test::fileHash(p), before);
     QVERIFY(!QFile::exists(p + "-wal"));
+}
+
+// Inputs the project-file fuzzer once crashed on (tests/fixtures/fuzz-regressions/project_open):
+// refused by name, for read-only and read-write opening alike, and not a byte changed.
+void TestProject::fuzzFoundFilesAreRefusedAndUntouched()
+{
+    const QDir found(QStringLiteral(FTS_FIXTURES_DIR "/fuzz-regressions/project_open"));
+    const QStringList files = found.entryList(QDir::Files);
+    QVERIFY(!files.isEmpty());
+    for (const QString& name : files) {
+        const QString p = path(QStringLiteral("fuzz-") + name);
+        QVERIFY(QFile::copy(found.filePath(name), p));
+        const QByteArray before = test::fileHash(p);
+        for (auto access : {Project::Access::ReadOnly, Project::Access::ReadWrite}) {
+            const QString error = test::errorOf([&] { Project::open(p, access); });
+            QVERIFY2(error.contains("is damaged"), qPrintable(name + ": " + error));
+            QCOMPARE(test::fileHash(p), before);
+        }
+    }
 }
 
 void TestProject::foreignSqliteDatabaseIsRefusedAndUntouched()

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
@@ -30,13 +31,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         f.write(bytes);
     }
     for (auto access : {fts::Project::Access::ReadOnly, fts::Project::Access::ReadWrite}) {
+        std::unique_ptr<fts::Project> project;
         try {
-            const auto project = fts::Project::open(path, access);
-            (void)project->name();
+            project = fts::Project::open(path, access);
         } catch (const fts::Error&) {
             QFile f(path);
             if (f.open(QIODevice::ReadOnly) && f.readAll() != bytes)
                 __builtin_trap(); // refused, yet modified
+            continue;
+        }
+        try { // what the studio reads first from a project it opened
+            (void)project->name();
+            (void)project->metaValue(QStringLiteral("model_dir"));
+        } catch (const fts::Error&) {
         }
     }
     return 0;

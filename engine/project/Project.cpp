@@ -13,6 +13,8 @@
 #include <QSqlError>
 #include <QUuid>
 
+#include <map>
+
 namespace fts {
 namespace {
 
@@ -42,6 +44,66 @@ int pragmaInt(QSqlDatabase& db, const char* pragma)
 QString displayName(const QString& path)
 {
     return QDir::toNativeSeparators(QFileInfo(path).absoluteFilePath());
+}
+
+// Each table of `db` with its column names.
+std::map<QString, QStringList> tableColumns(QSqlDatabase& db)
+{
+    std::map<QString, QStringList> tables;
+    SqlQuery q(db, QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table'"));
+    q.exec("list the project's tables");
+    while (q.next())
+        tables[q.value(0).toString()];
+    for (auto& [table, columns] : tables) {
+        SqlQuery info(db, QStringLiteral("SELECT name FROM pragma_table_info(?)"));
+        info.bind(table).exec("list a table's columns");
+        while (info.next())
+            columns << info.value(0).toString();
+    }
+    return tables;
+}
+
+// The tables and columns of a current-version project, from one built in memory on first use.
+const std::map<QString, QStringList>& currentTables()
+{
+    static const std::map<QString, QStringList> tables = [] {
+        const QString name = connectionName();
+        std::map<QString, QStringList> out;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+            db.setDatabaseName(QStringLiteral(":memory:"));
+            if (!db.open())
+                throw Error(QStringLiteral("SQLite could not open an in-memory database: %1")
+                                .arg(db.lastError().text()));
+            schema::migrate(db, 0);
+            out = tableColumns(db);
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(name);
+        return out;
+    }();
+    return tables;
+}
+
+// A current-version file that lacks a table or column the studio uses was damaged or edited by
+// another program: refused before anything is written to it, instead of failing on a later query.
+void requireCurrentTables(QSqlDatabase& db, const QString& path)
+{
+    const std::map<QString, QStringList> found = tableColumns(db);
+    for (const auto& [table, columns] : currentTables()) {
+        const auto it = found.find(table);
+        QString missing;
+        if (it == found.end())
+            missing = QStringLiteral("table %1").arg(table);
+        for (qsizetype i = 0; missing.isEmpty() && i < columns.size(); ++i)
+            if (!it->second.contains(columns[i]))
+                missing = QStringLiteral("column %1 of table %2").arg(columns[i], table);
+        if (!missing.isEmpty())
+            throw Error(QStringLiteral("%1 is damaged: it lacks the %2 that every project of its "
+                                       "version has. Restore it from a backup or an exported "
+                                       "archive.")
+                            .arg(displayName(path), missing));
+    }
 }
 
 } // namespace
@@ -187,6 +249,8 @@ std::unique_ptr<Project> Project::open(const QString& path, Access access)
                                        "backup or an exported archive.")
                             .arg(displayName(path), verdict));
     }
+    if (version == schema::CurrentVersion)
+        requireCurrentTables(p->m_db, path);
     if (access == Access::ReadOnly) {
         if (version < schema::CurrentVersion)
             throw Error(QStringLiteral("%1 uses an older project version (%2) and must be upgraded, "
