@@ -7,6 +7,7 @@
 
 #include "align/PpoTrainer.h"
 #include "align/RewardTrainer.h"
+#include "models/Safetensors.h"
 #include "project/Project.h"
 #include "train/RunStore.h"
 
@@ -42,6 +43,8 @@ private Q_SLOTS:
     void raisesTheRewardWithBoundedKl();
     void klPenaltyHoldsThePolicyNearTheReference();
     void resumeEqualsUninterrupted();
+    void nanStopsTheRun_data();
+    void nanStopsTheRun();
 
 private:
     AlignOptions options(int steps) const;
@@ -197,6 +200,33 @@ void TestPpo::resumeEqualsUninterrupted()
                                     .arg(a[step])
                                     .arg(b[step])));
     }
+}
+
+void TestPpo::nanStopsTheRun_data()
+{
+    QTest::addColumn<bool>("inGradients");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("loss") << false << "the loss became not a number";
+    QTest::newRow("gradients, finite loss") << true << "the gradient norm became NaN";
+}
+
+// A NaN loss or gradient stops PPO before the optimizer step, and the checkpoint before it stays.
+void TestPpo::nanStopsTheRun()
+{
+    QFETCH(bool, inGradients);
+    QFETCH(QString, message);
+    auto project = Project::create(m_dir.filePath(QStringLiteral("nan-%1.ftproj").arg(inGradients)));
+    AlignOptions o = options(4);
+    o.hp.checkpointEvery = 1;
+    (inGradients ? o.callbacks.injectNanGradientAtStep : o.callbacks.injectNanAtStep) = 3;
+    const QString error = test::errorOf([&] { PpoTrainer(*project, o).run(); });
+    QVERIFY2(error.contains("step 3") && error.contains(message), qPrintable(error));
+    const RunRecord run = listRuns(*project).last();
+    QCOMPARE(run.status, QStringLiteral("failed"));
+    QVERIFY(!run.lastCheckpoint.isEmpty());
+    for (const auto& [name, t] :
+         loadSafetensors(project->artifactPath(run.lastCheckpoint) + "/model.safetensors"))
+        QVERIFY2(t.isfinite().all().item<bool>(), name.c_str());
 }
 
 FTS_TEST_SUITE(TestPpo)

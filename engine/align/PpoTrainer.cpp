@@ -12,9 +12,9 @@
 #include "project/Project.h"
 #include "tokenize/Tokenizer.h"
 #include "train/Checkpoint.h"
+#include "train/Divergence.h"
 
 #include <ATen/ATen.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/version.h>
 
 #include <QDir>
@@ -431,8 +431,16 @@ UpdateStats update(PpoRun& run, const Rollout& r)
             setLearningRate(run.opt,
                             run.o.hp.lr * learningRateFactor(run.o.hp.schedule, run.s.optimizerStep,
                                                              run.s.totalOptimizerSteps, warmup));
-            if (run.o.hp.maxGradNorm > 0)
-                torch::nn::utils::clip_grad_norm_(run.opt.trainable, run.o.hp.maxGradNorm);
+            if (run.s.step + 1 == run.o.callbacks.injectNanGradientAtStep)
+                poisonGradients(run.opt.trainable);
+            const double gradNorm = clipGradients(run.opt.trainable, run.o.hp.maxGradNorm);
+            if (!std::isfinite(gradNorm)) {
+                const QString message =
+                    divergenceMessage(run.s.step, QStringLiteral("gradient norm"), gradNorm,
+                                      run.o.hp.lr, run.s.lastCheckpoint);
+                setRunStatus(run.project, run.s.runId, QStringLiteral("failed"), message);
+                throw Error(message);
+            }
             run.opt.optimizer->step();
             ++run.s.optimizerStep;
             stats.policyLoss += pg.loss.item<double>();
