@@ -37,6 +37,16 @@ void checkFolder(const ExportOptions& options)
                         .arg(QDir::toNativeSeparators(options.outDir)));
 }
 
+// What an export wrote: the folder and the names of its files.
+ExportResult exportedFolder(const QString& path)
+{
+    const QDir out(path);
+    ExportResult result;
+    result.dir = out.absolutePath();
+    result.files = out.entryList(QDir::Files, QDir::Name);
+    return result;
+}
+
 void makeFolder(const QString& path)
 {
     if (!QDir().mkpath(path))
@@ -140,7 +150,7 @@ QString modelCard(Project& project, const RunModel& run, bool adapterOnly)
 // A chat/summarization run as a plain decoder folder (LoRA merged): the base model's config and
 // tokenizer files with the run's weights, so it can be fine-tuned further (SFT, then DPO or PPO
 // on top), served, or used outside the studio.
-ExportResult exportDecoderRun(Project& project, const RunRecord& record, const ExportOptions& options)
+void exportDecoderRun(Project& project, const RunRecord& record, const ExportOptions& options)
 {
     if (options.adapterOnly)
         throw Error(QStringLiteral("Run %1 (%2): adapter-only export is for classifiers; export the "
@@ -167,14 +177,10 @@ ExportResult exportDecoderRun(Project& project, const RunRecord& record, const E
                        .arg(record.trainSeconds, 0, 'f', 0)
                        .arg(QString::fromUtf8(QJsonDocument(record.hyperparameters).toJson(QJsonDocument::Indented)).trimmed());
     writeFileAtomically(out.filePath(QStringLiteral("README.md")), [&](QIODevice& f) { f.write(card.toUtf8()); });
-    ExportResult result;
-    result.dir = out.absolutePath();
-    result.files = out.entryList(QDir::Files, QDir::Name);
-    return result;
 }
 
 // Writes the run's files into the existing folder options.outDir, each file atomically.
-ExportResult exportInto(Project& project, qint64 runId, const ExportOptions& options)
+void exportInto(Project& project, qint64 runId, const ExportOptions& options)
 {
     {
         const RunRecord record = loadRun(project, runId);
@@ -182,8 +188,10 @@ ExportResult exportInto(Project& project, qint64 runId, const ExportOptions& opt
             throw Error(QStringLiteral("Run %1 is a reward model: it scores answers and has nothing to export "
                                        "as a model to use; export SFT, DPO, PPO or classifier runs.")
                             .arg(runId));
-        if (isDecoderRunMethod(record.method))
-            return exportDecoderRun(project, record, options);
+        if (isDecoderRunMethod(record.method)) {
+            exportDecoderRun(project, record, options);
+            return;
+        }
     }
     RunModel run = loadRunModel(project, runId);
     const QDir out(options.outDir);
@@ -205,10 +213,6 @@ ExportResult exportInto(Project& project, qint64 runId, const ExportOptions& opt
     writeFileAtomically(out.filePath(QStringLiteral("README.md")), [&](QIODevice& f) {
         f.write(modelCard(project, run, options.adapterOnly).toUtf8());
     });
-    ExportResult result;
-    result.dir = out.absolutePath();
-    result.files = out.entryList(QDir::Files, QDir::Name);
-    return result;
 }
 
 } // namespace
@@ -217,8 +221,10 @@ ExportResult exportRun(Project& project, qint64 runId, const ExportOptions& opti
 {
     checkFolder(options);
     const QDir target(options.outDir);
-    if (target.exists() && !target.isEmpty()) // replacing files among others the user keeps there
-        return exportInto(project, runId, options);
+    if (target.exists() && !target.isEmpty()) { // replacing files among others the user keeps there
+        exportInto(project, runId, options);
+        return exportedFolder(options.outDir);
+    }
     // A new or empty folder appears complete or not at all: the files are written to a staging
     // folder beside it that is renamed into place once all are there (a crash leaves only
     // "<folder>.partial", which the next export replaces).
@@ -240,10 +246,7 @@ ExportResult exportRun(Project& project, qint64 runId, const ExportOptions& opti
                                    "check that nothing else is using that name.")
                         .arg(QDir::toNativeSeparators(staging),
                              QDir::toNativeSeparators(options.outDir)));
-    ExportResult result;
-    result.dir = target.absolutePath();
-    result.files = QDir(options.outDir).entryList(QDir::Files, QDir::Name);
-    return result;
+    return exportedFolder(options.outDir);
 }
 
 } // namespace fts
