@@ -11,6 +11,7 @@
 #include "models/StateDict.h"
 #include "pretrain/MaskedLm.h"
 #include "project/Project.h"
+#include "runtime/Device.h"
 #include "tokenize/TokenizerFiles.h"
 #include "train/TextTokenizer.h"
 #include "train/TrainData.h"
@@ -129,9 +130,11 @@ Hyperparameters benchHyperparameters(int steps)
 
 // The studio: Trainer::run on the project, timed between two step callbacks; the tokens of the
 // timed steps are those of the engine's own length-bucketed batches.
-Throughput studio(Project& project, const TaskData& data, const Case& c)
+Throughput studio(Project& project, const TaskData& data, const Case& c,
+                  const QString& precision = QStringLiteral("fp32"))
 {
-    const Hyperparameters hp = benchHyperparameters(c.steps);
+    Hyperparameters hp = benchHyperparameters(c.steps);
+    hp.precision = precision;
     const std::vector<Example>& train = data.splits.value(QStringLiteral("train"));
     const auto batches = epochBatches(train, hp.batchSize, hp.seed, 0);
     if (size_t(c.steps) > batches.size())
@@ -247,7 +250,7 @@ void trainBench(bool smoke)
     const double peak32 = matmulPeak(at::kFloat), peak16 = matmulPeak(at::kBFloat16);
     row(QStringLiteral("matmul peak, 1024x1024, %1 threads").arg(threads),
         QStringLiteral("fp32 %1 GFLOP/s").arg(peak32 / 1e9, 0, 'f', 1),
-        QStringLiteral("bf16 %1 GFLOP/s (the reference for MFU below: training runs in fp32)")
+        QStringLiteral("bf16 %1 GFLOP/s (the references for fp32 and bf16-autocast MFU below)")
             .arg(peak16 / 1e9, 0, 'f', 1));
 
     std::vector<Case> cases{{QStringLiteral("starter-encoder (1.9M)"), starter, smoke ? 3 : 30,
@@ -277,6 +280,18 @@ void trainBench(bool smoke)
                 .arg(c.steps)
                 .arg(kBatch)
                 .arg(100 * flops * engine.realTokensPerSecond / peak32, 0, 'f', 1));
+        if (cpuHasNativeBf16()) {
+            const Throughput bf16 = studio(*project, data, c, QStringLiteral("bf16"));
+            row(QStringLiteral("fine-tuning %1, studio, precision bf16 (autocast)").arg(c.name),
+                rate(bf16),
+                QStringLiteral("bf16 / fp32: %1x samples/s; MFU %2% of bf16 peak")
+                    .arg(bf16.samplesPerSecond / engine.samplesPerSecond, 0, 'f', 2)
+                    .arg(100 * flops * bf16.realTokensPerSecond / peak16, 0, 'f', 1));
+        } else {
+            row(QStringLiteral("fine-tuning %1, studio, precision bf16 (autocast)").arg(c.name),
+                QStringLiteral("not measured"),
+                QStringLiteral("this processor has no native bf16 (AVX-512 BF16 or AMX)"));
+        }
         for (const QString& padding : {QStringLiteral("max_length"), QStringLiteral("longest")}) {
             QString why;
             const auto py = python(data, c, padding, tokenizer->padId(), dir.path(), &why);

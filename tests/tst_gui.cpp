@@ -1,6 +1,7 @@
 // GUI smoke tests, offscreen: the sample project opens, every page shows, import works end to end.
 #include "Suite.h"
 #include "GuiTestUtil.h"
+#include "pages/SftTaskPanel.h"
 #include "ConfusionMatrixWidget.h"
 #include "ImportDialog.h"
 #include "MainWindow.h"
@@ -23,6 +24,7 @@
 #include "project/SampleProject.h"
 #include "RateChart.h"
 #include "TrainingChart.h"
+#include "train/ParameterCountJob.h"
 #include "train/RunStore.h"
 #include "train/TextTokenizer.h"
 #include "train/TrainTypes.h"
@@ -105,6 +107,8 @@ private Q_SLOTS:
     void evaluatePageShowsTheStory();
     void trainRunsLivePauseResumeCompareEvaluate();
     void trainNotesShowTrainerWarnings();
+    void trainPageCountsTrainableParameters();
+    void trainPageFineTunesChatAndSummarization();
 
 private:
     QTemporaryDir m_dir;
@@ -683,6 +687,174 @@ void TestGui::trainNotesShowTrainerWarnings()
     QVERIFY2(page->notesText().contains("Label 'music' has 2 rows in the val split but none in train"),
              qPrintable(page->notesText()));
     QVERIFY(page->findChild<QLabel*>("trainNotes")->isVisible());
+}
+
+// Before a run: the page says how many parameters the chosen method trains on the chosen model,
+// counted by a job, and recounts when the method or its settings change.
+void TestGui::trainPageCountsTrainableParameters()
+{
+    QByteArray csv = "text,label,split\n";
+    QStringList texts;
+    for (int i = 0; i < 30; ++i) {
+        const QString text = QStringLiteral("word%1 and word%2").arg(i % 7).arg(i % 5);
+        texts << text;
+        csv += text.toUtf8() + (i % 3 == 0 ? ",a," : i % 3 == 1 ? ",b," : ",c,") + "train\n";
+    }
+    test::writeFile(m_dir.filePath("counts.csv"), csv);
+    const QString model = wordModelFolder(m_dir.filePath("counts-model"), texts);
+    QVERIFY(!model.isEmpty());
+
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("counts.ftproj")));
+    TrainPage* page = w.workspace()->trainPage();
+    w.workspace()->showPage(ProjectWorkspace::Train);
+    QTRY_VERIFY2(page->parameterCountText().contains("Choose a model"), qPrintable(page->parameterCountText()));
+    importAndWait(w, m_dir.filePath("counts.csv"));
+    w.workspace()->project()->setMetaValue("model_dir", model);
+    const QLocale locale;
+    const QStringList labels = {"a", "b", "c"};
+    const auto expect = [&](const QString& method, const QString& field, const QString& value) {
+        QVERIFY(page->editor()->setField("method", method));
+        if (!field.isEmpty())
+            QVERIFY(page->editor()->setField(field, value));
+        const MethodParameterCounts c = countMethodParameters(model, labels, page->editor()->values());
+        QVERIFY(c.trainable > 0 && c.trainable <= c.total);
+        const QString text = QStringLiteral("Trains %1 of %2 parameters")
+                                 .arg(locale.toString(c.trainable), locale.toString(c.total));
+        QTRY_VERIFY2_WITH_TIMEOUT(page->parameterCountText().startsWith(text), qPrintable(page->parameterCountText() + " / expected " + text), 30000);
+    };
+    expect("full", {}, {});
+    QVERIFY(page->parameterCountText().contains("(100%)"));
+    expect("lora", "lora_rank", "4");
+    QVERIFY(page->parameterCountText().contains("rank-4 LoRA adapters"));
+    const QString rank4 = page->parameterCountText();
+    expect("lora", "lora_rank", "2"); // a smaller rank trains fewer parameters
+    QVERIFY(page->parameterCountText() != rank4);
+    expect("frozen", {}, {});
+    QVERIFY(page->parameterCountText().contains("only the new classifier head"));
+    expect("freeze", "freeze_layers", "1");
+}
+
+// The decoder templates from the Train page: chat fine-tuning (full) paused and resumed to the end,
+// summarization with LoRA, each recorded as its run; bad input refused before a run exists.
+void TestGui::trainPageFineTunesChatAndSummarization()
+{
+    // The bundled starter decoder: slow enough per step (1.8M parameters) that a pause lands mid-run.
+    const QString model = QStringLiteral(FTS_SOURCE_DIR "/resources/models/starter-decoder");
+    QByteArray chat, summaries;
+    for (int i = 0; i < 20; ++i) {
+        const QByteArray split = i % 5 == 4 ? "val" : "train";
+        chat += "{\"instruction\": \"where is order " + QByteArray::number(i) +
+                "\", \"response\": \"thanks. see orders.\", \"split\": \"" + split + "\"}\n";
+        summaries += "{\"document\": \"the town pool opens in july after two years of fundraising by parents. "
+                     "it has six lanes, a learning area and a sauna, and residents under sixteen swim "
+                     "free on weekends " + QByteArray::number(i) +
+                     ".\", \"summary\": \"pool opens.\", \"split\": \"" + split + "\"}\n";
+    }
+    test::writeFile(m_dir.filePath("sft-chat.jsonl"), chat);
+    test::writeFile(m_dir.filePath("sft-summaries.jsonl"), summaries);
+    test::writeFile(m_dir.filePath("sft-bad.jsonl"), chat.left(chat.indexOf('\n') + 1) + "{\"instruction\": \"no answer\"}\n");
+
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("sft.ftproj")));
+    Project* project = w.workspace()->project();
+    TrainPage* page = w.workspace()->trainPage();
+    w.workspace()->showPage(ProjectWorkspace::Train);
+    page->setTask("chat");
+    QVERIFY(page->sftPanel()->isVisible());
+    QVERIFY(page->findChild<QLabel*>("methodExplanation")->text().contains("assistant's tokens"));
+    page->sftPanel()->setModelDir(model);
+    for (const auto& [key, value] : {std::pair{"method", "full"}, {"lr", "0.001"}, {"batch_size", "4"},
+                                     {"max_length", "64"}, {"epochs", "1"}, {"max_steps", "30"},
+                                     {"warmup_ratio", "0"}, {"eval_every", "10"}})
+        QVERIFY2(page->editor()->setField(key, value), key);
+
+    // Refused before a run exists: a line without its answer (named), an encoder-only method.
+    page->sftPanel()->setDataFile(m_dir.filePath("sft-bad.jsonl"));
+    QVERIFY(!page->startTraining());
+    QVERIFY2(page->checkText().contains("line 2") && page->checkText().contains("response"), qPrintable(page->checkText()));
+    page->sftPanel()->setDataFile(m_dir.filePath("sft-chat.jsonl"));
+    QVERIFY(page->editor()->setField("method", "frozen"));
+    QVERIFY(!page->check());
+    QVERIFY2(page->checkText().contains("full, freeze or lora"), qPrintable(page->checkText()));
+    QVERIFY(page->editor()->setField("method", "full"));
+    QVERIFY2(page->check(), qPrintable(page->checkText()));
+    QVERIFY2(page->checkText().contains("16 training records"), qPrintable(page->checkText()));
+    QCOMPARE(listRuns(*project).size(), 0);
+    QTRY_VERIFY2_WITH_TIMEOUT(page->parameterCountText().contains("(100%): every layer"),
+                              qPrintable(page->parameterCountText()), 30000);
+
+    // Chat: paused after a few steps (a checkpoint), resumed from the run table to the end.
+    QVERIFY2(page->startTraining(), qPrintable(page->checkText() + page->liveText()));
+    QTRY_VERIFY_WITH_TIMEOUT(page->liveText().startsWith("Step 2 of 30") || !page->isTraining(), 60000);
+    page->pauseTraining();
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isTraining(), 60000);
+    QList<RunRecord> runs = listRuns(*project);
+    QCOMPARE(runs.size(), 1);
+    const qint64 chatRun = runs.first().id;
+    QCOMPARE(runs.first().method, QString("sft-chat"));
+    QVERIFY2(runs.first().status == "cancelled", qPrintable(runs.first().status + " " + page->liveText()));
+    QCOMPARE(page->runTable()->rowCount(), 1);
+    page->runTable()->selectRow(0);
+    QVERIFY(page->findChild<QPushButton*>("resumeRun")->isEnabled());
+    QVERIFY(page->resumeSelected());
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isTraining(), 60000);
+    QVERIFY2(page->liveText().contains("finished"), qPrintable(page->liveText()));
+    const RunRecord done = loadRun(*project, chatRun);
+    QCOMPARE(done.status, QString("finished"));
+    QCOMPARE(done.task, QString("chat"));
+    QCOMPARE(done.snapshot.value("data_file").toString(), m_dir.filePath("sft-chat.jsonl"));
+    QList<qint64> steps;
+    for (const MetricPoint& p : runMetrics(*project, chatRun))
+        if (p.split == "train" && p.name == "loss")
+            steps << p.step;
+    QCOMPARE(steps.size(), 30); // each step once across the pause
+    for (int i = 0; i < 30; ++i)
+        QCOMPARE(steps[i], qint64(i + 1));
+    QCOMPARE(page->chart()->values(chatRun, "train", "loss").size(), 30);
+    QVERIFY(!page->chart()->values(chatRun, "val", "loss").isEmpty());
+    test::saveScreenshot(w, "train-chat");
+
+    // Summarization of the shipped documents with LoRA: only the adapters train.
+    const QString starter = model;
+    const QString documents = QStringLiteral(FTS_SOURCE_DIR "/datasets/summarization/summaries.jsonl");
+    page->setTask("summarization");
+    page->sftPanel()->setModelDir(starter);
+    page->sftPanel()->setDataFile(m_dir.filePath("sft-summaries.jsonl"));
+    QVERIFY(page->editor()->setField("method", "lora"));
+    QVERIFY(page->editor()->setField("lora_rank", "2"));
+    QVERIFY(page->editor()->setField("max_length", "32"));
+    QVERIFY(page->editor()->setField("max_steps", "4"));
+    QVERIFY(page->startTraining()); // every summary starts after 32 tokens: said, no run kept
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isTraining(), 60000);
+    QVERIFY2(page->liveText().contains("Every training record") && page->liveText().contains("max_length"),
+             qPrintable(page->liveText()));
+    QCOMPARE(listRuns(*project).size(), 1);
+    page->sftPanel()->setDataFile(documents);
+    QVERIFY(page->editor()->setField("max_length", "256"));
+    QTRY_VERIFY2_WITH_TIMEOUT(page->parameterCountText().contains("rank-2 LoRA adapters") &&
+                                  !page->parameterCountText().contains("(100%)"),
+                              qPrintable(page->parameterCountText()), 30000);
+    QVERIFY2(page->startTraining(), qPrintable(page->checkText() + page->liveText()));
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isTraining(), 60000);
+    QVERIFY2(page->liveText().contains("finished"), qPrintable(page->liveText()));
+    runs = listRuns(*project);
+    QCOMPARE(runs.size(), 2);
+    const RunRecord summary = runs.first().id == chatRun ? runs.last() : runs.first();
+    QCOMPARE(summary.method, QString("sft-summarization"));
+    QCOMPARE(summary.status, QString("finished"));
+    QCOMPARE(Hyperparameters::fromJson(summary.hyperparameters).method, QString("lora"));
+
+    // The choices are the project's: a new window restores the template, file and decoder.
+    QVERIFY(page->save());
+    MainWindow again;
+    QVERIFY(again.openProject(project->path()));
+    TrainPage* reopened = again.workspace()->trainPage();
+    QCOMPARE(reopened->task(), QString("summarization"));
+    QCOMPARE(reopened->sftPanel()->dataFile(), documents);
+    QCOMPARE(reopened->sftPanel()->modelDir(), starter);
 }
 
 void TestGui::trainRunsLivePauseResumeCompareEvaluate()

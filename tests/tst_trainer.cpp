@@ -5,6 +5,7 @@
 #include "data/Importer.h"
 #include "models/Safetensors.h"
 #include "project/Project.h"
+#include "runtime/Device.h"
 #include "train/RunStore.h"
 #include "train/Sweep.h"
 #include "train/TextTokenizer.h"
@@ -109,6 +110,7 @@ private Q_SLOTS:
     void jobCancelsAndResumes();
     void earlyStopping();
     void sweepRecordsEveryRunAndPicksTheBest();
+    void bf16AutocastTrains();
 
 private:
     std::unique_ptr<Project> project(const QString& name);
@@ -513,6 +515,46 @@ void TestTrainer::sweepRecordsEveryRunAndPicksTheBest()
 
     o.grid = {{"lr", {"7"}}};
     QVERIFY(test::errorOf([&] { sweepSettings(o); }).contains("Sweep value lr=7"));
+}
+
+// precision=bf16 trains under autocast (matrix products in bf16, weights and optimizer fp32) where the
+// processor computes bf16 natively, and is refused before a run exists where it would be emulated.
+void TestTrainer::bf16AutocastTrains()
+{
+    auto p = project(QStringLiteral("bf16"));
+    Hyperparameters hp = quick(QStringLiteral("full"));
+    hp.precision = QStringLiteral("bf16");
+    if (!cpuHasNativeBf16()) {
+        const int before = listRuns(*p).size();
+        try {
+            Trainer(*p, options(hp)).run();
+            QFAIL("bf16 accepted on a processor that would only emulate it");
+        } catch (const Error& e) {
+            QVERIFY2(e.message().contains("emulated"), qPrintable(e.message()));
+        }
+        QCOMPARE(listRuns(*p).size(), before);
+        QSKIP("this processor has no native bf16 (AVX-512 BF16 or AMX): refusal checked only");
+    }
+    const TrainResult bf16 = Trainer(*p, options(hp)).run();
+    QCOMPARE(bf16.status, QStringLiteral("finished"));
+    QVERIFY2(bf16.lastEval.accuracy > 0.95, qPrintable(QString::number(bf16.lastEval.accuracy)));
+    hp.precision = QStringLiteral("fp32");
+    const TrainResult fp32 = Trainer(*p, options(hp)).run();
+
+    // Same seed and data: the curves differ only by bf16 rounding, so autocast really was on.
+    const QList<double> a = metricValues(*p, bf16.runId, "train", "loss");
+    const QList<double> b = metricValues(*p, fp32.runId, "train", "loss");
+    QCOMPARE(a.size(), b.size());
+    QVERIFY2(a.first() != b.first(), "bf16 gave the fp32 loss bit for bit: autocast was off");
+    QVERIFY2(std::abs(a.first() - b.first()) < 0.05,
+             qPrintable(QString("first loss %1 vs %2").arg(a.first()).arg(b.first())));
+    const TensorMap weights = loadSafetensors(
+        p->artifactPath(loadRun(*p, bf16.runId).lastCheckpoint) + "/model.safetensors");
+    for (const auto& [name, tensor] : weights)
+        QVERIFY2(tensor.scalar_type() == at::kFloat, name.c_str()); // master weights stay fp32
+    // A bf16 run evaluates (and predicts) in bf16 too, close to its own training-time report.
+    const ClassificationReport test = evaluateRun(*p, bf16.runId, QStringLiteral("val"));
+    QVERIFY(std::abs(test.accuracy - bf16.lastEval.accuracy) < 0.05);
 }
 
 FTS_TEST_SUITE(TestTrainer)

@@ -38,6 +38,9 @@ namespace {
 const QString kProjectFilter = QStringLiteral("Finetune Studio projects (*.ftproj)");
 const QString kSampleDataset = QStringLiteral(":/datasets/sentiment.csv");
 const QString kSampleFeedback = QStringLiteral(":/datasets/house-style.jsonl");
+// Beside the sample project: the Train page's chat and summarization templates start from them.
+const QStringList kSampleSideFiles = {QStringLiteral(":/datasets/chat.jsonl"),
+                                      QStringLiteral(":/datasets/summaries.jsonl")};
 constexpr int kStatusMessageMs = 8000;
 } // namespace
 
@@ -278,7 +281,8 @@ void MainWindow::openSampleProject()
     }
     if (refuseWhileBusy())
         return;
-    m_sampleJobObject = std::make_shared<SampleProjectJob>(sampleFolder(), kSampleDataset, kSampleFeedback);
+    m_sampleJobObject = std::make_shared<SampleProjectJob>(sampleFolder(), kSampleDataset, kSampleFeedback,
+                                                            kSampleSideFiles);
     m_sampleJob = m_jobs->submit(m_sampleJobObject);
 }
 

@@ -7,6 +7,7 @@
 #include "models/Safetensors.h"
 #include "models/StateDict.h"
 #include "project/Project.h"
+#include "runtime/Autocast.h"
 #include "train/Checkpoint.h"
 #include "train/Divergence.h"
 #include "train/TrainData.h"
@@ -206,6 +207,7 @@ Metrics evaluateNow(const LoopTask& task)
     if (!task.evaluate)
         return {};
     torch::NoGradGuard noGrad;
+    const AutocastScope autocast(task.hp.precision);
     task.model->eval();
     Metrics m = task.evaluate();
     task.model->train();
@@ -232,7 +234,11 @@ double accumulate(Project& project, LoopState& s, const LoopTask& task, const Al
     double stepLoss = 0;
     for (size_t a = 0; a < micro; ++a) {
         int64_t batchTokens = 0;
-        at::Tensor loss = task.trainLoss(s.batches[s.batchInEpoch + a], batchTokens);
+        at::Tensor loss;
+        {
+            const AutocastScope autocast(task.hp.precision);
+            loss = task.trainLoss(s.batches[s.batchInEpoch + a], batchTokens).to(at::kFloat);
+        }
         if (s.step + 1 == cb.injectNanAtStep)
             loss = loss * std::numeric_limits<double>::quiet_NaN();
         const double value = loss.item<double>();

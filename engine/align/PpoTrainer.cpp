@@ -10,6 +10,7 @@
 #include "models/Generation.h"
 #include "models/StateDict.h"
 #include "project/Project.h"
+#include "runtime/Autocast.h"
 #include "tokenize/Tokenizer.h"
 #include "train/Checkpoint.h"
 #include "train/Divergence.h"
@@ -25,6 +26,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <random>
 
 namespace fts {
@@ -324,10 +326,11 @@ struct PpoRun
         torch::NoGradGuard noGrad;
         model->eval();
         reference->eval();
+        const AutocastScope autocast(o.hp.precision);
         const auto [logits, values] = model->forward(r.ids, r.mask);
         const int64_t t = r.ids.size(1);
         r.oldLogp = tokenLogProbs(logits, r.ids);
-        r.oldValues = values.narrow(1, 0, t - 1);
+        r.oldValues = values.narrow(1, 0, t - 1).to(at::kFloat);
         r.refLogp = tokenLogProbs(reference->forward(r.ids, r.mask), r.ids);
         const at::Tensor shaped =
             klShapedRewards(r.oldLogp, r.refLogp, r.respMask, r.scores, s.klCoef);
@@ -409,7 +412,12 @@ UpdateStats update(PpoRun& run, const Rollout& r)
                 at::tensor(std::vector<int64_t>(order.begin() + start, order.begin() + start + n));
             const at::Tensor ids = r.ids.index_select(0, idx), mask = r.mask.index_select(0, idx);
             const at::Tensor m = r.respMask.index_select(0, idx);
-            const auto [logits, values] = run.model->forward(ids, mask);
+            std::optional<AutocastScope> autocast;
+            autocast.emplace(run.o.hp.precision);
+            auto [logits, values] = run.model->forward(ids, mask);
+            logits = logits.to(at::kFloat);
+            values = values.to(at::kFloat);
+            autocast.reset(); // the losses in fp32
             const PolicyLossOutput pg =
                 ppoPolicyLoss(tokenLogProbs(logits, ids), r.oldLogp.index_select(0, idx),
                               r.advantages.index_select(0, idx), m, ppo.clipEpsilon);

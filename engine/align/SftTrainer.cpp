@@ -114,6 +114,13 @@ AlignResult SftTrainer::train(qint64 resumeRunId)
                                                  "after max_length (%2 tokens).")
                                       .arg(dropped)
                                       .arg(maxLength));
+    if (train.empty() && dropped > 0)
+        throw Error(QStringLiteral("Every training record of %1 was left out: each answer starts after "
+                                   "max_length (%2 tokens), so there is nothing to learn. Raise "
+                                   "max_length (the model allows %3) or shorten the prompts.")
+                        .arg(m_options.dataFile)
+                        .arg(maxLength)
+                        .arg(config.maxPositions));
     TrainingContext context;
     context.trainRows = qint64(train.size());
     context.hiddenSize = int(config.hiddenSize);

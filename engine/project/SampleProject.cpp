@@ -11,6 +11,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -41,7 +42,7 @@ bool useStarterModel(Project& project)
 }
 
 QString ensureSampleProject(const QString& folder, const QString& datasetCsv, JobContext* ctx,
-                            const QString& feedbackPairs)
+                            const QString& feedbackPairs, const QStringList& sideFiles)
 {
     const QString path = QDir(folder).absoluteFilePath(QLatin1String(SampleProjectFileName));
     if (QFile::exists(path))
@@ -72,6 +73,15 @@ QString ensureSampleProject(const QString& folder, const QString& datasetCsv, Jo
                                   QStringLiteral("5 = Brightline house style: starts \"Thanks for reaching out.\", "
                                                  "1-3 short helpful sentences, ends with \"— Brightline Support\"; "
                                                  "1 = off-style, curt or unhelpful"));
+        }
+        for (const QString& file : sideFiles) {
+            const QString target = QDir(folder).filePath(QFileInfo(file).fileName());
+            QFile::remove(target); // a leftover of an interrupted build
+            if (!QFile::copy(file, target))
+                throw Error(QStringLiteral("Could not copy %1 into the sample project's folder %2.")
+                                .arg(file, QDir::toNativeSeparators(folder)));
+            // A copy of a Qt resource is read-only; the user's copy is theirs to edit.
+            QFile::setPermissions(target, QFile::permissions(target) | QFileDevice::WriteOwner);
         }
         // Fold the WAL into the main file so the rename below moves one complete file.
         SqlQuery(project->db(), QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")).exec("finish the project");

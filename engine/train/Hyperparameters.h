@@ -1,6 +1,8 @@
 // Every training knob with its allowed range, plain-language help, presets and validation.
 #pragma once
 
+#include "runtime/Device.h"
+
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
@@ -15,7 +17,7 @@ struct TrainingContext
     qint64 trainRows = 0;
     int hiddenSize = 0;
     int numLayers = 0;
-    bool cpuHasBf16 = true;
+    bool cpuHasBf16 = cpuHasNativeBf16(); // bf16 is refused where it would only be emulated
 };
 
 struct HyperparameterInfo

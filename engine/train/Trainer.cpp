@@ -5,6 +5,7 @@
 #include "models/Lora.h"
 #include "models/StateDict.h"
 #include "project/Project.h"
+#include "runtime/Autocast.h"
 #include "train/Checkpoint.h"
 #include "train/Divergence.h"
 #include "train/TextTokenizer.h"
@@ -54,7 +55,8 @@ at::Tensor cacheFeatures(SequenceClassifierImpl& model, const std::vector<Exampl
             idx.push_back(int(i));
         const Batch batch = makeBatch(examples, idx, padId);
         parts.push_back(model.headFeatures(model.encoder()->forward(batch.ids, batch.mask),
-                                           batch.mask)); // [B, H]
+                                           batch.mask)
+                            .to(at::kFloat)); // [B, H]
     }
     return at::cat(parts, 0); // [N, H]
 }
@@ -361,6 +363,7 @@ void setLearningRate(TrainerState& s, double factor)
 
 ClassificationReport evaluate(TrainerState& s)
 {
+    const AutocastScope autocast(s.hp.precision);
     const std::vector<Example>& val = s.val();
     if (!s.frozen())
         return evaluateClassifier(*s.model, s.data.labels, val, s.tokenizer->padId(),
@@ -431,6 +434,7 @@ void prepareTraining(Project& project, TrainerState& s, bool resuming)
         loadOptimizerState(project.artifactPath(s.lastCheckpoint), *s.optimizer, s.groupNames);
     const int64_t pad = s.tokenizer->padId();
     if (s.frozen()) {
+        const AutocastScope autocast(s.hp.precision);
         s.trainFeatures = cacheFeatures(*s.model, s.train(), pad, s.hp.batchSize);
         if (!s.val().empty())
             s.valFeatures = cacheFeatures(*s.model, s.val(), pad, s.hp.batchSize);
@@ -458,6 +462,7 @@ double accumulateGradients(Project& project, TrainerState& s, qint64 injectNanAt
     for (size_t a = 0; a < micro; ++a) {
         const std::vector<int>& idx = s.batches[s.batchInEpoch + a];
         const Batch batch = makeBatch(s.train(), idx, s.tokenizer->padId());
+        const AutocastScope autocast(s.hp.precision);
         at::Tensor logits;
         if (s.frozen()) {
             const at::Tensor rows = at::tensor(std::vector<int64_t>(idx.begin(), idx.end()));
@@ -465,7 +470,7 @@ double accumulateGradients(Project& project, TrainerState& s, qint64 injectNanAt
         } else {
             logits = s.model->forward(batch.ids, batch.mask); // [B, labels]
         }
-        at::Tensor loss = at::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Mean,
+        at::Tensor loss = at::cross_entropy_loss(logits.to(at::kFloat), batch.labels, {}, at::Reduction::Mean,
                                                  -100, s.hp.labelSmoothing);
         if (s.step + 1 == injectNanAtStep)
             loss = loss * std::numeric_limits<double>::quiet_NaN();
@@ -506,9 +511,6 @@ TrainResult Trainer::train(bool resuming)
         if (m_options.onMetric)
             m_options.onMetric(p);
     };
-    if (s.hp.precision == QLatin1String("bf16") && m_options.onLog)
-        m_options.onLog(QStringLiteral("bf16 autocast is not available in this trainer yet; "
-                                       "training in fp32."));
     prepareTraining(m_project, s, resuming);
     TrainResult result;
     result.runId = s.runId;
@@ -662,6 +664,7 @@ std::vector<std::vector<double>> predictWithRun(Project& project, qint64 runId,
     // Loaded once; predicted in chunks so a long list reports progress (and can be cancelled by
     // a callback that throws) without holding every row's token ids at once.
     constexpr qsizetype kChunk = 256;
+    const AutocastScope autocast(run.hp.precision);
     std::vector<std::vector<double>> out;
     out.reserve(size_t(texts.size()));
     for (qsizetype start = 0; start < texts.size(); start += kChunk) {
@@ -705,6 +708,7 @@ Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& spl
                     .arg(runId)
                     .arg(labels.join(QStringLiteral(", "))));
     }
+    const AutocastScope autocast(run.hp.precision);
     const std::vector<std::vector<double>> probabilities =
         predictClassifier(*run.model, examples, run.tokenizer->padId(), run.hp.batchSize);
 

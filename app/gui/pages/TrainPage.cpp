@@ -7,19 +7,22 @@
 #include "Error.h"
 #include "align/AlignTypes.h"
 #include "HyperparameterEditor.h"
+#include "SftTaskPanel.h"
+#include "align/AlignJob.h"
 #include "JobStatusWidget.h"
 #include "RateChart.h"
 #include "TrainingChart.h"
 #include "jobs/JobRunner.h"
 #include "models/ModelConfig.h"
 #include "project/Project.h"
-#include "runtime/Device.h"
 #include "io/AtomicWrite.h"
 #include "train/EvaluateRunJob.h"
+#include "train/ParameterCountJob.h"
 #include "train/RunReport.h"
 #include "train/TrainJob.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -33,6 +36,7 @@
 #include <QShortcut>
 #include <QSplitter>
 #include <QTableWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -44,6 +48,12 @@ namespace {
 bool isFeedbackRunMethod(const QString& method)
 {
     return isDecoderRunMethod(method) || isRewardRunMethod(method);
+}
+
+// Chat and summarization runs, which this page starts and resumes itself.
+bool isSftRunMethod(const QString& method)
+{
+    return method.startsWith(QLatin1String("sft-"));
 }
 
 // What a run's best checkpoint was chosen by.
@@ -69,6 +79,18 @@ QString explainMethod(const QString& method)
                            "Nearly the accuracy of full fine-tuning with a fraction of the trainable parameters.");
     return QObject::tr("<b>Full fine-tuning</b>: every weight of the model learns. Usually the most accurate, and the "
                        "slowest; needs a small learning rate.");
+}
+
+QString explainTemplate(const QString& task)
+{
+    if (task == QLatin1String("chat"))
+        return QObject::tr("<b>Chat fine-tuning</b>: a decoder reads each conversation in its chat format and learns "
+                           "to write the assistant's turns; the loss counts only the assistant's tokens, never the "
+                           "user's. ");
+    if (task == QLatin1String("summarization"))
+        return QObject::tr("<b>Summarization</b>: a decoder reads each document after an instruction and learns to "
+                           "write its summary; the loss counts only the summary's tokens. ");
+    return {};
 }
 
 qint64 trainRows(Project& p)
@@ -114,15 +136,42 @@ TrainPage::TrainPage(QWidget* parent)
       m_clone(new QPushButton(tr("Use its settings"), this)),
       m_evaluate(new QPushButton(tr("Evaluate run"), this)),
       m_report(new QPushButton(tr("Save report…"), this)), m_live(new QLabel(this)),
-      m_notes(new QLabel(this)), m_chart(new TrainingChart(this)), m_rates(new RateChart(this)), m_runs(new QTableWidget(this)), m_compare(new QLabel(this))
+      m_notes(new QLabel(this)), m_chart(new TrainingChart(this)), m_rates(new RateChart(this)), m_runs(new QTableWidget(this)), m_compare(new QLabel(this)),
+      m_params(new QLabel(this)), m_countTimer(new QTimer(this)), m_task(new QComboBox(this)),
+      m_sft(new SftTaskPanel(this))
 {
+    m_task->setObjectName(QStringLiteral("trainTask"));
+    m_task->addItem(tr("Text classification (encoder, the project's labeled rows)"), QStringLiteral("classification"));
+    m_task->addItem(tr("Chat fine-tuning (decoder, conversations from a JSONL file)"), QStringLiteral("chat"));
+    m_task->addItem(tr("Summarization (decoder, documents and summaries from a JSONL file)"), QStringLiteral("summarization"));
+    m_task->setToolTip(tr("What the model learns: to sort texts into the project's labels, to answer like the "
+                          "assistant turns of your conversations, or to write the summary of a document"));
+    m_sft->hide();
+    connect(m_task, &QComboBox::currentIndexChanged, this, [this] {
+        const bool decoder = decoderTask();
+        m_sft->setVisible(decoder);
+        if (decoder && m_project)
+            m_sft->setProject(m_project, task());
+        m_method->setText(explainTask());
+        m_countedKey.clear();
+        m_countTimer->start();
+    });
+    connect(m_sft, &SftTaskPanel::modelChanged, this, [this] { m_countTimer->start(); });
     setObjectName(QStringLiteral("trainPage"));
     m_method->setWordWrap(true);
     m_method->setObjectName(QStringLiteral("methodExplanation"));
     m_check->setWordWrap(true);
     m_check->setObjectName(QStringLiteral("trainCheck"));
+    m_params->setWordWrap(true);
+    m_params->setObjectName(QStringLiteral("parameterCount"));
+    m_params->setToolTip(tr("Parameters the optimizer updates for this method on the chosen model, "
+                            "out of all the model holds (LoRA adapters included)"));
+    m_countTimer->setSingleShot(true);
+    m_countTimer->setInterval(300); // a burst of edits (typing a rank) counts once
+    connect(m_countTimer, &QTimer::timeout, this, &TrainPage::requestParameterCount);
     connect(m_editor, &HyperparameterEditor::changed, this, [this] {
-        m_method->setText(explainMethod(m_editor->values().method));
+        m_method->setText(explainTask());
+        m_countTimer->start();
     });
     auto* presets = new QHBoxLayout;
     presets->addWidget(new QLabel(tr("Presets:"), this));
@@ -147,7 +196,13 @@ TrainPage::TrainPage(QWidget* parent)
     auto* settings = new QWidget(this);
     auto* left = new QVBoxLayout(settings);
     left->setContentsMargins(0, 0, 0, 0);
+    auto* taskRow = new QHBoxLayout;
+    taskRow->addWidget(new QLabel(tr("Task:"), this));
+    taskRow->addWidget(m_task, 1);
+    left->addLayout(taskRow);
+    left->addWidget(m_sft);
     left->addWidget(m_method);
+    left->addWidget(m_params);
     left->addLayout(presets);
     left->addWidget(scroll, 1);
     left->addWidget(m_check);
@@ -233,7 +288,7 @@ TrainPage::TrainPage(QWidget* parent)
     split->setStretchFactor(1, 3);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(split);
-    m_method->setText(explainMethod(m_editor->values().method));
+    m_method->setText(explainTask());
     setTrainingState(false);
 }
 
@@ -257,11 +312,47 @@ void TrainPage::setProject(Project* project, JobRunner* jobs)
         }
     }
     m_editor->setValues(h);
-    m_method->setText(explainMethod(h.method));
+    const QString savedTask = m_project ? m_project->metaValue(QStringLiteral("train/task")) : QString();
+    {
+        const QSignalBlocker block(m_task);
+        m_task->setCurrentIndex(std::max(0, m_task->findData(savedTask)));
+    }
+    m_sft->setVisible(decoderTask());
+    m_sft->setProject(m_project, task());
+    m_method->setText(explainTask());
+    m_countedKey.clear();
+    m_countTimer->start();
     m_chart->clear();
     m_rates->clear();
     m_live->clear();
     reloadRuns();
+}
+
+QString TrainPage::task() const
+{
+    return m_task->currentData().toString();
+}
+
+bool TrainPage::decoderTask() const
+{
+    return task() != QLatin1String("classification");
+}
+
+void TrainPage::setTask(const QString& name)
+{
+    const int i = m_task->findData(name);
+    if (i >= 0)
+        m_task->setCurrentIndex(i);
+}
+
+QString TrainPage::explainTask() const
+{
+    const QString method = m_editor->values().method;
+    if (decoderTask() && method == QLatin1String("frozen"))
+        return explainTemplate(task()) +
+               tr("<span style='color:#b00020'>Feature extraction trains a classifier head, which a decoder "
+                  "writing text does not have: choose full, freeze or lora.</span>");
+    return explainTemplate(task()) + explainMethod(method);
 }
 
 void TrainPage::applyPreset(const QString& name)
@@ -271,15 +362,40 @@ void TrainPage::applyPreset(const QString& name)
     m_editor->setValues(h);
 }
 
+void TrainPage::showEvent(QShowEvent* event)
+{
+    QWidget::showEvent(event);
+    m_countTimer->start(); // the model may have changed on the Model page
+}
+
 bool TrainPage::check()
 {
     if (!m_project)
         return false;
     TrainingContext c;
-    c.trainRows = trainRows(*m_project);
-    c.cpuHasBf16 = cpuHasNativeBf16() || availableDevices().size() > 1;
     QString model = m_project->metaValue(QStringLiteral("model_dir"));
     QString note;
+    if (decoderTask()) {
+        try {
+            c.trainRows = m_sft->trainRecords(task());
+            const ModelConfig config = ModelConfig::load(m_sft->modelDir());
+            c.hiddenSize = int(config.hiddenSize);
+            c.numLayers = int(config.numLayers);
+            Hyperparameters h = m_editor->values();
+            if (h.method == QLatin1String("frozen"))
+                throw Error(tr("Feature extraction (method frozen) applies to classification only; choose "
+                               "full, freeze or lora for a decoder."));
+            h.validate(c);
+        } catch (const Error& e) {
+            m_check->setText(QStringLiteral("<span style='color:#b00020'>%1</span>")
+                                 .arg(e.message().toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"))));
+            return false;
+        }
+        m_check->setText(tr("These settings fit the %1 training records of %2.")
+                             .arg(c.trainRows).arg(QFileInfo(m_sft->dataFile()).fileName()));
+        return true;
+    }
+    c.trainRows = trainRows(*m_project);
     if (model.isEmpty()) {
         note = tr(" No model is chosen yet (Model page), so model-dependent limits were not checked.");
     } else {
@@ -308,6 +424,9 @@ bool TrainPage::save()
         return false;
     m_project->setMetaValue(QStringLiteral("hyperparameters"),
                             QString::fromUtf8(QJsonDocument(m_editor->values().toJson()).toJson(QJsonDocument::Compact)));
+    m_project->setMetaValue(QStringLiteral("train/task"), task());
+    if (decoderTask())
+        m_sft->save(*m_project, task());
     m_check->setText(tr("Saved with the project."));
     return true;
 }
@@ -340,6 +459,18 @@ bool TrainPage::startTraining()
         m_live->setText(tr("This project is open read-only, so runs cannot be recorded."));
         return false;
     }
+    if (decoderTask()) {
+        if (!check())
+            return false;
+        save();
+        AlignOptions options;
+        options.modelDir = m_sft->modelDir();
+        options.dataFile = m_sft->dataFile();
+        options.task = task();
+        options.hp = m_editor->values();
+        submitSft(options, 0, tr("new run"));
+        return true;
+    }
     const QString model = m_project->metaValue(QStringLiteral("model_dir"));
     if (model.isEmpty()) {
         m_live->setText(tr("<span style='color:#b00020'>Choose a pre-trained model on the Model page "
@@ -356,7 +487,7 @@ bool TrainPage::startTraining()
     return true;
 }
 
-void TrainPage::submit(TrainerOptions options, qint64 resumeRunId, const QString& chartName)
+AlignCallbacks TrainPage::liveCallbacks(const QString& chartName)
 {
     // The trainer calls back on the engine thread; the page may be gone by the time a queued call
     // runs, hence the QPointer checked on the GUI thread.
@@ -364,13 +495,16 @@ void TrainPage::submit(TrainerOptions options, qint64 resumeRunId, const QString
     constexpr qint64 kLive = -1;
     m_chart->setRun(kLive, chartName, {});
     m_rates->clear();
-    options.onMetric = [self, chartName](const MetricPoint& p) {
+    m_notes->clear();
+    m_notes->hide();
+    AlignCallbacks cb;
+    cb.onMetric = [self, chartName](const MetricPoint& p) {
         QMetaObject::invokeMethod(qApp, [self, chartName, p] {
             if (self)
                 self->m_chart->addPoint(kLive, chartName, p);
         }, Qt::QueuedConnection);
     };
-    options.onStep = [self](const TrainProgress& p) {
+    cb.onStep = [self](const TrainProgress& p) {
         QMetaObject::invokeMethod(qApp, [self, p] {
             if (!self)
                 return;
@@ -381,9 +515,7 @@ void TrainPage::submit(TrainerOptions options, qint64 resumeRunId, const QString
                                           .arg(qint64(p.tokensPerSecond)));
         }, Qt::QueuedConnection);
     };
-    m_notes->clear();
-    m_notes->hide();
-    options.onLog = [self](const QString& line) {
+    cb.onLog = [self](const QString& line) {
         QMetaObject::invokeMethod(qApp, [self, line] {
             if (!self)
                 return;
@@ -392,9 +524,27 @@ void TrainPage::submit(TrainerOptions options, qint64 resumeRunId, const QString
             self->m_notes->show();
         }, Qt::QueuedConnection);
     };
+    return cb;
+}
+
+void TrainPage::submit(TrainerOptions options, qint64 resumeRunId, const QString& chartName)
+{
+    const AlignCallbacks cb = liveCallbacks(chartName);
+    options.onMetric = cb.onMetric;
+    options.onStep = cb.onStep;
+    options.onLog = cb.onLog;
     m_trainJob = std::make_shared<TrainJob>(m_project->path(), options, resumeRunId);
     m_trainJobId = m_jobs->submit(m_trainJob);
     m_live->setText(tr("Preparing the data and the model…"));
+    setTrainingState(true);
+}
+
+void TrainPage::submitSft(AlignOptions options, qint64 resumeRunId, const QString& chartName)
+{
+    options.callbacks = liveCallbacks(chartName);
+    m_alignJob = std::make_shared<AlignJob>(AlignKind::Sft, m_project->path(), std::move(options), resumeRunId);
+    m_trainJobId = m_jobs->submit(m_alignJob);
+    m_live->setText(tr("Reading the data and loading the decoder…"));
     setTrainingState(true);
 }
 
@@ -421,10 +571,14 @@ bool TrainPage::resumeSelected()
                                 : tr("Run %1 has already finished.").arg(id));
             return false;
         }
-        TrainerOptions options;
-        options.modelDir = r.modelDir;
-        options.hp = Hyperparameters::fromJson(r.hyperparameters);
-        submit(options, id, tr("run %1").arg(id));
+        if (isSftRunMethod(r.method)) {
+            submitSft(AlignOptions(), id, tr("run %1").arg(id)); // model, data, settings: its record
+        } else {
+            TrainerOptions options;
+            options.modelDir = r.modelDir;
+            options.hp = Hyperparameters::fromJson(r.hyperparameters);
+            submit(options, id, tr("run %1").arg(id));
+        }
         // The resumed run's stored history is drawn first; live points extend it.
         m_chart->setRun(id, tr("run %1 (before)").arg(id), runMetrics(*m_project, id));
         return true;
@@ -442,6 +596,13 @@ bool TrainPage::cloneSelected()
             continue;
         try {
             m_editor->setValues(Hyperparameters::fromJson(r.hyperparameters));
+            if (isSftRunMethod(r.method)) {
+                setTask(r.task);
+                m_sft->setModelDir(r.modelDir);
+                m_sft->setDataFile(r.snapshot.value(QStringLiteral("data_file")).toString());
+            } else {
+                setTask(QStringLiteral("classification"));
+            }
         } catch (const Error& e) {
             m_check->setText(tr("Run %1's settings could not be read: %2").arg(r.id).arg(e.message()));
             return false;
@@ -453,8 +614,86 @@ bool TrainPage::cloneSelected()
     return false;
 }
 
+namespace {
+
+// Only the settings that change what trains; the rest must not trigger a recount.
+QString countKey(const QString& modelDir, const Hyperparameters& h)
+{
+    QString key = modelDir + QLatin1Char('|') + h.method;
+    if (h.method == QLatin1String("freeze"))
+        key += QStringLiteral("|%1").arg(h.freezeLayers);
+    if (h.method == QLatin1String("lora"))
+        key += QStringLiteral("|%1|%2").arg(h.loraRank).arg(h.loraTargets.join(QLatin1Char(',')));
+    return key;
+}
+
+QString whatTrains(const Hyperparameters& h, bool decoder)
+{
+    if (decoder) {
+        if (h.method == QLatin1String("freeze"))
+            return QObject::tr("the layers after the first %1").arg(h.freezeLayers);
+        if (h.method == QLatin1String("lora"))
+            return QObject::tr("the rank-%1 LoRA adapters").arg(h.loraRank);
+        return QObject::tr("every layer");
+    }
+    if (h.method == QLatin1String("frozen"))
+        return QObject::tr("only the new classifier head");
+    if (h.method == QLatin1String("freeze"))
+        return QObject::tr("the layers after the first %1, and the head").arg(h.freezeLayers);
+    if (h.method == QLatin1String("lora"))
+        return QObject::tr("the rank-%1 LoRA adapters and the head").arg(h.loraRank);
+    return QObject::tr("every layer and the head");
+}
+
+} // namespace
+
+void TrainPage::requestParameterCount()
+{
+    if (!m_project || !m_jobs)
+        return;
+    const QString model = decoderTask() ? m_sft->modelDir() : m_project->metaValue(QStringLiteral("model_dir"));
+    if (decoderTask() && m_editor->values().method == QLatin1String("frozen")) {
+        m_params->clear();
+        return;
+    }
+    if (model.isEmpty()) {
+        m_params->setText(decoderTask() ? tr("Choose a decoder to see how many parameters this method trains.")
+                                        : tr("Choose a model on the Model page to see how many parameters this method trains."));
+        m_countedKey.clear();
+        return;
+    }
+    const Hyperparameters h = m_editor->values();
+    if (m_countJobId != 0 || countKey(model, h) == m_countedKey)
+        return; // the finished job asks again if the settings moved on meanwhile
+    m_countJob = std::make_shared<ParameterCountJob>(m_project->path(), model, h);
+    m_countJobId = m_jobs->submit(m_countJob);
+    m_params->setText(tr("Counting the parameters %1 trains…").arg(h.method));
+}
+
+QString TrainPage::parameterCountText() const
+{
+    return m_params->text();
+}
+
 void TrainPage::onJobFinished(int id, const JobOutcome& outcome)
 {
+    if (id != 0 && id == m_countJobId) {
+        m_countJobId = 0;
+        const std::shared_ptr<ParameterCountJob> job = std::move(m_countJob);
+        m_countedKey = countKey(job->modelDir(), job->hyperparameters());
+        if (outcome.status == JobStatus::Succeeded) {
+            const MethodParameterCounts& c = job->result();
+            const QLocale locale;
+            m_params->setText(tr("Trains %1 of %2 parameters (%3%): %4.")
+                                  .arg(locale.toString(c.trainable), locale.toString(c.total))
+                                  .arg(100.0 * double(c.trainable) / double(std::max<qint64>(1, c.total)), 0, 'g', 3)
+                                  .arg(whatTrains(job->hyperparameters(), c.labels == 0)));
+        } else {
+            m_params->setText(tr("Could not count the parameters: %1").arg(outcome.message));
+        }
+        requestParameterCount(); // the settings may have changed while it counted
+        return;
+    }
     if (id != 0 && id == m_reportJobId) {
         m_reportJobId = 0;
         const std::shared_ptr<EvaluateRunJob> job = std::move(m_reportJob);
@@ -467,8 +706,11 @@ void TrainPage::onJobFinished(int id, const JobOutcome& outcome)
     if (id != m_trainJobId)
         return;
     m_trainJobId = 0;
-    const qint64 runId = m_trainJob ? m_trainJob->result().runId : 0;
+    const qint64 runId = m_trainJob ? m_trainJob->result().runId
+                         : m_alignJob ? m_alignJob->result().runId
+                                      : 0;
     m_trainJob.reset();
+    m_alignJob.reset();
     setTrainingState(false);
     if (outcome.status == JobStatus::Succeeded)
         m_live->setText(outcome.message);
@@ -493,16 +735,18 @@ void TrainPage::setTrainingState(bool training)
     const QList<qint64> ids = selectedRunIds();
     // Decoder runs (SFT, reward model, DPO, PPO) are not classifiers: the Feedback page (or the
     // CLI) resumes and compares them; these buttons would start the classification trainer.
-    bool classifier = true;
+    bool classifier = true, sft = false;
     for (const RunRecord& r : std::as_const(m_records))
-        if (ids.size() == 1 && r.id == ids.first())
+        if (ids.size() == 1 && r.id == ids.first()) {
             classifier = !isFeedbackRunMethod(r.method);
+            sft = isSftRunMethod(r.method);
+        }
     const bool one = ids.size() == 1 && classifier;
-    m_resume->setEnabled(!training && one);
-    m_clone->setEnabled(one);
+    m_resume->setEnabled(!training && (one || (ids.size() == 1 && sft)));
+    m_clone->setEnabled(one || (ids.size() == 1 && sft));
     m_evaluate->setEnabled(!training && one);
     m_report->setEnabled(!training && one && m_reportJobId == 0);
-    m_resume->setToolTip(classifier ? QString()
+    m_resume->setToolTip(classifier || sft ? QString()
                                     : tr("A run from the Feedback page (or the CLI): resume it there, on the "
                                          "Train from feedback tab."));
 }

@@ -3,24 +3,30 @@
 // runs on the engine thread with live curves, and the project's run history to compare and clone.
 #pragma once
 
+#include "align/AlignTypes.h"
 #include "train/TrainTypes.h"
 
 #include <QWidget>
 
 #include <memory>
 
+class QComboBox;
 class QLabel;
 class QPushButton;
 class QTableWidget;
+class QTimer;
 
 namespace fts {
 
 class HyperparameterEditor;
 class JobRunner;
 class Project;
+class AlignJob;
 class EvaluateRunJob;
+class ParameterCountJob;
 class TrainJob;
 class RateChart;
+class SftTaskPanel;
 class TrainingChart;
 struct JobOutcome;
 
@@ -31,6 +37,11 @@ public:
     explicit TrainPage(QWidget* parent = nullptr);
     void setProject(Project* project, JobRunner* jobs = nullptr);
     HyperparameterEditor* editor() const { return m_editor; }
+    SftTaskPanel* sftPanel() const { return m_sft; }
+    // "classification" (an encoder on the project's labeled rows), "chat" or "summarization" (a
+    // decoder on a JSONL file, loss only on the answer or summary tokens).
+    void setTask(const QString& task);
+    QString task() const;
     void applyPreset(const QString& name);
     // Validates against the data and the chosen model; returns true when the settings can run.
     bool check();
@@ -57,12 +68,18 @@ public:
     // a label the train split lacks, early stopping.
     QString notesText() const;
     QString comparisonText() const;
+    // "Trains 12,418 of 1,912,066 parameters (0.65%)…" for the editor's method on the chosen
+    // model, counted by a job shortly after the method's settings change.
+    QString parameterCountText() const;
 
 Q_SIGNALS:
     // A run finished, paused or failed (the Evaluate page lists the new run).
     void runsChanged();
     void evaluateRunRequested(qint64 runId);
     void reportWritten(const QString& file);
+
+protected:
+    void showEvent(QShowEvent* event) override;
 
 private:
     void onJobFinished(int id, const JobOutcome& outcome);
@@ -71,6 +88,12 @@ private:
     void writeReport(const Evaluation* evaluation);
     QList<qint64> selectedRunIds() const;
     void submit(TrainerOptions options, qint64 resumeRunId, const QString& chartName);
+    void submitSft(AlignOptions options, qint64 resumeRunId, const QString& chartName);
+    // Live chart, rate chart, progress line and trainer notes, fed from the engine thread.
+    AlignCallbacks liveCallbacks(const QString& chartName);
+    bool decoderTask() const;
+    QString explainTask() const;
+    void requestParameterCount();
 
     Project* m_project = nullptr;
     JobRunner* m_jobs = nullptr;
@@ -92,10 +115,18 @@ private:
     QList<RunRecord> m_records;
     int m_trainJobId = 0;
     std::shared_ptr<TrainJob> m_trainJob;
+    std::shared_ptr<AlignJob> m_alignJob; // a chat / summarization run (m_trainJobId is its id)
+    QComboBox* m_task;
+    SftTaskPanel* m_sft;
     int m_reportJobId = 0;
     qint64 m_reportRun = 0;
     QString m_reportFile;
     std::shared_ptr<EvaluateRunJob> m_reportJob;
+    QLabel* m_params;
+    QTimer* m_countTimer;
+    int m_countJobId = 0;
+    std::shared_ptr<ParameterCountJob> m_countJob;
+    QString m_countedKey; // model and method settings of the count shown
 };
 
 } // namespace fts
