@@ -154,6 +154,16 @@ void TestGui::opensSampleProject()
     QCOMPARE(w.workspace()->feedbackPage()->promptCount(), 217);
     QVERIFY(w.workspace()->project()->metaValue("feedback/rubric").contains("house style"));
 
+    // The Train page's chat template starts from the conversations placed beside the project.
+    TrainPage* train = w.workspace()->trainPage();
+    train->setTask("chat");
+    QCOMPARE(train->sftPanel()->dataFile(), QDir(MainWindow::sampleFolder()).filePath("chat.jsonl"));
+    QVERIFY(train->sftPanel()->modelDir().endsWith("starter-decoder"));
+    QVERIFY2(train->check(), qPrintable(train->checkText()));
+    train->setTask("summarization");
+    QCOMPARE(train->sftPanel()->dataFile(), QDir(MainWindow::sampleFolder()).filePath("summaries.jsonl"));
+    train->setTask("classification");
+
     // Second time: already built, opens at once without a job.
     MainWindow again;
     QVERIFY(again.openProject(QDir(MainWindow::sampleFolder()).filePath(SampleProjectFileName)));
