@@ -29,6 +29,7 @@ private Q_SLOTS:
     void cleanSplitAndExport();
     void labelsExchangeAndAgreement();
     void trainInfoEvalReport();
+    void trainSeveralTasks();
 
 private:
     QTemporaryDir m_dir;
@@ -305,6 +306,57 @@ void TestCli::trainInfoEvalReport()
                                  ? trials[0].toObject() : trials[1].toObject();
     QCOMPARE(r.json().value("best_run").toInt(), best.value("run_id").toInt());
     QCOMPARE(cli({"info", project, "--json"}).json().value("runs").toArray().size(), 3);
+}
+
+// `train --task a --task b` is one multi-task run: per-task validation in the JSON, the trainer's
+// notes too; eval refuses it with the reason.
+void TestCli::trainSeveralTasks()
+{
+    const QStringList pos = {"great", "lovely"}, neg = {"awful", "sad"};
+    const QStringList food = {"soup", "bread"}, travel = {"train", "ferry"};
+    QByteArray csv = "text,mood,topic,split\n";
+    QStringList texts;
+    for (int i = 0; i < 60; ++i) {
+        const QString text = QStringLiteral("a %1 %2").arg((i % 2 ? neg : pos)[i % 2], ((i / 2) % 2 ? travel : food)[i % 2]);
+        texts << text;
+        csv += text.toUtf8() + (i % 2 ? ",neg," : ",pos,") + ((i / 2) % 2 ? "travel," : "food,") +
+               (i < 44 ? "train" : i < 56 ? "val" : "test") + "\n";
+    }
+    // One row labeled only for mood, in val, with a topic the train split never has: a note.
+    csv += "a great trip,pos,music,val\n";
+    fts::test::writeFile(m_dir.filePath("two.csv"), csv);
+    // Mean pooling: through the random 32-wide fixture's [CLS] pooler one task would win the
+    // shared features (see tst_trainer multiTaskLearnsEveryTask).
+    const QString model = m_dir.filePath("two-model");
+    QVERIFY(QDir().mkpath(model));
+    QVERIFY(QFile::copy(QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/bert/model.safetensors"), model + "/model.safetensors"));
+    QFile config(QStringLiteral(FTS_FIXTURES_DIR "/models/encoders/bert/config.json"));
+    QVERIFY(config.open(QIODevice::ReadOnly));
+    fts::test::writeFile(model + "/config.json",
+                         config.readAll().replace("\"hidden_act\"", "\"classifier_pooling\": \"mean\", \"hidden_act\""));
+    texts << "a great trip";
+    fts::test::writeFile(model + "/vocab_words.txt", fts::WordVocabulary::build(texts).words().join('\n').toUtf8());
+    const QString project = m_dir.filePath("two.ftproj");
+    QCOMPARE(cli({"new", project}).code, 0);
+    QCOMPARE(cli({"import", project, m_dir.filePath("two.csv"), "--label", "mood", "--label", "topic"}).code, 0);
+    Run r = cli({"train", project, "--model", model, "--method", "full", "--task", "mood,topic", "--set", "epochs=8",
+                 "--set", "lr=0.002", "--set", "batch_size=8", "--set", "task_weights=topic=2", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject byTask = r.json().value("val_by_task").toObject();
+    QCOMPARE(byTask.keys(), (QStringList{"mood", "topic"}));
+    QCOMPARE(byTask.value("mood").toObject().value("total").toInt(), 13);
+    QVERIFY2(byTask.value("mood").toObject().value("accuracy").toDouble() >= 0.9, r.out.constData());
+    QVERIFY2(byTask.value("topic").toObject().value("accuracy").toDouble() >= 0.9, r.out.constData());
+    const QJsonArray notes = r.json().value("notes").toArray();
+    QVERIFY2(notes.size() == 1 && notes[0].toString().contains("Label 'music'"), r.out.constData());
+    r = cli({"eval", project, "--run", "1"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("several tasks"), r.err.constData());
+    // The same in text: a report per task.
+    r = cli({"train", project, "--model", model, "--method", "full", "--task", "mood", "--task", "topic",
+             "--set", "max_steps=2", "--set", "batch_size=8"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY2(r.out.contains("Task mood (val):") && r.out.contains("Task topic (val):"), r.out.constData());
 }
 
 FTS_TEST_SUITE(TestCli)

@@ -109,6 +109,7 @@ private Q_SLOTS:
     void trainNotesShowTrainerWarnings();
     void trainPageCountsTrainableParameters();
     void trainPageFineTunesChatAndSummarization();
+    void trainPageTrainsSeveralTasksAtOnce();
 
 private:
     QTemporaryDir m_dir;
@@ -865,6 +866,64 @@ void TestGui::trainPageFineTunesChatAndSummarization()
     QCOMPARE(reopened->task(), QString("summarization"));
     QCOMPARE(reopened->sftPanel()->dataFile(), documents);
     QCOMPARE(reopened->sftPanel()->modelDir(), starter);
+}
+
+// Two label tasks ticked on the Train page make one multi-task run (a head per task), whose
+// per-task validation shows in the run comparison; the Evaluate button stays off for it.
+void TestGui::trainPageTrainsSeveralTasksAtOnce()
+{
+    const QStringList food = {"apple", "banana", "cherry", "grape"}, travel = {"car", "truck", "bus", "boat"};
+    const QStringList happy = {"love", "great"}, sad = {"hate", "awful"};
+    QByteArray csv = "text,topic,tone,split\n";
+    QStringList texts;
+    for (int i = 0; i < 80; ++i) {
+        const bool isFood = i % 2 == 0, isHappy = (i / 2) % 2 == 0;
+        const QString text = QStringLiteral("my %1 is %2").arg((isFood ? food : travel)[i % 4], (isHappy ? happy : sad)[i % 2]);
+        texts << text;
+        csv += text.toUtf8() + (isFood ? ",food," : ",travel,") + (isHappy ? "happy," : "sad,") + (i < 64 ? "train" : "val") + "\n";
+    }
+    test::writeFile(m_dir.filePath("two-tasks.csv"), csv);
+    const QString model = wordModelFolder(m_dir.filePath("two-tasks-model"), texts);
+    QVERIFY(!model.isEmpty());
+
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("two-tasks.ftproj")));
+    ImportOptions o;
+    o.file = m_dir.filePath("two-tasks.csv");
+    o.labelColumns = {"topic", "tone"};
+    QSignalSpy imported(w.jobs(), &JobRunner::jobFinished);
+    w.startImport(o);
+    QVERIFY(imported.wait(30000));
+    w.workspace()->project()->setMetaValue("model_dir", model);
+    TrainPage* page = w.workspace()->trainPage();
+    w.workspace()->showPage(ProjectWorkspace::Train);
+    auto* tasks = page->findChild<QListWidget*>("trainTasks");
+    QTRY_COMPARE(tasks->count(), 2);
+    QVERIFY(tasks->isVisible());
+    QCOMPARE(page->trainTasks(), QStringList{"topic"}); // one task unless the user ticks more
+    QVERIFY(page->editor()->setField("method", "frozen"));
+    QTRY_VERIFY_WITH_TIMEOUT(page->parameterCountText().startsWith("Trains 66 of"), 30000); // a 32x2 head
+    page->setTrainTasks({"topic", "tone"});
+    QTRY_VERIFY2_WITH_TIMEOUT(page->parameterCountText().startsWith("Trains 132 of") &&
+                                  page->parameterCountText().contains("one head per task"),
+                              qPrintable(page->parameterCountText()), 30000);
+    QVERIFY(page->findChild<QLabel*>("methodExplanation")->text().contains("Multi-task"));
+    for (const auto& [key, value] : {std::pair{"method", "full"}, {"lr", "0.002"}, {"batch_size", "8"},
+                                     {"epochs", "6"}, {"max_steps", "0"}, {"task_weights", "topic=1,tone=0.5"}})
+        QVERIFY2(page->editor()->setField(key, value), key);
+    QVERIFY2(page->startTraining(), qPrintable(page->checkText() + page->liveText()));
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isTraining(), 120000);
+    QVERIFY2(page->liveText().contains("finished"), qPrintable(page->liveText()));
+    const QList<RunRecord> runs = listRuns(*w.workspace()->project());
+    QCOMPARE(runs.size(), 1);
+    QCOMPARE(runs.first().task, QString("topic,tone"));
+    QCOMPARE(Hyperparameters::fromJson(runs.first().hyperparameters).taskWeight("tone"), 0.5);
+    page->runTable()->selectRow(0);
+    QTRY_VERIFY2(page->comparisonText().contains("multi-task: topic accuracy"), qPrintable(page->comparisonText()));
+    QVERIFY(page->comparisonText().contains("tone accuracy"));
+    QVERIFY(!page->findChild<QPushButton*>("evaluateRun")->isEnabled());
+    test::saveScreenshot(w, "train-multitask");
 }
 
 void TestGui::trainRunsLivePauseResumeCompareEvaluate()

@@ -52,10 +52,12 @@ void TestProject::createReopenRoundTrip()
         o.file = path("round.csv");
         importTable(*project, o);
         project->setMetaValue("note", "kept");
+        project->setMetaValue("empty", QString()); // a null string is stored as empty, not refused
     }
     auto project = Project::open(p);
     QCOMPARE(project->name(), QString("round"));
     QCOMPARE(project->metaValue("note"), QString("kept"));
+    QCOMPARE(project->metaValue("empty"), QString(""));
     const ProjectSummary s = project->summary();
     QCOMPARE(s.totalRows, 3);
     QCOMPARE(s.rowsPerSplit.value("train"), 1);

@@ -29,7 +29,8 @@ HyperparameterEditor::HyperparameterEditor(QWidget* parent) : QWidget(parent), m
             field = edit;
         }
         field->setObjectName(info.key);
-        const QString range = info.choices.isEmpty() && info.key != QLatin1String("lora_targets")
+        const bool textValued = info.key == QLatin1String("lora_targets") || info.key == QLatin1String("task_weights");
+        const QString range = info.choices.isEmpty() && !textValued
                                   ? tr(" Allowed: %1 to %2.").arg(info.min).arg(info.max)
                                   : QString();
         field->setToolTip(info.help + range);

@@ -89,9 +89,12 @@ int cmdTrain(const QStringList& args)
     const QCommandLineOption method(QStringLiteral("method"),
                                     QStringLiteral("full, frozen, freeze or lora."),
                                     QStringLiteral("METHOD"));
-    const QCommandLineOption task(QStringLiteral("task"),
-                                  QStringLiteral("Label task (default: the first)."),
-                                  QStringLiteral("NAME"));
+    const QCommandLineOption task(
+        QStringLiteral("task"),
+        QStringLiteral("Label task (default: the first). Several (repeated, or comma-separated): "
+                       "one multi-task run, a shared model with one head per task; weigh their "
+                       "losses with --set task_weights=a=1,b=0.5."),
+        QStringLiteral("NAME"));
     const QCommandLineOption set(QStringLiteral("set"),
                                  QStringLiteral("A hyperparameter, e.g. lr=3e-5 (repeatable)."),
                                  QStringLiteral("KEY=VALUE"));
@@ -120,10 +123,18 @@ int cmdTrain(const QStringList& args)
             throw UsageError{
                 QStringLiteral("train needs --model DIR and --method full|frozen|freeze|lora")};
         options.modelDir = parser.value(model);
-        options.task = parser.value(task);
+        for (const QString& v : parser.values(task))
+            for (const QString& name : v.split(QLatin1Char(','), Qt::SkipEmptyParts))
+                options.tasks << name.trimmed();
+        if (options.tasks.size() == 1)
+            options.task = options.tasks.takeFirst();
         options.hp = hyperparametersFromOptions(parser.value(method), parser.values(set));
         checkModelFolder(options.modelDir);
     }
+    // What the trainer says besides progress (a label missing from train, early stopping): on
+    // stderr as it happens, and in the JSON result.
+    QStringList notes;
+    options.onLog = [&notes](const QString& line) { notes << line; };
     TrainJob job(path, options, resumeId);
     const bool json = parser.isSet(kJson);
     JobContext ctx(nullptr, terminalProgress(), [json](const QString& line) {
@@ -143,11 +154,24 @@ int cmdTrain(const QStringList& args)
         }
         if (r.lastEval.total > 0)
             o.insert(QStringLiteral("val"), r.lastEval.toJson());
+        if (!r.taskEvals.isEmpty()) {
+            QJsonObject byTask;
+            for (auto it = r.taskEvals.cbegin(); it != r.taskEvals.cend(); ++it)
+                byTask.insert(it.key(), it->toJson());
+            o.insert(QStringLiteral("val_by_task"), byTask);
+        }
+        o.insert(QStringLiteral("notes"), QJsonArray::fromStringList(notes));
         printJson(o);
     } else {
         printLine(job.summary());
-        if (r.lastEval.total > 0)
+        if (!r.taskEvals.isEmpty()) {
+            for (auto it = r.taskEvals.cbegin(); it != r.taskEvals.cend(); ++it) {
+                printLine(QStringLiteral("Task %1 (val):").arg(it.key()));
+                printReport(*it);
+            }
+        } else if (r.lastEval.total > 0) {
             printReport(r.lastEval);
+        }
     }
     return 0;
 }

@@ -104,6 +104,12 @@ SequenceClassifierImpl::SequenceClassifierImpl(const ModelConfig& config, Proble
     initHead();
 }
 
+void SequenceClassifierImpl::useEncoder(std::shared_ptr<EncoderModel> encoder)
+{
+    const std::string prefix = m_encoder->checkpointPrefix();
+    m_encoder = replace_module(prefix.substr(0, prefix.size() - 1), std::move(encoder));
+}
+
 void SequenceClassifierImpl::initHead()
 {
     torch::NoGradGuard noGrad;

@@ -56,6 +56,9 @@ public:
     void initHead();
 
     std::shared_ptr<EncoderModel> encoder() const { return m_encoder; }
+    // Replaces this classifier's encoder with `encoder` (same config), so several heads can share
+    // one backbone (multi-task training); the state dict then names the shared weights.
+    void useEncoder(std::shared_ptr<EncoderModel> encoder);
     // The head's top-level module names, e.g. for LoRA's modules_to_save.
     QStringList headModules() const;
     int64_t numLabels() const { return m_numLabels; }

@@ -298,7 +298,7 @@ void Project::setMetaValue(const QString& key, const QString& value)
     SqlQuery(m_db, QStringLiteral("INSERT INTO meta(key, value) VALUES(?, ?) "
                                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value"))
         .bind(key)
-        .bind(value)
+        .bind(value.isNull() ? QStringLiteral("") : value) // a null QString would bind NULL
         .exec("save project settings");
 }
 

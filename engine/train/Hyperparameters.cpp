@@ -58,6 +58,7 @@ QList<HyperparameterInfo> Hyperparameters::catalog()
         {"lora_alpha", "LoRA: scale of the adapters' update (often twice the rank).", 0.1, 4096, false, {}},
         {"lora_dropout", "LoRA: dropout on the adapters' input. Usual: 0 to 0.1.", 0, 0.9, false, {}},
         {"lora_targets", "LoRA: which layers get adapters, comma-separated (empty = attention query and value).", 0, 0, false, {}},
+        {"task_weights", "Multi-task runs: each task's weight in the loss, e.g. sentiment=1,topic=0.5 (tasks not named weigh 1; 0 to 100).", 0, 0, false, {}},
     };
 }
 
@@ -71,6 +72,21 @@ void Hyperparameters::set(const QString& key, const QString& text)
         throw Error(QStringLiteral("'%1' is not a hyperparameter. Known: %2.").arg(key, keys.join(QStringLiteral(", "))));
     }
     const QString value = text.trimmed();
+    if (key == QLatin1String("task_weights")) {
+        QMap<QString, double> weights;
+        for (const QString& part : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            const QString task = part.section(QLatin1Char('='), 0, 0).trimmed();
+            bool ok = false;
+            const double w = part.section(QLatin1Char('='), 1).trimmed().toDouble(&ok);
+            if (task.isEmpty() || !part.contains(QLatin1Char('=')) || !ok || !std::isfinite(w) || w < 0 || w > 100)
+                throw Error(QStringLiteral("task_weights must read task=weight, comma-separated, each weight "
+                                           "from 0 to 100 (e.g. sentiment=1,topic=0.5); '%1' is not.")
+                                .arg(part.trimmed()));
+            weights.insert(task, w);
+        }
+        taskWeights = weights;
+        return;
+    }
     if (key == QLatin1String("lora_targets")) {
         loraTargets = value.split(QLatin1Char(','), Qt::SkipEmptyParts);
         for (QString& t : loraTargets)
@@ -161,7 +177,8 @@ QJsonObject Hyperparameters::toJson() const
             {"patience", patience}, {"early_stopping_metric", earlyStoppingMetric}, {"seed", seed},
             {"precision", precision}, {"eval_every", evalEvery}, {"checkpoint_every", checkpointEvery},
             {"freeze_layers", freezeLayers}, {"lora_rank", loraRank}, {"lora_alpha", loraAlpha},
-            {"lora_dropout", loraDropout}, {"lora_targets", QJsonArray::fromStringList(loraTargets)}};
+            {"lora_dropout", loraDropout}, {"lora_targets", QJsonArray::fromStringList(loraTargets)},
+            {"task_weights", taskWeightsText()}};
 }
 
 Hyperparameters Hyperparameters::fromJson(const QJsonObject& json)
@@ -180,6 +197,14 @@ Hyperparameters Hyperparameters::fromJson(const QJsonObject& json)
         }
     }
     return h;
+}
+
+QString Hyperparameters::taskWeightsText() const
+{
+    QStringList parts;
+    for (auto it = taskWeights.cbegin(); it != taskWeights.cend(); ++it)
+        parts << QStringLiteral("%1=%2").arg(it.key()).arg(it.value(), 0, 'g', 10);
+    return parts.join(QLatin1Char(','));
 }
 
 QStringList Hyperparameters::presetNames()

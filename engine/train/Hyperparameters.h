@@ -4,6 +4,7 @@
 #include "runtime/Device.h"
 
 #include <QJsonObject>
+#include <QMap>
 #include <QString>
 #include <QStringList>
 
@@ -57,6 +58,10 @@ struct Hyperparameters
     double loraAlpha = 16;
     double loraDropout = 0.05;
     QStringList loraTargets;    // empty: the family's attention query/value projections
+    // Multi-task runs: each task's share of the loss ("sentiment=1,topic=0.5"); unnamed tasks 1.
+    QMap<QString, double> taskWeights;
+    double taskWeight(const QString& task) const { return taskWeights.value(task, 1.0); }
+    QString taskWeightsText() const; // as set() reads it
 
     static QList<HyperparameterInfo> catalog();
     // Sets one value from text (the CLI's --set key=value, the editor's fields); throws fts::Error

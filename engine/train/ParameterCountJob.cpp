@@ -22,8 +22,31 @@ MethodParameterCounts countMethodParameters(const QString& modelDir, const QStri
     return {counts.trainable, counts.total, int(labels.size())};
 }
 
-ParameterCountJob::ParameterCountJob(QString projectPath, QString modelDir, Hyperparameters hp)
-    : m_projectPath(std::move(projectPath)), m_modelDir(std::move(modelDir)), m_hp(std::move(hp))
+MethodParameterCounts countMultiTaskParameters(const QString& modelDir,
+                                               const QList<QStringList>& labels,
+                                               const Hyperparameters& hp)
+{
+    MethodParameterCounts counts = countMethodParameters(modelDir, labels.value(0), hp);
+    // Every further task adds a head of its own, all of it trained.
+    ModelConfig config = ModelConfig::load(modelDir);
+    for (qsizetype k = 1; k < labels.size(); ++k) {
+        config.labels = labels[k];
+        const SequenceClassifier head(config, ProblemType::SingleLabel);
+        const QStringList modules = head->headModules();
+        for (const auto& item : head->named_parameters(/*recurse=*/true))
+            if (modules.contains(QString::fromStdString(item.key()).section(QLatin1Char('.'), 0, 0))) {
+                counts.trainable += item.value().numel();
+                counts.total += item.value().numel();
+            }
+        counts.labels += int(labels[k].size());
+    }
+    return counts;
+}
+
+ParameterCountJob::ParameterCountJob(QString projectPath, QString modelDir, Hyperparameters hp,
+                                     QStringList tasks)
+    : m_projectPath(std::move(projectPath)), m_modelDir(std::move(modelDir)), m_hp(std::move(hp)),
+      m_tasks(std::move(tasks))
 {
 }
 
@@ -35,16 +58,19 @@ QString ParameterCountJob::title() const
 void ParameterCountJob::run(JobContext& ctx)
 {
     ctx.progress(0, 0, QStringLiteral("Building the model"));
-    QStringList labels = {QStringLiteral("label 1"), QStringLiteral("label 2")};
-    try {
-        auto project = Project::open(m_projectPath, Project::Access::ReadOnly);
-        const LabeledRows rows = loadLabeledRows(*project, {}, true);
-        if (rows.labels.size() >= 2)
-            labels = rows.labels;
-    } catch (const Error&) {
-        // No task or no labels yet: the head's size is a guess, the backbone's count is exact.
+    QList<QStringList> labels;
+    for (const QString& task : m_tasks.isEmpty() ? QStringList{QString()} : m_tasks) {
+        labels << QStringList{QStringLiteral("label 1"), QStringLiteral("label 2")};
+        try {
+            auto project = Project::open(m_projectPath, Project::Access::ReadOnly);
+            const LabeledRows rows = loadLabeledRows(*project, task, true);
+            if (rows.labels.size() >= 2)
+                labels.last() = rows.labels;
+        } catch (const Error&) {
+            // No task or no labels yet: the head's size is a guess, the backbone's count is exact.
+        }
     }
-    m_result = countMethodParameters(m_modelDir, labels, m_hp);
+    m_result = countMultiTaskParameters(m_modelDir, labels, m_hp);
 }
 
 QString ParameterCountJob::summary() const

@@ -22,22 +22,31 @@ struct MethodParameterCounts
 MethodParameterCounts countMethodParameters(const QString& modelDir, const QStringList& labels,
                                             const Hyperparameters& hp);
 
-// The labels come from the project's first task (two placeholder labels when it has none yet).
+// The same for a multi-task run: the first task's classifier and a head for each further task.
+MethodParameterCounts countMultiTaskParameters(const QString& modelDir,
+                                               const QList<QStringList>& labels,
+                                               const Hyperparameters& hp);
+
+// The labels come from the project's `tasks` (empty: its first task; two placeholder labels for a
+// task without labels yet).
 class ParameterCountJob : public Job
 {
 public:
-    ParameterCountJob(QString projectPath, QString modelDir, Hyperparameters hp);
+    ParameterCountJob(QString projectPath, QString modelDir, Hyperparameters hp,
+                      QStringList tasks = {});
     QString title() const override;
     void run(JobContext& ctx) override;
     QString summary() const override;
     const MethodParameterCounts& result() const { return m_result; }
     const Hyperparameters& hyperparameters() const { return m_hp; }
     const QString& modelDir() const { return m_modelDir; }
+    const QStringList& tasks() const { return m_tasks; }
 
 private:
     QString m_projectPath;
     QString m_modelDir;
     Hyperparameters m_hp;
+    QStringList m_tasks;
     MethodParameterCounts m_result;
 };
 

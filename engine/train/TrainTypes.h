@@ -7,6 +7,7 @@
 #include "train/Metrics.h"
 #include "train/RunStore.h"
 
+#include <QMap>
 #include <QString>
 #include <QStringList>
 
@@ -41,6 +42,9 @@ struct TrainerOptions
 {
     QString modelDir; // config.json + model.safetensors (+ tokenizer.model)
     QString task;     // empty: the project's first task
+    // Two or more: one multi-task run, a shared encoder with one head per task (`task` unused),
+    // each task's loss weighted by hp.taskWeights.
+    QStringList tasks;
     Hyperparameters hp;
     // Used when set; otherwise the model folder's tokenizer (loadModelTokenizer).
     std::shared_ptr<TextTokenizer> tokenizer;
@@ -64,6 +68,8 @@ struct TrainResult
     double bestMetric = 0;
     qint64 bestStep = -1;
     ClassificationReport lastEval; // empty when the project has no val rows
+    // Multi-task runs: the last validation report of each task (lastEval is the first task's).
+    QMap<QString, ClassificationReport> taskEvals;
 };
 
 class Trainer

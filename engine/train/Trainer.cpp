@@ -8,6 +8,7 @@
 #include "runtime/Autocast.h"
 #include "train/Checkpoint.h"
 #include "train/Divergence.h"
+#include "train/MultiTaskTrainer.h"
 #include "train/TextTokenizer.h"
 #include "train/TrainData.h"
 
@@ -212,8 +213,10 @@ int effectiveMaxLength(const Hyperparameters& hp, const ModelConfig& config)
     return int(std::min<int64_t>(hp.maxLength, std::max<int64_t>(8, positions / 8 * 8)));
 }
 
-void prepareData(TaskData& data, const TextTokenizer& tokenizer, const Hyperparameters& hp,
-                 const QString& modelDir)
+} // namespace
+
+void prepareTaskData(TaskData& data, const TextTokenizer& tokenizer, const Hyperparameters& hp,
+                     const QString& modelDir)
 {
     const ModelConfig config = ModelConfig::load(modelDir);
     if (tokenizer.vocabSize() > config.vocabSize)
@@ -225,10 +228,12 @@ void prepareData(TaskData& data, const TextTokenizer& tokenizer, const Hyperpara
     tokenize(data, tokenizer, effectiveMaxLength(hp, config));
 }
 
-} // namespace
-
 TrainResult Trainer::run()
 {
+    if (m_options.tasks.size() >= 2)
+        return trainMultiTask(m_project, m_options);
+    if (m_options.tasks.size() == 1)
+        m_options.task = m_options.tasks.front();
     TrainerState& s = *m_state;
     s.hp = m_options.hp;
     s.modelDir = m_options.modelDir;
@@ -244,7 +249,7 @@ TrainResult Trainer::run()
     context.hiddenSize = int(config.hiddenSize);
     context.numLayers = int(config.numLayers);
     s.hp.validate(context);
-    prepareData(s.data, *s.tokenizer, s.hp, s.modelDir);
+    prepareTaskData(s.data, *s.tokenizer, s.hp, s.modelDir);
 
     at::manual_seed(uint64_t(s.hp.seed));
     s.model = buildClassifier(s.modelDir, s.data.labels, s.hp);
@@ -270,6 +275,8 @@ TrainResult Trainer::resume(qint64 runId)
 {
     TrainerState& s = *m_state;
     const RunRecord record = loadRun(m_project, runId);
+    if (isMultiTaskRun(record))
+        return resumeMultiTask(m_project, m_options, runId);
     if (record.status == QLatin1String("finished"))
         throw Error(QStringLiteral("Run %1 already finished; start a new run to train further.")
                         .arg(runId));
@@ -295,7 +302,7 @@ TrainResult Trainer::resume(qint64 runId)
                            "or labels), so it cannot continue exactly; start a new run.")
                 .arg(record.task)
                 .arg(runId));
-    prepareData(s.data, *s.tokenizer, s.hp, s.modelDir);
+    prepareTaskData(s.data, *s.tokenizer, s.hp, s.modelDir);
 
     const QJsonObject state = loadTrainerState(dir);
     at::manual_seed(uint64_t(s.hp.seed));
@@ -632,6 +639,13 @@ LoadedRun loadRunClassifier(Project& project, qint64 runId)
     LoadedRun run;
     run.record = loadRun(project, runId);
     const RunRecord& record = run.record;
+    if (isMultiTaskRun(record))
+        throw Error(QStringLiteral("Run %1 trained several tasks at once (%2). Its per-task "
+                                   "validation metrics are recorded with it; evaluating, "
+                                   "predicting with and exporting multi-task runs is not "
+                                   "supported yet: train a single-task run for that.")
+                        .arg(runId)
+                        .arg(multiTaskRunTasks(record).join(QStringLiteral(", "))));
     const QString rel =
         record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
     if (rel.isEmpty())
@@ -690,7 +704,7 @@ Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& spl
     const RunRecord& record = run.record;
     const QStringList& labels = run.labels;
     TaskData data = loadTaskData(project, record.task);
-    prepareData(data, *run.tokenizer, run.hp, record.modelDir);
+    prepareTaskData(data, *run.tokenizer, run.hp, record.modelDir);
     std::vector<Example> examples = data.splits.value(split);
     if (examples.empty())
         throw Error(QStringLiteral("The %1 split of task '%2' has no labeled rows to evaluate on; "

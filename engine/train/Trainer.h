@@ -10,12 +10,19 @@
 namespace fts {
 
 struct Example;
+struct TaskData;
+class TextTokenizer;
 
 // The classifier for `labels` on the model folder, prepared for `hp.method` (frozen backbone,
 // first layers frozen, or LoRA adapters with the head trainable). Call at::manual_seed first for a
 // reproducible head / adapter initialisation.
 SequenceClassifier buildClassifier(const QString& modelDir, const QStringList& labels,
                                    const Hyperparameters& hp);
+
+// Checks that the tokenizer fits the model and tokenizes every split at the run's max_length
+// (capped by the model's positions).
+void prepareTaskData(TaskData& data, const TextTokenizer& tokenizer, const Hyperparameters& hp,
+                     const QString& modelDir);
 
 // Class probabilities of `model` for each example, in order (eval mode, batched).
 std::vector<std::vector<double>> predictClassifier(SequenceClassifierImpl& model,

@@ -17,6 +17,7 @@
 #include "project/Project.h"
 #include "io/AtomicWrite.h"
 #include "train/EvaluateRunJob.h"
+#include "train/MultiTaskTrainer.h"
 #include "train/ParameterCountJob.h"
 #include "train/RunReport.h"
 #include "train/TrainJob.h"
@@ -30,6 +31,7 @@
 #include <QHeaderView>
 #include <QJsonDocument>
 #include <QLabel>
+#include <QListWidget>
 #include <QPointer>
 #include <QPushButton>
 #include <QScrollArea>
@@ -138,8 +140,23 @@ TrainPage::TrainPage(QWidget* parent)
       m_report(new QPushButton(tr("Save report…"), this)), m_live(new QLabel(this)),
       m_notes(new QLabel(this)), m_chart(new TrainingChart(this)), m_rates(new RateChart(this)), m_runs(new QTableWidget(this)), m_compare(new QLabel(this)),
       m_params(new QLabel(this)), m_countTimer(new QTimer(this)), m_task(new QComboBox(this)),
-      m_sft(new SftTaskPanel(this))
+      m_sft(new SftTaskPanel(this)), m_labelTasks(new QListWidget(this)), m_labelTasksRow(new QWidget(this))
 {
+    m_labelTasks->setObjectName(QStringLiteral("trainTasks"));
+    m_labelTasks->setFlow(QListView::LeftToRight);
+    m_labelTasks->setMaximumHeight(m_labelTasks->fontMetrics().height() * 2 + 8);
+    m_labelTasks->setToolTip(tr("Tick one task for an ordinary run, or several for one multi-task run: a shared "
+                                "model with a head per task (each task's weight in the loss: task_weights)"));
+    {
+        auto* row = new QHBoxLayout(m_labelTasksRow);
+        row->setContentsMargins(0, 0, 0, 0);
+        row->addWidget(new QLabel(tr("Label tasks:"), m_labelTasksRow));
+        row->addWidget(m_labelTasks, 1);
+    }
+    connect(m_labelTasks, &QListWidget::itemChanged, this, [this] {
+        m_method->setText(explainTask());
+        m_countTimer->start(); // each task adds a head
+    });
     m_task->setObjectName(QStringLiteral("trainTask"));
     m_task->addItem(tr("Text classification (encoder, the project's labeled rows)"), QStringLiteral("classification"));
     m_task->addItem(tr("Chat fine-tuning (decoder, conversations from a JSONL file)"), QStringLiteral("chat"));
@@ -150,6 +167,7 @@ TrainPage::TrainPage(QWidget* parent)
     connect(m_task, &QComboBox::currentIndexChanged, this, [this] {
         const bool decoder = decoderTask();
         m_sft->setVisible(decoder);
+        m_labelTasksRow->setVisible(!decoder && m_labelTasks->count() > 1);
         if (decoder && m_project)
             m_sft->setProject(m_project, task());
         m_method->setText(explainTask());
@@ -200,6 +218,7 @@ TrainPage::TrainPage(QWidget* parent)
     taskRow->addWidget(new QLabel(tr("Task:"), this));
     taskRow->addWidget(m_task, 1);
     left->addLayout(taskRow);
+    left->addWidget(m_labelTasksRow);
     left->addWidget(m_sft);
     left->addWidget(m_method);
     left->addWidget(m_params);
@@ -215,6 +234,7 @@ TrainPage::TrainPage(QWidget* parent)
     m_pause->setToolTip(tr("Stop after saving a checkpoint; Resume continues exactly where it stopped"));
     m_resume->setObjectName(QStringLiteral("resumeRun"));
     m_clone->setToolTip(tr("Load the selected run's settings into the editor to change one and train again"));
+    m_evaluate->setObjectName(QStringLiteral("evaluateRun"));
     m_evaluate->setToolTip(tr("Open the selected run on the Evaluate page"));
     m_report->setToolTip(tr("Write the selected run's report (data, settings, curves, test-split "
                             "evaluation) as one HTML file to share"));
@@ -319,6 +339,8 @@ void TrainPage::setProject(Project* project, JobRunner* jobs)
     }
     m_sft->setVisible(decoderTask());
     m_sft->setProject(m_project, task());
+    m_labelTasks->clear();
+    reloadLabelTasks();
     m_method->setText(explainTask());
     m_countedKey.clear();
     m_countTimer->start();
@@ -345,6 +367,49 @@ void TrainPage::setTask(const QString& name)
         m_task->setCurrentIndex(i);
 }
 
+void TrainPage::reloadLabelTasks()
+{
+    const QStringList all = m_project ? m_project->tasks() : QStringList();
+    QStringList shown;
+    for (int i = 0; i < m_labelTasks->count(); ++i)
+        shown << m_labelTasks->item(i)->text();
+    if (shown != all) {
+        // The ticks on screen win over the saved ones (an import may just have added a task).
+        QStringList chosen = shown.isEmpty() && m_project
+                                 ? m_project->metaValue(QStringLiteral("train/label_tasks"))
+                                       .split(QLatin1Char(','), Qt::SkipEmptyParts)
+                                 : trainTasks();
+        chosen.removeIf([&](const QString& t) { return !all.contains(t); });
+        if (chosen.isEmpty() && !all.isEmpty())
+            chosen = {all.first()};
+        const QSignalBlocker block(m_labelTasks);
+        m_labelTasks->clear();
+        for (const QString& t : all) {
+            auto* item = new QListWidgetItem(t, m_labelTasks);
+            item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+            item->setCheckState(chosen.contains(t) ? Qt::Checked : Qt::Unchecked);
+        }
+    }
+    m_labelTasksRow->setVisible(!decoderTask() && m_labelTasks->count() > 1);
+    m_method->setText(explainTask());
+}
+
+void TrainPage::setTrainTasks(const QStringList& tasks)
+{
+    for (int i = 0; i < m_labelTasks->count(); ++i)
+        m_labelTasks->item(i)->setCheckState(tasks.contains(m_labelTasks->item(i)->text()) ? Qt::Checked
+                                                                                          : Qt::Unchecked);
+}
+
+QStringList TrainPage::trainTasks() const
+{
+    QStringList out;
+    for (int i = 0; i < m_labelTasks->count(); ++i)
+        if (m_labelTasks->item(i)->checkState() == Qt::Checked)
+            out << m_labelTasks->item(i)->text();
+    return out;
+}
+
 QString TrainPage::explainTask() const
 {
     const QString method = m_editor->values().method;
@@ -352,7 +417,11 @@ QString TrainPage::explainTask() const
         return explainTemplate(task()) +
                tr("<span style='color:#b00020'>Feature extraction trains a classifier head, which a decoder "
                   "writing text does not have: choose full, freeze or lora.</span>");
-    return explainTemplate(task()) + explainMethod(method);
+    QString multi;
+    if (!decoderTask() && trainTasks().size() > 1)
+        multi = tr(" <b>Multi-task</b>: %1 share one model, each with its own head; the loss adds each "
+                   "task's, weighted by task_weights.").arg(trainTasks().join(QStringLiteral(", ")).toHtmlEscaped());
+    return explainTemplate(task()) + explainMethod(method) + multi;
 }
 
 void TrainPage::applyPreset(const QString& name)
@@ -366,6 +435,7 @@ void TrainPage::showEvent(QShowEvent* event)
 {
     QWidget::showEvent(event);
     m_countTimer->start(); // the model may have changed on the Model page
+    reloadLabelTasks();    // ... and an import may have added a label task
 }
 
 bool TrainPage::check()
@@ -396,6 +466,11 @@ bool TrainPage::check()
         return true;
     }
     c.trainRows = trainRows(*m_project);
+    if (m_labelTasks->count() > 1 && trainTasks().isEmpty()) {
+        m_check->setText(QStringLiteral("<span style='color:#b00020'>%1</span>")
+                             .arg(tr("Tick at least one label task to train.")));
+        return false;
+    }
     if (model.isEmpty()) {
         note = tr(" No model is chosen yet (Model page), so model-dependent limits were not checked.");
     } else {
@@ -425,6 +500,7 @@ bool TrainPage::save()
     m_project->setMetaValue(QStringLiteral("hyperparameters"),
                             QString::fromUtf8(QJsonDocument(m_editor->values().toJson()).toJson(QJsonDocument::Compact)));
     m_project->setMetaValue(QStringLiteral("train/task"), task());
+    m_project->setMetaValue(QStringLiteral("train/label_tasks"), trainTasks().join(QLatin1Char(',')));
     if (decoderTask())
         m_sft->save(*m_project, task());
     m_check->setText(tr("Saved with the project."));
@@ -483,6 +559,11 @@ bool TrainPage::startTraining()
     TrainerOptions options;
     options.modelDir = model;
     options.hp = m_editor->values();
+    const QStringList tasks = trainTasks();
+    if (tasks.size() > 1)
+        options.tasks = tasks;
+    else if (tasks.size() == 1)
+        options.task = tasks.first();
     submit(options, 0, tr("new run"));
     return true;
 }
@@ -602,6 +683,7 @@ bool TrainPage::cloneSelected()
                 m_sft->setDataFile(r.snapshot.value(QStringLiteral("data_file")).toString());
             } else {
                 setTask(QStringLiteral("classification"));
+                setTrainTasks(isMultiTaskRun(r) ? multiTaskRunTasks(r) : QStringList{r.task});
             }
         } catch (const Error& e) {
             m_check->setText(tr("Run %1's settings could not be read: %2").arg(r.id).arg(e.message()));
@@ -617,9 +699,9 @@ bool TrainPage::cloneSelected()
 namespace {
 
 // Only the settings that change what trains; the rest must not trigger a recount.
-QString countKey(const QString& modelDir, const Hyperparameters& h)
+QString countKey(const QString& modelDir, const Hyperparameters& h, const QStringList& tasks)
 {
-    QString key = modelDir + QLatin1Char('|') + h.method;
+    QString key = modelDir + QLatin1Char('|') + tasks.join(QLatin1Char(',')) + QLatin1Char('|') + h.method;
     if (h.method == QLatin1String("freeze"))
         key += QStringLiteral("|%1").arg(h.freezeLayers);
     if (h.method == QLatin1String("lora"))
@@ -663,9 +745,10 @@ void TrainPage::requestParameterCount()
         return;
     }
     const Hyperparameters h = m_editor->values();
-    if (m_countJobId != 0 || countKey(model, h) == m_countedKey)
+    const QStringList tasks = decoderTask() ? QStringList() : trainTasks();
+    if (m_countJobId != 0 || countKey(model, h, tasks) == m_countedKey)
         return; // the finished job asks again if the settings moved on meanwhile
-    m_countJob = std::make_shared<ParameterCountJob>(m_project->path(), model, h);
+    m_countJob = std::make_shared<ParameterCountJob>(m_project->path(), model, h, tasks);
     m_countJobId = m_jobs->submit(m_countJob);
     m_params->setText(tr("Counting the parameters %1 trains…").arg(h.method));
 }
@@ -680,14 +763,15 @@ void TrainPage::onJobFinished(int id, const JobOutcome& outcome)
     if (id != 0 && id == m_countJobId) {
         m_countJobId = 0;
         const std::shared_ptr<ParameterCountJob> job = std::move(m_countJob);
-        m_countedKey = countKey(job->modelDir(), job->hyperparameters());
+        m_countedKey = countKey(job->modelDir(), job->hyperparameters(), job->tasks());
         if (outcome.status == JobStatus::Succeeded) {
             const MethodParameterCounts& c = job->result();
             const QLocale locale;
             m_params->setText(tr("Trains %1 of %2 parameters (%3%): %4.")
                                   .arg(locale.toString(c.trainable), locale.toString(c.total))
                                   .arg(100.0 * double(c.trainable) / double(std::max<qint64>(1, c.total)), 0, 'g', 3)
-                                  .arg(whatTrains(job->hyperparameters(), c.labels == 0)));
+                                  .arg(whatTrains(job->hyperparameters(), c.labels == 0) +
+                                       (job->tasks().size() > 1 ? tr(", one head per task") : QString())));
         } else {
             m_params->setText(tr("Could not count the parameters: %1").arg(outcome.message));
         }
@@ -735,17 +819,22 @@ void TrainPage::setTrainingState(bool training)
     const QList<qint64> ids = selectedRunIds();
     // Decoder runs (SFT, reward model, DPO, PPO) are not classifiers: the Feedback page (or the
     // CLI) resumes and compares them; these buttons would start the classification trainer.
-    bool classifier = true, sft = false;
+    bool classifier = true, sft = false, multiTask = false;
     for (const RunRecord& r : std::as_const(m_records))
         if (ids.size() == 1 && r.id == ids.first()) {
             classifier = !isFeedbackRunMethod(r.method);
             sft = isSftRunMethod(r.method);
+            multiTask = isMultiTaskRun(r);
         }
     const bool one = ids.size() == 1 && classifier;
     m_resume->setEnabled(!training && (one || (ids.size() == 1 && sft)));
     m_clone->setEnabled(one || (ids.size() == 1 && sft));
-    m_evaluate->setEnabled(!training && one);
-    m_report->setEnabled(!training && one && m_reportJobId == 0);
+    // A multi-task run has no single head to evaluate, report on or deploy yet.
+    m_evaluate->setEnabled(!training && one && !multiTask);
+    m_report->setEnabled(!training && one && !multiTask && m_reportJobId == 0);
+    m_evaluate->setToolTip(multiTask ? tr("A multi-task run: its per-task validation metrics are in the chart and "
+                                          "the comparison below; evaluating it on a split is not supported yet.")
+                                     : tr("Open the selected run on the Evaluate page"));
     m_resume->setToolTip(classifier || sft ? QString()
                                     : tr("A run from the Feedback page (or the CLI): resume it there, on the "
                                          "Train from feedback tab."));
@@ -847,6 +936,25 @@ void TrainPage::onSelectionChanged()
         QString line = tr("<b>Run %1</b> (%2, %3, seed %4)").arg(r->id).arg(r->method, statusText(r->status)).arg(r->seed);
         if (r->bestStep >= 0)
             line += tr(": best %1 at step %2").arg(r->bestMetric, 0, 'f', 3).arg(r->bestStep);
+        if (isMultiTaskRun(*r)) {
+            // The last validation of each task, beside the means the chart draws.
+            QMap<QString, QPair<double, double>> last; // task -> (accuracy, macro F1)
+            for (const MetricPoint& p : runMetrics(*m_project, r->id)) {
+                const QString task = p.name.section(QLatin1Char('/'), 0, -2);
+                if (p.split != QLatin1String("val") || task.isEmpty())
+                    continue;
+                if (p.name.endsWith(QLatin1String("/accuracy")))
+                    last[task].first = p.value;
+                else if (p.name.endsWith(QLatin1String("/macro_f1")))
+                    last[task].second = p.value;
+            }
+            QStringList parts;
+            for (const QString& t : multiTaskRunTasks(*r))
+                if (last.contains(t))
+                    parts << tr("%1 accuracy %2, macro F1 %3").arg(t.toHtmlEscaped())
+                                 .arg(last[t].first, 0, 'f', 3).arg(last[t].second, 0, 'f', 3);
+            line += tr("<br>&nbsp;&nbsp;multi-task: %1").arg(parts.isEmpty() ? tr("no validation yet") : parts.join(QStringLiteral("; ")));
+        }
         if (!r->error.isEmpty())
             line += QStringLiteral(" — <span style='color:#b00020'>%1</span>").arg(r->error.toHtmlEscaped());
         if (r != chosen.first()) {

@@ -12,6 +12,7 @@
 
 class QComboBox;
 class QLabel;
+class QListWidget;
 class QPushButton;
 class QTableWidget;
 class QTimer;
@@ -42,6 +43,10 @@ public:
     // decoder on a JSONL file, loss only on the answer or summary tokens).
     void setTask(const QString& task);
     QString task() const;
+    // The label tasks a classification run trains: one (the first by default), or several for a
+    // multi-task run (one shared model, a head per task; weights in the editor's task_weights).
+    void setTrainTasks(const QStringList& tasks);
+    QStringList trainTasks() const;
     void applyPreset(const QString& name);
     // Validates against the data and the chosen model; returns true when the settings can run.
     bool check();
@@ -94,6 +99,7 @@ private:
     bool decoderTask() const;
     QString explainTask() const;
     void requestParameterCount();
+    void reloadLabelTasks();
 
     Project* m_project = nullptr;
     JobRunner* m_jobs = nullptr;
@@ -117,6 +123,8 @@ private:
     std::shared_ptr<TrainJob> m_trainJob;
     std::shared_ptr<AlignJob> m_alignJob; // a chat / summarization run (m_trainJobId is its id)
     QComboBox* m_task;
+    QListWidget* m_labelTasks;
+    QWidget* m_labelTasksRow;
     SftTaskPanel* m_sft;
     int m_reportJobId = 0;
     qint64 m_reportRun = 0;
