@@ -349,9 +349,30 @@ void TestCli::trainSeveralTasks()
     QVERIFY2(byTask.value("topic").toObject().value("accuracy").toDouble() >= 0.9, r.out.constData());
     const QJsonArray notes = r.json().value("notes").toArray();
     QVERIFY2(notes.size() == 1 && notes[0].toString().contains("Label 'music'"), r.out.constData());
-    r = cli({"eval", project, "--run", "1"});
+    r = cli({"eval", project, "--run", "1", "--split", "val", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("by_task").toObject().keys(), (QStringList{"mood", "topic"}));
+    QVERIFY(r.json().value("by_task").toObject().value("mood").toObject().value("accuracy").toDouble() >= 0.9);
+    r = cli({"eval", project, "--run", "1", "--split", "val", "--task", "topic", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.json().value("total").toInt(), 13);
+    r = cli({"eval", project, "--run", "1", "--task", "colour"});
     QCOMPARE(r.code, 1);
-    QVERIFY2(r.err.contains("several tasks"), r.err.constData());
+    QVERIFY2(r.err.contains("no task 'colour'"), r.err.constData());
+    // Exported per task as an ordinary classifier folder; without --task the export says so.
+    r = cli({"export", project, "--run", "1", "--out", m_dir.filePath("two-export")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("choose whose classifier to export"), r.err.constData());
+    r = cli({"export", project, "--run", "1", "--task", "topic", "--out", m_dir.filePath("two-export")});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QFile exported(m_dir.filePath("two-export/config.json"));
+    QVERIFY(exported.open(QIODevice::ReadOnly));
+    const QJsonObject id2label = QJsonDocument::fromJson(exported.readAll()).object().value("id2label").toObject();
+    QCOMPARE(id2label.size(), 3); // food, travel and the val-only music
+    QVERIFY(id2label.value("0").toString() == "food" || id2label.value("0").toString() == "travel");
+    r = cli({"predict", project, m_dir.filePath("two.csv"), "--run", "1", "--out", m_dir.filePath("two-predicted.csv")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("Export one task's classifier"), r.err.constData());
     // The same in text: a report per task.
     r = cli({"train", project, "--model", model, "--method", "full", "--task", "mood", "--task", "topic",
              "--set", "max_steps=2", "--set", "batch_size=8"});

@@ -645,12 +645,18 @@ void TestTrainer::multiTaskLearnsEveryTask()
     QVERIFY(weights.count("bert.embeddings.word_embeddings.weight"));
     QCOMPARE(weights.at("tasks.0.classifier.weight").size(0), 2);
     QCOMPARE(weights.at("tasks.1.classifier.weight").size(0), 2);
-    // Evaluating or deploying it is refused with a reason, not attempted with the wrong head.
+    // Evaluated per task from its best checkpoint: each head on its own task's rows, the first
+    // task by default; a task it did not train is refused, naming the ones it did.
+    const ClassificationReport tone = evaluateRun(*p, r.runId, QStringLiteral("val"), QStringLiteral("tone"));
+    QCOMPARE(tone.total, qint64(32));
+    QCOMPARE(tone.labels, r.taskEvals["tone"].labels);
+    QVERIFY(tone.accuracy > 0.95);
+    QCOMPARE(evaluateRun(*p, r.runId, QStringLiteral("val")).total, qint64(40)); // topic
     try {
-        evaluateRun(*p, r.runId, QStringLiteral("val"));
-        QFAIL("a multi-task run was evaluated as a single-task one");
+        evaluateRun(*p, r.runId, QStringLiteral("val"), QStringLiteral("colour"));
+        QFAIL("evaluated a task the run never trained");
     } catch (const Error& e) {
-        QVERIFY2(e.message().contains("several tasks") && e.message().contains("topic, tone"), qPrintable(e.message()));
+        QVERIFY2(e.message().contains("no task 'colour'") && e.message().contains("topic, tone"), qPrintable(e.message()));
     }
 }
 

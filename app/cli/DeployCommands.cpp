@@ -145,7 +145,10 @@ int cmdExport(const QStringList& args)
     const QCommandLineOption quant(QStringLiteral("quant"),
                                    QStringLiteral("GGUF matrix type: f16 (default) or q8_0."),
                                    QStringLiteral("TYPE"), QStringLiteral("f16"));
-    parser.addOptions({run, out, adapter, overwrite, gguf, quant, kJson});
+    const QCommandLineOption task(QStringLiteral("task"),
+                                  QStringLiteral("Multi-task runs: the task whose classifier to export."),
+                                  QStringLiteral("NAME"));
+    parser.addOptions({run, out, adapter, overwrite, gguf, quant, task, kJson});
     parseOrThrow(parser, args, QStringLiteral("export"),
                  QStringLiteral("Export a run as a Hugging Face model folder with a model card, "
                                 "or a decoder folder as GGUF."));
@@ -168,6 +171,7 @@ int cmdExport(const QStringList& args)
     options.outDir = parser.value(out);
     options.adapterOnly = parser.isSet(adapter);
     options.overwrite = parser.isSet(overwrite);
+    options.task = parser.value(task);
     auto project = Project::open(path, Project::Access::ReadOnly);
     const ExportResult r = exportRun(*project, runId, options);
     if (parser.isSet(kJson))

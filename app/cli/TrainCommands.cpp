@@ -6,6 +6,7 @@
 
 #include "project/Project.h"
 #include "train/RunStore.h"
+#include "train/MultiTaskTrainer.h"
 #include "train/Sweep.h"
 #include "train/TrainJob.h"
 
@@ -184,7 +185,10 @@ int cmdEval(const QStringList& args)
     const QCommandLineOption split(QStringLiteral("split"),
                                    QStringLiteral("test (default) or val."),
                                    QStringLiteral("SPLIT"), QStringLiteral("test"));
-    parser.addOptions({run, split, kJson});
+    const QCommandLineOption task(QStringLiteral("task"),
+                                  QStringLiteral("A multi-task run's task (default: every task)."),
+                                  QStringLiteral("NAME"));
+    parser.addOptions({run, split, task, kJson});
     parseOrThrow(parser, args, QStringLiteral("eval"),
                  QStringLiteral("Metrics of a run's best checkpoint on a split."));
     const QString path =
@@ -197,7 +201,22 @@ int cmdEval(const QStringList& args)
     if (s != QLatin1String("test") && s != QLatin1String("val"))
         throw UsageError{QStringLiteral("--split is test or val, not '%1'").arg(s)};
     auto project = Project::open(path, Project::Access::ReadOnly);
-    const ClassificationReport r = evaluateRun(*project, runId, s);
+    const RunRecord record = loadRun(*project, runId);
+    if (isMultiTaskRun(record) && !parser.isSet(task)) {
+        QJsonObject byTask;
+        for (const QString& t : multiTaskRunTasks(record)) {
+            const ClassificationReport r = evaluateRun(*project, runId, s, t);
+            byTask.insert(t, r.toJson());
+            if (!parser.isSet(kJson)) {
+                printLine(QStringLiteral("Task %1 (%2):").arg(t, s));
+                printReport(r);
+            }
+        }
+        if (parser.isSet(kJson))
+            printJson(QJsonObject{{"run_id", runId}, {"split", s}, {"by_task", byTask}});
+        return 0;
+    }
+    const ClassificationReport r = evaluateRun(*project, runId, s, parser.value(task));
     if (parser.isSet(kJson)) {
         QJsonObject o = r.toJson();
         o.insert(QStringLiteral("run_id"), runId);

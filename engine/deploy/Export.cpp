@@ -12,6 +12,7 @@
 #include "models/StateDict.h"
 #include "project/Project.h"
 #include "tokenize/TokenizerFiles.h"
+#include "train/MultiTaskTrainer.h"
 #include "train/RunStore.h"
 
 #include <QDir>
@@ -193,7 +194,13 @@ void exportInto(Project& project, qint64 runId, const ExportOptions& options)
             return;
         }
     }
-    RunModel run = loadRunModel(project, runId);
+    if (options.task.isEmpty() && isMultiTaskRun(loadRun(project, runId)))
+        throw Error(QStringLiteral("Run %1 trained several tasks (%2), one head each: choose whose "
+                                   "classifier to export (--task NAME); each exports as an ordinary "
+                                   "model folder.")
+                        .arg(runId)
+                        .arg(multiTaskRunTasks(loadRun(project, runId)).join(QStringLiteral(", "))));
+    RunModel run = loadRunModel(project, runId, options.task);
     const QDir out(options.outDir);
     if (options.adapterOnly) {
         saveLoraAdapter(*run.model, adapterConfig(*run.model, run), options.outDir);

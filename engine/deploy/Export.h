@@ -14,6 +14,7 @@ struct ExportOptions
     QString outDir;
     bool adapterOnly = false; // LoRA runs: adapter_model.safetensors + adapter_config.json only
     bool overwrite = false;   // replace the files of a non-empty folder
+    QString task;             // multi-task runs: whose classifier (required for them)
 };
 
 struct ExportResult

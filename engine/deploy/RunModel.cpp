@@ -6,6 +6,7 @@
 #include "models/StateDict.h"
 #include "project/Project.h"
 #include "train/Checkpoint.h"
+#include "train/MultiTaskTrainer.h"
 #include "train/Trainer.h"
 
 #include <QDir>
@@ -14,7 +15,7 @@
 
 namespace fts {
 
-RunModel loadRunModel(Project& project, qint64 runId)
+RunModel loadRunModel(Project& project, qint64 runId, const QString& task)
 {
     RunModel m;
     m.record = loadRun(project, runId);
@@ -27,6 +28,17 @@ RunModel loadRunModel(Project& project, qint64 runId)
                         .arg(m.record.status));
     m.checkpointDir = project.artifactPath(rel);
     m.hp = Hyperparameters::fromJson(m.record.hyperparameters);
+    const bool words =
+        QFileInfo::exists(QDir(m.checkpointDir).filePath(QStringLiteral("vocab_words.txt")));
+    m.tokenizerDir = words ? m.checkpointDir : m.record.modelDir;
+    if (isMultiTaskRun(m.record)) {
+        m.model = loadMultiTaskHead(m.record, m.checkpointDir, task, &m.labels);
+        m.tokenizer = loadModelTokenizer(m.tokenizerDir);
+        m.model->eval();
+        const ModelConfig& config = m.model->config();
+        m.maxLength = classifierMaxLength(m.hp.maxLength, config.modelType, config.maxPositions);
+        return m;
+    }
     const QJsonObject state = loadTrainerState(m.checkpointDir);
     for (const QJsonValue& v : state.value(QLatin1String("labels")).toArray())
         m.labels << v.toString();
@@ -34,9 +46,6 @@ RunModel loadRunModel(Project& project, qint64 runId)
         throw Error(QStringLiteral("The checkpoint %1 does not list its labels; it was written by "
                                    "an older studio. Train the run again.")
                         .arg(QDir::toNativeSeparators(m.checkpointDir)));
-    const bool words =
-        QFileInfo::exists(QDir(m.checkpointDir).filePath(QStringLiteral("vocab_words.txt")));
-    m.tokenizerDir = words ? m.checkpointDir : m.record.modelDir;
     m.tokenizer = loadModelTokenizer(m.tokenizerDir);
     m.model = buildClassifier(m.record.modelDir, m.labels, m.hp);
     const LoadReport report = loadStateDict(

@@ -30,7 +30,7 @@ struct RunModel
 };
 
 // Throws fts::Error for an unknown run, a run without checkpoint, or a checkpoint that does not
-// fit its model.
-RunModel loadRunModel(Project& project, qint64 runId);
+// fit its model. For a multi-task run, `task` picks the head (empty: its first task).
+RunModel loadRunModel(Project& project, qint64 runId, const QString& task = {});
 
 } // namespace fts

@@ -6,6 +6,7 @@
 #include "deploy/RunModel.h"
 #include "models/Lora.h"
 #include "models/SequenceClassifier.h"
+#include "train/MultiTaskTrainer.h"
 #include "train/TextTokenizer.h"
 
 #include <ATen/ATen.h>
@@ -152,6 +153,14 @@ std::shared_ptr<TextClassifier> TextClassifier::loadFolder(const QString& dir,
 
 std::shared_ptr<TextClassifier> TextClassifier::loadRun(Project& project, qint64 runId)
 {
+    const RunRecord record = fts::loadRun(project, runId);
+    if (isMultiTaskRun(record))
+        throw Error(QStringLiteral("Run %1 trained several tasks (%2); predicting with and serving a "
+                                   "multi-task run directly is not built yet. Export one task's "
+                                   "classifier (ftstudio-cli export PROJECT --run %1 --task NAME --out "
+                                   "DIR) and predict with or serve that folder.")
+                        .arg(runId)
+                        .arg(multiTaskRunTasks(record).join(QStringLiteral(", "))));
     RunModel run = loadRunModel(project, runId);
     mergeAllLora(*run.model); // same outputs, one matmul per projection instead of three
     std::shared_ptr<TextClassifier> c(new TextClassifier);

@@ -550,6 +550,43 @@ QJsonArray rowIdsOf(const std::vector<Example>& examples)
 
 } // namespace
 
+SequenceClassifier loadMultiTaskHead(const RunRecord& record, const QString& checkpointDir,
+                                     const QString& task, QStringList* labels)
+{
+    const QStringList tasks = multiTaskRunTasks(record);
+    const qsizetype k = task.isEmpty() ? 0 : tasks.indexOf(task);
+    if (k < 0)
+        throw Error(QStringLiteral("Run %1 has no task '%2'; it trained %3.")
+                        .arg(record.id)
+                        .arg(task, tasks.join(QStringLiteral(", "))));
+    const QJsonObject state = loadTrainerState(checkpointDir);
+    const QJsonObject taskLabels = state.value(QLatin1String("task_labels")).toObject();
+    QList<QStringList> all;
+    for (const QString& t : tasks) {
+        QStringList l;
+        for (const QJsonValue& v : taskLabels.value(t).toArray())
+            l << v.toString();
+        if (l.size() < 2)
+            throw Error(QStringLiteral("The checkpoint %1 does not list the labels of task '%2'; "
+                                       "it is damaged. Train the run again.")
+                            .arg(QDir::toNativeSeparators(checkpointDir), t));
+        all << l;
+    }
+    MultiTaskModel model = buildMultiTaskModel(record.modelDir, all,
+                                               Hyperparameters::fromJson(record.hyperparameters));
+    const LoadReport report = loadStateDict(
+        *model.root,
+        loadSafetensors(QDir(checkpointDir).filePath(QStringLiteral("model.safetensors"))));
+    if (!report.missing.empty())
+        throw Error(QStringLiteral("The checkpoint %1 lacks %2; it does not belong to the model %3.")
+                        .arg(QDir::toNativeSeparators(checkpointDir),
+                             QString::fromStdString(report.missing.front()),
+                             QDir::toNativeSeparators(record.modelDir)));
+    if (labels)
+        *labels = all[k];
+    return model.heads[size_t(k)]; // holds the shared encoder; the other heads are let go
+}
+
 bool isMultiTaskRun(const RunRecord& record)
 {
     return record.snapshot.value(QLatin1String("tasks")).toArray().size() >= 2;

@@ -97,9 +97,12 @@ private:
 
 // Evaluates a run's best checkpoint (its last when none was best) on `split` of the project's
 // current data for the run's task.
-ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& split);
+// A multi-task run is evaluated on one of its tasks: `task` (empty: its first).
+ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& split,
+                                 const QString& task = {});
 // The same with every row's prediction, for error analysis.
-Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& split);
+Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& split,
+                              const QString& task = {});
 
 // Class probabilities of run `runId` for each text, over the run's labels (written to `labels`).
 // `progress(done, total)` is called between chunks of texts; it may throw fts::Cancelled.

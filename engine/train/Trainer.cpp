@@ -629,23 +629,17 @@ struct LoadedRun
     RunRecord record;
     Hyperparameters hp;
     QStringList labels; // the run's own label order
+    QString task;       // the task these labels belong to (a multi-task run's chosen one)
     std::unique_ptr<TextTokenizer> tokenizer;
     SequenceClassifier model{nullptr};
     int maxLength = 0;
 };
 
-LoadedRun loadRunClassifier(Project& project, qint64 runId)
+LoadedRun loadRunClassifier(Project& project, qint64 runId, const QString& task)
 {
     LoadedRun run;
     run.record = loadRun(project, runId);
     const RunRecord& record = run.record;
-    if (isMultiTaskRun(record))
-        throw Error(QStringLiteral("Run %1 trained several tasks at once (%2). Its per-task "
-                                   "validation metrics are recorded with it; evaluating, "
-                                   "predicting with and exporting multi-task runs is not "
-                                   "supported yet: train a single-task run for that.")
-                        .arg(runId)
-                        .arg(multiTaskRunTasks(record).join(QStringLiteral(", "))));
     const QString rel =
         record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
     if (rel.isEmpty())
@@ -653,13 +647,23 @@ LoadedRun loadRunClassifier(Project& project, qint64 runId)
                         .arg(runId));
     const QString dir = project.artifactPath(rel);
     run.hp = Hyperparameters::fromJson(record.hyperparameters);
-    const QJsonObject state = loadTrainerState(dir);
-    for (const QJsonValue& v : state.value(QLatin1String("labels")).toArray())
-        run.labels << v.toString();
     run.tokenizer = QFileInfo::exists(QDir(dir).filePath(QStringLiteral("vocab_words.txt")))
                         ? loadModelTokenizer(dir)
                         : loadModelTokenizer(record.modelDir);
     run.maxLength = effectiveMaxLength(run.hp, ModelConfig::load(record.modelDir));
+    if (isMultiTaskRun(record)) {
+        run.model = loadMultiTaskHead(record, dir, task, &run.labels);
+        run.task = task.isEmpty() ? multiTaskRunTasks(record).front() : task;
+        return run;
+    }
+    if (!task.isEmpty() && task != record.task)
+        throw Error(QStringLiteral("Run %1 trained task '%2' only, not '%3'.")
+                        .arg(runId)
+                        .arg(record.task, task));
+    run.task = record.task;
+    const QJsonObject state = loadTrainerState(dir);
+    for (const QJsonValue& v : state.value(QLatin1String("labels")).toArray())
+        run.labels << v.toString();
     run.model = buildClassifier(record.modelDir, run.labels, run.hp);
     loadStateDict(*run.model,
                   loadSafetensors(QDir(dir).filePath(QStringLiteral("model.safetensors"))));
@@ -672,7 +676,7 @@ std::vector<std::vector<double>> predictWithRun(Project& project, qint64 runId,
                                                 const QStringList& texts, QStringList* labels,
                                                 const std::function<void(qint64, qint64)>& progress)
 {
-    LoadedRun run = loadRunClassifier(project, runId);
+    LoadedRun run = loadRunClassifier(project, runId, {});
     if (labels)
         *labels = run.labels;
     // Loaded once; predicted in chunks so a long list reports progress (and can be cancelled by
@@ -698,18 +702,19 @@ std::vector<std::vector<double>> predictWithRun(Project& project, qint64 runId,
     return out;
 }
 
-Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& split)
+Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& split,
+                              const QString& task)
 {
-    LoadedRun run = loadRunClassifier(project, runId);
+    LoadedRun run = loadRunClassifier(project, runId, task);
     const RunRecord& record = run.record;
     const QStringList& labels = run.labels;
-    TaskData data = loadTaskData(project, record.task);
+    TaskData data = loadTaskData(project, run.task);
     prepareTaskData(data, *run.tokenizer, run.hp, record.modelDir);
     std::vector<Example> examples = data.splits.value(split);
     if (examples.empty())
         throw Error(QStringLiteral("The %1 split of task '%2' has no labeled rows to evaluate on; "
                                    "assign splits or choose another split.")
-                        .arg(split, record.task));
+                        .arg(split, run.task));
     for (Example& e : examples) {
         const QString name = data.labels[e.label];
         e.label = int(labels.indexOf(name));
@@ -727,7 +732,7 @@ Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& spl
         predictClassifier(*run.model, examples, run.tokenizer->padId(), run.hp.batchSize);
 
     Evaluation out;
-    out.task = record.task;
+    out.task = run.task;
     out.split = split;
     out.predictor = QStringLiteral("run %1 (%2)").arg(runId).arg(record.method);
     std::vector<int> truth, predicted;
@@ -746,9 +751,10 @@ Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& spl
     return out;
 }
 
-ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& split)
+ClassificationReport evaluateRun(Project& project, qint64 runId, const QString& split,
+                                 const QString& task)
 {
-    return evaluateRunOnSplit(project, runId, split).report;
+    return evaluateRunOnSplit(project, runId, split, task).report;
 }
 
 } // namespace fts

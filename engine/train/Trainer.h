@@ -24,6 +24,13 @@ SequenceClassifier buildClassifier(const QString& modelDir, const QStringList& l
 void prepareTaskData(TaskData& data, const TextTokenizer& tokenizer, const Hyperparameters& hp,
                      const QString& modelDir);
 
+// One task's classifier of a multi-task run's checkpoint `checkpointDir`: the shared encoder (its
+// adapters attached) with that task's head, as a single-task run's model. An empty `task` is the
+// run's first; `labels` receives the task's label order. Throws fts::Error naming the run's tasks
+// for an unknown one.
+SequenceClassifier loadMultiTaskHead(const RunRecord& record, const QString& checkpointDir,
+                                     const QString& task, QStringList* labels);
+
 // Class probabilities of `model` for each example, in order (eval mode, batched).
 std::vector<std::vector<double>> predictClassifier(SequenceClassifierImpl& model,
                                                    const std::vector<Example>& examples,
