@@ -922,8 +922,23 @@ void TestGui::trainPageTrainsSeveralTasksAtOnce()
     page->runTable()->selectRow(0);
     QTRY_VERIFY2(page->comparisonText().contains("multi-task: topic accuracy"), qPrintable(page->comparisonText()));
     QVERIFY(page->comparisonText().contains("tone accuracy"));
-    QVERIFY(!page->findChild<QPushButton*>("evaluateRun")->isEnabled());
     test::saveScreenshot(w, "train-multitask");
+    // The Evaluate page lists the run once per task and evaluates the chosen task's head.
+    QVERIFY(page->findChild<QPushButton*>("evaluateRun")->isEnabled());
+    EvaluatePage* evaluate = w.workspace()->evaluatePage();
+    w.workspace()->showPage(ProjectWorkspace::Evaluate);
+    QTRY_VERIFY_WITH_TIMEOUT(!evaluate->isEvaluating(), 60000); // showing it evaluates what it shows
+    evaluate->reloadPredictors();
+    auto* predictors = evaluate->findChild<QComboBox*>("predictorChoice");
+    const int tone = predictors->findText("task tone", Qt::MatchContains);
+    QVERIFY(tone >= 0 && predictors->findText("task topic", Qt::MatchContains) >= 0);
+    predictors->setCurrentIndex(tone);
+    auto* split = evaluate->findChild<QComboBox*>("splitChoice");
+    split->setCurrentIndex(split->findData("val"));
+    QVERIFY(evaluate->evaluate());
+    QTRY_VERIFY_WITH_TIMEOUT(!evaluate->isEvaluating(), 60000);
+    QVERIFY2(evaluate->summaryText().contains("task tone") && evaluate->summaryText().contains("16 rows"),
+             qPrintable(evaluate->summaryText()));
 }
 
 void TestGui::trainRunsLivePauseResumeCompareEvaluate()

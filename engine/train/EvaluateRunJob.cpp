@@ -6,8 +6,9 @@
 
 namespace fts {
 
-EvaluateRunJob::EvaluateRunJob(QString projectPath, qint64 runId, QString split)
-    : m_projectPath(std::move(projectPath)), m_runId(runId), m_split(std::move(split))
+EvaluateRunJob::EvaluateRunJob(QString projectPath, qint64 runId, QString split, QString task)
+    : m_projectPath(std::move(projectPath)), m_runId(runId), m_split(std::move(split)),
+      m_task(std::move(task))
 {
 }
 
@@ -20,7 +21,7 @@ void EvaluateRunJob::run(JobContext& ctx)
 {
     ctx.progress(0, 0, QStringLiteral("Loading run %1").arg(m_runId));
     auto project = Project::open(m_projectPath, Project::Access::ReadOnly);
-    m_result = evaluateRunOnSplit(*project, m_runId, m_split);
+    m_result = evaluateRunOnSplit(*project, m_runId, m_split, m_task);
 }
 
 QString EvaluateRunJob::summary() const

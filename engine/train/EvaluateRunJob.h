@@ -10,7 +10,8 @@ namespace fts {
 class EvaluateRunJob : public Job
 {
 public:
-    EvaluateRunJob(QString projectPath, qint64 runId, QString split);
+    // `task`: a multi-task run's task (empty: its first).
+    EvaluateRunJob(QString projectPath, qint64 runId, QString split, QString task = {});
     QString title() const override;
     void run(JobContext& ctx) override;
     QString summary() const override;
@@ -21,6 +22,7 @@ private:
     QString m_projectPath;
     qint64 m_runId;
     QString m_split;
+    QString m_task;
     Evaluation m_result;
 };
 

@@ -734,7 +734,9 @@ Evaluation evaluateRunOnSplit(Project& project, qint64 runId, const QString& spl
     Evaluation out;
     out.task = run.task;
     out.split = split;
-    out.predictor = QStringLiteral("run %1 (%2)").arg(runId).arg(record.method);
+    out.predictor = isMultiTaskRun(record)
+                        ? QStringLiteral("run %1 (%2, task %3)").arg(runId).arg(record.method, run.task)
+                        : QStringLiteral("run %1 (%2)").arg(runId).arg(record.method);
     std::vector<int> truth, predicted;
     for (size_t i = 0; i < examples.size(); ++i) {
         RowPrediction row;

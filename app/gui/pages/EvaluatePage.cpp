@@ -9,6 +9,7 @@
 #include "jobs/JobRunner.h"
 #include "project/Project.h"
 #include "train/EvaluateRunJob.h"
+#include "train/MultiTaskTrainer.h"
 #include "train/RunStore.h"
 
 #include <QComboBox>
@@ -26,11 +27,17 @@
 
 namespace fts {
 
+namespace {
+// The predictor list's role for a multi-task run's task (its entries share the run id).
+constexpr int kTaskRole = Qt::UserRole + 1;
+} // namespace
+
 EvaluatePage::EvaluatePage(QWidget* parent)
     : QWidget(parent), m_predictor(new QComboBox(this)), m_split(new QComboBox(this)), m_summary(new QLabel(this)), m_confusion(new ConfusionMatrixWidget(this)),
       m_bars(new QCustomPlot(this)), m_errors(new QTableWidget(this))
 {
     setObjectName(QStringLiteral("evaluatePage"));
+    m_split->setObjectName(QStringLiteral("splitChoice"));
     m_split->addItem(tr("Test split"), QStringLiteral("test"));
     m_split->addItem(tr("Validation split"), QStringLiteral("val"));
     auto* run = new QPushButton(tr("Evaluate"), this);
@@ -104,17 +111,33 @@ void EvaluatePage::setJobRunner(JobRunner* jobs)
 void EvaluatePage::reloadPredictors()
 {
     const qint64 chosen = m_predictor->currentData().toLongLong();
+    const QString chosenTask = m_predictor->currentData(kTaskRole).toString();
     const QSignalBlocker block(m_predictor);
     m_predictor->clear();
     if (m_project) {
         QList<RunRecord> runs = listRuns(*m_project);
         std::reverse(runs.begin(), runs.end()); // newest first: usually the one to look at
-        for (const RunRecord& r : runs)
-            if (!r.bestCheckpoint.isEmpty() || !r.lastCheckpoint.isEmpty())
+        for (const RunRecord& r : runs) {
+            if (r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty())
+                continue;
+            if (!isMultiTaskRun(r)) {
                 m_predictor->addItem(tr("Run %1 (%2, %3)").arg(r.id).arg(r.method, r.status), r.id);
+                continue;
+            }
+            // A multi-task run is evaluated one task (one head) at a time.
+            for (const QString& task : multiTaskRunTasks(r)) {
+                m_predictor->addItem(tr("Run %1 (%2, %3) · task %4").arg(r.id).arg(r.method, r.status, task), r.id);
+                m_predictor->setItemData(m_predictor->count() - 1, task, kTaskRole);
+            }
+        }
     }
     m_predictor->addItem(tr("Word-lexicon baseline"), qint64(0));
-    const int index = m_predictor->findData(chosen);
+    int index = -1;
+    for (int i = 0; i < m_predictor->count() && index < 0; ++i)
+        if (m_predictor->itemData(i).toLongLong() == chosen && m_predictor->itemData(i, kTaskRole).toString() == chosenTask)
+            index = i;
+    if (index < 0)
+        index = m_predictor->findData(chosen);
     m_predictor->setCurrentIndex(chosen != 0 && index >= 0 ? index : 0);
 }
 
@@ -135,7 +158,9 @@ bool EvaluatePage::showRun(qint64 runId)
 
 QString EvaluatePage::choiceKey() const
 {
-    return QStringLiteral("%1/%2").arg(m_predictor->currentData().toLongLong()).arg(m_split->currentData().toString());
+    return QStringLiteral("%1/%2/%3")
+        .arg(m_predictor->currentData().toLongLong())
+        .arg(m_split->currentData().toString(), m_predictor->currentData(kTaskRole).toString());
 }
 
 bool EvaluatePage::evaluateIfStale()
@@ -165,7 +190,8 @@ bool EvaluatePage::evaluate()
             return false;
         m_summary->setText(tr("Evaluating run %1…").arg(runId));
         m_job = std::make_shared<EvaluateRunJob>(m_project->path(), runId,
-                                                 m_split->currentData().toString());
+                                                 m_split->currentData().toString(),
+                                                 m_predictor->currentData(kTaskRole).toString());
         m_jobId = m_jobs->submit(m_job);
         return true;
     }

@@ -829,12 +829,13 @@ void TrainPage::setTrainingState(bool training)
     const bool one = ids.size() == 1 && classifier;
     m_resume->setEnabled(!training && (one || (ids.size() == 1 && sft)));
     m_clone->setEnabled(one || (ids.size() == 1 && sft));
-    // A multi-task run has no single head to evaluate, report on or deploy yet.
-    m_evaluate->setEnabled(!training && one && !multiTask);
+    // A multi-task run is evaluated one task at a time (the Evaluate page lists each); its report
+    // would show only one of them, so it has none yet.
+    m_evaluate->setEnabled(!training && one);
     m_report->setEnabled(!training && one && !multiTask && m_reportJobId == 0);
-    m_evaluate->setToolTip(multiTask ? tr("A multi-task run: its per-task validation metrics are in the chart and "
-                                          "the comparison below; evaluating it on a split is not supported yet.")
-                                     : tr("Open the selected run on the Evaluate page"));
+    m_report->setToolTip(multiTask ? tr("A multi-task run has no report yet: evaluate each task on the Evaluate page.")
+                                   : tr("Write the selected run's report (data, settings, curves, test-split "
+                                        "evaluation) as one HTML file to share"));
     m_resume->setToolTip(classifier || sft ? QString()
                                     : tr("A run from the Feedback page (or the CLI): resume it there, on the "
                                          "Train from feedback tab."));
