@@ -115,38 +115,7 @@ struct LoopState
     }
 };
 
-// AdamW's decoupled decay skips biases and normalisation weights (GPT-2's and Llama's recipes).
 } // namespace
-
-OptimizerSetup makeAdamW(torch::nn::Module& model, const Hyperparameters& hp)
-{
-    OptimizerSetup s;
-    std::vector<at::Tensor> params[2];
-    std::vector<std::string> names[2];
-    for (const auto& item : model.named_parameters(/*recurse=*/true)) {
-        if (!item.value().requires_grad())
-            continue;
-        const int g = appliesWeightDecay(item.key()) ? 0 : 1;
-        params[g].push_back(item.value());
-        names[g].push_back(item.key());
-        s.trainable.push_back(item.value());
-    }
-    if (s.trainable.empty())
-        throw Error(QStringLiteral("Nothing would train: every weight is frozen. Use method full, "
-                                   "lora, or freeze fewer layers."));
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    for (int g = 0; g < 2; ++g) {
-        if (params[g].empty())
-            continue;
-        auto options = std::make_unique<torch::optim::AdamWOptions>(hp.lr);
-        options->weight_decay(g == 0 ? hp.weightDecay : 0.0);
-        groups.emplace_back(params[g], std::move(options));
-        s.groupNames.push_back(names[g]);
-    }
-    s.optimizer = std::make_shared<torch::optim::AdamW>(
-        groups, torch::optim::AdamWOptions(hp.lr).weight_decay(hp.weightDecay));
-    return s;
-}
 
 void setLearningRate(OptimizerSetup& s, double lr)
 {

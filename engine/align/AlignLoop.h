@@ -5,6 +5,7 @@
 
 #include "align/AlignTypes.h"
 #include "models/Decoder.h"
+#include "train/Optimizer.h"
 
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
@@ -36,15 +37,8 @@ QStringList defaultDecoderLoraTargets(ModelFamily family);
 // fts::Error for other runs, a run without a checkpoint or a checkpoint that does not fit.
 std::shared_ptr<DecoderModel> loadTrainedDecoder(Project& project, const RunRecord& record);
 
-// AdamW over the trainable parameters in two groups, with and without weight decay (biases and
-// norms); the names key the optimizer state in checkpoints. Throws when nothing is trainable.
-struct OptimizerSetup
-{
-    std::shared_ptr<torch::optim::AdamW> optimizer;
-    std::vector<std::vector<std::string>> groupNames;
-    std::vector<at::Tensor> trainable;
-};
-OptimizerSetup makeAdamW(torch::nn::Module& model, const Hyperparameters& hp);
+// Decoders train in two AdamW groups, with and without weight decay (train/Optimizer.h's
+// makeAdamW without heads); this sets both to `lr`.
 void setLearningRate(OptimizerSetup& setup, double lr);
 
 using Metrics = QList<QPair<QString, double>>;

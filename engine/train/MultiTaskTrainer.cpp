@@ -9,6 +9,8 @@
 #include "runtime/Autocast.h"
 #include "train/Checkpoint.h"
 #include "train/Divergence.h"
+#include "train/Optimizer.h"
+#include "train/RunProgress.h"
 #include "train/TextTokenizer.h"
 #include "train/TrainData.h"
 #include "train/Trainer.h"
@@ -159,7 +161,7 @@ MultiTaskModel buildMultiTaskModel(const QString& modelDir, const QList<QStringL
     return m;
 }
 
-struct MultiTaskState
+struct MultiTaskState : RunProgress, OptimizerSetup
 {
     qint64 runId = 0;
     Hyperparameters hp;
@@ -167,56 +169,10 @@ struct MultiTaskState
     MultiTaskData data;
     std::shared_ptr<TextTokenizer> tokenizer;
     MultiTaskModel model;
-    std::unique_ptr<torch::optim::AdamW> optimizer;
-    std::vector<std::vector<std::string>> groupNames;
-    std::vector<double> baseLr;
-    std::vector<at::Tensor> trainable;
-    qint64 step = 0, totalSteps = 0, warmupSteps = 0;
-    int epoch = 0;
-    size_t batchInEpoch = 0;
-    std::vector<std::vector<int>> batches;
-    double bestMetric = 0;
-    qint64 bestStep = -1;
-    int sinceBest = 0;
-    QString lastCheckpoint, bestCheckpoint;
-    double seconds = 0;
     QMap<QString, ClassificationReport> lastEval;
 
     const std::vector<Example>& train() const { return data.split(QStringLiteral("train")); }
-    double epochProgress() const
-    {
-        return epoch + (batches.empty() ? 0.0 : double(batchInEpoch) / double(batches.size()));
-    }
 };
-
-void setupOptimizer(MultiTaskState& s)
-{
-    const double headLr = s.hp.headLr > 0 ? s.hp.headLr : s.hp.lr;
-    std::vector<at::Tensor> params[4];
-    std::vector<std::string> names[4];
-    for (const auto& item : s.model.root->named_parameters(/*recurse=*/true)) {
-        if (!item.value().requires_grad())
-            continue;
-        const bool head = item.key().rfind("tasks.", 0) == 0;
-        const int g = (head ? 2 : 0) + (appliesWeightDecay(item.key()) ? 0 : 1);
-        params[g].push_back(item.value());
-        names[g].push_back(item.key());
-        s.trainable.push_back(item.value());
-    }
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    for (int g = 0; g < 4; ++g) {
-        if (params[g].empty())
-            continue;
-        const double lr = g >= 2 ? headLr : s.hp.lr;
-        auto options = std::make_unique<torch::optim::AdamWOptions>(lr);
-        options->weight_decay(g % 2 == 0 ? s.hp.weightDecay : 0.0);
-        groups.emplace_back(params[g], std::move(options));
-        s.groupNames.push_back(names[g]);
-        s.baseLr.push_back(lr);
-    }
-    s.optimizer = std::make_unique<torch::optim::AdamW>(
-        groups, torch::optim::AdamWOptions(s.hp.lr).weight_decay(s.hp.weightDecay));
-}
 
 at::Tensor taskTargets(const std::vector<std::vector<int>>& targets, const std::vector<int>& idx,
                        size_t task)
@@ -279,18 +235,10 @@ QJsonObject trainerState(const MultiTaskState& s)
     QJsonObject labels;
     for (int k = 0; k < s.data.tasks.size(); ++k)
         labels.insert(s.data.tasks[k], QJsonArray::fromStringList(s.data.labels[k]));
-    return {{"step", s.step},
-            {"epoch", s.epoch},
-            {"batch_in_epoch", qint64(s.batchInEpoch)},
-            {"batches", batchesToJson(s.batches)},
-            {"best_metric", s.bestMetric},
-            {"best_step", s.bestStep},
-            {"since_best", s.sinceBest},
-            {"seconds", s.seconds},
-            {"total_steps", s.totalSteps},
-            {"tasks", QJsonArray::fromStringList(s.data.tasks)},
-            {"task_labels", labels},
-            {"rng", cpuRngState()}};
+    QJsonObject state = s.progressJson();
+    state.insert(QStringLiteral("tasks"), QJsonArray::fromStringList(s.data.tasks));
+    state.insert(QStringLiteral("task_labels"), labels);
+    return state;
 }
 
 void replaceCheckpoint(Project& project, const MultiTaskState& s, QString& current,
@@ -318,7 +266,9 @@ public:
 
     TrainResult run(bool resuming)
     {
-        setupOptimizer(s);
+        static_cast<OptimizerSetup&>(s) = makeAdamW(*s.model.root, s.hp, [](const std::string& name) {
+            return name.rfind("tasks.", 0) == 0; // each task's head
+        });
         if (resuming)
             loadOptimizerState(m_project.artifactPath(s.lastCheckpoint), *s.optimizer,
                                s.groupNames);
@@ -352,10 +302,7 @@ public:
             const double loss = accumulate(tokens);
             const double factor =
                 learningRateFactor(s.hp.schedule, s.step, s.totalSteps, s.warmupSteps);
-            auto& groups = s.optimizer->param_groups();
-            for (size_t g = 0; g < groups.size(); ++g)
-                static_cast<torch::optim::AdamWOptions&>(groups[g].options())
-                    .lr(s.baseLr[g] * factor);
+            scaleLearningRate(s, factor);
             if (s.step + 1 == m_options.injectNanGradientAtStep)
                 poisonGradients(s.trainable);
             const double gradNorm = clipGradients(s.trainable, s.hp.maxGradNorm);
@@ -666,18 +613,9 @@ TrainResult resumeMultiTask(Project& project, const TrainerOptions& options, qin
     if (!report.missing.empty())
         throw Error(QStringLiteral("The checkpoint %1 lacks %2; it does not belong to this model.")
                         .arg(dir, QString::fromStdString(report.missing.front())));
-    const QJsonObject state = loadTrainerState(dir);
-    s.step = state.value(QLatin1String("step")).toInteger();
-    s.epoch = state.value(QLatin1String("epoch")).toInt();
-    s.batchInEpoch = size_t(state.value(QLatin1String("batch_in_epoch")).toInteger());
-    s.batches = batchesFromJson(state.value(QLatin1String("batches")).toArray());
-    s.bestMetric = state.value(QLatin1String("best_metric")).toDouble();
-    s.bestStep = state.value(QLatin1String("best_step")).toInteger(-1);
-    s.sinceBest = state.value(QLatin1String("since_best")).toInt();
-    s.seconds = state.value(QLatin1String("seconds")).toDouble();
+    s.readProgressJson(loadTrainerState(dir)); // the RNG last: building the model drew from it
     s.lastCheckpoint = record.lastCheckpoint;
     s.bestCheckpoint = record.bestCheckpoint;
-    setCpuRngState(state.value(QLatin1String("rng")).toString());
     discardMetricsAfter(project, runId, s.step);
     setRunStatus(project, runId, QStringLiteral("running"));
     return MultiTaskLoop(project, options, s).run(true);

@@ -9,6 +9,8 @@
 #include "train/Checkpoint.h"
 #include "train/Divergence.h"
 #include "train/MultiTaskTrainer.h"
+#include "train/Optimizer.h"
+#include "train/RunProgress.h"
 #include "train/TextTokenizer.h"
 #include "train/TrainData.h"
 
@@ -158,7 +160,7 @@ ClassificationReport evaluateClassifier(SequenceClassifierImpl& model, const QSt
     return classificationReport(labels, truth, predicted, probabilities);
 }
 
-struct TrainerState
+struct TrainerState : RunProgress, OptimizerSetup
 {
     qint64 runId = 0;
     Hyperparameters hp;
@@ -166,20 +168,7 @@ struct TrainerState
     TaskData data;
     std::shared_ptr<TextTokenizer> tokenizer;
     SequenceClassifier model{nullptr};
-    std::unique_ptr<torch::optim::AdamW> optimizer;
-    std::vector<std::vector<std::string>> groupNames;
-    std::vector<double> baseLr;
-    std::vector<at::Tensor> trainable;
     at::Tensor trainFeatures, valFeatures; // frozen method: backbone output cached once
-    qint64 step = 0, totalSteps = 0, warmupSteps = 0;
-    int epoch = 0;
-    size_t batchInEpoch = 0;
-    std::vector<std::vector<int>> batches;
-    double bestMetric = 0;
-    qint64 bestStep = -1;
-    int sinceBest = 0;
-    QString lastCheckpoint, bestCheckpoint;
-    double seconds = 0;
     ClassificationReport lastEval;
 
     bool frozen() const { return hp.method == QLatin1String("frozen"); }
@@ -191,10 +180,6 @@ struct TrainerState
     }
     const std::vector<Example>& train() const { return split(QStringLiteral("train")); }
     const std::vector<Example>& val() const { return split(QStringLiteral("val")); }
-    double epochProgress() const
-    {
-        return epoch + (batches.empty() ? 0.0 : double(batchInEpoch) / double(batches.size()));
-    }
 };
 
 Trainer::Trainer(Project& project, TrainerOptions options)
@@ -312,17 +297,9 @@ TrainResult Trainer::resume(qint64 runId)
     if (!report.missing.empty())
         throw Error(QStringLiteral("The checkpoint %1 lacks %2; it does not belong to this model.")
                         .arg(dir, QString::fromStdString(report.missing.front())));
-    s.step = state.value(QLatin1String("step")).toInteger();
-    s.epoch = state.value(QLatin1String("epoch")).toInt();
-    s.batchInEpoch = size_t(state.value(QLatin1String("batch_in_epoch")).toInteger());
-    s.batches = batchesFromJson(state.value(QLatin1String("batches")).toArray());
-    s.bestMetric = state.value(QLatin1String("best_metric")).toDouble();
-    s.bestStep = state.value(QLatin1String("best_step")).toInteger(-1);
-    s.sinceBest = state.value(QLatin1String("since_best")).toInt();
-    s.seconds = state.value(QLatin1String("seconds")).toDouble();
+    s.readProgressJson(state); // the RNG last: building the model above drew from it
     s.lastCheckpoint = record.lastCheckpoint;
     s.bestCheckpoint = record.bestCheckpoint;
-    setCpuRngState(state.value(QLatin1String("rng")).toString());
     discardMetricsAfter(m_project, runId, s.step);
     setRunStatus(m_project, runId, QStringLiteral("running"));
     return train(true);
@@ -330,42 +307,11 @@ TrainResult Trainer::resume(qint64 runId)
 
 namespace {
 
-// Four AdamW groups (backbone/head x decay/no decay), empty ones left out; the head may have its
-// own learning rate. The names key the optimizer state in checkpoints.
 void setupOptimizer(TrainerState& s)
 {
     const QStringList head = s.model->headModules();
-    const double headLr = s.hp.headLr > 0 ? s.hp.headLr : s.hp.lr;
-    std::vector<at::Tensor> params[4];
-    std::vector<std::string> names[4];
-    for (const auto& item : s.model->named_parameters(/*recurse=*/true)) {
-        if (!item.value().requires_grad())
-            continue;
-        const int g = (isHeadParameter(item.key(), head) ? 2 : 0) + (appliesWeightDecay(item.key()) ? 0 : 1);
-        params[g].push_back(item.value());
-        names[g].push_back(item.key());
-        s.trainable.push_back(item.value());
-    }
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    for (int g = 0; g < 4; ++g) {
-        if (params[g].empty())
-            continue;
-        const double lr = g >= 2 ? headLr : s.hp.lr;
-        auto options = std::make_unique<torch::optim::AdamWOptions>(lr);
-        options->weight_decay(g % 2 == 0 ? s.hp.weightDecay : 0.0);
-        groups.emplace_back(params[g], std::move(options));
-        s.groupNames.push_back(names[g]);
-        s.baseLr.push_back(lr);
-    }
-    s.optimizer = std::make_unique<torch::optim::AdamW>(
-        groups, torch::optim::AdamWOptions(s.hp.lr).weight_decay(s.hp.weightDecay));
-}
-
-void setLearningRate(TrainerState& s, double factor)
-{
-    auto& groups = s.optimizer->param_groups();
-    for (size_t g = 0; g < groups.size(); ++g)
-        static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(s.baseLr[g] * factor);
+    static_cast<OptimizerSetup&>(s) =
+        makeAdamW(*s.model, s.hp, [&](const std::string& name) { return isHeadParameter(name, head); });
 }
 
 ClassificationReport evaluate(TrainerState& s)
@@ -394,17 +340,9 @@ ClassificationReport evaluate(TrainerState& s)
 
 QJsonObject trainerState(const TrainerState& s)
 {
-    return {{"step", s.step},
-            {"epoch", s.epoch},
-            {"batch_in_epoch", qint64(s.batchInEpoch)},
-            {"batches", batchesToJson(s.batches)},
-            {"best_metric", s.bestMetric},
-            {"best_step", s.bestStep},
-            {"since_best", s.sinceBest},
-            {"seconds", s.seconds},
-            {"total_steps", s.totalSteps},
-            {"labels", QJsonArray::fromStringList(s.data.labels)},
-            {"rng", cpuRngState()}};
+    QJsonObject state = s.progressJson();
+    state.insert(QStringLiteral("labels"), QJsonArray::fromStringList(s.data.labels));
+    return state;
 }
 
 // Writes a checkpoint folder and returns its path relative to the artifacts folder.
@@ -541,7 +479,7 @@ TrainResult Trainer::train(bool resuming)
             accumulateGradients(m_project, s, m_options.injectNanAtStep, tokens);
         const double factor =
             learningRateFactor(s.hp.schedule, s.step, s.totalSteps, s.warmupSteps);
-        setLearningRate(s, factor);
+        scaleLearningRate(s, factor);
         if (s.step + 1 == m_options.injectNanGradientAtStep)
             poisonGradients(s.trainable);
         const double gradNorm = clipGradients(s.trainable, s.hp.maxGradNorm);
