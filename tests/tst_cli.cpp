@@ -370,9 +370,19 @@ void TestCli::trainSeveralTasks()
     const QJsonObject id2label = QJsonDocument::fromJson(exported.readAll()).object().value("id2label").toObject();
     QCOMPARE(id2label.size(), 3); // food, travel and the val-only music
     QVERIFY(id2label.value("0").toString() == "food" || id2label.value("0").toString() == "travel");
+    // Predicted per task: without --task it asks which; the topic head labels topics.
     r = cli({"predict", project, m_dir.filePath("two.csv"), "--run", "1", "--out", m_dir.filePath("two-predicted.csv")});
     QCOMPARE(r.code, 1);
-    QVERIFY2(r.err.contains("Export one task's classifier"), r.err.constData());
+    QVERIFY2(r.err.contains("say which task to predict (--task NAME)"), r.err.constData());
+    r = cli({"predict", project, m_dir.filePath("two.csv"), "--run", "1", "--task", "topic", "--out",
+             m_dir.filePath("two-predicted.csv")});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QFile predicted(m_dir.filePath("two-predicted.csv"));
+    QVERIFY(predicted.open(QIODevice::ReadOnly));
+    const QByteArray rows = predicted.readAll();
+    const QByteArray header = rows.left(rows.indexOf('\n'));
+    QVERIFY2(header.contains("prob_food") && header.contains("prob_travel") && !header.contains("prob_pos"),
+             header.constData());
     // The same in text: a report per task.
     r = cli({"train", project, "--model", model, "--method", "full", "--task", "mood", "--task", "topic",
              "--set", "max_steps=2", "--set", "batch_size=8"});

@@ -800,7 +800,7 @@ void TestGui::trainPageFineTunesChatAndSummarization()
     // Chat: paused after a few steps (a checkpoint), resumed from the run table to the end.
     QVERIFY2(page->startTraining(), qPrintable(page->checkText() + page->liveText()));
     QTRY_VERIFY_WITH_TIMEOUT(page->liveText().startsWith("Step 2 of 30") || !page->isTraining(), 60000);
-    page->pauseTraining();
+    page->stopTraining();
     QTRY_VERIFY_WITH_TIMEOUT(!page->isTraining(), 60000);
     QList<RunRecord> runs = listRuns(*project);
     QCOMPARE(runs.size(), 1);
@@ -1023,10 +1023,24 @@ void TestGui::trainRunsLivePauseResumeCompareEvaluate()
     QVERIFY(editor->setField("epochs", "30"));
     QVERIFY(page->startTraining());
     QTRY_VERIFY_WITH_TIMEOUT(page->chart()->values(-1, "train", "loss").size() >= 5, 60000);
+    // Pause holds the run in memory: no step while paused; Continue goes on from the same step.
     page->pauseTraining();
+    QVERIFY(page->isPaused());
+    QCOMPARE(page->findChild<QPushButton*>("pauseTraining")->text(), QString("Continue"));
+    QTest::qWait(300); // the step under way ends and its points arrive
+    const int held = page->chart()->values(-1, "train", "loss").size();
+    QTest::qWait(700);
+    QCOMPARE(page->chart()->values(-1, "train", "loss").size(), held);
+    QVERIFY(page->isTraining());
+    QVERIFY2(page->liveText().startsWith("Paused"), qPrintable(page->liveText()));
+    page->continueTraining();
+    QTRY_VERIFY_WITH_TIMEOUT(page->chart()->values(-1, "train", "loss").size() > held, 60000);
+    // Stop: a checkpoint, the run recorded as stopped, resumed later to the end.
+    page->pauseTraining(); // a stop also ends a pause
+    page->stopTraining();
     QTRY_VERIFY_WITH_TIMEOUT(!page->isTraining(), 60000);
     QCOMPARE(page->runTable()->rowCount(), 2);
-    QCOMPARE(page->runTable()->item(0, 1)->text(), QString("paused"));
+    QCOMPARE(page->runTable()->item(0, 1)->text(), QString("stopped"));
     const int pausedAt = page->chart()->values(2, "train", "loss").size();
     QVERIFY(pausedAt > 0 && pausedAt < 240);
     page->runTable()->selectRow(0);

@@ -17,11 +17,13 @@
 #include "TestUtil.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <random>
 #include <set>
+#include <thread>
 
 using namespace fts;
 
@@ -148,6 +150,7 @@ private Q_SLOTS:
     void earlyStopping();
     void sweepRecordsEveryRunAndPicksTheBest();
     void bf16AutocastTrains();
+    void pauseWaitsInMemory();
     void multiTaskLearnsEveryTask();
     void multiTaskWeightsAndResume();
     void multiTaskRefusals();
@@ -738,6 +741,54 @@ void TestTrainer::multiTaskRefusals()
     QCOMPARE(hp.taskWeight("tone"), 0.5);
     QCOMPARE(hp.taskWeight("other"), 1.0);
     QCOMPARE(Hyperparameters::fromJson(hp.toJson()).taskWeightsText(), QStringLiteral("tone=0.5,topic=2"));
+}
+
+// Pause holds the run between two steps without writing anything: continued, it records exactly
+// the uninterrupted losses; stopped while paused, it ends with a checkpoint at that step.
+void TestTrainer::pauseWaitsInMemory()
+{
+    auto p = project(QStringLiteral("pause"));
+    Hyperparameters hp = quick(QStringLiteral("full"));
+    hp.maxSteps = 8;
+    const TrainResult whole = Trainer(*p, options(hp)).run();
+
+    std::atomic<bool> pause{false}, cancel{false};
+    std::thread releaser;
+    TrainerOptions o = options(hp);
+    o.pause = &pause;
+    o.cancel = &cancel;
+    o.onStep = [&](const TrainProgress& progress) {
+        if (progress.step != 3)
+            return;
+        pause = true;
+        releaser = std::thread([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(400));
+            pause = false;
+        });
+    };
+    QElapsedTimer clock;
+    clock.start();
+    const TrainResult paused = Trainer(*p, o).run();
+    releaser.join();
+    QCOMPARE(paused.status, QStringLiteral("finished"));
+    QVERIFY(clock.elapsed() >= 400);
+    QCOMPARE(metricValues(*p, paused.runId, "train", "loss"), metricValues(*p, whole.runId, "train", "loss"));
+    QVERIFY(loadRun(*p, paused.runId).trainSeconds < clock.elapsed() / 1000.0 - 0.3); // the wait is not training time
+
+    o.onStep = [&](const TrainProgress& progress) {
+        if (progress.step != 3)
+            return;
+        pause = true;
+        releaser = std::thread([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            cancel = true;
+        });
+    };
+    const TrainResult stopped = Trainer(*p, o).run();
+    releaser.join();
+    QCOMPARE(stopped.status, QStringLiteral("cancelled"));
+    QCOMPARE(stopped.steps, qint64(3));
+    QVERIFY(loadRun(*p, stopped.runId).lastCheckpoint.endsWith("step3"));
 }
 
 FTS_TEST_SUITE(TestTrainer)

@@ -83,7 +83,10 @@ int cmdPredict(const QStringList& args)
     const QCommandLineOption chat(QStringLiteral("chat"),
                                   QStringLiteral("Generation: each row is a user's message, answered in "
                                                  "the model's chat format (for chat-tuned models)."));
-    parser.addOptions({out, run, text, batch, base, maxNew, temperature, seed, chat, kJson});
+    const QCommandLineOption task(QStringLiteral("task"),
+                                  QStringLiteral("Multi-task runs: the task to use."),
+                                  QStringLiteral("NAME"));
+    parser.addOptions({out, run, text, batch, base, maxNew, temperature, seed, chat, task, kJson});
     parseOrThrow(parser, args, QStringLiteral("predict"),
                  QStringLiteral("Predict labels (classifier) or generate text (decoder) for "
                                 "every row of a CSV/JSONL file; rows are streamed in batches."));
@@ -103,7 +106,8 @@ int cmdPredict(const QStringList& args)
     request.seed = quint64(numberOption(parser, seed, 0, 0, 1e15));
 
     const DeployModel model =
-        loadDeployModel(projectOrFolder(pos[0]), runIdOption(parser, run), parser.value(base));
+        loadDeployModel(projectOrFolder(pos[0]), runIdOption(parser, run), parser.value(base),
+                        parser.value(task));
     JobContext ctx(nullptr, terminalProgress());
     const BatchProgress progress = [&](qint64, qint64 done, qint64 total) {
         ctx.progress(done, total, QStringLiteral("Predicting"));
@@ -214,7 +218,10 @@ int cmdServe(const QStringList& args)
     const QCommandLineOption base(QStringLiteral("base"),
                                   QStringLiteral("Base model folder for an adapter-only export."),
                                   QStringLiteral("DIR"));
-    parser.addOptions({run, port, host, token, maxBody, maxNew, base});
+    const QCommandLineOption task(QStringLiteral("task"),
+                                  QStringLiteral("Multi-task runs: the task to use."),
+                                  QStringLiteral("NAME"));
+    parser.addOptions({run, port, host, token, maxBody, maxNew, base, task});
     parseOrThrow(parser, args, QStringLiteral("serve"),
                  QStringLiteral("Serve a model over HTTP: GET /health, POST /v1/classify, "
                                 "/v1/generate, /v1/chat/completions (OpenAI-compatible)."));
@@ -228,7 +235,8 @@ int cmdServe(const QStringList& args)
     options.maxBodyBytes = qint64(numberOption(parser, maxBody, 1 << 20, 64, 1e9));
     options.maxNewTokens = int(numberOption(parser, maxNew, 512, 1, 100000));
     const DeployModel model =
-        loadDeployModel(projectOrFolder(source), runIdOption(parser, run), parser.value(base));
+        loadDeployModel(projectOrFolder(source), runIdOption(parser, run), parser.value(base),
+                        parser.value(task));
     InferenceServer server(model, options);
     server.start();
     QTextStream(stderr) << "Serving " << model.description() << " at " << server.url()

@@ -59,7 +59,8 @@ void AlignJob::run(JobContext& ctx)
     std::atomic<bool> cancel{ctx.isCancelled()};
     AlignOptions options = m_options;
     AlignCallbacks& cb = options.callbacks;
-    cb.cancel = &cancel;
+    cb.cancel = ctx.cancelFlag() ? ctx.cancelFlag() : &cancel;
+    cb.pause = m_pause.get();
     const auto userStep = m_options.callbacks.onStep;
     qint64 lastLogged = -1;
     cb.onStep = [&](const TrainProgress& p) {

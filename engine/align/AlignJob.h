@@ -19,8 +19,12 @@ public:
     void run(JobContext& ctx) override;
     QString summary() const override;
     const AlignResult& result() const { return m_result; }
+    // Pause (in memory, between steps) and Continue; safe from any thread.
+    void setPaused(bool paused) { m_pause->store(paused); }
+    bool isPaused() const { return m_pause->load(); }
 
 private:
+    std::shared_ptr<std::atomic<bool>> m_pause = std::make_shared<std::atomic<bool>>(false);
     AlignKind m_kind;
     QString m_projectPath;
     AlignOptions m_options;

@@ -10,6 +10,7 @@
 #include "runtime/Autocast.h"
 #include "train/Checkpoint.h"
 #include "train/Divergence.h"
+#include "train/Pause.h"
 #include "train/TrainData.h"
 
 #include <ATen/ATen.h>
@@ -403,7 +404,8 @@ AlignResult runAlignLoop(Project& project, LoopTask& task, const AlignCallbacks&
     QElapsedTimer clock;
     clock.start();
     const double secondsBefore = s.seconds;
-    const auto tick = [&] { s.seconds = secondsBefore + clock.elapsed() / 1000.0; };
+    qint64 pausedMs = 0;
+    const auto tick = [&] { s.seconds = secondsBefore + (clock.elapsed() - pausedMs) / 1000.0; };
     while (s.step < s.totalSteps) {
         tick();
         if (cb.cancel && cb.cancel->load()) {
@@ -411,6 +413,10 @@ AlignResult runAlignLoop(Project& project, LoopTask& task, const AlignCallbacks&
             setRunStatus(project, s.runId, QStringLiteral("cancelled"));
             result.status = QStringLiteral("cancelled");
             break;
+        }
+        if (const qint64 waited = waitWhilePaused(cb.pause, cb.cancel)) {
+            pausedMs += waited;
+            continue;
         }
         const bool epochEnded = run.optimizerStep();
         const bool lastStep = s.step == s.totalSteps;

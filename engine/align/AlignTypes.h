@@ -26,6 +26,7 @@ bool isRewardRunMethod(const QString& method);
 struct AlignCallbacks
 {
     const std::atomic<bool>* cancel = nullptr; // checked once per step
+    const std::atomic<bool>* pause = nullptr;  // while set, the run waits between steps in memory
     std::function<void(const TrainProgress&)> onStep;
     std::function<void(const MetricPoint&)> onMetric;
     std::function<void(const QString&)> onLog;

@@ -21,7 +21,8 @@ QString DeployModel::description() const
                        : QString();
 }
 
-DeployModel loadDeployModel(const QString& source, qint64 runId, const QString& adapterBase)
+DeployModel loadDeployModel(const QString& source, qint64 runId, const QString& adapterBase,
+                            const QString& task)
 {
     DeployModel m;
     const QFileInfo info(source);
@@ -40,7 +41,7 @@ DeployModel loadDeployModel(const QString& source, qint64 runId, const QString& 
         if (isDecoderRunMethod(method))
             m.generator = TextGenerator::loadRun(*project, runId);
         else
-            m.classifier = TextClassifier::loadRun(*project, runId);
+            m.classifier = TextClassifier::loadRun(*project, runId, task);
         return m;
     }
     if (runId > 0)

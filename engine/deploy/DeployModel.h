@@ -18,9 +18,10 @@ struct DeployModel
     QString description() const;
 };
 
-// `source` is a model folder, or a project file (.ftproj) with `runId` > 0. `adapterBase` is the
-// base model folder for an adapter-only export (empty: the one recorded in it). Throws fts::Error.
+// `source` is a model folder, or a project file (.ftproj) with `runId` > 0 (and, for a multi-task
+// run, `task`). `adapterBase` is the base model folder for an adapter-only export (empty: the one
+// recorded in it). Throws fts::Error.
 DeployModel loadDeployModel(const QString& source, qint64 runId = 0,
-                            const QString& adapterBase = {});
+                            const QString& adapterBase = {}, const QString& task = {});
 
 } // namespace fts

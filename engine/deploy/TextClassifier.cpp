@@ -151,17 +151,16 @@ std::shared_ptr<TextClassifier> TextClassifier::loadFolder(const QString& dir,
     return c;
 }
 
-std::shared_ptr<TextClassifier> TextClassifier::loadRun(Project& project, qint64 runId)
+std::shared_ptr<TextClassifier> TextClassifier::loadRun(Project& project, qint64 runId,
+                                                        const QString& task)
 {
     const RunRecord record = fts::loadRun(project, runId);
-    if (isMultiTaskRun(record))
-        throw Error(QStringLiteral("Run %1 trained several tasks (%2); predicting with and serving a "
-                                   "multi-task run directly is not built yet. Export one task's "
-                                   "classifier (ftstudio-cli export PROJECT --run %1 --task NAME --out "
-                                   "DIR) and predict with or serve that folder.")
+    if (isMultiTaskRun(record) && task.isEmpty())
+        throw Error(QStringLiteral("Run %1 trained several tasks (%2), one head each: say which task "
+                                   "to predict (--task NAME).")
                         .arg(runId)
                         .arg(multiTaskRunTasks(record).join(QStringLiteral(", "))));
-    RunModel run = loadRunModel(project, runId);
+    RunModel run = loadRunModel(project, runId, task);
     mergeAllLora(*run.model); // same outputs, one matmul per projection instead of three
     std::shared_ptr<TextClassifier> c(new TextClassifier);
     c->d->model = run.model;
@@ -174,6 +173,8 @@ std::shared_ptr<TextClassifier> TextClassifier::loadRun(Project& project, qint64
     c->m_description = QStringLiteral("run %1 (%2, %3)")
                            .arg(runId)
                            .arg(run.record.method, QFileInfo(run.record.modelDir).fileName());
+    if (isMultiTaskRun(run.record))
+        c->m_description += QStringLiteral(", task ") + task;
     return c;
 }
 

@@ -44,7 +44,9 @@ public:
     static std::shared_ptr<TextClassifier> loadFolder(const QString& dir,
                                                       const QString& baseDir = {});
     // A run's best checkpoint (its last when none was best), LoRA adapters merged for speed.
-    static std::shared_ptr<TextClassifier> loadRun(Project& project, qint64 runId);
+    // A multi-task run needs `task` (one of its tasks: that head on the shared encoder).
+    static std::shared_ptr<TextClassifier> loadRun(Project& project, qint64 runId,
+                                                   const QString& task = {});
     ~TextClassifier();
 
     const DeployInfo& info() const { return m_info; }

@@ -43,6 +43,8 @@ public:
     JobContext(const std::atomic<bool>* cancelFlag, ProgressSink progress, LogSink log = {});
 
     bool isCancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
+    // The flag itself (null when nothing can cancel), for loops that wait outside progress calls.
+    const std::atomic<bool>* cancelFlag() const { return m_cancel; }
     // Throws fts::Cancelled when the user asked to stop; call at least once per step.
     void checkCancelled() const;
     void progress(qint64 done, qint64 total, const QString& stage = {});

@@ -10,6 +10,7 @@
 #include "train/Checkpoint.h"
 #include "train/Divergence.h"
 #include "train/Optimizer.h"
+#include "train/Pause.h"
 #include "train/RunProgress.h"
 #include "train/TextTokenizer.h"
 #include "train/TrainData.h"
@@ -286,7 +287,8 @@ public:
         QElapsedTimer clock;
         clock.start();
         const double secondsBefore = s.seconds;
-        const auto tick = [&] { s.seconds = secondsBefore + clock.elapsed() / 1000.0; };
+        qint64 pausedMs = 0;
+        const auto tick = [&] { s.seconds = secondsBefore + (clock.elapsed() - pausedMs) / 1000.0; };
         const bool hasVal = !s.data.split(QStringLiteral("val")).empty();
         while (s.step < s.totalSteps) {
             tick();
@@ -295,6 +297,10 @@ public:
                 setRunStatus(m_project, s.runId, QStringLiteral("cancelled"));
                 result.status = QStringLiteral("cancelled");
                 break;
+            }
+            if (const qint64 waited = waitWhilePaused(m_options.pause, m_options.cancel)) {
+                pausedMs += waited;
+                continue;
             }
             QElapsedTimer stepClock;
             stepClock.start();

@@ -24,7 +24,9 @@ void TrainJob::run(JobContext& ctx)
     // The trainer reads a plain atomic; the job context's flag is mirrored into it every step.
     std::atomic<bool> cancel{ctx.isCancelled()};
     TrainerOptions options = m_options;
-    options.cancel = &cancel;
+    // The runner's own flag where there is one, so a stop also ends a pause (no step runs then).
+    options.cancel = ctx.cancelFlag() ? ctx.cancelFlag() : &cancel;
+    options.pause = m_pause.get();
     const auto userStep = m_options.onStep;
     qint64 lastLogged = -1;
     options.onStep = [&](const TrainProgress& p) {

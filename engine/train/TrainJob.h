@@ -18,8 +18,12 @@ public:
     void run(JobContext& ctx) override;
     QString summary() const override;
     const TrainResult& result() const { return m_result; }
+    // Pause (in memory, between steps) and Continue; safe from any thread.
+    void setPaused(bool paused) { m_pause->store(paused); }
+    bool isPaused() const { return m_pause->load(); }
 
 private:
+    std::shared_ptr<std::atomic<bool>> m_pause = std::make_shared<std::atomic<bool>>(false);
     QString m_projectPath;
     TrainerOptions m_options;
     qint64 m_resume;

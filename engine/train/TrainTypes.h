@@ -49,6 +49,8 @@ struct TrainerOptions
     // Used when set; otherwise the model folder's tokenizer (loadModelTokenizer).
     std::shared_ptr<TextTokenizer> tokenizer;
     const std::atomic<bool>* cancel = nullptr; // checked once per step
+    // While set, the run waits between steps in memory (Pause); cleared, it goes on (Continue).
+    const std::atomic<bool>* pause = nullptr;
     std::function<void(const TrainProgress&)> onStep;
     std::function<void(const MetricPoint&)> onMetric;
     std::function<void(const QString&)> onLog;

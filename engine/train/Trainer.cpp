@@ -10,6 +10,7 @@
 #include "train/Divergence.h"
 #include "train/MultiTaskTrainer.h"
 #include "train/Optimizer.h"
+#include "train/Pause.h"
 #include "train/RunProgress.h"
 #include "train/TextTokenizer.h"
 #include "train/TrainData.h"
@@ -462,7 +463,8 @@ TrainResult Trainer::train(bool resuming)
     QElapsedTimer clock;
     clock.start();
     const double secondsBefore = s.seconds;
-    const auto tick = [&] { s.seconds = secondsBefore + clock.elapsed() / 1000.0; };
+    qint64 pausedMs = 0;
+    const auto tick = [&] { s.seconds = secondsBefore + (clock.elapsed() - pausedMs) / 1000.0; };
 
     while (s.step < s.totalSteps) {
         tick();
@@ -471,6 +473,10 @@ TrainResult Trainer::train(bool resuming)
             setRunStatus(m_project, s.runId, QStringLiteral("cancelled"));
             result.status = QStringLiteral("cancelled");
             break;
+        }
+        if (const qint64 waited = waitWhilePaused(m_options.pause, m_options.cancel)) {
+            pausedMs += waited;
+            continue; // a stop during the pause is handled above
         }
         QElapsedTimer stepClock;
         stepClock.start();

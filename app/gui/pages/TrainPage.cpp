@@ -107,7 +107,7 @@ qint64 trainRows(Project& p)
 QString statusText(const QString& status)
 {
     if (status == QLatin1String("cancelled"))
-        return QObject::tr("paused");
+        return QObject::tr("stopped");
     return status;
 }
 
@@ -134,7 +134,7 @@ QStringList settingDifferences(const QJsonObject& a, const QJsonObject& b)
 TrainPage::TrainPage(QWidget* parent)
     : QWidget(parent), m_editor(new HyperparameterEditor(this)), m_method(new QLabel(this)),
       m_check(new QLabel(this)), m_start(new QPushButton(tr("Start training"), this)),
-      m_pause(new QPushButton(tr("Pause"), this)), m_resume(new QPushButton(tr("Resume run"), this)),
+      m_pause(new QPushButton(tr("Pause"), this)), m_stop(new QPushButton(tr("Stop"), this)), m_resume(new QPushButton(tr("Resume run"), this)),
       m_clone(new QPushButton(tr("Use its settings"), this)),
       m_evaluate(new QPushButton(tr("Evaluate run"), this)),
       m_report(new QPushButton(tr("Save report…"), this)), m_live(new QLabel(this)),
@@ -231,7 +231,9 @@ TrainPage::TrainPage(QWidget* parent)
     m_start->setToolTip(tr("Train a new run with these settings (Ctrl+Return)"));
     m_start->setDefault(true);
     m_pause->setObjectName(QStringLiteral("pauseTraining"));
-    m_pause->setToolTip(tr("Stop after saving a checkpoint; Resume continues exactly where it stopped"));
+    m_pause->setToolTip(tr("Hold the run in memory between two steps; Continue goes on at once (Ctrl+Space)"));
+    m_stop->setObjectName(QStringLiteral("stopTraining"));
+    m_stop->setToolTip(tr("Save a checkpoint and end the run; Resume run continues it exactly, later"));
     m_resume->setObjectName(QStringLiteral("resumeRun"));
     m_clone->setToolTip(tr("Load the selected run's settings into the editor to change one and train again"));
     m_evaluate->setObjectName(QStringLiteral("evaluateRun"));
@@ -249,7 +251,10 @@ TrainPage::TrainPage(QWidget* parent)
             saveReport(ids.first(), file);
     });
     connect(m_start, &QPushButton::clicked, this, &TrainPage::startTraining);
-    connect(m_pause, &QPushButton::clicked, this, &TrainPage::pauseTraining);
+    connect(m_pause, &QPushButton::clicked, this, [this] { isPaused() ? continueTraining() : pauseTraining(); });
+    connect(m_stop, &QPushButton::clicked, this, &TrainPage::stopTraining);
+    auto* pauseKey = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Space), this);
+    connect(pauseKey, &QShortcut::activated, this, [this] { isPaused() ? continueTraining() : pauseTraining(); });
     connect(m_resume, &QPushButton::clicked, this, &TrainPage::resumeSelected);
     connect(m_clone, &QPushButton::clicked, this, &TrainPage::cloneSelected);
     connect(m_evaluate, &QPushButton::clicked, this, [this] {
@@ -286,7 +291,7 @@ TrainPage::TrainPage(QWidget* parent)
     connect(m_runs, &QTableWidget::itemSelectionChanged, this, &TrainPage::onSelectionChanged);
 
     auto* actions = new QHBoxLayout;
-    for (QPushButton* b : {m_start, m_pause, m_resume, m_clone, m_evaluate, m_report})
+    for (QPushButton* b : {m_start, m_pause, m_stop, m_resume, m_clone, m_evaluate, m_report})
         actions->addWidget(b);
     actions->addStretch(1);
     auto* runsPane = new QWidget(this);
@@ -590,6 +595,8 @@ AlignCallbacks TrainPage::liveCallbacks(const QString& chartName)
             if (!self)
                 return;
             self->m_rates->addStep(p.step, p.lr, p.tokensPerSecond);
+            if (self->isPaused())
+                return; // the step that was under way when Pause was pressed: keep saying so
             self->m_live->setText(tr("Step %1 of %2 · epoch %3 · loss %4 · learning rate %5 · %6 tokens/s")
                                           .arg(p.step).arg(p.totalSteps).arg(p.epoch, 0, 'f', 2)
                                           .arg(p.loss, 0, 'f', 4).arg(p.lr, 0, 'g', 3)
@@ -629,12 +636,44 @@ void TrainPage::submitSft(AlignOptions options, qint64 resumeRunId, const QStrin
     setTrainingState(true);
 }
 
+void TrainPage::setRunPaused(bool paused)
+{
+    if (m_trainJob)
+        m_trainJob->setPaused(paused);
+    if (m_alignJob)
+        m_alignJob->setPaused(paused);
+    m_pause->setText(paused ? tr("Continue") : tr("Pause"));
+}
+
 void TrainPage::pauseTraining()
+{
+    if (!isTraining() || isPaused())
+        return;
+    setRunPaused(true);
+    m_live->setText(tr("Paused after the step under way: the run waits in memory. Continue goes on at once; "
+                       "Stop saves a checkpoint and ends it."));
+}
+
+void TrainPage::continueTraining()
+{
+    if (!isTraining() || !isPaused())
+        return;
+    setRunPaused(false);
+    m_live->setText(tr("Continuing…"));
+}
+
+bool TrainPage::isPaused() const
+{
+    return (m_trainJob && m_trainJob->isPaused()) || (m_alignJob && m_alignJob->isPaused());
+}
+
+void TrainPage::stopTraining()
 {
     if (!isTraining())
         return;
-    m_live->setText(tr("Pausing: saving a checkpoint to resume from…"));
-    m_jobs->cancel(m_trainJobId);
+    m_live->setText(tr("Stopping: saving a checkpoint to resume from…"));
+    m_jobs->cancel(m_trainJobId); // also ends a pause: the trainer's wait watches the same flag
+    m_pause->setText(tr("Pause"));
 }
 
 bool TrainPage::resumeSelected()
@@ -799,7 +838,7 @@ void TrainPage::onJobFinished(int id, const JobOutcome& outcome)
     if (outcome.status == JobStatus::Succeeded)
         m_live->setText(outcome.message);
     else if (outcome.status == JobStatus::Cancelled)
-        m_live->setText(tr("Paused. Select the run and press Resume run to continue it."));
+        m_live->setText(tr("Stopped with a checkpoint. Select the run and press Resume run to continue it."));
     else
         m_live->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(outcome.message.toHtmlEscaped()));
     reloadRuns();
@@ -816,6 +855,9 @@ void TrainPage::setTrainingState(bool training)
 {
     m_start->setEnabled(!training && m_project);
     m_pause->setEnabled(training);
+    m_stop->setEnabled(training);
+    if (!training)
+        m_pause->setText(tr("Pause"));
     const QList<qint64> ids = selectedRunIds();
     // Decoder runs (SFT, reward model, DPO, PPO) are not classifiers: the Feedback page (or the
     // CLI) resumes and compares them; these buttons would start the classification trainer.

@@ -55,8 +55,12 @@ public:
 
     // Starts a run with the editor's settings; false (reason shown) when it cannot start.
     bool startTraining();
-    // Stops the running run after saving a checkpoint it can resume from.
+    // Holds the running run in memory between two steps (nothing is written); Continue goes on.
     void pauseTraining();
+    void continueTraining();
+    bool isPaused() const;
+    // Stops the running run after saving a checkpoint; Resume run continues it exactly, later.
+    void stopTraining();
     // Continues the selected paused, cancelled or failed run from its last checkpoint.
     bool resumeSelected();
     // Loads the selected run's hyperparameters into the editor (to change one knob and rerun).
@@ -99,6 +103,7 @@ private:
     bool decoderTask() const;
     QString explainTask() const;
     void requestParameterCount();
+    void setRunPaused(bool paused);
     void reloadLabelTasks();
 
     Project* m_project = nullptr;
@@ -108,6 +113,7 @@ private:
     QLabel* m_check;
     QPushButton* m_start;
     QPushButton* m_pause;
+    QPushButton* m_stop;
     QPushButton* m_resume;
     QPushButton* m_clone;
     QPushButton* m_evaluate;
