@@ -55,11 +55,10 @@ QString AlignJob::title() const
 void AlignJob::run(JobContext& ctx)
 {
     auto project = Project::open(m_projectPath);
-    // The trainer reads a plain atomic; the job context's flag is mirrored into it every step.
-    std::atomic<bool> cancel{ctx.isCancelled()};
     AlignOptions options = m_options;
     AlignCallbacks& cb = options.callbacks;
-    cb.cancel = ctx.cancelFlag() ? ctx.cancelFlag() : &cancel;
+    // The runner's own flag (null where nothing can cancel), so a stop also ends a pause.
+    cb.cancel = ctx.cancelFlag();
     cb.pause = m_pause.get();
     const auto userStep = m_options.callbacks.onStep;
     qint64 lastLogged = -1;
@@ -79,8 +78,6 @@ void AlignJob::run(JobContext& ctx)
                         .arg(qint64(p.tokensPerSecond)));
             lastLogged = p.step;
         }
-        if (ctx.isCancelled())
-            cancel = true;
     };
     const auto userMetric = m_options.callbacks.onMetric;
     cb.onMetric = [&](const MetricPoint& p) {

@@ -11,6 +11,7 @@
 #include "train/Checkpoint.h"
 #include "train/Divergence.h"
 #include "train/Pause.h"
+#include "train/RunProgress.h"
 #include "train/TrainData.h"
 
 #include <ATen/ATen.h>
@@ -94,26 +95,12 @@ std::shared_ptr<DecoderModel> loadTrainedDecoder(Project& project, const RunReco
 
 namespace {
 
-struct LoopState
+struct LoopState : RunProgress
 {
     qint64 runId = 0;
     OptimizerSetup opt;
     std::vector<Example> examples; // lengths only, for epochBatches
-    qint64 step = 0, totalSteps = 0, warmupSteps = 0;
-    int epoch = 0;
-    size_t batchInEpoch = 0;
-    std::vector<std::vector<int>> batches;
-    double bestMetric = 0;
-    qint64 bestStep = -1;
-    int sinceBest = 0;
-    QString lastCheckpoint, bestCheckpoint;
-    double seconds = 0;
     QJsonObject before;
-
-    double epochProgress() const
-    {
-        return epoch + (batches.empty() ? 0.0 : double(batchInEpoch) / double(batches.size()));
-    }
 };
 
 } // namespace
@@ -128,31 +115,15 @@ namespace {
 
 QJsonObject stateJson(const LoopState& s)
 {
-    return {{"step", s.step},
-            {"epoch", s.epoch},
-            {"batch_in_epoch", qint64(s.batchInEpoch)},
-            {"batches", batchesToJson(s.batches)},
-            {"best_metric", s.bestMetric},
-            {"best_step", s.bestStep},
-            {"since_best", s.sinceBest},
-            {"seconds", s.seconds},
-            {"total_steps", s.totalSteps},
-            {"before", s.before},
-            {"rng", cpuRngState()}};
+    QJsonObject state = s.progressJson();
+    state.insert(QStringLiteral("before"), s.before);
+    return state;
 }
 
 void restoreState(LoopState& s, const QJsonObject& state)
 {
-    s.step = state.value(QLatin1String("step")).toInteger();
-    s.epoch = state.value(QLatin1String("epoch")).toInt();
-    s.batchInEpoch = size_t(state.value(QLatin1String("batch_in_epoch")).toInteger());
-    s.batches = batchesFromJson(state.value(QLatin1String("batches")).toArray());
-    s.bestMetric = state.value(QLatin1String("best_metric")).toDouble();
-    s.bestStep = state.value(QLatin1String("best_step")).toInteger(-1);
-    s.sinceBest = state.value(QLatin1String("since_best")).toInt();
-    s.seconds = state.value(QLatin1String("seconds")).toDouble();
+    s.readProgressJson(state);
     s.before = state.value(QLatin1String("before")).toObject();
-    setCpuRngState(state.value(QLatin1String("rng")).toString());
 }
 
 void replaceCheckpoint(Project& project, const LoopState& s, const LoopTask& task, QString& current,

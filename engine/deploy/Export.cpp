@@ -193,13 +193,13 @@ void exportInto(Project& project, qint64 runId, const ExportOptions& options)
             exportDecoderRun(project, record, options);
             return;
         }
+        if (options.task.isEmpty() && isMultiTaskRun(record))
+            throw Error(QStringLiteral("Run %1 trained several tasks (%2), one head each: choose whose "
+                                       "classifier to export (--task NAME); each exports as an ordinary "
+                                       "model folder.")
+                            .arg(runId)
+                            .arg(multiTaskRunTasks(record).join(QStringLiteral(", "))));
     }
-    if (options.task.isEmpty() && isMultiTaskRun(loadRun(project, runId)))
-        throw Error(QStringLiteral("Run %1 trained several tasks (%2), one head each: choose whose "
-                                   "classifier to export (--task NAME); each exports as an ordinary "
-                                   "model folder.")
-                        .arg(runId)
-                        .arg(multiTaskRunTasks(loadRun(project, runId)).join(QStringLiteral(", "))));
     RunModel run = loadRunModel(project, runId, options.task);
     const QDir out(options.outDir);
     if (options.adapterOnly) {

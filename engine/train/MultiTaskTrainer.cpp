@@ -466,8 +466,7 @@ private:
 };
 
 // Data, tokenizer and hyperparameters checked and the model built: what run and resume share.
-void prepare(Project& project, MultiTaskState& s, const QStringList& tasks,
-             const TrainerOptions& options, QStringList* warnings)
+void prepare(Project& project, MultiTaskState& s, const QStringList& tasks, QStringList* warnings)
 {
     s.data = loadMultiTaskData(project, tasks, warnings);
     const ModelConfig config = ModelConfig::load(s.modelDir);
@@ -487,7 +486,6 @@ void prepare(Project& project, MultiTaskState& s, const QStringList& tasks,
     if (total <= 0)
         throw Error(QStringLiteral("Every task's weight is 0 in task_weights, so nothing would "
                                    "train; give at least one task a weight above 0."));
-    (void)options;
     prepareTaskData(s.data.rows, *s.tokenizer, s.hp, s.modelDir);
     at::manual_seed(uint64_t(s.hp.seed));
     s.model = buildMultiTaskModel(s.modelDir, s.data.labels, s.hp);
@@ -560,7 +558,7 @@ TrainResult trainMultiTask(Project& project, const TrainerOptions& options)
     s.modelDir = options.modelDir;
     s.tokenizer = options.tokenizer ? options.tokenizer : loadModelTokenizer(s.modelDir);
     QStringList warnings;
-    prepare(project, s, options.tasks, options, &warnings);
+    prepare(project, s, options.tasks, &warnings);
     if (options.onLog)
         for (const QString& w : warnings)
             options.onLog(w);
@@ -607,7 +605,7 @@ TrainResult resumeMultiTask(Project& project, const TrainerOptions& options, qin
         s.tokenizer = loadModelTokenizer(dir);
     else
         s.tokenizer = loadModelTokenizer(s.modelDir);
-    prepare(project, s, multiTaskRunTasks(record), options, nullptr);
+    prepare(project, s, multiTaskRunTasks(record), nullptr);
     if (s.data.snapshotHash() != record.snapshot.value(QLatin1String("hash")).toString().toLatin1())
         throw Error(QStringLiteral("The data of tasks %1 changed since run %2 started (rows, "
                                    "texts or labels), so it cannot continue exactly; start a new "

@@ -59,11 +59,16 @@ void ParameterCountJob::run(JobContext& ctx)
 {
     ctx.progress(0, 0, QStringLiteral("Building the model"));
     QList<QStringList> labels;
+    std::unique_ptr<Project> project;
+    try {
+        project = Project::open(m_projectPath, Project::Access::ReadOnly);
+    } catch (const Error&) {
+        // Counted with placeholder labels below.
+    }
     for (const QString& task : m_tasks.isEmpty() ? QStringList{QString()} : m_tasks) {
         labels << QStringList{QStringLiteral("label 1"), QStringLiteral("label 2")};
         try {
-            auto project = Project::open(m_projectPath, Project::Access::ReadOnly);
-            const LabeledRows rows = loadLabeledRows(*project, task, true);
+            const LabeledRows rows = project ? loadLabeledRows(*project, task, true) : LabeledRows();
             if (rows.labels.size() >= 2)
                 labels.last() = rows.labels;
         } catch (const Error&) {

@@ -21,11 +21,9 @@ QString TrainJob::title() const
 void TrainJob::run(JobContext& ctx)
 {
     auto project = Project::open(m_projectPath);
-    // The trainer reads a plain atomic; the job context's flag is mirrored into it every step.
-    std::atomic<bool> cancel{ctx.isCancelled()};
     TrainerOptions options = m_options;
-    // The runner's own flag where there is one, so a stop also ends a pause (no step runs then).
-    options.cancel = ctx.cancelFlag() ? ctx.cancelFlag() : &cancel;
+    // The runner's own flag (null where nothing can cancel), so a stop also ends a pause.
+    options.cancel = ctx.cancelFlag();
     options.pause = m_pause.get();
     const auto userStep = m_options.onStep;
     qint64 lastLogged = -1;
@@ -45,8 +43,6 @@ void TrainJob::run(JobContext& ctx)
                         .arg(qint64(p.tokensPerSecond)));
             lastLogged = p.step;
         }
-        if (ctx.isCancelled())
-            cancel = true;
     };
     const auto userLog = m_options.onLog;
     options.onLog = [&](const QString& line) {
