@@ -18,6 +18,7 @@ PACKAGES=(
   dpkg-dev                                 # dpkg-shlibdeps, for the .deb the packaging test builds
   clang libclang-rt-14-dev                 # libFuzzer + sanitizers for the fuzz targets (tests: fuzz_smoke)
   fonts-dejavu-core                        # a font for offscreen and Xvfb rendering
+  poppler-utils                            # pdftoppm: the report tests render the PDF they write
 )
 
 missing=()

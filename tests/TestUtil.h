@@ -5,6 +5,7 @@
 
 #include <QCryptographicHash>
 #include <QFile>
+#include <QProcess>
 #include <QString>
 #include <QSysInfo>
 
@@ -48,6 +49,29 @@ inline QString errorOf(const std::function<void()>& f)
         return e.message();
     }
     return {};
+}
+
+// Renders page 1 of a PDF with poppler's pdftoppm (as a reader would open it) to
+// `outPrefix`.png; true when that worked and the page is not blank (a blank A4 page at 50 dpi is a
+// PNG of a few hundred bytes).
+inline bool renderPdfFirstPage(const QString& pdf, const QString& outPrefix)
+{
+    QProcess p;
+    p.start(QStringLiteral("pdftoppm"), {QStringLiteral("-png"), QStringLiteral("-f"), QStringLiteral("1"),
+                                         QStringLiteral("-l"), QStringLiteral("1"), QStringLiteral("-r"),
+                                         QStringLiteral("50"), QStringLiteral("-singlefile"), pdf, outPrefix});
+    if (!p.waitForStarted()) {
+        qWarning("pdftoppm is missing: install poppler-utils (scripts/setup.sh does)");
+        return false;
+    }
+    p.waitForFinished(60000);
+    QFile png(outPrefix + QStringLiteral(".png"));
+    if (p.exitCode() != 0 || !png.open(QIODevice::ReadOnly)) {
+        qWarning("pdftoppm failed: %s", p.readAllStandardError().constData());
+        return false;
+    }
+    const QByteArray bytes = png.readAll();
+    return bytes.startsWith("\x89PNG") && bytes.size() > 3000;
 }
 
 } // namespace fts::test

@@ -291,9 +291,11 @@ void TestCli::trainInfoEvalReport()
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QString page = QString::fromUtf8(f.readAll());
     QVERIFY(page.contains("Training run 1"));
-    QVERIFY(page.contains("Evaluation on the test split (10 rows)"));
-    QVERIFY(page.contains("<polyline")); // the loss curve was drawn
+    QVERIFY(page.contains("Metrics on the test split (10 rows)"));
+    QVERIFY(page.contains("<img src='data:image/png;base64,")); // the curves, drawn as PNG
+    QVERIFY(page.contains("<h2>Top errors</h2>"));
     QCOMPARE(cli({"report", project, "--run", "9"}).code, 1); // unknown run: one line, exit 1
+    QCOMPARE(cli({"report", project, "--run", "x"}).code, 2);
 
     // A sweep trains one recorded run per value and names the best by validation macro F1.
     QCOMPARE(cli({"sweep", project, "--model", model, "--method", "full", "--grid", "lr=7"}).code, 2);
@@ -306,6 +308,36 @@ void TestCli::trainInfoEvalReport()
                                  ? trials[0].toObject() : trials[1].toObject();
     QCOMPARE(r.json().value("best_run").toInt(), best.value("run_id").toInt());
     QCOMPARE(cli({"info", project, "--json"}).json().value("runs").toArray().size(), 3);
+
+    // Random search with a log-scale range and pruning; bad ranges are refused before training.
+    r = cli({"sweep", project, "--model", model, "--method", "full", "--grid", "lr=1e-5..1e-3",
+             "--max-runs", "2"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("only random search"), r.err.constData());
+    r = cli({"sweep", project, "--model", model, "--method", "full", "--search", "random",
+             "--grid", "lr=1e-5..1e-3:log"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("needs a budget"), r.err.constData());
+    r = cli({"sweep", project, "--model", model, "--method", "full", "--search", "random",
+             "--grid", "lr=1e-4..3e-3:log", "--max-runs", "3", "--seed", "7", "--prune",
+             "--set", "epochs=3", "--set", "batch_size=8", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonArray drawn = r.json().value("trials").toArray();
+    QCOMPARE(drawn.size(), 3);
+    for (const QJsonValue& t : drawn) {
+        const double lr = t.toObject().value("values").toObject().value("lr").toString().toDouble();
+        QVERIFY2(lr >= 1e-4 && lr <= 3e-3, qPrintable(QString::number(lr)));
+        const QString status = t.toObject().value("status").toString();
+        QVERIFY2(status == "finished" || status == "pruned", qPrintable(status));
+    }
+
+    // A comparison of two runs as a PDF that opens: pdftoppm renders its first page.
+    const QString pdf = m_dir.filePath("compare.pdf");
+    r = cli({"report", project, "--run", "1", "--run", "2", "--out", pdf});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY(fts::test::renderPdfFirstPage(pdf, m_dir.filePath("compare-page")));
+    QCOMPARE(cli({"report", project, "--run", "1", "--run", "2", "--run", "3", "--run", "4",
+                  "--run", "5", "--run", "6", "--run", "7"}).code, 2);
 }
 
 // `train --task a --task b` is one multi-task run: per-task validation in the JSON, the trainer's

@@ -1062,7 +1062,12 @@ void TestGui::trainRunsLivePauseResumeCompareEvaluate()
     QFile report(m_dir.filePath("run-1.html"));
     QVERIFY(report.open(QIODevice::ReadOnly));
     const QByteArray html = report.readAll();
-    QVERIFY(html.contains("Training run 1") && html.contains("Evaluation on the test split (16 rows)"));
+    QVERIFY(html.contains("Training run 1") && html.contains("Metrics on the test split (16 rows)"));
+    // Both runs compared, as a PDF.
+    page->runTable()->selectAll();
+    QVERIFY(page->saveReport(QList<qint64>{1, 2}, m_dir.filePath("runs.pdf")));
+    QVERIFY(written.wait(60000));
+    QVERIFY(test::renderPdfFirstPage(m_dir.filePath("runs.pdf"), m_dir.filePath("runs-page")));
     // Cloning run 1 puts its settings back into the editor.
     page->runTable()->clearSelection();
     page->runTable()->selectRow(1);

@@ -3,9 +3,7 @@
 #include "Suite.h"
 #include "Error.h"
 #include "train/Metrics.h"
-#include "train/RunReport.h"
 
-#include <QJsonArray>
 #include <QtTest>
 
 #include <cmath>
@@ -23,7 +21,6 @@ private Q_SLOTS:
     void calibrationAndLoss();
     void rougeClassicExample();
     void exactMatchAndPerplexity();
-    void runReportHtml();
 };
 
 void TestMetrics::threeClassReport()
@@ -111,41 +108,6 @@ void TestMetrics::exactMatchAndPerplexity()
 {
     QCOMPARE(exactMatch({"Yes ", "no"}, {"yes", "No way"}), 0.5);
     QVERIFY(qAbs(perplexity(std::log(20.0)) - 20.0) < 1e-9);
-}
-
-void TestMetrics::runReportHtml()
-{
-    RunReportInput in;
-    in.projectName = "Reviews <2026>";
-    in.run.id = 7;
-    in.run.status = "finished";
-    in.run.method = "lora";
-    in.run.task = "label";
-    in.run.bestStep = 20;
-    in.run.bestMetric = 0.875;
-    in.run.hyperparameters = {{"lr", 0.0005}, {"epochs", 3}};
-    in.run.snapshot = {{"hash", "abc123"}, {"train", QJsonArray{1, 2, 3}}, {"val", QJsonArray{4}}};
-    in.metrics = {{0, 0, "train", "loss", 1.0}, {10, 0.5, "train", "loss", 0.5},
-                  {20, 1, "train", "loss", 0.25}, {20, 1, "val", "accuracy", 0.875}};
-    in.evaluation = classificationReport({"neg", "pos"}, {0, 0, 1, 1}, {0, 1, 1, 1});
-    in.evaluationSplit = "test";
-    const QString html = fts::runReportHtml(in);
-    QVERIFY(html.startsWith("<!DOCTYPE html>"));
-    QVERIFY(html.contains("Reviews &lt;2026&gt;")); // escaped, never raw markup
-    QVERIFY(!html.contains("<2026>"));
-    QVERIFY(html.contains("0.875 at step 20"));
-    QVERIFY(html.contains("<th>Rows in train</th><td>3</td>"));
-    QVERIFY(html.contains("Evaluation on the test split (4 rows)"));
-    QVERIFY(html.contains("<th>Accuracy</th><td>0.75</td>"));
-    // Confusion [true][pred] = neg: 1 1 / pos: 0 2, the diagonal highlighted.
-    QVERIFY(html.contains("<tr><th>neg</th><td class='diag'>1</td><td>1</td></tr>"));
-    QVERIFY(html.contains("<tr><th>pos</th><td>0</td><td class='diag'>2</td></tr>"));
-    QVERIFY(!html.contains("<script"));
-
-    // The loss chart maps step 0..20 onto x 56..624 and loss 0..1 onto y 224..28.
-    const QString svg = svgLineChart("Loss", {{"train loss", "#000", {{0, 1.0}, {10, 0.5}, {20, 0.0}}, false}}, 0);
-    QVERIFY2(svg.contains("points='56.0,28.0 340.0,126.0 624.0,224.0'"), qPrintable(svg));
-    QVERIFY(svgLineChart("Empty", {}).contains("no data"));
 }
 
 FTS_TEST_SUITE(TestMetrics)

@@ -149,6 +149,9 @@ private Q_SLOTS:
     void jobCancelsAndResumes();
     void earlyStopping();
     void sweepRecordsEveryRunAndPicksTheBest();
+    void sweepDrawsRandomSettings();
+    void sweepPruneRule();
+    void sweepPrunesAPoorRun();
     void bf16AutocastTrains();
     void pauseWaitsInMemory();
     void multiTaskLearnsEveryTask();
@@ -531,8 +534,9 @@ void TestTrainer::sweepRecordsEveryRunAndPicksTheBest()
     o.base.epochs = 2;
     o.grid = {{"lr", {"0.00001", "0.003"}}, {"batch_size", {"8", "16"}}};
     QCOMPARE(sweepSettings(o).size(), 4);
-    QCOMPARE(sweepSettings(o)[1].batchSize, 16); // the last axis varies fastest
-    QCOMPARE(sweepSettings(o)[2].lr, 0.003);
+    QCOMPARE(sweepSettings(o)[1].hp.batchSize, 16); // the last axis varies fastest
+    QCOMPARE(sweepSettings(o)[2].hp.lr, 0.003);
+    QCOMPARE(sweepSettings(o)[2].values.value("lr").toString(), QString("0.003"));
 
     SweepJob job(p->path(), o);
     JobContext ctx(nullptr, {});
@@ -558,6 +562,128 @@ void TestTrainer::sweepRecordsEveryRunAndPicksTheBest()
 
     o.grid = {{"lr", {"7"}}};
     QVERIFY(test::errorOf([&] { sweepSettings(o); }).contains("Sweep value lr=7"));
+}
+
+// Random search draws from lists and ranges (log-uniform for a learning rate), rounds integer
+// knobs, repeats itself for a seed, and refuses what cannot be drawn before anything trains.
+void TestTrainer::sweepDrawsRandomSettings()
+{
+    SweepOptions o;
+    o.base = quick(QStringLiteral("full"));
+    o.search = SweepSearch::Random;
+    o.grid = {SweepAxis::parse("lr=1e-5..1e-2:log"), SweepAxis::parse("batch_size=8,16"),
+              SweepAxis::parse("epochs=2..4")};
+    QCOMPARE(o.grid[0].toString(), QString("lr=1e-05..0.01:log"));
+    QVERIFY(o.grid[0].isRange && o.grid[0].logScale && !o.grid[2].logScale);
+    QVERIFY(test::errorOf([&] { sweepSettings(o); }).contains("needs a budget"));
+    o.maxRuns = 40;
+    o.seed = 3;
+    const QList<SweepPoint> a = sweepSettings(o);
+    QCOMPARE(a.size(), 40);
+    int belowOneE3 = 0; // log-uniform over 1e-5..1e-2: two thirds of the draws fall below 1e-3
+    QSet<int> epochs;
+    for (const SweepPoint& p : a) {
+        QVERIFY2(p.hp.lr >= 1e-5 && p.hp.lr <= 1e-2, qPrintable(QString::number(p.hp.lr)));
+        QCOMPARE(p.hp.lr, p.values.value("lr").toString().toDouble());
+        QVERIFY(p.hp.batchSize == 8 || p.hp.batchSize == 16);
+        QVERIFY(p.hp.epochs >= 2 && p.hp.epochs <= 4);
+        QCOMPARE(p.values.value("epochs").toString(), QString::number(p.hp.epochs));
+        epochs.insert(p.hp.epochs);
+        belowOneE3 += p.hp.lr < 1e-3;
+    }
+    QCOMPARE(epochs.size(), 3);
+    QVERIFY2(belowOneE3 >= 18 && belowOneE3 <= 35, qPrintable(QString::number(belowOneE3)));
+    QCOMPARE(sweepSettings(o)[7].values, a[7].values); // the same seed draws the same
+    o.seed = 4;
+    QVERIFY(sweepSettings(o)[0].values != a[0].values);
+
+    // Only lists: no setting is drawn twice, so the budget shrinks to the space.
+    o.grid = {SweepAxis::parse("lr=1e-4,1e-3"), SweepAxis::parse("batch_size=8,16")};
+    const QList<SweepPoint> small = sweepSettings(o);
+    QCOMPARE(small.size(), 4);
+    QSet<QString> distinct;
+    for (const SweepPoint& p : small)
+        distinct.insert(p.values.value("lr").toString() + p.values.value("batch_size").toString());
+    QCOMPARE(distinct.size(), 4);
+
+    const auto refusal = [&](const QString& axis, SweepSearch search = SweepSearch::Random) {
+        SweepOptions bad = o;
+        bad.search = search;
+        return test::errorOf([&] {
+            bad.grid = {SweepAxis::parse(axis)};
+            sweepSettings(bad);
+        });
+    };
+    QVERIFY(refusal("lr=1e-5..1e-3", SweepSearch::Grid).contains("only random search"));
+    QVERIFY(refusal("weight_decay=0..0.1:log").contains("above 0"));
+    QVERIFY(refusal("lr=1e-3..1e-5").contains("low end below its high end"));
+    QVERIFY(refusal("lr=1e-5..5").contains("allowed range"));
+    QVERIFY(refusal("schedule=1..2").contains("constant, linear, cosine"));
+    QVERIFY(refusal("lr=1e-5..abc").contains("'abc' is not a number"));
+    QVERIFY(refusal("nonsense=1..2").contains("is not a hyperparameter"));
+    QVERIFY(refusal("lr").contains("KEY=V1,V2"));
+    QVERIFY(refusal("batch_size=8,0").contains("batch_size"));
+}
+
+// The median stopping rule against hand-worked cases.
+void TestTrainer::sweepPruneRule()
+{
+    QList<SweepTrial> earlier(3);
+    earlier[0].bestSoFar = {0.5, 0.6};
+    earlier[1].bestSoFar = {0.7, 0.8};
+    earlier[2].bestSoFar = {0.4}; // pruned after one evaluation: not in the median at the second
+    // At evaluation 2 the median of 0.6 and 0.8 is 0.7.
+    const QString why = sweepPruneReason(earlier, 2, 0.65, "macro_f1", 1);
+    QVERIFY2(why.contains("0.6500") && why.contains("0.7000") && why.contains("2 earlier runs"),
+             qPrintable(why));
+    QVERIFY(sweepPruneReason(earlier, 2, 0.75, "macro_f1", 1).isEmpty());
+    QVERIFY(sweepPruneReason(earlier, 2, 0.65, "loss", 1).isEmpty()); // lower loss is better
+    QVERIFY(!sweepPruneReason(earlier, 2, 0.75, "loss", 1).isEmpty());
+    QVERIFY(sweepPruneReason(earlier, 2, 0.1, "macro_f1", 2).isEmpty()); // still warming up
+    // At evaluation 1 the median of 0.4, 0.5, 0.7 is 0.5.
+    QVERIFY(!sweepPruneReason(earlier, 1, 0.45, "accuracy", 0).isEmpty());
+    QVERIFY(sweepPruneReason(earlier, 1, 0.55, "accuracy", 0).isEmpty());
+    QVERIFY(sweepPruneReason(earlier.mid(0, 1), 1, 0.0, "accuracy", 0).isEmpty()); // one to compare
+}
+
+// Two good runs, then one whose learning rate is far too small: pruned after its second
+// evaluation, kept as a stopped run with the reason, resumable like any stopped run.
+void TestTrainer::sweepPrunesAPoorRun()
+{
+    auto p = project(QStringLiteral("sweep-prune"));
+    SweepOptions o;
+    o.modelDir = kBert;
+    o.tokenizer = m_vocab;
+    o.base = quick(QStringLiteral("full"));
+    o.base.epochs = 4;
+    o.grid = {SweepAxis::parse("lr=0.003,0.002,0.000001")};
+    o.prune = true;
+    SweepJob job(p->path(), o);
+    QList<int> started;
+    job.onTrialStarted = [&](int i, const QJsonObject&) { started << i; };
+    int finishedCalls = 0;
+    job.onTrialFinished = [&](const SweepTrial&) { ++finishedCalls; };
+    JobContext ctx(nullptr, {});
+    job.run(ctx);
+    const SweepResult& r = job.result();
+    QCOMPARE(started, QList<int>({0, 1, 2}));
+    QCOMPARE(finishedCalls, 3);
+    QCOMPARE(r.trials[0].status, QString("finished"));
+    QCOMPARE(r.trials[1].status, QString("finished"));
+    QCOMPARE(r.trials[0].bestSoFar.size(), 4);
+    QCOMPARE(r.trials[2].status, QString("pruned"));
+    QCOMPARE(r.trials[2].bestSoFar.size(), 2);
+    QVERIFY(r.best == 0 || r.best == 1);
+    const RunRecord pruned = loadRun(*p, r.trials[2].runId);
+    QCOMPARE(pruned.status, QString("cancelled"));
+    QVERIFY2(pruned.error.contains("Pruned by the sweep after evaluation 2"), qPrintable(pruned.error));
+    qint64 lastStep = 0; // 96 rows in batches of 8: stopped after two epochs of 12 steps
+    for (const MetricPoint& m : runMetrics(*p, pruned.id))
+        lastStep = std::max(lastStep, m.step);
+    QCOMPARE(lastStep, 24);
+    const TrainResult resumed = Trainer(*p, options(o.base)).resume(pruned.id);
+    QCOMPARE(resumed.status, QString("finished"));
+    QCOMPARE(resumed.steps, 48);
 }
 
 // precision=bf16 trains under autocast (matrix products in bf16, weights and optimizer fp32) where the

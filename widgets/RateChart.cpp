@@ -1,5 +1,6 @@
-// Learning rate on the left axis, tokens per second on the right; redraws throttled like the
-// training chart's so a fast run does not flood the GUI thread.
+// Learning rate on the left axis, tokens per second on the right; redraws throttled, and the
+// curves thinned to the plot's width, like the training chart's, so a fast or long run does not
+// flood the GUI thread.
 #include "RateChart.h"
 
 #include <QTimer>
@@ -10,14 +11,6 @@
 namespace fts {
 namespace {
 constexpr int kRateReplotMs = 100;
-
-QVector<double> valuesOf(const QCPGraph* g)
-{
-    QVector<double> out;
-    for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it)
-        out << it->value;
-    return out;
-}
 } // namespace
 
 RateChart::RateChart(QWidget* parent)
@@ -43,11 +36,17 @@ RateChart::RateChart(QWidget* parent)
     m_plot->yAxis->setNumberPrecision(2);
     setMinimumHeight(140);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_plot->setPlottingHint(QCP::phFastPolylines, true);
     m_plot->setToolTip(tr("The learning-rate schedule (warmup, then decay) and training speed."));
     m_replot->setSingleShot(true);
     m_replot->setInterval(kRateReplotMs);
     connect(m_replot, &QTimer::timeout, this, [this] {
-        m_plot->rescaleAxes();
+        double x0 = 0, x1 = 0;
+        if (m_curves.xExtent(&x0, &x1))
+            m_plot->xAxis->setRange(x0, x1 > x0 ? x1 : x0 + 1);
+        m_curves.thinToView(m_plot); // the thinned curves keep each column's extremes
+        m_plot->yAxis->rescale();
+        m_plot->yAxis2->rescale();
         m_plot->yAxis->setRangeLower(0);
         m_plot->yAxis2->setRangeLower(0);
         m_plot->replot(QCustomPlot::rpQueuedReplot);
@@ -61,25 +60,32 @@ void RateChart::clear()
 {
     m_lr->data()->clear();
     m_speed->data()->clear();
+    m_curves.clear();
     m_plot->replot();
 }
 
 void RateChart::addStep(qint64 step, double learningRate, double tokensPerSecond)
 {
-    m_lr->addData(double(step), learningRate);
-    m_speed->addData(double(step), tokensPerSecond);
+    m_curves.append(m_lr, QPointF(double(step), learningRate));
+    m_curves.append(m_speed, QPointF(double(step), tokensPerSecond));
     if (!m_replot->isActive())
         m_replot->start();
 }
 
 QVector<double> RateChart::learningRates() const
 {
-    return valuesOf(m_lr);
+    QVector<double> out;
+    for (const QPointF& p : m_curves.points(m_lr))
+        out << p.y();
+    return out;
 }
 
 QVector<double> RateChart::tokensPerSecond() const
 {
-    return valuesOf(m_speed);
+    QVector<double> out;
+    for (const QPointF& p : m_curves.points(m_speed))
+        out << p.y();
+    return out;
 }
 
 } // namespace fts

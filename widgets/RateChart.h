@@ -2,6 +2,8 @@
 // warmup and decay actually did, and whether training slowed down (another program, a long batch).
 #pragma once
 
+#include "ThinnedCurves.h"
+
 #include <QVector>
 #include <QWidget>
 
@@ -27,6 +29,7 @@ private:
     QCPGraph* m_lr;
     QCPGraph* m_speed;
     QTimer* m_replot;
+    ThinnedCurves m_curves; // every step; the graphs hold thinned copies
 };
 
 } // namespace fts

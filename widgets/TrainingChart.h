@@ -1,9 +1,12 @@
 // Training curves of one or more runs: train loss (raw and smoothed) and validation loss on the
 // left axis, validation accuracy and macro F1 (0..1) on the right, against the optimizer step. Live
 // points are added as they arrive; redraws are throttled so a fast run does not flood the GUI
-// thread. Hovering reads values out; right-click saves PNG, PDF or CSV.
+// thread, and each curve is thinned to a few points per pixel column of the visible range
+// (report/CurveDecimation), so 100,000 steps draw as fast as 1,000 and zooming in shows every
+// step again. Hovering reads values out; right-click saves PNG, PDF or CSV (all points).
 #pragma once
 
+#include "ThinnedCurves.h"
 #include "train/RunStore.h"
 
 #include <QHash>
@@ -36,6 +39,8 @@ public:
     // The plotted values of one curve ("loss_smoothed" is the train loss's moving average).
     QVector<double> values(qint64 key, const QString& split, const QString& metric) const;
     QCustomPlot* plot() const { return m_plot; }
+    // What the throttled redraw does, at once: rescale to the data, thin the curves, replot.
+    void redrawNow();
 
 private:
     QCPGraph* graphFor(qint64 key, const QString& name, const QString& split,
@@ -50,6 +55,10 @@ private:
     QList<qint64> m_order;
     QHash<QString, QCPGraph*> m_graphs; // "key/split/metric"
     QHash<qint64, double> m_smoothed;   // each run's last smoothed train loss
+    ThinnedCurves m_curves; // every point; the graphs hold thinned copies
+    QTimer* m_rethin;                   // after a zoom or pan
+    bool m_updating = false;            // our own range changes are not the user's
+    bool m_follow = true;               // rescale to all the data at each redraw (until a zoom)
 };
 
 } // namespace fts

@@ -2,7 +2,7 @@
 #include "CliCommon.h"
 
 #include "io/AtomicWrite.h"
-#include "train/RunReport.h"
+#include "report/RunReport.h"
 
 #include "project/Project.h"
 #include "train/RunStore.h"
@@ -240,16 +240,29 @@ int cmdSweep(const QStringList& args)
                                   QStringLiteral("Label task (default: the first)."),
                                   QStringLiteral("NAME"));
     const QCommandLineOption grid(QStringLiteral("grid"),
-                                  QStringLiteral("Values to try, e.g. lr=1e-5,3e-5,1e-4 "
-                                                 "(repeatable: every combination is trained)."),
-                                  QStringLiteral("KEY=V1,V2"));
+                                  QStringLiteral("Values to try, e.g. lr=1e-5,3e-5,1e-4; with "
+                                                 "--search random also a range, e.g. "
+                                                 "lr=1e-5..1e-3:log or warmup_ratio=0..0.2 "
+                                                 "(repeatable)."),
+                                  QStringLiteral("KEY=V1,V2|KEY=LOW..HIGH[:log]"));
+    const QCommandLineOption search(QStringLiteral("search"),
+                                    QStringLiteral("grid (every combination, default) or random "
+                                                   "(draws --max-runs settings)."),
+                                    QStringLiteral("KIND"), QStringLiteral("grid"));
+    const QCommandLineOption seed(QStringLiteral("seed"),
+                                  QStringLiteral("Random search: the seed of the draws."),
+                                  QStringLiteral("N"), QStringLiteral("1"));
+    const QCommandLineOption prune(QStringLiteral("prune"),
+                                   QStringLiteral("Stop a run early when after its first "
+                                                  "evaluation its best metric is worse than the "
+                                                  "median of the earlier runs' at that point."));
     const QCommandLineOption set(QStringLiteral("set"),
                                  QStringLiteral("A fixed hyperparameter, e.g. epochs=3 (repeatable)."),
                                  QStringLiteral("KEY=VALUE"));
     const QCommandLineOption maxRuns(QStringLiteral("max-runs"),
-                                     QStringLiteral("Budget: train at most N combinations."),
+                                     QStringLiteral("Budget: train at most N settings."),
                                      QStringLiteral("N"));
-    parser.addOptions({model, method, task, grid, set, maxRuns, kJson});
+    parser.addOptions({model, method, task, grid, search, seed, prune, set, maxRuns, kJson});
     parseOrThrow(parser, args, QStringLiteral("sweep"),
                  QStringLiteral("Train one run per combination of hyperparameter values and "
                                 "report the best by the validation metric."));
@@ -262,15 +275,22 @@ int cmdSweep(const QStringList& args)
     o.task = parser.value(task);
     o.base = hyperparametersFromOptions(parser.value(method), parser.values(set));
     try {
-        for (const QString& kv : parser.values(grid)) {
-            const qsizetype eq = kv.indexOf(QLatin1Char('='));
-            if (eq <= 0)
-                throw UsageError{QStringLiteral("--grid needs KEY=V1,V2, got '%1'").arg(kv)};
-            o.grid << SweepAxis{kv.left(eq).trimmed(),
-                                kv.mid(eq + 1).split(QLatin1Char(','), Qt::SkipEmptyParts)};
+        for (const QString& kv : parser.values(grid))
+            o.grid << SweepAxis::parse(kv);
+        const QString kind = parser.value(search);
+        if (kind != QLatin1String("grid") && kind != QLatin1String("random"))
+            throw UsageError{QStringLiteral("--search is grid or random, got '%1'").arg(kind)};
+        o.search = kind == QLatin1String("random") ? SweepSearch::Random : SweepSearch::Grid;
+        bool ok = true;
+        o.seed = parser.value(seed).toUInt(&ok);
+        if (!ok)
+            throw UsageError{QStringLiteral("--seed needs a whole number from 0 to 4294967295")};
+        o.prune = parser.isSet(prune);
+        if (parser.isSet(maxRuns)) {
+            o.maxRuns = parser.value(maxRuns).toInt(&ok);
+            if (!ok || o.maxRuns < 1)
+                throw UsageError{QStringLiteral("--max-runs needs a whole number from 1 to 1000")};
         }
-        if (parser.isSet(maxRuns))
-            o.maxRuns = parser.value(maxRuns).toInt();
         sweepSettings(o); // refuse bad values before anything trains
     } catch (const Error& e) {
         throw UsageError{e.message()};
@@ -312,41 +332,61 @@ int cmdSweep(const QStringList& args)
 int cmdReport(const QStringList& args)
 {
     QCommandLineParser parser;
-    const QCommandLineOption run(QStringLiteral("run"), QStringLiteral("Run id."),
+    const QCommandLineOption run(QStringLiteral("run"),
+                                 QStringLiteral("Run id; give 2 to 6 for a comparison report."),
                                  QStringLiteral("ID"));
     const QCommandLineOption split(QStringLiteral("split"),
                                    QStringLiteral("Evaluate on test (default), val, or none."),
                                    QStringLiteral("SPLIT"), QStringLiteral("test"));
+    const QCommandLineOption task(QStringLiteral("task"),
+                                  QStringLiteral("A multi-task run: the task to evaluate (default: "
+                                                 "its first)."),
+                                  QStringLiteral("NAME"));
     const QCommandLineOption out(QStringLiteral("out"),
-                                 QStringLiteral("The HTML file to write (default: run-ID.html)."),
+                                 QStringLiteral("The file to write: .pdf for a PDF, anything else "
+                                                "HTML (default: run-ID.html)."),
                                  QStringLiteral("FILE"));
-    parser.addOptions({run, split, out});
+    parser.addOptions({run, split, task, out});
     parseOrThrow(parser, args, QStringLiteral("report"),
-                 QStringLiteral("A self-contained HTML report of a run: data, settings, curves "
-                                "and evaluation."));
+                 QStringLiteral("A self-contained HTML (or PDF) report of a run — data, model, "
+                                "method, settings, curves, metrics, confusion matrix, calibration, "
+                                "top errors — or of 2 to 6 runs side by side."));
     const QString path =
         projectPathArgument(positionals(parser, {QStringLiteral("PROJECT")}).at(0));
-    bool ok = false;
-    const qint64 runId = parser.value(run).toLongLong(&ok);
-    if (!ok || runId <= 0)
-        throw UsageError{QStringLiteral("report needs --run ID")};
+    QList<qint64> runIds;
+    for (const QString& v : parser.values(run)) {
+        bool ok = false;
+        const qint64 id = v.toLongLong(&ok);
+        if (!ok || id <= 0)
+            throw UsageError{QStringLiteral("--run needs a run id, got '%1'").arg(v)};
+        runIds << id;
+    }
+    if (runIds.isEmpty())
+        throw UsageError{QStringLiteral("report needs --run ID (2 to 6 of them for a comparison)")};
+    if (runIds.size() > 6)
+        throw UsageError{QStringLiteral("a comparison report takes 2 to 6 runs, not %1").arg(runIds.size())};
     const QString s = parser.value(split);
     if (s != QLatin1String("test") && s != QLatin1String("val") && s != QLatin1String("none"))
         throw UsageError{QStringLiteral("--split is test, val or none, not '%1'").arg(s)};
     auto project = Project::open(path, Project::Access::ReadOnly);
-    RunReportInput in;
-    in.projectName = project->name();
-    in.run = loadRun(*project, runId);
-    in.metrics = runMetrics(*project, runId);
-    if (s != QLatin1String("none") &&
-        (!in.run.bestCheckpoint.isEmpty() || !in.run.lastCheckpoint.isEmpty())) {
-        in.evaluation = evaluateRun(*project, runId, s);
-        in.evaluationSplit = s;
+    QList<RunReportInput> inputs;
+    for (qint64 id : runIds) {
+        RunReportInput in;
+        in.projectName = project->name();
+        in.run = loadRun(*project, id);
+        in.metrics = runMetrics(*project, id);
+        if (s != QLatin1String("none") &&
+            (!in.run.bestCheckpoint.isEmpty() || !in.run.lastCheckpoint.isEmpty()))
+            in.evaluation = evaluateRunOnSplit(*project, id, s, parser.value(task));
+        inputs << in;
     }
-    const QString file = parser.isSet(out) ? parser.value(out)
-                                           : QStringLiteral("run-%1.html").arg(runId);
-    const QByteArray html = runReportHtml(in).toUtf8();
-    writeFileAtomically(file, [&html](QIODevice& device) { device.write(html); });
+    const QString file = parser.isSet(out)
+                             ? parser.value(out)
+                             : QStringLiteral("run-%1.html").arg(runIds.size() == 1
+                                                                     ? QString::number(runIds[0])
+                                                                     : QStringLiteral("comparison"));
+    writeReport(inputs.size() == 1 ? runReport(inputs[0]) : comparisonReport(project->name(), inputs),
+                file);
     printLine(QStringLiteral("Wrote %1").arg(QDir::toNativeSeparators(file)));
     return 0;
 }

@@ -5,10 +5,13 @@
 #include "runtime/TorchRuntime.h"
 
 #include <QCoreApplication>
+#include <QGuiApplication>
 #include <QTextStream>
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <string_view>
 
 namespace {
 
@@ -28,8 +31,8 @@ const char* kUsage =
     "  download MODEL_ID           fetch a model from the Hub (resumable, checked)\n"
     "  train PROJECT --model DIR --method M   fine-tune a classifier (or --resume RUN_ID)\n"
     "  eval PROJECT --run ID       a run's metrics on the test or val split\n"
-    "  report PROJECT --run ID     a run's HTML report: data, settings, curves, evaluation\n"
-    "  sweep PROJECT --model DIR --method M --grid lr=1e-5,3e-5   one run per setting, best marked\n"
+    "  report PROJECT --run ID     a run's report (HTML or PDF); several --run: a comparison\n"
+    "  sweep PROJECT --model DIR --method M --grid lr=1e-5,3e-5   grid or random search, best marked\n"
     "  sft PROJECT --model DIR --data FILE     chat / summarization fine-tuning of a decoder\n"
     "  reward PROJECT --model DIR --data FILE  a reward model from pairs, ratings or rankings\n"
     "  dpo PROJECT --model DIR --data FILE     direct preference optimisation of a decoder\n"
@@ -48,7 +51,16 @@ const char* kUsage =
 
 int main(int argc, char** argv)
 {
-    QCoreApplication app(argc, argv);
+    // Reports draw their charts with fonts, which needs a QGuiApplication; the CLI never shows a
+    // window, so it takes the offscreen platform unless one is set.
+    std::unique_ptr<QCoreApplication> app;
+    if (argc >= 2 && std::string_view(argv[1]) == "report") {
+        if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+        app = std::make_unique<QGuiApplication>(argc, argv);
+    } else {
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    }
     // Same names as the GUI, so both share settings (recent models) and the models folder.
     QCoreApplication::setOrganizationName(QStringLiteral("FinetuneStudio"));
     QCoreApplication::setApplicationName(QStringLiteral("Finetune Studio"));
@@ -80,7 +92,7 @@ int main(int argc, char** argv)
         {QStringLiteral("serve"), fts::cli::cmdServe},
         {QStringLiteral("pretrain"), fts::cli::cmdPretrain},
     };
-    const QStringList args = app.arguments().mid(1);
+    const QStringList args = QCoreApplication::arguments().mid(1);
     if (args.isEmpty()) {
         err << kUsage;
         return 2;

@@ -54,6 +54,10 @@ struct TrainerOptions
     std::function<void(const TrainProgress&)> onStep;
     std::function<void(const MetricPoint&)> onMetric;
     std::function<void(const QString&)> onLog;
+    // Asked after each validation with its number (1-based) and the best value so far of the
+    // early-stopping metric; a non-empty answer stops the run there (a sweep's pruning): the run
+    // is kept as stopped and resumable, with the answer as its note.
+    std::function<QString(int evaluation, double bestSoFar)> prune;
     // Testing the NaN guard without waiting for a real divergence: the loss of this step becomes
     // NaN.
     qint64 injectNanAtStep = -1;
@@ -64,7 +68,7 @@ struct TrainerOptions
 struct TrainResult
 {
     qint64 runId = 0;
-    QString status; // finished, cancelled (failed runs throw)
+    QString status; // finished, cancelled, pruned (recorded as cancelled); failed runs throw
     qint64 steps = 0;
     bool earlyStopped = false;
     double bestMetric = 0;

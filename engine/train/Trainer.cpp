@@ -464,6 +464,8 @@ TrainResult Trainer::train(bool resuming)
     clock.start();
     const double secondsBefore = s.seconds;
     qint64 pausedMs = 0;
+    int evaluations = 0;
+    QString prunedBecause;
     const auto tick = [&] { s.seconds = secondsBefore + (clock.elapsed() - pausedMs) / 1000.0; };
 
     while (s.step < s.totalSteps) {
@@ -514,6 +516,16 @@ TrainResult Trainer::train(bool resuming)
             tick();
             stop = evaluateAndTrack(s, metric);
             result.earlyStopped = stop;
+            ++evaluations;
+            if (!stop && !last && m_options.prune) {
+                const QString why = m_options.prune(evaluations, s.bestMetric);
+                if (!why.isEmpty()) {
+                    if (m_options.onLog)
+                        m_options.onLog(why);
+                    prunedBecause = why;
+                    stop = true;
+                }
+            }
         }
         if ((s.hp.checkpointEvery > 0 ? s.step % s.hp.checkpointEvery == 0 : evalNow) || last ||
             stop) {
@@ -527,8 +539,12 @@ TrainResult Trainer::train(bool resuming)
     if (result.status.isEmpty()) {
         setRunCheckpoints(m_project, s.runId, s.lastCheckpoint, s.bestCheckpoint, s.bestMetric,
                           s.bestStep, s.seconds);
-        setRunStatus(m_project, s.runId, QStringLiteral("finished"));
-        result.status = QStringLiteral("finished");
+        // A pruned run stopped before its end, so it is kept as stopped (resumable), with why.
+        const bool pruned = !prunedBecause.isEmpty();
+        setRunStatus(m_project, s.runId,
+                     pruned ? QStringLiteral("cancelled") : QStringLiteral("finished"),
+                     prunedBecause);
+        result.status = pruned ? QStringLiteral("pruned") : QStringLiteral("finished");
     }
     result.steps = s.step;
     result.bestMetric = s.bestMetric;

@@ -19,7 +19,7 @@
 #include "train/EvaluateRunJob.h"
 #include "train/MultiTaskTrainer.h"
 #include "train/ParameterCountJob.h"
-#include "train/RunReport.h"
+#include "report/RunReport.h"
 #include "train/TrainJob.h"
 
 #include <QApplication>
@@ -238,17 +238,25 @@ TrainPage::TrainPage(QWidget* parent)
     m_clone->setToolTip(tr("Load the selected run's settings into the editor to change one and train again"));
     m_evaluate->setObjectName(QStringLiteral("evaluateRun"));
     m_evaluate->setToolTip(tr("Open the selected run on the Evaluate page"));
-    m_report->setToolTip(tr("Write the selected run's report (data, settings, curves, test-split "
-                            "evaluation) as one HTML file to share"));
     connect(m_report, &QPushButton::clicked, this, [this] {
         const QList<qint64> ids = selectedRunIds();
-        if (ids.size() != 1)
+        if (ids.isEmpty() || ids.size() > 6)
             return;
+        QString selectedFilter;
         const QString file = QFileDialog::getSaveFileName(
-            this, tr("Save run report"), QStringLiteral("run-%1.html").arg(ids.first()),
-            tr("Web page (*.html)"));
-        if (!file.isEmpty())
-            saveReport(ids.first(), file);
+            this, ids.size() == 1 ? tr("Save run report") : tr("Save comparison report"),
+            ids.size() == 1 ? QStringLiteral("run-%1.html").arg(ids.first())
+                            : QStringLiteral("runs-comparison.html"),
+            tr("Web page (*.html);;PDF (*.pdf)"), &selectedFilter);
+        if (file.isEmpty())
+            return;
+        // The dialog does not add the extension of the chosen type by itself everywhere.
+        const bool pdf = selectedFilter.contains(QLatin1String("pdf"));
+        const QString suffix = QFileInfo(file).suffix().toLower();
+        saveReport(ids, suffix == QLatin1String("pdf") || suffix == QLatin1String("html") ||
+                                suffix == QLatin1String("htm")
+                            ? file
+                            : file + (pdf ? QStringLiteral(".pdf") : QStringLiteral(".html")));
     });
     connect(m_start, &QPushButton::clicked, this, &TrainPage::startTraining);
     connect(m_pause, &QPushButton::clicked, this, [this] { isPaused() ? continueTraining() : pauseTraining(); });
@@ -821,7 +829,13 @@ void TrainPage::onJobFinished(int id, const JobOutcome& outcome)
         m_reportJobId = 0;
         const std::shared_ptr<EvaluateRunJob> job = std::move(m_reportJob);
         // A run without test rows (or without a checkpoint) still gets its report, without scores.
-        writeReport(outcome.status == JobStatus::Succeeded ? &job->result() : nullptr);
+        if (outcome.status == JobStatus::Succeeded)
+            m_reportEvaluations.insert(m_reportRuns[m_reportEvaluated], job->result());
+        if (++m_reportEvaluated < m_reportRuns.size()) {
+            submitReportEvaluation();
+            return;
+        }
+        writeReport();
         setTrainingState(isTraining());
         Q_EMIT reportWritten(m_reportFile);
         return;
@@ -874,10 +888,19 @@ void TrainPage::setTrainingState(bool training)
     // A multi-task run is evaluated one task at a time (the Evaluate page lists each); its report
     // would show only one of them, so it has none yet.
     m_evaluate->setEnabled(!training && one);
-    m_report->setEnabled(!training && one && !multiTask && m_reportJobId == 0);
+    bool reportable = !ids.isEmpty() && ids.size() <= 6;
+    for (const RunRecord& r : std::as_const(m_records))
+        if (ids.contains(r.id) && (isFeedbackRunMethod(r.method) || isMultiTaskRun(r)))
+            reportable = false;
+    m_report->setEnabled(!training && reportable && m_reportJobId == 0);
     m_report->setToolTip(multiTask ? tr("A multi-task run has no report yet: evaluate each task on the Evaluate page.")
-                                   : tr("Write the selected run's report (data, settings, curves, test-split "
-                                        "evaluation) as one HTML file to share"));
+                         : ids.size() > 1
+                             ? tr("Write a comparison of the selected runs (2 to 6: scores, the settings "
+                                  "that differ, overlaid curves, each run's test-split evaluation) as "
+                                  "one HTML or PDF file")
+                             : tr("Write the selected run's report (data, model, settings, curves, "
+                                  "test-split metrics, confusion matrix, calibration, top errors) as "
+                                  "one HTML or PDF file to share"));
     m_resume->setToolTip(classifier || sft ? QString()
                                     : tr("A run from the Feedback page (or the CLI): resume it there, on the "
                                          "Train from feedback tab."));
@@ -885,34 +908,55 @@ void TrainPage::setTrainingState(bool training)
 
 bool TrainPage::saveReport(qint64 runId, const QString& file)
 {
-    if (!m_project || !m_jobs || isTraining() || m_reportJobId != 0)
+    return saveReport(QList<qint64>{runId}, file);
+}
+
+bool TrainPage::saveReport(const QList<qint64>& runIds, const QString& file)
+{
+    if (!m_project || !m_jobs || isTraining() || m_reportJobId != 0 || runIds.isEmpty() ||
+        runIds.size() > 6)
         return false;
     m_reportFile = file;
-    m_reportRun = runId;
-    m_reportJob = std::make_shared<EvaluateRunJob>(m_project->path(), runId, QStringLiteral("test"));
-    m_reportJobId = m_jobs->submit(m_reportJob);
+    m_reportRuns = runIds;
+    m_reportEvaluations.clear();
+    m_reportEvaluated = 0;
+    submitReportEvaluation();
     setTrainingState(false);
     return true;
 }
 
-void TrainPage::writeReport(const Evaluation* evaluation)
+// The runs are evaluated one job after another; the report is written when the last is done.
+void TrainPage::submitReportEvaluation()
 {
-    RunReportInput in;
-    in.projectName = m_project->name();
-    in.run = loadRun(*m_project, m_reportRun);
-    in.metrics = runMetrics(*m_project, m_reportRun);
-    if (evaluation) {
-        in.evaluation = evaluation->report;
-        in.evaluationSplit = evaluation->split;
-    }
-    const QByteArray html = runReportHtml(in).toUtf8();
+    m_reportJob = std::make_shared<EvaluateRunJob>(m_project->path(), m_reportRuns[m_reportEvaluated],
+                                                   QStringLiteral("test"));
+    m_reportJobId = m_jobs->submit(m_reportJob);
+}
+
+void TrainPage::writeReport()
+{
     try {
-        writeFileAtomically(m_reportFile, [&html](QIODevice& d) { d.write(html); });
-        m_live->setText(tr("Saved the report of run %1 to %2.").arg(m_reportRun)
-                            .arg(QDir::toNativeSeparators(m_reportFile)));
+        QList<RunReportInput> inputs;
+        for (qint64 runId : std::as_const(m_reportRuns)) {
+            RunReportInput in;
+            in.projectName = m_project->name();
+            in.run = loadRun(*m_project, runId);
+            in.metrics = runMetrics(*m_project, runId);
+            in.evaluation = m_reportEvaluations.value(runId);
+            inputs << in;
+        }
+        fts::writeReport(inputs.size() == 1 ? runReport(inputs.first())
+                                       : comparisonReport(m_project->name(), inputs),
+                    m_reportFile);
+        QStringList ids;
+        for (qint64 runId : std::as_const(m_reportRuns))
+            ids << QString::number(runId);
+        m_live->setText(tr("Saved the report of run %1 to %2.", nullptr, int(ids.size()))
+                            .arg(ids.join(QStringLiteral(", ")), QDir::toNativeSeparators(m_reportFile)));
     } catch (const Error& e) {
         m_live->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(e.message().toHtmlEscaped()));
     }
+    m_reportEvaluations.clear();
 }
 
 void TrainPage::reloadRuns()

@@ -65,8 +65,10 @@ public:
     bool resumeSelected();
     // Loads the selected run's hyperparameters into the editor (to change one knob and rerun).
     bool cloneSelected();
-    // Evaluates run `runId` on the test split (a job) and writes its HTML report to `file`.
+    // Evaluates run `runId` on the test split (a job) and writes its report to `file` (PDF when
+    // it ends in .pdf, HTML otherwise); 2 to 6 runs give a comparison report.
     bool saveReport(qint64 runId, const QString& file);
+    bool saveReport(const QList<qint64>& runIds, const QString& file);
     bool isTraining() const { return m_trainJobId != 0; }
     void reloadRuns();
     QTableWidget* runTable() const { return m_runs; }
@@ -94,7 +96,8 @@ private:
     void onJobFinished(int id, const JobOutcome& outcome);
     void onSelectionChanged();
     void setTrainingState(bool training);
-    void writeReport(const Evaluation* evaluation);
+    void submitReportEvaluation();
+    void writeReport();
     QList<qint64> selectedRunIds() const;
     void submit(TrainerOptions options, qint64 resumeRunId, const QString& chartName);
     void submitSft(AlignOptions options, qint64 resumeRunId, const QString& chartName);
@@ -133,7 +136,9 @@ private:
     QWidget* m_labelTasksRow;
     SftTaskPanel* m_sft;
     int m_reportJobId = 0;
-    qint64 m_reportRun = 0;
+    QList<qint64> m_reportRuns;
+    int m_reportEvaluated = 0; // how many of m_reportRuns have been evaluated
+    QMap<qint64, Evaluation> m_reportEvaluations;
     QString m_reportFile;
     std::shared_ptr<EvaluateRunJob> m_reportJob;
     QLabel* m_params;
