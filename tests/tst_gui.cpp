@@ -19,6 +19,7 @@
 #include "pages/ModelPage.h"
 #include "pages/EvaluatePage.h"
 #include "pages/TrainPage.h"
+#include "pages/SweepDialog.h"
 #include "HyperparameterEditor.h"
 #include "project/Project.h"
 #include "project/SampleProject.h"
@@ -106,6 +107,7 @@ private Q_SLOTS:
     void trainSettingsAreCheckedAndSaved();
     void evaluatePageShowsTheStory();
     void trainRunsLivePauseResumeCompareEvaluate();
+    void trainPageSweepsAndMarksTheBest();
     void trainNotesShowTrainerWarnings();
     void trainPageCountsTrainableParameters();
     void trainPageFineTunesChatAndSummarization();
@@ -941,6 +943,102 @@ void TestGui::trainPageTrainsSeveralTasksAtOnce()
              qPrintable(evaluate->summaryText()));
 }
 
+// The sweep dialog: a bad range is refused with its row named; a grid over the learning rate
+// trains one recorded run per value on the engine thread, fills the table and the chart, rings the
+// best (the highest validation macro F1 read back from the project), and hands its settings back.
+void TestGui::trainPageSweepsAndMarksTheBest()
+{
+    const QStringList food = {"apple", "banana", "cherry", "grape", "lemon", "mango"};
+    const QStringList travel = {"car", "truck", "bus", "train", "plane", "boat"};
+    QByteArray csv = "text,label,split\n";
+    QStringList texts;
+    for (int i = 0; i < 96; ++i) {
+        const QStringList& words = i % 2 ? travel : food;
+        const QString text = QStringLiteral("my %1 and the %2").arg(words[i % 6], words[(i / 2) % 6]);
+        texts << text;
+        csv += text.toUtf8() + (i % 2 ? ",travel," : ",food,") + (i < 64 ? "train" : i < 80 ? "val" : "test") + "\n";
+    }
+    test::writeFile(m_dir.filePath("sweep.csv"), csv);
+    const QString model = wordModelFolder(m_dir.filePath("sweep-model"), texts);
+    QVERIFY(!model.isEmpty());
+    MainWindow w;
+    w.show();
+    QVERIFY(w.createProject(m_dir.filePath("sweep.ftproj")));
+    importAndWait(w, m_dir.filePath("sweep.csv"));
+    Project& project = *w.workspace()->project();
+    TrainPage* page = w.workspace()->trainPage();
+    w.workspace()->showPage(ProjectWorkspace::Train);
+    QVERIFY(!page->openSweep()); // no model yet
+    QVERIFY2(page->liveText().contains("Model page"), qPrintable(page->liveText()));
+    project.setMetaValue("model_dir", model);
+    HyperparameterEditor* editor = page->editor();
+    QVERIFY(editor->setField("method", "full"));
+    QVERIFY(editor->setField("epochs", "6"));
+    QVERIFY(editor->setField("batch_size", "8"));
+    QVERIFY(editor->setField("warmup_ratio", "0.1"));
+    QVERIFY(editor->setField("patience", "0"));
+    SweepDialog* sweep = page->openSweep();
+    QVERIFY(sweep);
+    QCOMPARE(page->openSweep(), sweep); // one at a time
+
+    // A range with grid search is refused before anything trains, naming the row.
+    SweepAxis range;
+    range.key = "lr";
+    range.isRange = true;
+    range.low = 1e-5;
+    range.high = 1e-3;
+    sweep->setAxes({range});
+    QVERIFY(!sweep->start());
+    auto* status = sweep->findChild<QLabel*>("sweepStatus");
+    QVERIFY2(status->text().contains("only random search"), qPrintable(status->text()));
+    QCOMPARE(listRuns(project).size(), 0);
+
+    SweepAxis lr;
+    lr.key = "lr";
+    lr.values = {"0.00001", "0.002"};
+    sweep->setAxes({lr});
+    sweep->setSearch(SweepSearch::Grid, 8, 1, false);
+    QVERIFY(sweep->start());
+    QVERIFY(sweep->isRunning());
+    QVERIFY(!page->findChild<QPushButton*>("startTraining")->isEnabled()); // no second queue
+    QTRY_VERIFY_WITH_TIMEOUT(!sweep->isRunning(), 180000);
+    QCOMPARE(sweep->trials().size(), 2);
+    QCOMPARE(page->runTable()->rowCount(), 2); // the runs are ordinary runs, listed as they end
+    QVERIFY(page->findChild<QPushButton*>("startTraining")->isEnabled());
+    // The best is the run with the highest recorded best validation macro F1.
+    qint64 bestRun = 0;
+    double bestScore = -1;
+    for (const RunRecord& r : listRuns(project))
+        if (r.bestStep >= 0 && r.bestMetric > bestScore) {
+            bestScore = r.bestMetric;
+            bestRun = r.id;
+        }
+    QVERIFY(sweep->bestTrial() >= 0);
+    QCOMPARE(sweep->trials()[sweep->bestTrial()].runId, bestRun);
+    // 1e-5 barely moves the tiny model in 6 epochs; 0.002 learns the topics.
+    QCOMPARE(sweep->trials()[sweep->bestTrial()].values.value("lr").toString(), QString("0.002"));
+    QVERIFY(sweep->trials()[0].score < sweep->trials()[1].score);
+    QVERIFY2(sweep->statusText().contains(QString("the best is run %1").arg(bestRun)), qPrintable(sweep->statusText()));
+    QTableWidget* results = sweep->resultsTable();
+    QCOMPARE(results->rowCount(), 2);
+    QCOMPARE(results->item(sweep->bestTrial(), 0)->text(), QString("★ %1").arg(bestRun));
+    QVERIFY(results->item(sweep->bestTrial(), 0)->font().bold());
+    // The chart: one point per run at (lr, score) on a log axis, the best ringed.
+    QCustomPlot* chart = sweep->metricChart();
+    QCOMPARE(sweep->chartAxisChoice()->currentText(), QString("lr"));
+    QCOMPARE(chart->graph(0)->data()->size(), 2);
+    QCOMPARE(chart->graph(1)->data()->size(), 1);
+    QCOMPARE(chart->graph(1)->data()->at(0)->value, bestScore);
+    QCOMPARE(chart->xAxis->scaleType(), QCPAxis::stLogarithmic);
+    saveScreenshot(*sweep, "train-sweep");
+    // "Use best settings" puts the best run's learning rate into the editor.
+    QTest::mouseClick(sweep->findChild<QPushButton*>("useBestSweepSettings"), Qt::LeftButton);
+    QCOMPARE(editor->values().lr, sweep->trials()[sweep->bestTrial()].values.value("lr").toString().toDouble());
+    QCOMPARE(editor->values().epochs, 6);
+    sweep->close();
+    QTRY_VERIFY(!page->isSweeping());
+}
+
 void TestGui::trainRunsLivePauseResumeCompareEvaluate()
 {
     const QStringList food = {"apple", "banana", "cherry", "grape", "lemon", "mango"};
@@ -1013,7 +1111,7 @@ void TestGui::trainRunsLivePauseResumeCompareEvaluate()
                            [](const QByteArray& l) { return l.startsWith("\"run 1: train loss (smoothed)\","); }),
              48);
     // Hovering the last validation-accuracy point reads it out.
-    page->chart()->plot()->replot();
+    page->chart()->redrawNow();
     QCustomPlot* plot = page->chart()->plot();
     const QPoint at(int(plot->xAxis->coordToPixel(48)), // evaluated after each epoch of 8 steps
                     int(plot->yAxis2->coordToPixel(page->chart()->values(1, "val", "accuracy").last())));
@@ -1084,6 +1182,20 @@ void TestGui::trainRunsLivePauseResumeCompareEvaluate()
     QVERIFY(direct.accuracy > 0.75);
     QVERIFY2(evaluate->summaryText().contains(QString("accuracy %1,").arg(direct.accuracy, 0, 'f', 3)),
              qPrintable(evaluate->summaryText()));
+    // The reliability diagram: one bar per non-empty confidence bin, at the share correct.
+    {
+        const ClassificationReport shown = evaluateRun(project, 1, "test");
+        auto* bars = qobject_cast<QCPBars*>(evaluate->calibrationPlot()->plottable(0));
+        QVERIFY(bars);
+        QList<double> want;
+        for (const CalibrationBin& b : shown.calibration)
+            if (b.count > 0)
+                want << b.accuracy;
+        QCOMPARE(bars->data()->size(), want.size());
+        for (int i = 0; i < want.size(); ++i)
+            QVERIFY(std::abs(bars->data()->at(i)->value - want[i]) < 1e-12);
+        QVERIFY(evaluate->calibrationPlot()->xAxis->label().contains(QString::number(shown.ece, 'f', 3)));
+    }
     saveScreenshot(w, "evaluate-page-run");
 
     // The Label page takes its suggestions from the newest run, and "Retrain suggestions" trains a

@@ -16,7 +16,7 @@ class ThinnedCurves
 {
 public:
     void append(QCPGraph* graph, const QPointF& point); // x must not decrease
-    const QList<QPointF> points(QCPGraph* graph) const { return m_points.value(graph); }
+    QList<QPointF> points(QCPGraph* graph) const { return m_points.value(graph); }
     void remove(QCPGraph* graph) { m_points.remove(graph); }
     void clear() { m_points.clear(); }
     bool isEmpty() const { return m_points.isEmpty(); }

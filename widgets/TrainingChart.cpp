@@ -236,24 +236,23 @@ bool TrainingChart::saveCsv(const QString& file) const
 
 QString TrainingChart::readoutAt(const QPoint& pos) const
 {
-    // Every curve's point nearest the cursor's step, when it is within 12 pixels of the cursor.
+    // Every curve's point nearest the cursor's step (of all its points, not the thinned ones
+    // drawn), when it is within 12 pixels of the cursor.
     QStringList lines;
+    const double x = m_plot->xAxis->pixelToCoord(pos.x());
     for (int i = 0; i < m_plot->graphCount(); ++i) {
         QCPGraph* g = m_plot->graph(i);
-        if (g->data()->isEmpty())
+        const QList<QPointF> points = m_curves.points(g);
+        if (points.isEmpty())
             continue;
-        const double x = m_plot->xAxis->pixelToCoord(pos.x());
-        auto it = g->data()->findBegin(x, false);
-        auto best = it;
-        if (it != g->data()->constEnd() && it + 1 != g->data()->constEnd() &&
-            std::abs((it + 1)->key - x) < std::abs(it->key - x))
-            best = it + 1;
-        if (best == g->data()->constEnd())
-            continue;
-        const double px = m_plot->xAxis->coordToPixel(best->key);
-        const double py = g->valueAxis()->coordToPixel(best->value);
+        auto it = std::lower_bound(points.cbegin(), points.cend(), x,
+                                   [](const QPointF& p, double v) { return p.x() < v; });
+        if (it == points.cend() || (it != points.cbegin() && x - (it - 1)->x() < it->x() - x))
+            --it;
+        const double px = m_plot->xAxis->coordToPixel(it->x());
+        const double py = g->valueAxis()->coordToPixel(it->y());
         if (std::hypot(px - pos.x(), py - pos.y()) <= 12)
-            lines << tr("%1: %2 at step %3").arg(g->name()).arg(best->value, 0, 'g', 4).arg(best->key);
+            lines << tr("%1: %2 at step %3").arg(g->name()).arg(it->y(), 0, 'g', 4).arg(it->x());
     }
     return lines.join(QLatin1Char('\n'));
 }

@@ -34,7 +34,7 @@ constexpr int kTaskRole = Qt::UserRole + 1;
 
 EvaluatePage::EvaluatePage(QWidget* parent)
     : QWidget(parent), m_predictor(new QComboBox(this)), m_split(new QComboBox(this)), m_summary(new QLabel(this)), m_confusion(new ConfusionMatrixWidget(this)),
-      m_bars(new QCustomPlot(this)), m_errors(new QTableWidget(this))
+      m_bars(new QCustomPlot(this)), m_calibration(new QCustomPlot(this)), m_errors(new QTableWidget(this))
 {
     setObjectName(QStringLiteral("evaluatePage"));
     m_split->setObjectName(QStringLiteral("splitChoice"));
@@ -45,6 +45,11 @@ EvaluatePage::EvaluatePage(QWidget* parent)
     m_summary->setObjectName(QStringLiteral("evaluationSummary"));
     m_summary->setWordWrap(true);
     m_bars->setMinimumHeight(180);
+    m_calibration->setObjectName(QStringLiteral("calibrationPlot"));
+    m_calibration->setMinimumHeight(180);
+    m_calibration->setToolTip(tr("Reliability: of the rows predicted with about this confidence, the "
+                                 "share that was right. Bars on the dashed diagonal mean the model's "
+                                 "confidence can be taken at face value; bars below it, over-confidence."));
     m_errors->setObjectName(QStringLiteral("errorTable"));
     m_errors->setColumnCount(5);
     m_errors->setHorizontalHeaderLabels({tr("Row"), tr("Text"), tr("True"), tr("Predicted"), tr("Confidence")});
@@ -65,6 +70,7 @@ EvaluatePage::EvaluatePage(QWidget* parent)
     auto* charts = new QHBoxLayout;
     charts->addWidget(m_confusion, 1);
     charts->addWidget(m_bars, 1);
+    charts->addWidget(m_calibration, 1);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(m_summary);
@@ -222,7 +228,44 @@ void EvaluatePage::showEvaluation()
                            .arg(r.loss, 0, 'f', 3).arg(r.ece, 0, 'f', 3).arg(perClass.join(QStringLiteral("; "))));
     m_confusion->setMatrix(r.labels, r.confusion);
     drawClassBars();
+    drawCalibration();
     filterErrors(-1, -1);
+}
+
+void EvaluatePage::drawCalibration()
+{
+    m_calibration->clearPlottables();
+    m_calibration->clearItems();
+    const ClassificationReport& r = m_evaluation.report;
+    auto* bars = new QCPBars(m_calibration->xAxis, m_calibration->yAxis);
+    bars->setName(tr("share correct"));
+    bars->setBrush(QColor(0x1f, 0x77, 0xb4, 170));
+    bars->setPen(Qt::NoPen);
+    QVector<double> keys, values;
+    double width = 0.1;
+    for (const CalibrationBin& b : r.calibration) {
+        width = b.upper - b.lower;
+        if (b.count == 0)
+            continue;
+        keys << (b.lower + b.upper) / 2;
+        values << b.accuracy;
+        auto* count = new QCPItemText(m_calibration);
+        count->position->setCoords((b.lower + b.upper) / 2, b.accuracy);
+        count->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
+        count->setText(QString::number(b.count));
+    }
+    bars->setWidth(width * 0.9);
+    bars->setData(keys, values);
+    QCPGraph* diagonal = m_calibration->addGraph();
+    diagonal->setName(tr("perfectly calibrated"));
+    diagonal->setPen(QPen(QColor(0xd6, 0x27, 0x28), 1.4, Qt::DashLine));
+    diagonal->setData({0, 1}, {0, 1});
+    m_calibration->xAxis->setLabel(r.ece >= 0 ? tr("confidence (calibration error %1)").arg(r.ece, 0, 'f', 3)
+                                              : tr("confidence"));
+    m_calibration->yAxis->setLabel(tr("share correct"));
+    m_calibration->xAxis->setRange(0, 1);
+    m_calibration->yAxis->setRange(0, 1.12); // room for the counts above full bars
+    m_calibration->replot();
 }
 
 void EvaluatePage::drawClassBars()

@@ -45,12 +45,15 @@ public:
     QString summaryText() const;
     QTableWidget* errorTable() const { return m_errors; }
     ConfusionMatrixWidget* confusion() const { return m_confusion; }
+    // The reliability diagram: a bar per non-empty confidence bin, the diagonal as a graph.
+    QCustomPlot* calibrationPlot() const { return m_calibration; }
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
 
 private:
     void drawClassBars();
+    void drawCalibration();
     void showEvaluation();
     QString choiceKey() const;
 
@@ -65,6 +68,7 @@ private:
     QLabel* m_summary;
     ConfusionMatrixWidget* m_confusion;
     QCustomPlot* m_bars;
+    QCustomPlot* m_calibration;
     QTableWidget* m_errors;
 };
 

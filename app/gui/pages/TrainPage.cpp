@@ -20,6 +20,7 @@
 #include "train/MultiTaskTrainer.h"
 #include "train/ParameterCountJob.h"
 #include "report/RunReport.h"
+#include "SweepDialog.h"
 #include "train/TrainJob.h"
 
 #include <QApplication>
@@ -208,8 +209,14 @@ TrainPage::TrainPage(QWidget* parent)
     scroll->setWidget(m_editor);
     scroll->setWidgetResizable(true);
     auto* buttons = new QHBoxLayout;
+    auto* sweepButton = new QPushButton(tr("Sweep…"), this);
+    sweepButton->setObjectName(QStringLiteral("openSweep"));
+    sweepButton->setToolTip(tr("Try several values of some settings (grid or random search), one "
+                               "run each, and find the best"));
+    connect(sweepButton, &QPushButton::clicked, this, &TrainPage::openSweep);
     buttons->addWidget(checkButton);
     buttons->addWidget(saveButton);
+    buttons->addWidget(sweepButton);
     buttons->addStretch(1);
     auto* settings = new QWidget(this);
     auto* left = new QVBoxLayout(settings);
@@ -865,9 +872,56 @@ void TrainPage::onJobFinished(int id, const JobOutcome& outcome)
     Q_EMIT runsChanged();
 }
 
+SweepDialog* TrainPage::openSweep()
+{
+    if (!m_project || !m_jobs)
+        return nullptr;
+    if (m_sweep) {
+        m_sweep->show();
+        m_sweep->raise();
+        return m_sweep;
+    }
+    const auto refuse = [this](const QString& why) {
+        m_live->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(why.toHtmlEscaped()));
+        return nullptr;
+    };
+    if (m_project->isReadOnly())
+        return refuse(tr("This project is open read-only, so sweep runs cannot be recorded."));
+    if (decoderTask())
+        return refuse(tr("Sweeps train text classifiers; choose the text classification task."));
+    const QString model = m_project->metaValue(QStringLiteral("model_dir"));
+    if (model.isEmpty())
+        return refuse(tr("Choose a pre-trained model on the Model page first."));
+    const QStringList tasks = trainTasks();
+    if (tasks.size() > 1)
+        return refuse(tr("A sweep trains one label task at a time; tick only one."));
+    if (!check())
+        return nullptr;
+    m_sweep = new SweepDialog(m_project->path(), m_jobs, model, tasks.value(0), m_editor->values(), this);
+    m_sweep->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_sweep, &SweepDialog::runRecorded, this, [this] {
+        reloadRuns();
+        Q_EMIT runsChanged();
+    });
+    connect(m_sweep, &SweepDialog::useSettings, this, [this](const Hyperparameters& hp) {
+        m_editor->setValues(hp);
+        m_live->setText(tr("The sweep's best settings are in the editor: Start training to use them."));
+    });
+    connect(m_sweep, &SweepDialog::started, this, [this] { setTrainingState(isTraining()); });
+    connect(m_sweep, &SweepDialog::finished, this, [this] { setTrainingState(isTraining()); });
+    m_sweep->show();
+    return m_sweep;
+}
+
+bool TrainPage::isSweeping() const
+{
+    return m_sweep && m_sweep->isRunning();
+}
+
 void TrainPage::setTrainingState(bool training)
 {
-    m_start->setEnabled(!training && m_project);
+    // A sweep's runs and a Start would only queue behind each other on the engine thread.
+    m_start->setEnabled(!training && m_project && !isSweeping());
     m_pause->setEnabled(training);
     m_stop->setEnabled(training);
     if (!training)

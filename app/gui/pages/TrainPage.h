@@ -6,6 +6,7 @@
 #include "align/AlignTypes.h"
 #include "train/TrainTypes.h"
 
+#include <QPointer>
 #include <QWidget>
 
 #include <memory>
@@ -27,6 +28,7 @@ class EvaluateRunJob;
 class ParameterCountJob;
 class TrainJob;
 class RateChart;
+class SweepDialog;
 class SftTaskPanel;
 class TrainingChart;
 struct JobOutcome;
@@ -70,6 +72,10 @@ public:
     bool saveReport(qint64 runId, const QString& file);
     bool saveReport(const QList<qint64>& runIds, const QString& file);
     bool isTraining() const { return m_trainJobId != 0; }
+    // Opens the sweep dialog on the editor's settings (refused, with the reason in the live line,
+    // for decoder tasks, several label tasks, no model, or invalid settings); one at a time.
+    SweepDialog* openSweep();
+    bool isSweeping() const;
     void reloadRuns();
     QTableWidget* runTable() const { return m_runs; }
     TrainingChart* chart() const { return m_chart; }
@@ -142,6 +148,7 @@ private:
     QString m_reportFile;
     std::shared_ptr<EvaluateRunJob> m_reportJob;
     QLabel* m_params;
+    QPointer<SweepDialog> m_sweep;
     QTimer* m_countTimer;
     int m_countJobId = 0;
     std::shared_ptr<ParameterCountJob> m_countJob;
