@@ -11,6 +11,7 @@ PACKAGES=(
   libqt6sql6-sqlite                        # the SQLite driver: without it projects cannot open
   qt6-httpserver-dev qt6-websockets-dev    # the local inference server; its CMake config needs WebSockets
   libqcustomplot-dev                       # charts
+  libqt6svg6-dev                           # charts saved as SVG
   libtorch-dev                             # tensors and autograd
   libopenblas0-pthread                     # fast BLAS for libtorch (30x the reference BLAS)
   libsentencepiece-dev sentencepiece       # tokenizer library, and spm_* tools used by the tests

@@ -283,6 +283,19 @@ void TestCli::trainInfoEvalReport()
     QCOMPARE(r.code, 0);
     QCOMPARE(r.json().value("total").toInt(), 10);
     QVERIFY2(r.json().value("accuracy").toDouble() >= 0.9, r.out.constData());
+    QVERIFY(r.json().value("stored").toBool());
+    // Each evaluation is kept with the run; info lists them with the hash of the data they saw.
+    const double evalAccuracy = r.json().value("accuracy").toDouble();
+    QCOMPARE(cli({"eval", project, "--run", "1", "--split", "val"}).code, 0);
+    const QJsonArray kept = cli({"info", project, "--json"}).json().value("runs").toArray()[0]
+                                .toObject().value("evaluations").toArray();
+    QCOMPARE(kept.size(), 2);
+    QCOMPARE(kept[0].toObject().value("split").toString(), QString("test"));
+    QCOMPARE(kept[0].toObject().value("accuracy").toDouble(), evalAccuracy);
+    QCOMPARE(kept[0].toObject().value("total").toInt(), 10);
+    QCOMPARE(kept[1].toObject().value("split").toString(), QString("val"));
+    QCOMPARE(kept[0].toObject().value("data_hash").toString().size(), 64);
+    QVERIFY(kept[0].toObject().value("data_hash") != kept[1].toObject().value("data_hash"));
 
     const QString html = m_dir.filePath("report.html");
     r = cli({"report", project, "--run", "1", "--out", html});

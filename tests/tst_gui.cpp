@@ -1177,6 +1177,10 @@ void TestGui::trainRunsLivePauseResumeCompareEvaluate()
     QCOMPARE(w.workspace()->currentPage(), ProjectWorkspace::Evaluate);
     EvaluatePage* evaluate = w.workspace()->evaluatePage();
     QTRY_VERIFY_WITH_TIMEOUT(evaluate->summaryText().contains("run 1 (full) on 16 rows of the test split"), 60000);
+    // The evaluation is kept with the run (the report above evaluated it once already).
+    QVERIFY2(evaluate->summaryText().contains("Kept with run 1"), qPrintable(evaluate->summaryText()));
+    QVERIFY(runEvaluations(project, 1).size() >= 2);
+    QCOMPARE(runEvaluations(project, 1).last().split, QString("test"));
     // The page shows what the engine computes for the run, and the run learned the topics.
     const ClassificationReport direct = evaluateRun(project, 1, "test");
     QVERIFY(direct.accuracy > 0.75);

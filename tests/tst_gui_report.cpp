@@ -5,6 +5,8 @@
 #include "report/CurveDecimation.h"
 #include "report/ReportCharts.h"
 #include "report/RunReport.h"
+#include "ChartExport.h"
+#include "ConfusionMatrixWidget.h"
 #include "TrainingChart.h"
 
 #include "TestUtil.h"
@@ -28,6 +30,7 @@ class TestReport : public QObject
 private Q_SLOTS:
     void decimationKeepsShapeAndSpikes();
     void trainingChartThinsLongCurves();
+    void chartsSaveAsSvgAndCsv();
     void lineChartDrawsWhereTheDataIs();
     void reliabilityChartBars();
     void runReportHasEverySection();
@@ -130,6 +133,47 @@ void TestReport::trainingChartThinsLongCurves()
     QTest::mouseDClick(chart.plot(), Qt::LeftButton, {}, QPoint(300, 150));
     QTRY_COMPARE_WITH_TIMEOUT(chart.plot()->xAxis->range().upper, double(steps + 1), 2000);
     QVERIFY(raw->data()->size() <= 4 * std::max(200, width) + 4);
+}
+
+// Every chart's right-click menu saves PNG, SVG, PDF and CSV; the SVG holds the drawing, the CSV
+// the data (all of it where the chart draws thinned curves).
+void TestReport::chartsSaveAsSvgAndCsv()
+{
+    TrainingChart chart;
+    chart.resize(600, 300);
+    chart.show();
+    for (int i = 1; i <= 5000; ++i)
+        chart.addPoint(1, "run", {i, 0, "train", "loss", 1.0 / i});
+    chart.redrawNow();
+    QMenu* menu = chartExportMenu(chart.plot(), "training", [&] { return chart.csv(); }, &chart);
+    QStringList actions;
+    for (QAction* a : menu->actions())
+        actions << a->text();
+    QCOMPARE(actions, QStringList({"Save as PNG…", "Save as SVG…", "Save as PDF…", "Save data as CSV…"}));
+    QCOMPARE(chart.plot()->contextMenuPolicy(), Qt::CustomContextMenu);
+    const QString svg = m_dir.filePath("chart.svg");
+    QVERIFY(saveChartSvg(chart.plot(), svg));
+    QFile f(svg);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray text = f.readAll();
+    QVERIFY(text.contains("<svg") && text.contains("</svg>"));
+    QVERIFY(text.contains("<path") || text.contains("<polyline"));
+    QVERIFY(text.contains("optimizer step")); // the axis label is in the drawing
+    QCOMPARE(chart.csv().count('\n'), 1 + 2 * 5000); // raw and smoothed, every step
+    QVERIFY(!saveChartSvg(chart.plot(), m_dir.filePath("no/such/dir/chart.svg")));
+
+    // The default CSV lists what each series draws.
+    QCustomPlot plot;
+    QCPGraph* g = plot.addGraph();
+    g->setName("a \"quoted\" curve");
+    g->setData({1, 2}, {0.5, 0.25});
+    auto* bars = new QCPBars(plot.xAxis, plot.yAxis);
+    bars->setName("bars");
+    bars->setData({0}, {3});
+    QCOMPARE(plottablesCsv(&plot), QByteArray("series,x,y\n\"a \"\"quoted\"\" curve\",1,0.5\n"
+                                              "\"a \"\"quoted\"\" curve\",2,0.25\n\"bars\",0,3\n"));
+    QVERIFY(saveChartCsv(plottablesCsv(&plot), m_dir.filePath("plot.csv")));
+    QVERIFY(!saveChartCsv("x", m_dir.filePath("no/such/dir/plot.csv")));
 }
 
 void TestReport::lineChartDrawsWhereTheDataIs()

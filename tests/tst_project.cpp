@@ -27,6 +27,7 @@ private Q_SLOTS:
     void notAProjectIsRefusedAndUntouched_data();
     void notAProjectIsRefusedAndUntouched();
     void fuzzFoundFilesAreRefusedAndUntouched();
+    void olderProjectIsUpgradedWithABackup();
     void foreignSqliteDatabaseIsRefusedAndUntouched();
     void newerSchemaIsRefused();
     void missingFileIsReported();
@@ -150,6 +151,32 @@ void TestProject::fuzzFoundFilesAreRefusedAndUntouched()
             QCOMPARE(test::fileHash(p), before);
         }
     }
+}
+
+// A version-5 project (before evaluations were kept with runs) opens read-write: a backup of the
+// old file first, then the new table; read-only opening asks for the upgrade instead.
+void TestProject::olderProjectIsUpgradedWithABackup()
+{
+    const QString p = path("v5.ftproj");
+    {
+        auto project = Project::create(p);
+        project->setMetaValue("note", "kept");
+        project->db().exec("DROP TABLE run_evaluations");
+        project->db().exec("PRAGMA user_version = 5");
+    }
+    const QString readOnly = test::errorOf([&] { Project::open(p, Project::Access::ReadOnly); });
+    QVERIFY2(readOnly.contains("older project version (5)"), qPrintable(readOnly));
+    {
+        auto project = Project::open(p);
+        QCOMPARE(project->metaValue("note"), QString("kept"));
+        QVERIFY(project->db().tables().contains("run_evaluations"));
+        QSqlQuery q(project->db());
+        QVERIFY(q.exec("PRAGMA user_version") && q.next());
+        QCOMPARE(q.value(0).toInt(), schema::CurrentVersion);
+    }
+    QVERIFY(QFile::exists(p + ".v5.bak"));
+    auto backup = Project::open(p + ".v5.bak", Project::Access::ReadWrite); // itself upgradable
+    QVERIFY(backup->db().tables().contains("run_evaluations"));
 }
 
 void TestProject::foreignSqliteDatabaseIsRefusedAndUntouched()

@@ -1,6 +1,8 @@
 // Drawn with QCPColorMap; the diagonal reads top-left to bottom-right like the tables users know.
 #include "ConfusionMatrixWidget.h"
 
+#include "ChartExport.h"
+
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
@@ -16,7 +18,20 @@ ConfusionMatrixWidget::ConfusionMatrixWidget(QWidget* parent) : QWidget(parent),
     m_plot->xAxis->setLabel(tr("predicted"));
     m_plot->yAxis->setLabel(tr("true label"));
     m_plot->yAxis->setRangeReversed(true);
+    addChartExportMenu(m_plot, QStringLiteral("confusion-matrix"), [this] {
+        QByteArray csv = "true,predicted,count\n";
+        for (int t = 0; t < m_counts.size(); ++t)
+            for (int p = 0; p < m_counts[t].size(); ++p)
+                csv += QStringLiteral("\"%1\",\"%2\",%3\n")
+                           .arg(QString(m_labels.value(t)).replace(QLatin1Char('"'), QStringLiteral("\"\"")),
+                                QString(m_labels.value(p)).replace(QLatin1Char('"'), QStringLiteral("\"\"")))
+                           .arg(m_counts[t][p])
+                           .toUtf8();
+        return csv;
+    });
     connect(m_plot, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) {
+        if (e->button() != Qt::LeftButton)
+            return; // the right button opens the save menu
         const auto [t, p] = cellAt(e->pos());
         if (t >= 0)
             Q_EMIT cellClicked(t, p);
@@ -28,6 +43,8 @@ void ConfusionMatrixWidget::setMatrix(const QStringList& labels, const QList<QLi
     m_plot->clearPlottables();
     m_plot->clearItems();
     m_size = int(labels.size());
+    m_labels = labels;
+    m_counts = counts;
     if (m_size == 0) {
         m_plot->replot();
         return;

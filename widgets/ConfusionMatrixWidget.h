@@ -25,6 +25,8 @@ Q_SIGNALS:
 private:
     QCustomPlot* m_plot;
     int m_size = 0;
+    QStringList m_labels;
+    QList<QList<qint64>> m_counts;
 };
 
 } // namespace fts

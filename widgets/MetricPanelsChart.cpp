@@ -1,10 +1,9 @@
 #include "MetricPanelsChart.h"
 
-#include <QContextMenuEvent>
+#include "ChartExport.h"
+
 #include <QFile>
-#include <QFileDialog>
 #include <QGridLayout>
-#include <QMenu>
 #include <QTextStream>
 #include <QTimer>
 
@@ -70,6 +69,7 @@ void MetricPanelsChart::setPanels(const QList<MetricPanel>& panels, int columns)
         plot->xAxis->ticker()->setTickCount(4);
         plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
         plot->setToolTip(panel.tip);
+        addChartExportMenu(plot, panel.title.toLower().replace(QLatin1Char(' '), QLatin1Char('-')));
         plot->legend->setVisible(panel.curves.size() > 1);
         plot->legend->setFont(QFont(font().family(), qMax(6, font().pointSize() - 2)));
         plot->legend->setBrush(QColor(255, 255, 255, 200));
@@ -124,22 +124,6 @@ bool MetricPanelsChart::saveCsv(const QString& file) const
         for (auto p = it.value()->data()->constBegin(); p != it.value()->data()->constEnd(); ++p)
             out << it.key() << ',' << p->key << ',' << QString::number(p->value, 'g', 10) << '\n';
     return f.error() == QFileDevice::NoError;
-}
-
-void MetricPanelsChart::contextMenuEvent(QContextMenuEvent* event)
-{
-    QMenu menu(this);
-    menu.addAction(tr("Save curves as CSV…"), this, [this] {
-        const QString file = QFileDialog::getSaveFileName(this, tr("Save curves"), QString(), tr("CSV (*.csv)"));
-        if (!file.isEmpty())
-            saveCsv(file);
-    });
-    menu.addAction(tr("Save panels as PNG…"), this, [this] {
-        const QString file = QFileDialog::getSaveFileName(this, tr("Save panels"), QString(), tr("PNG (*.png)"));
-        if (!file.isEmpty())
-            grab().save(file, "PNG");
-    });
-    menu.exec(event->globalPos());
 }
 
 void MetricPanelsChart::scheduleReplot()

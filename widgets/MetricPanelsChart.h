@@ -50,7 +50,6 @@ public:
     bool saveCsv(const QString& file) const;
 
 protected:
-    void contextMenuEvent(QContextMenuEvent* event) override;
 
 private:
     void scheduleReplot();

@@ -2,6 +2,8 @@
 // ("the model hesitates between about N tokens"); the right axis is exp of the left one.
 #include "PretrainChart.h"
 
+#include "ChartExport.h"
+
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -55,7 +57,8 @@ PretrainChart::PretrainChart(QWidget* parent)
     m_plot->legend->setBrush(QColor(255, 255, 255, 200));
     m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-    m_plot->setToolTip(tr("Lower is better. Drag to pan, wheel to zoom."));
+    m_plot->setToolTip(tr("Lower is better. Drag to pan, wheel to zoom, right-click to save."));
+    addChartExportMenu(m_plot, QStringLiteral("pretraining"));
 
     m_replot->setSingleShot(true);
     m_replot->setInterval(kPretrainReplotMs);

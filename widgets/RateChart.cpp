@@ -3,6 +3,8 @@
 // flood the GUI thread.
 #include "RateChart.h"
 
+#include "ChartExport.h"
+
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -37,7 +39,15 @@ RateChart::RateChart(QWidget* parent)
     setMinimumHeight(140);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->setPlottingHint(QCP::phFastPolylines, true);
-    m_plot->setToolTip(tr("The learning-rate schedule (warmup, then decay) and training speed."));
+    m_plot->setToolTip(tr("The learning-rate schedule (warmup, then decay) and training speed. "
+                          "Right-click to save the chart or its data."));
+    addChartExportMenu(m_plot, QStringLiteral("learning-rate"), [this] {
+        QByteArray csv = "step,learning_rate,tokens_per_second\n";
+        const QList<QPointF> lr = m_curves.points(m_lr), speed = m_curves.points(m_speed);
+        for (qsizetype i = 0; i < lr.size() && i < speed.size(); ++i)
+            csv += QStringLiteral("%1,%2,%3\n").arg(lr[i].x()).arg(lr[i].y(), 0, 'g', 10).arg(speed[i].y(), 0, 'g', 10).toUtf8();
+        return csv;
+    });
     m_replot->setSingleShot(true);
     m_replot->setInterval(kRateReplotMs);
     connect(m_replot, &QTimer::timeout, this, [this] {

@@ -1,5 +1,7 @@
 #include "ScoreHistogram.h"
 
+#include "ChartExport.h"
+
 #include <QVBoxLayout>
 
 #include <qcustomplot.h>
@@ -24,6 +26,7 @@ ScoreHistogram::ScoreHistogram(QWidget* parent) : QWidget(parent), m_plot(new QC
     m_second->setBrush(QColor(0xd6, 0x27, 0x28, 110));
     m_plot->legend->setVisible(true);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    addChartExportMenu(m_plot, QStringLiteral("reward-distribution"));
     setMinimumHeight(170);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

@@ -2,10 +2,9 @@
 // sees), validation loss (over-fitting shows as it turning up) and validation accuracy / macro F1.
 #include "TrainingChart.h"
 
+#include "ChartExport.h"
 
-#include <QFile>
-#include <QFileDialog>
-#include <QMenu>
+
 #include <QTimer>
 #include <QToolTip>
 #include <QVBoxLayout>
@@ -79,29 +78,7 @@ TrainingChart::TrainingChart(QWidget* parent)
     m_plot->setPlottingHint(QCP::phFastPolylines, true);
     m_plot->setToolTip(tr("Drag to pan, wheel to zoom, double-click to see the whole run, "
                           "right-click to save the chart or its data"));
-    m_plot->setContextMenuPolicy(Qt::CustomContextMenu);
-    connect(m_plot, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
-        QMenu menu(this);
-        menu.addAction(tr("Save as PNG…"), this, [this] {
-            const QString f = QFileDialog::getSaveFileName(this, tr("Save chart"), QStringLiteral("training.png"),
-                                                           tr("PNG image (*.png)"));
-            if (!f.isEmpty())
-                m_plot->savePng(f, 0, 0, 2.0);
-        });
-        menu.addAction(tr("Save as PDF…"), this, [this] {
-            const QString f = QFileDialog::getSaveFileName(this, tr("Save chart"), QStringLiteral("training.pdf"),
-                                                           tr("PDF (*.pdf)"));
-            if (!f.isEmpty())
-                m_plot->savePdf(f);
-        });
-        menu.addAction(tr("Save data as CSV…"), this, [this] {
-            const QString f = QFileDialog::getSaveFileName(this, tr("Save chart data"), QStringLiteral("training.csv"),
-                                                           tr("CSV (*.csv)"));
-            if (!f.isEmpty())
-                saveCsv(f);
-        });
-        menu.exec(m_plot->mapToGlobal(pos));
-    });
+    addChartExportMenu(m_plot, QStringLiteral("training"), [this] { return csv(); });
     connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) { showReadout(e->pos()); });
     m_plot->setMinimumHeight(220);
     m_replot->setSingleShot(true);
@@ -219,11 +196,8 @@ void TrainingChart::append(qint64 key, const QString& name, const MetricPoint& p
     }
 }
 
-bool TrainingChart::saveCsv(const QString& file) const
+QByteArray TrainingChart::csv() const
 {
-    QFile f(file);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text))
-        return false;
     QByteArray csv = "curve,step,value\n";
     for (QCPGraph* g : std::as_const(m_graphs).values()) {
         QString curve = g->name();
@@ -231,7 +205,12 @@ bool TrainingChart::saveCsv(const QString& file) const
         for (const QPointF& p : m_curves.points(g))
             csv += QStringLiteral("\"%1\",%2,%3\n").arg(curve).arg(p.x()).arg(p.y(), 0, 'g', 10).toUtf8();
     }
-    return f.write(csv) == csv.size();
+    return csv;
+}
+
+bool TrainingChart::saveCsv(const QString& file) const
+{
+    return saveChartCsv(csv(), file);
 }
 
 QString TrainingChart::readoutAt(const QPoint& pos) const

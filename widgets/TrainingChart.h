@@ -33,6 +33,7 @@ public:
     bool hasRun(qint64 key) const;
     QList<qint64> runs() const { return m_order; }
     // Every plotted point as "curve,step,value" rows; false when the file cannot be written.
+    QByteArray csv() const;
     bool saveCsv(const QString& file) const;
     // The hover read-out for a widget position of the plot: one line per curve point near it.
     QString readoutAt(const QPoint& pos) const;

@@ -15,7 +15,16 @@ namespace {
 QJsonArray runsJson(Project& project)
 {
     QJsonArray out;
-    for (const RunRecord& r : listRuns(project))
+    for (const RunRecord& r : listRuns(project)) {
+        QJsonArray evaluations; // kept with the run by `eval` and the Evaluate page
+        for (const StoredEvaluation& e : runEvaluations(project, r.id))
+            evaluations.append(QJsonObject{{"split", e.split},
+                                           {"task", e.task},
+                                           {"created_at", e.createdAt},
+                                           {"data_hash", e.dataHash},
+                                           {"total", e.report.value("total")},
+                                           {"accuracy", e.report.value("accuracy")},
+                                           {"macro_f1", e.report.value("macro_f1")}});
         out.append(QJsonObject{{"id", r.id},
                                {"created_at", r.createdAt},
                                {"status", r.status},
@@ -26,7 +35,9 @@ QJsonArray runsJson(Project& project)
                                {"best_metric", r.bestStep >= 0 ? QJsonValue(r.bestMetric) : QJsonValue()},
                                {"best_step", r.bestStep},
                                {"train_seconds", r.trainSeconds},
-                               {"error", r.error}});
+                               {"error", r.error},
+                               {"evaluations", evaluations}});
+    }
     return out;
 }
 

@@ -190,7 +190,8 @@ int cmdEval(const QStringList& args)
                                   QStringLiteral("NAME"));
     parser.addOptions({run, split, task, kJson});
     parseOrThrow(parser, args, QStringLiteral("eval"),
-                 QStringLiteral("Metrics of a run's best checkpoint on a split."));
+                 QStringLiteral("Metrics of a run's best checkpoint on a split, kept with the run "
+                                "(ftstudio-cli info --json lists them)."));
     const QString path =
         projectPathArgument(positionals(parser, {QStringLiteral("PROJECT")}).at(0));
     bool ok = false;
@@ -200,12 +201,24 @@ int cmdEval(const QStringList& args)
     const QString s = parser.value(split);
     if (s != QLatin1String("test") && s != QLatin1String("val"))
         throw UsageError{QStringLiteral("--split is test or val, not '%1'").arg(s)};
-    auto project = Project::open(path, Project::Access::ReadOnly);
+    // The evaluation is kept with the run, unless the project can only be read.
+    std::unique_ptr<Project> project;
+    try {
+        project = Project::open(path);
+    } catch (const Error&) {
+        project = Project::open(path, Project::Access::ReadOnly);
+    }
+    const auto evaluate = [&](const QString& t) {
+        const Evaluation e = evaluateRunOnSplit(*project, runId, s, t);
+        if (!project->isReadOnly())
+            recordEvaluation(*project, runId, e);
+        return e.report;
+    };
     const RunRecord record = loadRun(*project, runId);
     if (isMultiTaskRun(record) && !parser.isSet(task)) {
         QJsonObject byTask;
         for (const QString& t : multiTaskRunTasks(record)) {
-            const ClassificationReport r = evaluateRun(*project, runId, s, t);
+            const ClassificationReport r = evaluate(t);
             byTask.insert(t, r.toJson());
             if (!parser.isSet(kJson)) {
                 printLine(QStringLiteral("Task %1 (%2):").arg(t, s));
@@ -213,17 +226,21 @@ int cmdEval(const QStringList& args)
             }
         }
         if (parser.isSet(kJson))
-            printJson(QJsonObject{{"run_id", runId}, {"split", s}, {"by_task", byTask}});
+            printJson(QJsonObject{{"run_id", runId}, {"split", s}, {"by_task", byTask},
+                                  {"stored", !project->isReadOnly()}});
         return 0;
     }
-    const ClassificationReport r = evaluateRun(*project, runId, s, parser.value(task));
+    const ClassificationReport r = evaluate(parser.value(task));
     if (parser.isSet(kJson)) {
         QJsonObject o = r.toJson();
         o.insert(QStringLiteral("run_id"), runId);
         o.insert(QStringLiteral("split"), s);
+        o.insert(QStringLiteral("stored"), !project->isReadOnly());
         printJson(o);
     } else {
         printReport(r);
+        if (project->isReadOnly())
+            printLine(QStringLiteral("(The project is read-only: this evaluation was not kept with the run.)"));
     }
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QMutex>
 #include <QSqlError>
 #include <QUuid>
 
@@ -63,34 +64,38 @@ std::map<QString, QStringList> tableColumns(QSqlDatabase& db)
     return tables;
 }
 
-// The tables and columns of a current-version project, from one built in memory on first use.
-const std::map<QString, QStringList>& currentTables()
+// The tables and columns of a project of `version`, from one built in memory on first use.
+const std::map<QString, QStringList>& tablesOfVersion(int version)
 {
-    static const std::map<QString, QStringList> tables = [] {
-        const QString name = connectionName();
-        std::map<QString, QStringList> out;
-        {
-            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-            db.setDatabaseName(QStringLiteral(":memory:"));
-            if (!db.open())
-                throw Error(QStringLiteral("SQLite could not open an in-memory database: %1")
-                                .arg(db.lastError().text()));
-            schema::migrate(db, 0);
-            out = tableColumns(db);
-            db.close();
-        }
-        QSqlDatabase::removeDatabase(name);
-        return out;
-    }();
-    return tables;
+    static std::map<int, std::map<QString, QStringList>> cache;
+    static QMutex mutex;
+    const QMutexLocker lock(&mutex);
+    auto found = cache.find(version);
+    if (found != cache.end())
+        return found->second;
+    const QString name = connectionName();
+    std::map<QString, QStringList> out;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(QStringLiteral(":memory:"));
+        if (!db.open())
+            throw Error(QStringLiteral("SQLite could not open an in-memory database: %1")
+                            .arg(db.lastError().text()));
+        schema::migrate(db, 0, version);
+        out = tableColumns(db);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(name);
+    return cache.emplace(version, std::move(out)).first->second;
 }
 
-// A current-version file that lacks a table or column the studio uses was damaged or edited by
-// another program: refused before anything is written to it, instead of failing on a later query.
-void requireCurrentTables(QSqlDatabase& db, const QString& path)
+// A file that lacks a table or column every project of its version has was damaged or edited by
+// another program: refused before anything is written to it (an older one before it is upgraded),
+// instead of failing on a later query.
+void requireTablesOfVersion(QSqlDatabase& db, const QString& path, int version)
 {
     const std::map<QString, QStringList> found = tableColumns(db);
-    for (const auto& [table, columns] : currentTables()) {
+    for (const auto& [table, columns] : tablesOfVersion(version)) {
         const auto it = found.find(table);
         QString missing;
         if (it == found.end())
@@ -249,8 +254,8 @@ std::unique_ptr<Project> Project::open(const QString& path, Access access)
                                        "backup or an exported archive.")
                             .arg(displayName(path), verdict));
     }
-    if (version == schema::CurrentVersion)
-        requireCurrentTables(p->m_db, path);
+    if (version >= 1)
+        requireTablesOfVersion(p->m_db, path, version);
     if (access == Access::ReadOnly) {
         if (version < schema::CurrentVersion)
             throw Error(QStringLiteral("%1 uses an older project version (%2) and must be upgraded, "

@@ -172,7 +172,23 @@ const QStringList kVersion5 = {
     " UNIQUE(run_id, prompt_id))",
 };
 
-const QList<QStringList> kMigrations = {kVersion1, kVersion2, kVersion3, kVersion4, kVersion5};
+// Version 6: evaluations kept with their run — every evaluation of a run on a split (the report
+// as JSON: metrics, per class, confusion matrix, calibration) with the SHA-256 of the rows and
+// labels it was computed on, so a later look can tell whether the data changed since.
+const QStringList kVersion6 = {
+    "CREATE TABLE run_evaluations ("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " split TEXT NOT NULL CHECK (split IN ('train','val','test')),"
+    " task TEXT NOT NULL,"
+    " created_at TEXT NOT NULL,"
+    " data_hash TEXT NOT NULL,"
+    " report TEXT NOT NULL)",
+    "CREATE INDEX run_evaluations_run ON run_evaluations(run_id)",
+};
+
+const QList<QStringList> kMigrations = {kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
+                                        kVersion6};
 
 void exec(QSqlDatabase& db, const QString& sql)
 {
@@ -184,19 +200,20 @@ void exec(QSqlDatabase& db, const QString& sql)
 
 } // namespace
 
-void migrate(QSqlDatabase& db, int fromVersion)
+void migrate(QSqlDatabase& db, int fromVersion, int toVersion)
 {
     static_assert(CurrentVersion >= 1);
     Q_ASSERT(kMigrations.size() == CurrentVersion);
-    if (fromVersion >= CurrentVersion)
+    Q_ASSERT(toVersion <= CurrentVersion);
+    if (fromVersion >= toVersion)
         return;
     if (!db.transaction())
         throw Error(QStringLiteral("Could not start a transaction: %1").arg(db.lastError().text()));
     try {
-        for (int v = fromVersion; v < CurrentVersion; ++v)
+        for (int v = fromVersion; v < toVersion; ++v)
             for (const QString& sql : kMigrations[v])
                 exec(db, sql);
-        exec(db, QStringLiteral("PRAGMA user_version = %1").arg(CurrentVersion));
+        exec(db, QStringLiteral("PRAGMA user_version = %1").arg(toVersion));
         exec(db, QStringLiteral("PRAGMA application_id = %1").arg(ApplicationId));
     } catch (...) {
         db.rollback();

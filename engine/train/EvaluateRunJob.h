@@ -7,6 +7,8 @@
 namespace fts {
 
 // Opens its own connection to the project; result() holds every row's prediction when it succeeds.
+// The evaluation is kept with the run (train/RunStore's run_evaluations) unless the project is
+// read-only.
 class EvaluateRunJob : public Job
 {
 public:
@@ -17,6 +19,7 @@ public:
     QString summary() const override;
     const Evaluation& result() const { return m_result; }
     qint64 runId() const { return m_runId; }
+    bool stored() const { return m_stored; }
 
 private:
     QString m_projectPath;
@@ -24,6 +27,7 @@ private:
     QString m_split;
     QString m_task;
     Evaluation m_result;
+    bool m_stored = false;
 };
 
 } // namespace fts

@@ -4,6 +4,7 @@
 #include "Error.h"
 #include "project/Project.h"
 
+#include <QCryptographicHash>
 #include <QJsonDocument>
 
 namespace fts {
@@ -133,6 +134,42 @@ void setRunCheckpoints(Project& project, qint64 runId, const QString& last, cons
     q.bind(bestStep < 0 ? QVariant() : QVariant(bestMetric));
     q.bind(bestStep < 0 ? QVariant() : QVariant(bestStep)).bind(trainSeconds).bind(runId);
     q.exec("record the run's checkpoints");
+}
+
+void recordEvaluation(Project& project, qint64 runId, const Evaluation& evaluation)
+{
+    project.requireWritable(QStringLiteral("keep the evaluation with the run"));
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    for (const RowPrediction& row : evaluation.rows) {
+        hash.addData(QByteArray::number(row.rowId) + '\t');
+        hash.addData(row.text.toUtf8() + '\t');
+        hash.addData(evaluation.report.labels.value(row.truth).toUtf8() + '\n');
+    }
+    SqlQuery q(project.db(), QStringLiteral("INSERT INTO run_evaluations (run_id, split, task, "
+                                            "created_at, data_hash, report) VALUES (?, ?, ?, ?, ?, ?)"));
+    q.bind(runId).bind(evaluation.split).bind(evaluation.task).bind(nowIso());
+    q.bind(QString::fromLatin1(hash.result().toHex())).bind(jsonText(evaluation.report.toJson()));
+    q.exec("keep the evaluation with the run");
+}
+
+QList<StoredEvaluation> runEvaluations(Project& project, qint64 runId)
+{
+    SqlQuery q(project.db(), QStringLiteral("SELECT id, split, task, created_at, data_hash, report "
+                                            "FROM run_evaluations WHERE run_id = ? ORDER BY id"));
+    q.bind(runId).exec("read the run's evaluations");
+    QList<StoredEvaluation> out;
+    while (q.next()) {
+        StoredEvaluation e;
+        e.id = q.value(0).toLongLong();
+        e.runId = runId;
+        e.split = q.value(1).toString();
+        e.task = q.value(2).toString();
+        e.createdAt = q.value(3).toString();
+        e.dataHash = q.value(4).toString();
+        e.report = QJsonDocument::fromJson(q.value(5).toString().toUtf8()).object();
+        out << e;
+    }
+    return out;
 }
 
 } // namespace fts

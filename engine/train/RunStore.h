@@ -1,6 +1,8 @@
 // The project's record of training runs (table `runs`) and their metric points (`run_metrics`).
 #pragma once
 
+#include "train/Evaluation.h"
+
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -29,6 +31,18 @@ struct RunRecord
     QString error;
 };
 
+// An evaluation of a run on a split, as kept with the run.
+struct StoredEvaluation
+{
+    qint64 id = 0;
+    qint64 runId = 0;
+    QString split;
+    QString task;
+    QString createdAt;
+    QString dataHash;   // SHA-256 of the rows (id, text, gold label) evaluated
+    QJsonObject report; // ClassificationReport::toJson()
+};
+
 struct MetricPoint
 {
     qint64 step = 0;
@@ -48,6 +62,10 @@ QList<MetricPoint> runMetrics(Project& project, qint64 runId);
 // those steps again; a killed process leaves the ones it did after its last checkpoint behind.
 void discardMetricsAfter(Project& project, qint64 runId, qint64 step);
 void setRunStatus(Project& project, qint64 runId, const QString& status, const QString& error = {});
+// Keeps an evaluation with its run (every one is kept, in the order made); `evaluation` must hold
+// its rows, which the data hash is computed from. Throws fts::Error when the project is read-only.
+void recordEvaluation(Project& project, qint64 runId, const Evaluation& evaluation);
+QList<StoredEvaluation> runEvaluations(Project& project, qint64 runId);
 void setRunCheckpoints(Project& project, qint64 runId, const QString& last, const QString& best,
                        double bestMetric, qint64 bestStep, double trainSeconds);
 

@@ -1,5 +1,6 @@
 // Aggregates are computed by SQLite (GROUP BY), so the panel stays fast on a million rows.
 #include "DataStatsPanel.h"
+#include "ChartExport.h"
 
 #include "project/Project.h"
 
@@ -25,6 +26,7 @@ QCustomPlot* makePlot(QWidget* parent, const QString& title)
     plot->plotLayout()->insertRow(0);
     plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, title, QFont(parent->font().family(), 10, QFont::Bold)));
     plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    addChartExportMenu(plot, title.toLower().replace(QLatin1Char(' '), QLatin1Char('-')));
     return plot;
 }
 } // namespace

@@ -1,6 +1,7 @@
 // Every model operation goes to the engine thread as a job; the page only draws the results.
 // The HTTP server runs its own inference threads, so it is owned here and not a job.
 #include "DeployPage.h"
+#include "ChartExport.h"
 
 #include "Error.h"
 #include "deploy/DeployJobs.h"
@@ -77,6 +78,7 @@ QWidget* DeployPage::buildPlayground()
     m_result->setFont(big);
     m_chart->setObjectName(QStringLiteral("deployChart"));
     m_chart->setMinimumHeight(160);
+    addChartExportMenu(m_chart, QStringLiteral("probabilities"));
     m_chart->yAxis->setRange(0, 1);
     m_chart->yAxis->setLabel(tr("probability"));
     m_table->setObjectName(QStringLiteral("deployTable"));

@@ -1,6 +1,7 @@
 // The lexicon baseline is evaluated on the GUI thread (microseconds per row); a trained run is
 // evaluated by an EvaluateRunJob on the engine thread and shown through the same widgets.
 #include "EvaluatePage.h"
+#include "ChartExport.h"
 
 #include "ConfusionMatrixWidget.h"
 #include "Error.h"
@@ -45,6 +46,8 @@ EvaluatePage::EvaluatePage(QWidget* parent)
     m_summary->setObjectName(QStringLiteral("evaluationSummary"));
     m_summary->setWordWrap(true);
     m_bars->setMinimumHeight(180);
+    addChartExportMenu(m_bars, QStringLiteral("per-class"));
+    addChartExportMenu(m_calibration, QStringLiteral("calibration"));
     m_calibration->setObjectName(QStringLiteral("calibrationPlot"));
     m_calibration->setMinimumHeight(180);
     m_calibration->setToolTip(tr("Reliability: of the rows predicted with about this confidence, the "
@@ -111,6 +114,11 @@ void EvaluatePage::setJobRunner(JobRunner* jobs)
         m_evaluation = job->result();
         m_shownKey = QStringLiteral("%1/%2").arg(job->runId()).arg(m_evaluation.split);
         showEvaluation();
+        if (job->stored() && m_project)
+            m_summary->setText(m_summary->text() +
+                               tr("<br><i>Kept with run %1 (evaluations kept: %2).</i>")
+                                   .arg(job->runId())
+                                   .arg(runEvaluations(*m_project, job->runId()).size()));
     });
 }
 

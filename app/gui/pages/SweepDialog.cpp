@@ -1,6 +1,7 @@
 // The sweep's runs are ordinary runs (the Train page's table lists them as they finish); this
 // dialog only chooses what varies and shows how the metric responded.
 #include "SweepDialog.h"
+#include "ChartExport.h"
 
 #include "Error.h"
 #include "jobs/JobRunner.h"
@@ -134,6 +135,7 @@ SweepDialog::SweepDialog(QString projectPath, JobRunner* jobs, QString modelDir,
     m_results->verticalHeader()->setVisible(false);
     m_chart->setObjectName(QStringLiteral("sweepChart"));
     m_chart->setMinimumSize(360, 220);
+    addChartExportMenu(m_chart, QStringLiteral("sweep"));
     m_chart->yAxis->setLabel(tr("validation %1").arg(m_base.earlyStoppingMetric));
     m_chart->setToolTip(tr("Each run's best validation score against the chosen setting; the "
                            "best run is ringed."));
