@@ -308,7 +308,7 @@ void TestCuration::versionOneProjectIsMigratedWithBackup()
         auto p = projectWith("old", "text,label\nkept,x\n");
         // Rebuild the version-1 layout that older studios wrote.
         QSqlQuery q(p->db());
-        for (const char* sql : {"DROP TABLE feedback_comparisons", "DROP TABLE feedback_judgements", "DROP TABLE feedback_candidates",
+        for (const char* sql : {"DROP TABLE run_evaluations", "DROP TABLE feedback_comparisons", "DROP TABLE feedback_judgements", "DROP TABLE feedback_candidates",
                                 "DROP TABLE feedback_prompts", "DROP INDEX run_metrics_run", "DROP TABLE run_metrics", "DROP TABLE runs",
                                 "DROP VIEW gold_labels", "DROP TABLE label_notes", "DROP INDEX labels_current_by",
                                 "ALTER TABLE tasks DROP COLUMN schema", "DROP INDEX rows_removed", "DROP TABLE row_edits",

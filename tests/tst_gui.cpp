@@ -83,6 +83,24 @@ void importAndWait(MainWindow& w, const QString& csv)
     QVERIFY(finished.wait(30000));
     QCOMPARE(finished.first().at(1).value<JobOutcome>().status, JobStatus::Succeeded);
 }
+
+// The two-topic data set (food vs travel, 64/16/16 rows) as `<dir>/<name>.csv`, and a word model
+// for it as `<dir>/<name>-model`; returns the model folder (empty when it could not be written).
+QString topicsDataAndModel(const QString& dir, const QString& name)
+{
+    const QStringList food = {"apple", "banana", "cherry", "grape", "lemon", "mango"};
+    const QStringList travel = {"car", "truck", "bus", "train", "plane", "boat"};
+    QByteArray csv = "text,label,split\n";
+    QStringList texts;
+    for (int i = 0; i < 96; ++i) {
+        const QStringList& words = i % 2 ? travel : food;
+        const QString text = QStringLiteral("my %1 and the %2").arg(words[i % 6], words[(i / 2) % 6]);
+        texts << text;
+        csv += text.toUtf8() + (i % 2 ? ",travel," : ",food,") + (i < 64 ? "train" : i < 80 ? "val" : "test") + "\n";
+    }
+    test::writeFile(dir + "/" + name + ".csv", csv);
+    return wordModelFolder(dir + "/" + name + "-model", texts);
+}
 } // namespace
 
 class TestGui : public QObject
@@ -948,18 +966,7 @@ void TestGui::trainPageTrainsSeveralTasksAtOnce()
 // best (the highest validation macro F1 read back from the project), and hands its settings back.
 void TestGui::trainPageSweepsAndMarksTheBest()
 {
-    const QStringList food = {"apple", "banana", "cherry", "grape", "lemon", "mango"};
-    const QStringList travel = {"car", "truck", "bus", "train", "plane", "boat"};
-    QByteArray csv = "text,label,split\n";
-    QStringList texts;
-    for (int i = 0; i < 96; ++i) {
-        const QStringList& words = i % 2 ? travel : food;
-        const QString text = QStringLiteral("my %1 and the %2").arg(words[i % 6], words[(i / 2) % 6]);
-        texts << text;
-        csv += text.toUtf8() + (i % 2 ? ",travel," : ",food,") + (i < 64 ? "train" : i < 80 ? "val" : "test") + "\n";
-    }
-    test::writeFile(m_dir.filePath("sweep.csv"), csv);
-    const QString model = wordModelFolder(m_dir.filePath("sweep-model"), texts);
+    const QString model = topicsDataAndModel(m_dir.path(), "sweep");
     QVERIFY(!model.isEmpty());
     MainWindow w;
     w.show();
@@ -1041,18 +1048,7 @@ void TestGui::trainPageSweepsAndMarksTheBest()
 
 void TestGui::trainRunsLivePauseResumeCompareEvaluate()
 {
-    const QStringList food = {"apple", "banana", "cherry", "grape", "lemon", "mango"};
-    const QStringList travel = {"car", "truck", "bus", "train", "plane", "boat"};
-    QByteArray csv = "text,label,split\n";
-    QStringList texts;
-    for (int i = 0; i < 96; ++i) {
-        const QStringList& words = i % 2 ? travel : food;
-        const QString text = QStringLiteral("my %1 and the %2").arg(words[i % 6], words[(i / 2) % 6]);
-        texts << text;
-        csv += text.toUtf8() + (i % 2 ? ",travel," : ",food,") + (i < 64 ? "train" : i < 80 ? "val" : "test") + "\n";
-    }
-    test::writeFile(m_dir.filePath("topics.csv"), csv);
-    const QString model = wordModelFolder(m_dir.filePath("topic-model"), texts);
+    const QString model = topicsDataAndModel(m_dir.path(), "topics");
     QVERIFY(!model.isEmpty());
 
     MainWindow w;

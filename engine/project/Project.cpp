@@ -257,11 +257,18 @@ std::unique_ptr<Project> Project::open(const QString& path, Access access)
     if (version >= 1)
         requireTablesOfVersion(p->m_db, path, version);
     if (access == Access::ReadOnly) {
-        if (version < schema::CurrentVersion)
-            throw Error(QStringLiteral("%1 uses an older project version (%2) and must be upgraded, "
-                                       "which needs write access.")
-                            .arg(displayName(path))
-                            .arg(version));
+        if (version < schema::CurrentVersion) {
+            // A reader (info, report) of an older project upgrades it first when it may: the
+            // read-write open makes the backup and migrates; then it is read as asked.
+            if (!QFileInfo(path).isWritable() || !QFileInfo(QFileInfo(path).absolutePath()).isWritable())
+                throw Error(QStringLiteral("%1 uses an older project version (%2) and must be "
+                                           "upgraded, which needs write access.")
+                                .arg(displayName(path))
+                                .arg(version));
+            p.reset();
+            open(path, Access::ReadWrite);
+            return open(path, Access::ReadOnly);
+        }
         return p;
     }
 

@@ -155,19 +155,21 @@ QImage reliabilityChartImage(const QList<CalibrationBin>& bins, double ece)
         const QPointF bottomRight = lineChartPosition(b.upper, 0, 0, 1, 0, 1);
         const QRectF bar(topLeft + QPointF(1, 0), bottomRight - QPointF(1, 0));
         p.fillRect(bar, QColor(0x1f, 0x77, 0xb4, 170));
-        p.setPen(QColor(0x22, 0x22, 0x22));
-        p.drawText(QRectF(bar.left(), bar.top() - 14, bar.width(), 12), Qt::AlignHCenter,
-                   QString::number(b.count));
+        // The count inside a tall bar's top (above it, it would run into the title), else above.
+        const bool inside = bar.height() > 18;
+        p.setPen(inside ? QColor(Qt::white) : QColor(0x22, 0x22, 0x22));
+        p.drawText(QRectF(bar.left(), inside ? bar.top() + 2 : bar.top() - 14, bar.width(), 12),
+                   Qt::AlignHCenter, QString::number(b.count));
     }
     p.setPen(QPen(QColor(0xd6, 0x27, 0x28), 1.4, Qt::DashLine));
     p.drawLine(lineChartPosition(0, 0, 0, 1, 0, 1), lineChartPosition(1, 1, 0, 1, 0, 1));
     p.fillRect(QRectF(kLeft + 8, kH - 14, 12, 8), QColor(0x1f, 0x77, 0xb4, 170));
     p.setPen(QColor(0x22, 0x22, 0x22));
-    p.drawText(QPointF(kLeft + 24, kH - 6), QStringLiteral("share correct (count above)"));
+    p.drawText(QPointF(kLeft + 24, kH - 6), QStringLiteral("share correct (with the rows per bin)"));
     p.setPen(QPen(QColor(0xd6, 0x27, 0x28), 1.4, Qt::DashLine));
-    p.drawLine(QPointF(kLeft + 220, kH - 10), QPointF(kLeft + 240, kH - 10));
+    p.drawLine(QPointF(kLeft + 270, kH - 10), QPointF(kLeft + 290, kH - 10));
     p.setPen(QColor(0x22, 0x22, 0x22));
-    p.drawText(QPointF(kLeft + 246, kH - 6), QStringLiteral("perfectly calibrated"));
+    p.drawText(QPointF(kLeft + 296, kH - 6), QStringLiteral("perfectly calibrated"));
     return image;
 }
 

@@ -65,6 +65,12 @@ QString gridTableStart()
     return QStringLiteral("<table class='grid' border='1' cellspacing='0' cellpadding='4'>");
 }
 
+// The wide tables take the page's width, so their columns do not wrap mid-word.
+QString wideTableStart()
+{
+    return QStringLiteral("<table class='grid' width='100%' border='1' cellspacing='0' cellpadding='4'>");
+}
+
 struct Builder
 {
     ReportDocument doc;
@@ -166,7 +172,7 @@ void evaluationSections(Builder& b, const Evaluation& e, int topErrors)
                       .arg(errors.size())
                       .arg(e.rows.size())
                       .arg(std::min<qsizetype>(topErrors, errors.size())) +
-                  gridTableStart() +
+                  wideTableStart() +
                   QStringLiteral("<tr><th>Row</th><th>Text</th><th>True</th><th>Predicted</th>"
                                  "<th>Confidence</th></tr>");
     for (qsizetype i = 0; i < std::min<qsizetype>(topErrors, errors.size()); ++i) {
@@ -274,7 +280,7 @@ ReportDocument comparisonReport(const QString& projectName, const QList<RunRepor
     b.doc.body = QStringLiteral("<h1>Comparison of runs %1</h1><p>Project <b>%2</b></p>")
                      .arg(ids.join(QStringLiteral(", ")), esc(projectName));
 
-    b.doc.body += QStringLiteral("<h2>Runs and scores</h2>") + gridTableStart() +
+    b.doc.body += QStringLiteral("<h2>Runs and scores</h2>") + wideTableStart() +
                   QStringLiteral("<tr><th>Run</th><th>Status</th><th>Task</th><th>Model</th>"
                                  "<th>Method</th><th>Train rows</th><th>Best val</th>"
                                  "<th>Last val accuracy</th><th>Last val macro F1</th>"
@@ -416,7 +422,11 @@ void writeReport(const ReportDocument& document, const QString& file)
         pdf.setCreator(QStringLiteral("Finetune Studio %1").arg(QStringLiteral(FTS_VERSION)));
         pdf.setPageSize(QPageSize(QPageSize::A4));
         pdf.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout::Millimeter);
+        // Laid out at screen resolution, so the charts' 640 logical pixels fit the A4 text width
+        // (about 680 pixels at 96 dpi) instead of running off the page.
+        pdf.setResolution(96);
         QTextDocument text;
+        text.setPageSize(pdf.pageLayout().paintRectPixels(96).size());
         text.setDefaultStyleSheet(QStringLiteral("body{font-family:sans-serif} th{color:#333333}"));
         for (const auto& [name, image] : document.images)
             text.addResource(QTextDocument::ImageResource, QUrl(name), image);
