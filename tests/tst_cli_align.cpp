@@ -12,11 +12,14 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <cmath>
 
 namespace {
 
@@ -92,6 +95,24 @@ void TestCliAlign::sftRewardDpoPpo()
     QVERIFY2(r.code == 0, r.err.constData());
     QCOMPARE(r.json().value("status").toString(), QStringLiteral("finished"));
     QVERIFY(r.json().value("val_after").toObject().value("perplexity").toDouble() > 0);
+    // eval of a chat run: the held-out loss and generation metrics, kept with the run.
+    {
+        const qint64 sftRun = r.json().value("run_id").toInteger();
+        Run e = cli({"eval", m_project, "--run", QString::number(sftRun), "--split", "val",
+                     "--max-new-tokens", "8", "--json"});
+        QVERIFY2(e.code == 0, e.err.constData());
+        QCOMPARE(e.json().value("task").toString(), QStringLiteral("chat"));
+        QVERIFY(e.json().value("records").toInt() > 0);
+        const double loss = e.json().value("loss").toDouble();
+        QVERIFY(loss > 0);
+        QVERIFY(std::abs(e.json().value("perplexity").toDouble() - std::exp(loss)) < 1e-6 * std::exp(loss));
+        QVERIFY(e.json().value("rougeL").toObject().contains("f1"));
+        QVERIFY(e.json().value("stored").toBool());
+        QCOMPARE(e.json().value("answers").toArray().size(), e.json().value("records").toInt());
+        e = cli({"eval", m_project, "--run", QString::number(sftRun), "--max-new-tokens", "0"});
+        QCOMPARE(e.code, 1);
+        QVERIFY2(e.err.contains("max_new_tokens"), e.err.constData());
+    }
 
     r = cli(QStringList{"reward", m_project, "--data", m_dir.filePath("pairs.jsonl")} + common);
     QVERIFY2(r.code == 0, r.err.constData());

@@ -878,6 +878,27 @@ void TestGui::trainPageFineTunesChatAndSummarization()
     QCOMPARE(summary.status, QString("finished"));
     QCOMPARE(Hyperparameters::fromJson(summary.hyperparameters).method, QString("lora"));
 
+    // The Evaluate page judges a chat run by what it writes on the held-out records: loss,
+    // ROUGE, exact match, and each answer beside its reference; the result is kept with the run.
+    w.workspace()->showPage(ProjectWorkspace::Evaluate);
+    EvaluatePage* evaluate = w.workspace()->evaluatePage();
+    QTRY_VERIFY_WITH_TIMEOUT(!evaluate->isEvaluating(), 120000); // whatever showing it started
+    QVERIFY(evaluate->chooseRun(chatRun));
+    auto* splitChoice = evaluate->findChild<QComboBox*>("splitChoice");
+    splitChoice->setCurrentIndex(splitChoice->findData("val"));
+    QVERIFY(evaluate->evaluate());
+    QTRY_VERIFY_WITH_TIMEOUT(!evaluate->isEvaluating(), 120000);
+    QVERIFY2(evaluate->summaryText().contains(QString("Run %1 (chat) on 4 val records").arg(chatRun)) &&
+                 evaluate->summaryText().contains("ROUGE-L") && evaluate->summaryText().contains("Kept with run"),
+             qPrintable(evaluate->summaryText()));
+    QCOMPARE(evaluate->errorTable()->rowCount(), 4);
+    QCOMPARE(evaluate->errorTable()->item(0, 2)->text(), QString("thanks. see orders."));
+    QCOMPARE(evaluate->errorTable()->horizontalHeaderItem(3)->text(), QString("Generated"));
+    const QList<StoredEvaluation> kept = runEvaluations(*project, chatRun);
+    QCOMPARE(kept.size(), 1);
+    QCOMPARE(kept.first().report.value("records").toInt(), 4);
+    saveScreenshot(w, "evaluate-chat-run");
+
     // The choices are the project's: a new window restores the template, file and decoder.
     QVERIFY(page->save());
     MainWindow again;

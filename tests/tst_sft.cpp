@@ -2,10 +2,12 @@
 // positions, hidden states against the model's own logits, learning, LoRA and exact resume.
 #include "Suite.h"
 #include "CharTokenizer.h"
+#include "DecoderFixture.h"
 #include "TestUtil.h"
 
 #include "align/LmLoss.h"
 #include "align/SftData.h"
+#include "align/SftEvaluation.h"
 #include "align/SftTrainer.h"
 #include "models/Decoder.h"
 #include "models/Safetensors.h"
@@ -16,6 +18,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <QDir>
+#include <QJsonArray>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -84,6 +87,7 @@ private Q_SLOTS:
     void resumeEqualsUninterrupted();
     void nanGuardStopsTheRun();
     void nanGradientStopsTheRun();
+    void evaluatesAChatRunOnHeldOutRecords();
 
 private:
     AlignOptions options(const QString& family, const QString& method, int steps) const;
@@ -375,6 +379,68 @@ void TestSft::nanGradientStopsTheRun()
     for (const auto& [name, t] :
          loadSafetensors(project->artifactPath(run.lastCheckpoint) + "/model.safetensors"))
         QVERIFY2(t.isfinite().all().item<bool>(), name.c_str());
+}
+
+// A chat run evaluated on its val records: the loss equals the trainer's validation loss at the
+// best checkpoint (same rendering and cut), the generations are scored, and the run's own
+// tokenizer (the model folder's) is used, as for a user's model.
+void TestSft::evaluatesAChatRunOnHeldOutRecords()
+{
+    auto project = Project::create(m_dir.filePath(QStringLiteral("evaluate.ftproj")));
+    AlignOptions o = options(QStringLiteral("gpt2"), QStringLiteral("full"), 12);
+    o.modelDir = test::gpt2FixtureFolder(m_dir.filePath(QStringLiteral("gpt2-folder")));
+    QVERIFY(!o.modelDir.isEmpty());
+    o.tokenizer = nullptr; // the folder's WordPiece vocabulary
+    o.hp.evalEvery = 4;
+    const AlignResult trained = SftTrainer(*project, o).run();
+    const RunRecord run = loadRun(*project, trained.runId);
+    QVERIFY(run.bestStep > 0);
+    double bestValLoss = -1;
+    for (const MetricPoint& m : runMetrics(*project, run.id))
+        if (m.split == QLatin1String("val") && m.name == QLatin1String("loss") && m.step == run.bestStep)
+            bestValLoss = m.value;
+    QVERIFY(bestValLoss > 0);
+
+    qint64 calls = 0;
+    const GenerationEvaluation g =
+        evaluateSftRun(*project, run.id, QStringLiteral("val"), 6, [&](qint64 done, qint64 total) {
+            ++calls;
+            QCOMPARE(total, qint64(2));
+            QVERIFY(done <= total);
+        });
+    QCOMPARE(calls, qint64(2));
+    QCOMPARE(g.records, qint64(2)); // lines 4 and 8 of the file are val
+    QCOMPARE(g.answers.size(), 2);
+    QCOMPARE(g.answers[0].line, 4);
+    QCOMPARE(g.answers[0].reference, QStringLiteral("Thanks! See Sync."));
+    QCOMPARE(g.answers[0].prompt, QStringLiteral("app will not sync"));
+    QVERIFY2(std::abs(g.loss - bestValLoss) < 1e-4,
+             qPrintable(QStringLiteral("%1 vs %2").arg(g.loss).arg(bestValLoss)));
+    QVERIFY(std::abs(g.perplexity - std::exp(g.loss)) < 1e-9 * g.perplexity);
+    double meanRougeL = 0;
+    for (const GeneratedAnswer& a : g.answers) {
+        QCOMPARE(a.rougeL, rouge(a.generated, a.reference).rougeL.f1);
+        meanRougeL += a.rougeL / 2;
+    }
+    QVERIFY(std::abs(g.rouge.rougeL.f1 - meanRougeL) < 1e-12);
+    QVERIFY(g.exactMatch >= 0 && g.exactMatch <= 1);
+    QCOMPARE(g.dataHash.size(), 64);
+    QCOMPARE(g.toJson().value(QStringLiteral("answers")).toArray().size(), 2);
+    // Greedy: the same evaluation again gives the same answers.
+    QCOMPARE(evaluateSftRun(*project, run.id, QStringLiteral("val"), 6).answers[1].generated,
+             g.answers[1].generated);
+    QCOMPARE(evaluateSftRun(*project, run.id, QStringLiteral("test"), 6).records, qint64(1));
+
+    QVERIFY(test::errorOf([&] { evaluateSftRun(*project, run.id, QStringLiteral("train")); })
+                .contains("val or test"));
+    QVERIFY(test::errorOf([&] { evaluateSftRun(*project, run.id, QStringLiteral("val"), 0); })
+                .contains("max_new_tokens"));
+    QVERIFY(test::errorOf([&] { evaluateSftRun(*project, 99, QStringLiteral("val")); })
+                .contains("no run 99"));
+    QVERIFY(QFile::rename(m_chat, m_chat + QStringLiteral(".moved")));
+    const QString gone = test::errorOf([&] { evaluateSftRun(*project, run.id, QStringLiteral("val")); });
+    QVERIFY(QFile::rename(m_chat + QStringLiteral(".moved"), m_chat));
+    QVERIFY2(gone.contains("no longer there"), qPrintable(gone));
 }
 
 FTS_TEST_SUITE(TestSft)

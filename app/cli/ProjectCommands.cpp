@@ -17,14 +17,20 @@ QJsonArray runsJson(Project& project)
     QJsonArray out;
     for (const RunRecord& r : listRuns(project)) {
         QJsonArray evaluations; // kept with the run by `eval` and the Evaluate page
-        for (const StoredEvaluation& e : runEvaluations(project, r.id))
-            evaluations.append(QJsonObject{{"split", e.split},
-                                           {"task", e.task},
-                                           {"created_at", e.createdAt},
-                                           {"data_hash", e.dataHash},
-                                           {"total", e.report.value("total")},
-                                           {"accuracy", e.report.value("accuracy")},
-                                           {"macro_f1", e.report.value("macro_f1")}});
+        for (const StoredEvaluation& e : runEvaluations(project, r.id)) {
+            QJsonObject o{{"split", e.split},
+                          {"task", e.task},
+                          {"created_at", e.createdAt},
+                          {"data_hash", e.dataHash}};
+            // The headline figures: a classifier's, or a chat / summarization run's.
+            for (const char* key : {"total", "accuracy", "macro_f1", "records", "loss",
+                                    "perplexity", "exact_match"})
+                if (e.report.contains(QLatin1String(key)))
+                    o.insert(QLatin1String(key), e.report.value(QLatin1String(key)));
+            if (e.report.contains(QLatin1String("rougeL")))
+                o.insert(QStringLiteral("rougeL_f1"), e.report.value(QLatin1String("rougeL")).toObject().value(QLatin1String("f1")));
+            evaluations.append(o);
+        }
         out.append(QJsonObject{{"id", r.id},
                                {"created_at", r.createdAt},
                                {"status", r.status},

@@ -2,6 +2,7 @@
 #include "CliCommon.h"
 
 #include "io/AtomicWrite.h"
+#include "align/SftEvaluation.h"
 #include "report/RunReport.h"
 
 #include "project/Project.h"
@@ -188,7 +189,11 @@ int cmdEval(const QStringList& args)
     const QCommandLineOption task(QStringLiteral("task"),
                                   QStringLiteral("A multi-task run's task (default: every task)."),
                                   QStringLiteral("NAME"));
-    parser.addOptions({run, split, task, kJson});
+    const QCommandLineOption maxNew(QStringLiteral("max-new-tokens"),
+                                    QStringLiteral("Chat and summarization runs: the longest "
+                                                   "answer generated per record (default 64)."),
+                                    QStringLiteral("N"), QStringLiteral("64"));
+    parser.addOptions({run, split, task, maxNew, kJson});
     parseOrThrow(parser, args, QStringLiteral("eval"),
                  QStringLiteral("Metrics of a run's best checkpoint on a split, kept with the run "
                                 "(ftstudio-cli info --json lists them)."));
@@ -215,6 +220,38 @@ int cmdEval(const QStringList& args)
         return e.report;
     };
     const RunRecord record = loadRun(*project, runId);
+    if (record.method.startsWith(QLatin1String("sft-"))) {
+        const int maxNewTokens = parser.value(maxNew).toInt(&ok);
+        if (!ok)
+            throw UsageError{QStringLiteral("--max-new-tokens needs a whole number")};
+        const GenerationEvaluation g = evaluateSftRun(*project, runId, s, maxNewTokens);
+        const QJsonObject report = g.toJson();
+        if (!project->isReadOnly())
+            recordEvaluationReport(*project, runId, s, g.task, g.dataHash, report);
+        if (parser.isSet(kJson)) {
+            QJsonObject o = report;
+            o.insert(QStringLiteral("stored"), !project->isReadOnly());
+            printJson(o);
+            return 0;
+        }
+        printLine(QStringLiteral("Run %1 (%2) on %3 %4 records: loss %5, perplexity %6, ROUGE-1 "
+                                 "%7, ROUGE-2 %8, ROUGE-L %9, exact match %10")
+                      .arg(runId)
+                      .arg(record.method)
+                      .arg(g.records)
+                      .arg(s)
+                      .arg(g.loss, 0, 'f', 4)
+                      .arg(g.perplexity, 0, 'f', 2)
+                      .arg(g.rouge.rouge1.f1, 0, 'f', 3)
+                      .arg(g.rouge.rouge2.f1, 0, 'f', 3)
+                      .arg(g.rouge.rougeL.f1, 0, 'f', 3)
+                      .arg(g.exactMatch, 0, 'f', 3));
+        for (const GeneratedAnswer& a : g.answers.mid(0, 3))
+            printLine(QStringLiteral("  line %1: %2\n    reference: %3")
+                          .arg(a.line)
+                          .arg(a.generated.left(160), a.reference.left(160)));
+        return 0;
+    }
     if (isMultiTaskRun(record) && !parser.isSet(task)) {
         QJsonObject byTask;
         for (const QString& t : multiTaskRunTasks(record)) {

@@ -3,6 +3,8 @@
 
 #include "Error.h"
 #include "align/AlignLoop.h"
+#include "align/LmLoss.h"
+#include "align/SftData.h"
 #include "models/Decoder.h"
 #include "project/Project.h"
 #include "train/RunStore.h"
@@ -62,6 +64,26 @@ std::shared_ptr<TextGenerator> TextGenerator::loadRun(Project& project, qint64 r
     std::shared_ptr<TextGenerator> g = around(record.modelDir, std::move(model));
     g->m_description = QStringLiteral("run %1 (%2 of %3)").arg(runId).arg(record.method, QFileInfo(record.modelDir).fileName());
     return g;
+}
+
+double TextGenerator::replyLoss(const QList<ChatMessage>& messages, int maxLength,
+                                int64_t* tokens) const
+{
+    std::lock_guard<std::mutex> lock(d->mutex);
+    const SftExample e = encodeSft(*d->tokenizer, messages, d->chat, maxLength);
+    const int64_t t = int64_t(e.ids.size());
+    at::Tensor ids = at::empty({1, t}, at::kLong);
+    at::Tensor target = at::zeros({1, t}, at::kLong);
+    for (int64_t c = 0; c < t; ++c) {
+        ids[0][c] = e.ids[size_t(c)];
+        target[0][c] = e.target[size_t(c)];
+    }
+    *tokens = 0;
+    if (t < 2 || target.slice(1, 1).sum().item<int64_t>() == 0)
+        return 0;
+    at::NoGradGuard noGrad;
+    const at::Tensor logits = d->model->forward(ids, at::ones({1, t}, at::kLong));
+    return maskedNll(logits, ids, target, tokens).item<double>();
 }
 
 int TextGenerator::contextLength() const

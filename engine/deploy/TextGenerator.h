@@ -56,6 +56,10 @@ public:
                            const std::atomic<bool>* cancel = nullptr) const;
     // The token ids the model reads for `request` (chat rendered, no special tokens added).
     std::vector<int64_t> promptIds(const GenerateRequest& request) const;
+    // Mean negative log-likelihood of the assistant replies of `messages` (teacher-forced, the
+    // conversation rendered and cut to `maxLength` tokens as the SFT trainer does), and how many
+    // reply tokens it averaged over (0: the replies start after maxLength; the loss is then 0).
+    double replyLoss(const QList<ChatMessage>& messages, int maxLength, int64_t* tokens) const;
     int contextLength() const;
     QString description() const { return m_description; }
 

@@ -145,10 +145,17 @@ void recordEvaluation(Project& project, qint64 runId, const Evaluation& evaluati
         hash.addData(row.text.toUtf8() + '\t');
         hash.addData(evaluation.report.labels.value(row.truth).toUtf8() + '\n');
     }
+    recordEvaluationReport(project, runId, evaluation.split, evaluation.task,
+                           QString::fromLatin1(hash.result().toHex()), evaluation.report.toJson());
+}
+
+void recordEvaluationReport(Project& project, qint64 runId, const QString& split,
+                            const QString& task, const QString& dataHash, const QJsonObject& report)
+{
+    project.requireWritable(QStringLiteral("keep the evaluation with the run"));
     SqlQuery q(project.db(), QStringLiteral("INSERT INTO run_evaluations (run_id, split, task, "
                                             "created_at, data_hash, report) VALUES (?, ?, ?, ?, ?, ?)"));
-    q.bind(runId).bind(evaluation.split).bind(evaluation.task).bind(nowIso());
-    q.bind(QString::fromLatin1(hash.result().toHex())).bind(jsonText(evaluation.report.toJson()));
+    q.bind(runId).bind(split).bind(task).bind(nowIso()).bind(dataHash).bind(jsonText(report));
     q.exec("keep the evaluation with the run");
 }
 

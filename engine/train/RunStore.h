@@ -65,6 +65,9 @@ void setRunStatus(Project& project, qint64 runId, const QString& status, const Q
 // Keeps an evaluation with its run (every one is kept, in the order made); `evaluation` must hold
 // its rows, which the data hash is computed from. Throws fts::Error when the project is read-only.
 void recordEvaluation(Project& project, qint64 runId, const Evaluation& evaluation);
+// The same for any report (a chat or summarization run's generation metrics).
+void recordEvaluationReport(Project& project, qint64 runId, const QString& split,
+                            const QString& task, const QString& dataHash, const QJsonObject& report);
 QList<StoredEvaluation> runEvaluations(Project& project, qint64 runId);
 void setRunCheckpoints(Project& project, qint64 runId, const QString& last, const QString& best,
                        double bestMetric, qint64 bestStep, double trainSeconds);

@@ -9,6 +9,7 @@
 #include "label/Labeling.h"
 #include "jobs/JobRunner.h"
 #include "project/Project.h"
+#include "align/SftEvaluation.h"
 #include "train/EvaluateRunJob.h"
 #include "train/MultiTaskTrainer.h"
 #include "train/RunStore.h"
@@ -31,6 +32,20 @@ namespace fts {
 namespace {
 // The predictor list's role for a multi-task run's task (its entries share the run id).
 constexpr int kTaskRole = Qt::UserRole + 1;
+// The run's method: chat and summarization runs are evaluated by what they write.
+constexpr int kMethodRole = Qt::UserRole + 2;
+
+bool isGenerationMethod(const QString& method)
+{
+    return method.startsWith(QLatin1String("sft-"));
+}
+
+// Reward, DPO and PPO runs are judged on the Feedback page, not here.
+bool isEvaluatedHere(const QString& method)
+{
+    return !method.startsWith(QLatin1String("reward")) && method != QLatin1String("dpo") &&
+           method != QLatin1String("ppo");
+}
 } // namespace
 
 EvaluatePage::EvaluatePage(QWidget* parent)
@@ -70,17 +85,20 @@ EvaluatePage::EvaluatePage(QWidget* parent)
     top->addWidget(m_split);
     top->addWidget(run);
     top->addStretch(1);
-    auto* charts = new QHBoxLayout;
+    m_charts = new QWidget(this);
+    auto* charts = new QHBoxLayout(m_charts);
+    charts->setContentsMargins(0, 0, 0, 0);
     charts->addWidget(m_confusion, 1);
     charts->addWidget(m_bars, 1);
     charts->addWidget(m_calibration, 1);
+    m_tableTitle = new QLabel(this);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(m_summary);
-    layout->addLayout(charts, 1);
-    layout->addWidget(new QLabel(tr("<b>Errors</b>, most confident first (click a matrix cell to filter; select a row "
-                                    "and press a number key 1-9 to relabel it)"), this));
+    layout->addWidget(m_charts, 1);
+    layout->addWidget(m_tableTitle);
     layout->addWidget(m_errors, 1);
+    setTableMode(false);
 }
 
 void EvaluatePage::setProject(Project* project)
@@ -106,9 +124,15 @@ void EvaluatePage::setJobRunner(JobRunner* jobs)
             return;
         m_jobId = 0;
         const std::shared_ptr<EvaluateRunJob> job = std::move(m_job);
+        const std::shared_ptr<EvaluateSftRunJob> sftJob = std::move(m_sftJob);
         if (outcome.status != JobStatus::Succeeded) {
             m_summary->setText(QStringLiteral("<span style='color:#b00020'>%1</span>")
                                    .arg(outcome.message.toHtmlEscaped()));
+            return;
+        }
+        if (sftJob) {
+            m_shownKey = QStringLiteral("%1/%2/").arg(sftJob->result().runId).arg(sftJob->result().split);
+            showGeneration(sftJob->result(), sftJob->stored());
             return;
         }
         m_evaluation = job->result();
@@ -132,10 +156,11 @@ void EvaluatePage::reloadPredictors()
         QList<RunRecord> runs = listRuns(*m_project);
         std::reverse(runs.begin(), runs.end()); // newest first: usually the one to look at
         for (const RunRecord& r : runs) {
-            if (r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty())
+            if ((r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty()) || !isEvaluatedHere(r.method))
                 continue;
             if (!isMultiTaskRun(r)) {
                 m_predictor->addItem(tr("Run %1 (%2, %3)").arg(r.id).arg(r.method, r.status), r.id);
+                m_predictor->setItemData(m_predictor->count() - 1, r.method, kMethodRole);
                 continue;
             }
             // A multi-task run is evaluated one task (one head) at a time.
@@ -179,7 +204,7 @@ QString EvaluatePage::choiceKey() const
 
 bool EvaluatePage::evaluateIfStale()
 {
-    if (isEvaluating() || (m_shownKey == choiceKey() && !m_evaluation.rows.isEmpty()))
+    if (isEvaluating() || m_shownKey == choiceKey())
         return false;
     return evaluate();
 }
@@ -193,6 +218,18 @@ bool EvaluatePage::evaluate()
 {
     if (!m_project)
         return false;
+    if (isGenerationMethod(m_predictor->currentData(kMethodRole).toString())) {
+        if (!m_jobs || isEvaluating())
+            return false;
+        const qint64 runId = m_predictor->currentData().toLongLong();
+        m_summary->setText(tr("Run %1 is answering the %2 records of its data file…")
+                               .arg(runId)
+                               .arg(m_split->currentData().toString()));
+        m_sftJob = std::make_shared<EvaluateSftRunJob>(m_project->path(), runId,
+                                                       m_split->currentData().toString());
+        m_jobId = m_jobs->submit(m_sftJob);
+        return true;
+    }
     const QStringList tasks = m_project->tasks();
     if (tasks.isEmpty()) {
         m_summary->setText(tr("There are no labels yet: import labeled data or label some rows first."));
@@ -222,8 +259,66 @@ bool EvaluatePage::evaluate()
     return true;
 }
 
+// A classifier's errors (with its charts), or a generator's answers (no charts: they are about
+// labels).
+void EvaluatePage::setTableMode(bool answers)
+{
+    m_charts->setVisible(!answers);
+    m_tableTitle->setText(answers ? tr("<b>Answers</b> to the held-out records, beside their references "
+                                       "(hover a cell for all of it)")
+                                  : tr("<b>Errors</b>, most confident first (click a matrix cell to filter; "
+                                       "select a row and press a number key 1-9 to relabel it)"));
+    m_errors->setHorizontalHeaderLabels(answers ? QStringList{tr("Line"), tr("Prompt"), tr("Reference"), tr("Generated"), tr("ROUGE-L")}
+                                                : QStringList{tr("Row"), tr("Text"), tr("True"), tr("Predicted"), tr("Confidence")});
+    for (int c = 2; c <= 3; ++c)
+        m_errors->horizontalHeader()->setSectionResizeMode(c, answers ? QHeaderView::Stretch : QHeaderView::Interactive);
+}
+
+void EvaluatePage::showGeneration(const GenerationEvaluation& g, bool stored)
+{
+    setTableMode(true);
+    m_evaluation = Evaluation(); // nothing to relabel or filter: the answers are not labels
+    m_confusion->setMatrix({}, {});
+    m_bars->clearPlottables();
+    m_bars->replot();
+    m_calibration->clearPlottables();
+    m_calibration->clearItems();
+    m_calibration->clearGraphs();
+    m_calibration->replot();
+    QString text = tr("<b>Run %1 (%2) on %3 %4 records</b>: loss %5 per answer token (perplexity "
+                      "%6); its greedy answers against the references: ROUGE-1 %7, ROUGE-2 %8, "
+                      "ROUGE-L %9, exact match %10.")
+                       .arg(g.runId)
+                       .arg(g.task)
+                       .arg(g.records)
+                       .arg(g.split)
+                       .arg(g.loss, 0, 'f', 3)
+                       .arg(g.perplexity, 0, 'f', 2)
+                       .arg(g.rouge.rouge1.f1, 0, 'f', 3)
+                       .arg(g.rouge.rouge2.f1, 0, 'f', 3)
+                       .arg(g.rouge.rougeL.f1, 0, 'f', 3)
+                       .arg(g.exactMatch, 0, 'f', 3);
+    if (stored)
+        text += tr("<br><i>Kept with run %1 (evaluations kept: %2).</i>")
+                    .arg(g.runId)
+                    .arg(runEvaluations(*m_project, g.runId).size());
+    m_summary->setText(text);
+    m_errors->setRowCount(int(g.answers.size()));
+    for (int i = 0; i < g.answers.size(); ++i) {
+        const GeneratedAnswer& a = g.answers[i];
+        const QStringList cells = {QString::number(a.line), a.prompt.simplified(), a.reference,
+                                   a.generated, QString::number(a.rougeL, 'f', 3)};
+        for (int c = 0; c < cells.size(); ++c) {
+            auto* item = new QTableWidgetItem(cells[c]);
+            item->setToolTip(cells[c]);
+            m_errors->setItem(i, c, item);
+        }
+    }
+}
+
 void EvaluatePage::showEvaluation()
 {
+    setTableMode(false);
     const ClassificationReport& r = m_evaluation.report;
     QStringList perClass;
     for (const ClassMetrics& c : r.perClass)

@@ -17,6 +17,8 @@ namespace fts {
 
 class ConfusionMatrixWidget;
 class EvaluateRunJob;
+class EvaluateSftRunJob;
+struct GenerationEvaluation;
 class JobRunner;
 class Project;
 
@@ -55,6 +57,8 @@ private:
     void drawClassBars();
     void drawCalibration();
     void showEvaluation();
+    void showGeneration(const GenerationEvaluation& evaluation, bool stored);
+    void setTableMode(bool answers);
     QString choiceKey() const;
 
     Project* m_project = nullptr;
@@ -63,12 +67,15 @@ private:
     int m_jobId = 0;
     QString m_shownKey; // "runId/split" of the result on screen
     std::shared_ptr<EvaluateRunJob> m_job;
+    std::shared_ptr<EvaluateSftRunJob> m_sftJob; // a chat or summarization run
     QComboBox* m_predictor;
     QComboBox* m_split;
     QLabel* m_summary;
     ConfusionMatrixWidget* m_confusion;
     QCustomPlot* m_bars;
     QCustomPlot* m_calibration;
+    QWidget* m_charts;     // the three charts of a classifier's evaluation
+    QLabel* m_tableTitle;
     QTableWidget* m_errors;
 };
 
