@@ -298,9 +298,12 @@ void TestProject::otherLiveProcessLocksOut()
     auto readOnly = Project::open(p, Project::Access::ReadOnly); // reading stays possible
     QCOMPARE(readOnly->summary().totalRows, 0);
     readOnly.reset();
+    // Work that would keep its results there (an evaluation) still runs, read-only.
+    QVERIFY(Project::openWritableIfPossible(p)->isReadOnly());
     // The owner dies without cleaning up (crash, SIGKILL): its lock is stale and taken over.
     other.kill();
     other.waitForFinished();
+    QVERIFY(!Project::openWritableIfPossible(p)->isReadOnly());
     auto project = Project::open(p);
     QVERIFY(project != nullptr);
 }

@@ -207,12 +207,7 @@ int cmdEval(const QStringList& args)
     if (s != QLatin1String("test") && s != QLatin1String("val"))
         throw UsageError{QStringLiteral("--split is test or val, not '%1'").arg(s)};
     // The evaluation is kept with the run, unless the project can only be read.
-    std::unique_ptr<Project> project;
-    try {
-        project = Project::open(path);
-    } catch (const Error&) {
-        project = Project::open(path, Project::Access::ReadOnly);
-    }
+    const std::unique_ptr<Project> project = Project::openWritableIfPossible(path);
     const auto evaluate = [&](const QString& t) {
         const Evaluation e = evaluateRunOnSplit(*project, runId, s, t);
         if (!project->isReadOnly())

@@ -135,12 +135,7 @@ QString EvaluateSftRunJob::title() const
 void EvaluateSftRunJob::run(JobContext& ctx)
 {
     ctx.progress(0, 0, QStringLiteral("Loading run %1").arg(m_runId));
-    std::unique_ptr<Project> project;
-    try {
-        project = Project::open(m_projectPath);
-    } catch (const Error&) {
-        project = Project::open(m_projectPath, Project::Access::ReadOnly);
-    }
+    const std::unique_ptr<Project> project = Project::openWritableIfPossible(m_projectPath);
     m_result = evaluateSftRun(*project, m_runId, m_split, m_maxNewTokens, [&](qint64 done, qint64 total) {
         ctx.checkCancelled();
         ctx.progress(done, total, QStringLiteral("Answering the %1 records").arg(m_split));

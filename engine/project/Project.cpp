@@ -287,6 +287,15 @@ std::unique_ptr<Project> Project::open(const QString& path, Access access)
     return p;
 }
 
+std::unique_ptr<Project> Project::openWritableIfPossible(const QString& path)
+{
+    try {
+        return open(path, Access::ReadWrite);
+    } catch (const Error&) {
+        return open(path, Access::ReadOnly);
+    }
+}
+
 QString Project::name() const
 {
     return metaValue(QStringLiteral("name"), QFileInfo(m_path).completeBaseName());

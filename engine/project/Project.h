@@ -48,6 +48,10 @@ public:
     // Opens an existing project, migrating an older schema (after a backup copy). Throws fts::Error
     // with a message naming the file and what is wrong; a file that is not a project is never modified.
     static std::unique_ptr<Project> open(const QString& path, Access access = Access::ReadWrite);
+    // Read-write when it can be (for work that keeps its results in the project, such as an
+    // evaluation), otherwise read-only (a read-only file, or one another program holds);
+    // isReadOnly() then says which. Throws as open() does for a file it cannot read.
+    static std::unique_ptr<Project> openWritableIfPossible(const QString& path);
 
     ~Project();
     Project(const Project&) = delete;

@@ -1,7 +1,6 @@
 // EvaluateRunJob: evaluateRunOnSplit on the engine thread.
 #include "train/EvaluateRunJob.h"
 
-#include "Error.h"
 #include "project/Project.h"
 #include "train/TrainTypes.h"
 
@@ -22,12 +21,7 @@ void EvaluateRunJob::run(JobContext& ctx)
 {
     ctx.progress(0, 0, QStringLiteral("Loading run %1").arg(m_runId));
     // Kept with the run, unless the project can only be read.
-    std::unique_ptr<Project> project;
-    try {
-        project = Project::open(m_projectPath);
-    } catch (const Error&) {
-        project = Project::open(m_projectPath, Project::Access::ReadOnly);
-    }
+    const std::unique_ptr<Project> project = Project::openWritableIfPossible(m_projectPath);
     m_result = evaluateRunOnSplit(*project, m_runId, m_split, m_task);
     if (!project->isReadOnly()) {
         recordEvaluation(*project, m_runId, m_result);
