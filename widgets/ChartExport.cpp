@@ -2,6 +2,7 @@
 
 #include "io/AtomicWrite.h"
 #include "Error.h"
+#include "data/CsvField.h"
 
 #include <QFileDialog>
 #include <QMenu>
@@ -11,12 +12,6 @@
 
 namespace fts {
 namespace {
-
-QString csvField(QString text)
-{
-    text.replace(QLatin1Char('"'), QStringLiteral("\"\""));
-    return QLatin1Char('"') + text + QLatin1Char('"');
-}
 
 // Asks for a file name with the given extension and adds it when the user left it out.
 QString askFile(QWidget* parent, const QString& title, const QString& suggested, const QString& filter,
@@ -49,7 +44,8 @@ QByteArray plottablesCsv(QCustomPlot* plot)
     QByteArray csv = "series,x,y\n";
     for (int i = 0; i < plot->plottableCount(); ++i) {
         QCPAbstractPlottable* p = plot->plottable(i);
-        const QString name = csvField(p->name().isEmpty() ? QStringLiteral("series %1").arg(i + 1) : p->name());
+        const QString name = csvField(p->name().isEmpty() ? QStringLiteral("series %1").arg(i + 1) : p->name(),
+                                      true);
         const auto rows = [&](const auto& data) {
             for (auto it = data->constBegin(); it != data->constEnd(); ++it)
                 csv += QStringLiteral("%1,%2,%3\n").arg(name).arg(it->key, 0, 'g', 10).arg(it->value, 0, 'g', 10).toUtf8();

@@ -2,6 +2,7 @@
 #include "ConfusionMatrixWidget.h"
 
 #include "ChartExport.h"
+#include "data/CsvField.h"
 
 #include <QVBoxLayout>
 #include <qcustomplot.h>
@@ -22,10 +23,9 @@ ConfusionMatrixWidget::ConfusionMatrixWidget(QWidget* parent) : QWidget(parent),
         QByteArray csv = "true,predicted,count\n";
         for (int t = 0; t < m_counts.size(); ++t)
             for (int p = 0; p < m_counts[t].size(); ++p)
-                csv += QStringLiteral("\"%1\",\"%2\",%3\n")
-                           .arg(QString(m_labels.value(t)).replace(QLatin1Char('"'), QStringLiteral("\"\"")),
-                                QString(m_labels.value(p)).replace(QLatin1Char('"'), QStringLiteral("\"\"")))
-                           .arg(m_counts[t][p])
+                csv += QStringLiteral("%1,%2,%3\n")
+                           .arg(csvField(m_labels.value(t), true), csvField(m_labels.value(p), true),
+                                QString::number(m_counts[t][p]))
                            .toUtf8();
         return csv;
     });
@@ -42,22 +42,22 @@ void ConfusionMatrixWidget::setMatrix(const QStringList& labels, const QList<QLi
 {
     m_plot->clearPlottables();
     m_plot->clearItems();
-    m_size = int(labels.size());
     m_labels = labels;
     m_counts = counts;
-    if (m_size == 0) {
+    const int size = int(labels.size());
+    if (size == 0) {
         m_plot->replot();
         return;
     }
     auto* map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
-    map->data()->setSize(m_size, m_size);
-    map->data()->setRange(QCPRange(0, m_size - 1), QCPRange(0, m_size - 1));
+    map->data()->setSize(size, size);
+    map->data()->setRange(QCPRange(0, size - 1), QCPRange(0, size - 1));
     qint64 top = 1;
-    for (int t = 0; t < m_size; ++t) {
+    for (int t = 0; t < size; ++t) {
         qint64 rowTotal = 0;
-        for (int p = 0; p < m_size; ++p)
+        for (int p = 0; p < size; ++p)
             rowTotal += counts[t][p];
-        for (int p = 0; p < m_size; ++p) {
+        for (int p = 0; p < size; ++p) {
             // Colour by the share of the true class, so rare classes stay readable.
             map->data()->setCell(p, t, rowTotal ? double(counts[t][p]) / double(rowTotal) : 0.0);
             top = std::max(top, counts[t][p]);
@@ -73,22 +73,23 @@ void ConfusionMatrixWidget::setMatrix(const QStringList& labels, const QList<QLi
     map->setDataRange(QCPRange(0, 1));
     map->setInterpolate(false);
     QSharedPointer<QCPAxisTickerText> ticks(new QCPAxisTickerText);
-    for (int i = 0; i < m_size; ++i)
+    for (int i = 0; i < size; ++i)
         ticks->addTick(i, labels[i]);
     m_plot->xAxis->setTicker(ticks);
     m_plot->yAxis->setTicker(ticks);
-    m_plot->xAxis->setRange(-0.5, m_size - 0.5);
-    m_plot->yAxis->setRange(-0.5, m_size - 0.5);
+    m_plot->xAxis->setRange(-0.5, size - 0.5);
+    m_plot->yAxis->setRange(-0.5, size - 0.5);
     m_plot->replot();
 }
 
 QPair<int, int> ConfusionMatrixWidget::cellAt(const QPoint& pos) const
 {
-    if (m_size == 0)
+    const int size = int(m_labels.size());
+    if (size == 0)
         return {-1, -1};
     const int p = qRound(m_plot->xAxis->pixelToCoord(pos.x()));
     const int t = qRound(m_plot->yAxis->pixelToCoord(pos.y()));
-    if (p < 0 || t < 0 || p >= m_size || t >= m_size)
+    if (p < 0 || t < 0 || p >= size || t >= size)
         return {-1, -1};
     return {t, p};
 }

@@ -24,8 +24,7 @@ Q_SIGNALS:
 
 private:
     QCustomPlot* m_plot;
-    int m_size = 0;
-    QStringList m_labels;
+    QStringList m_labels; // as shown, for cell clicks and the CSV
     QList<QList<qint64>> m_counts;
 };
 

@@ -3,7 +3,8 @@
 #include "TrainingChart.h"
 
 #include "ChartExport.h"
-
+#include "data/CsvField.h"
+#include "report/ReportCharts.h"
 
 #include <QTimer>
 #include <QToolTip>
@@ -16,14 +17,6 @@
 
 namespace fts {
 namespace {
-
-QColor runColour(int index)
-{
-    static const QList<QColor> palette = {QColor(0x1f, 0x77, 0xb4), QColor(0xd6, 0x27, 0x28),
-                                          QColor(0x2c, 0xa0, 0x2c), QColor(0x94, 0x67, 0xbd),
-                                          QColor(0xff, 0x7f, 0x0e), QColor(0x8c, 0x56, 0x4b)};
-    return palette[index % palette.size()];
-}
 
 bool onRightAxis(const QString& metric)
 {
@@ -200,10 +193,9 @@ QByteArray TrainingChart::csv() const
 {
     QByteArray csv = "curve,step,value\n";
     for (QCPGraph* g : std::as_const(m_graphs).values()) {
-        QString curve = g->name();
-        curve.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+        const QString curve = csvField(g->name(), true);
         for (const QPointF& p : m_curves.points(g))
-            csv += QStringLiteral("\"%1\",%2,%3\n").arg(curve).arg(p.x()).arg(p.y(), 0, 'g', 10).toUtf8();
+            csv += QStringLiteral("%1,%2,%3\n").arg(curve).arg(p.x()).arg(p.y(), 0, 'g', 10).toUtf8();
     }
     return csv;
 }

@@ -1,5 +1,6 @@
 // ftstudio-cli verbs on a project's data: clean (curation steps, undo, recipe), split, data --export.
 #include "CliCommon.h"
+#include "data/CsvField.h"
 
 #include "data/Curation.h"
 #include "io/AtomicWrite.h"
@@ -185,11 +186,6 @@ int cmdData(const QStringList& args)
     SqlQuery labels(project->db(), QStringLiteral("SELECT task, value FROM labels WHERE row_id = ? AND superseded_at IS NULL "
                                                    "ORDER BY annotator = 'adjudicator', created_at, id"));
     qint64 count = 0;
-    auto csvField = [](QString s) {
-        if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"')) || s.contains(QLatin1Char('\n')) || s.contains(QLatin1Char('\r')))
-            s = QLatin1Char('"') + s.replace(QLatin1Char('"'), QLatin1String("\"\"")) + QLatin1Char('"');
-        return s;
-    };
     writeFileAtomically(out, [&](QIODevice& dev) {
         if (!jsonl) {
             QStringList header{QStringLiteral("text")};

@@ -1,6 +1,7 @@
 // ftstudio-cli labels: bulk label exchange (CSV or JSONL) with annotator and time, agreement, and
 // rows whose label looks wrong.
 #include "CliCommon.h"
+#include "data/CsvField.h"
 
 #include "data/TableSource.h"
 #include "io/AtomicWrite.h"
@@ -18,13 +19,6 @@ namespace fts::cli {
 namespace {
 
 const QStringList kColumns = {"row_id", "task", "label", "annotator", "created_at", "text"};
-
-QString csvField(QString s)
-{
-    if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"')) || s.contains(QLatin1Char('\n')))
-        s = QLatin1Char('"') + s.replace(QLatin1Char('"'), QLatin1String("\"\"")) + QLatin1Char('"');
-    return s;
-}
 
 qint64 exportLabels(Project& project, const QString& file, bool history)
 {

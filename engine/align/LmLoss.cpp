@@ -18,6 +18,34 @@ at::Tensor tokenLogProbs(const at::Tensor& logits, const at::Tensor& ids)
     return logp.gather(2, ids.narrow(1, 1, T - 1).unsqueeze(2)).squeeze(2);
 }
 
+SftBatch makeSftBatch(const std::vector<SftExample>& examples, const std::vector<int>& indices,
+                      int64_t padId)
+{
+    size_t longest = 1;
+    for (int i : indices)
+        longest = std::max(longest, examples[size_t(i)].ids.size());
+    // Widths in multiples of 8 keep oneDNN's per-shape kernel cache bounded (DESIGN.md).
+    const int64_t t = int64_t((longest + 7) / 8 * 8);
+    const int64_t b = int64_t(indices.size());
+    SftBatch out;
+    out.ids = at::full({b, t}, padId, at::kLong);
+    out.mask = at::zeros({b, t}, at::kLong);
+    out.target = at::zeros({b, t}, at::kLong);
+    auto ids = out.ids.accessor<int64_t, 2>();
+    auto mask = out.mask.accessor<int64_t, 2>();
+    auto target = out.target.accessor<int64_t, 2>();
+    for (int64_t r = 0; r < b; ++r) {
+        const SftExample& e = examples[size_t(indices[size_t(r)])];
+        for (size_t c = 0; c < e.ids.size(); ++c) {
+            ids[r][int64_t(c)] = e.ids[c];
+            mask[r][int64_t(c)] = 1;
+            target[r][int64_t(c)] = e.target[c];
+        }
+    }
+    return out;
+}
+
+
 at::Tensor maskedNll(const at::Tensor& logits, const at::Tensor& ids, const at::Tensor& target,
                      int64_t* tokens)
 {

@@ -1,7 +1,11 @@
 // Causal-LM log-probabilities of chosen tokens, the answer-only loss, and decoder hidden states.
 #pragma once
 
+#include "align/SftData.h"
+
 #include <ATen/core/Tensor.h>
+
+#include <vector>
 
 namespace fts {
 
@@ -9,6 +13,16 @@ class DecoderModel;
 
 // log p(ids[t] | ids[<t]) for t >= 1: logits [B, T, V], ids [B, T] -> [B, T-1] fp32.
 at::Tensor tokenLogProbs(const at::Tensor& logits, const at::Tensor& ids);
+
+// SFT examples as one right-padded batch: ids (padded with `padId`), mask and target [B, T]
+// int64, T the longest example rounded up to a multiple of 8. The trainer and the evaluation of a
+// run (TextGenerator::replyLoss) build their batches alike, so their losses agree.
+struct SftBatch
+{
+    at::Tensor ids, mask, target;
+};
+SftBatch makeSftBatch(const std::vector<SftExample>& examples, const std::vector<int>& indices,
+                      int64_t padId);
 
 // Mean negative log-likelihood over the tokens where target [B, T] is 1 (the answer tokens; the
 // first column is never a target as nothing predicts it). Also returns the token count.

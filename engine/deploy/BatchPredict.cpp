@@ -3,6 +3,7 @@
 #include "deploy/BatchPredict.h"
 
 #include "Error.h"
+#include "data/CsvField.h"
 #include "data/TableSource.h"
 #include "deploy/TextClassifier.h"
 #include "deploy/TextGenerator.h"
@@ -125,17 +126,6 @@ private:
     qint64 m_total = 0;
 };
 
-QByteArray csvField(const QString& value)
-{
-    QByteArray bytes = value.toUtf8();
-    if (bytes.contains(',') || bytes.contains('"') || bytes.contains('\n') ||
-        bytes.contains('\r')) {
-        bytes.replace("\"", "\"\"");
-        bytes = '"' + bytes + '"';
-    }
-    return bytes;
-}
-
 QString plainText(const QJsonValue& v)
 {
     if (v.isString())
@@ -168,12 +158,12 @@ public:
         if (m_header.isEmpty()) { // the first row fixes the columns
             for (const auto& f : fields)
                 m_header << f.first;
-            QByteArrayList cells;
+            QStringList cells;
             for (const QString& h : m_header)
                 cells << csvField(h);
-            m_out.write(cells.join(',') + '\n');
+            m_out.write(cells.join(QLatin1Char(',')).toUtf8() + '\n');
         }
-        QByteArrayList cells;
+        QStringList cells;
         for (const QString& h : m_header) {
             QString value;
             for (const auto& [k, v] : fields)
@@ -181,7 +171,7 @@ public:
                     value = plainText(v);
             cells << csvField(value);
         }
-        m_out.write(cells.join(',') + '\n');
+        m_out.write(cells.join(QLatin1Char(',')).toUtf8() + '\n');
     }
 
 private:

@@ -16,6 +16,7 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <algorithm>
 #include <mutex>
 
 namespace fts {
@@ -71,19 +72,13 @@ double TextGenerator::replyLoss(const QList<ChatMessage>& messages, int maxLengt
 {
     std::lock_guard<std::mutex> lock(d->mutex);
     const SftExample e = encodeSft(*d->tokenizer, messages, d->chat, maxLength);
-    const int64_t t = int64_t(e.ids.size());
-    at::Tensor ids = at::empty({1, t}, at::kLong);
-    at::Tensor target = at::zeros({1, t}, at::kLong);
-    for (int64_t c = 0; c < t; ++c) {
-        ids[0][c] = e.ids[size_t(c)];
-        target[0][c] = e.target[size_t(c)];
-    }
     *tokens = 0;
-    if (t < 2 || target.slice(1, 1).sum().item<int64_t>() == 0)
+    // The first token has no target: nothing to average when no reply token follows it.
+    if (std::count(e.target.begin() + std::min<size_t>(1, e.target.size()), e.target.end(), uint8_t(1)) == 0)
         return 0;
+    const SftBatch b = makeSftBatch({e}, {0}, d->tokenizer->batchPadId());
     at::NoGradGuard noGrad;
-    const at::Tensor logits = d->model->forward(ids, at::ones({1, t}, at::kLong));
-    return maskedNll(logits, ids, target, tokens).item<double>();
+    return maskedNll(d->model->forward(b.ids, b.mask), b.ids, b.target, tokens).item<double>();
 }
 
 int TextGenerator::contextLength() const

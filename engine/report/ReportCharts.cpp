@@ -59,6 +59,14 @@ void drawFrame(QPainter& p, double y0, double y1)
 
 } // namespace
 
+QColor runColour(int index)
+{
+    static const QList<QColor> palette = {QColor(0x1f, 0x77, 0xb4), QColor(0xd6, 0x27, 0x28),
+                                          QColor(0x2c, 0xa0, 0x2c), QColor(0x94, 0x67, 0xbd),
+                                          QColor(0xff, 0x7f, 0x0e), QColor(0x8c, 0x56, 0x4b)};
+    return palette[index % palette.size()];
+}
+
 QPointF lineChartPosition(double x, double y, double x0, double x1, double y0, double y1)
 {
     return {kLeft + (x - x0) / (x1 - x0) * (kW - kLeft - kRight),

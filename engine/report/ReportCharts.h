@@ -10,6 +10,10 @@
 
 namespace fts {
 
+// The colour of the `index`-th run wherever runs are overlaid (the Train page's chart, comparison
+// reports), so a run keeps its colour from the screen to the report.
+QColor runColour(int index);
+
 struct ChartSeries
 {
     QString name;

@@ -21,10 +21,6 @@
 namespace fts {
 namespace {
 
-const QList<QColor> kRunColours = {QColor(0x1f, 0x77, 0xb4), QColor(0xd6, 0x27, 0x28),
-                                   QColor(0x2c, 0xa0, 0x2c), QColor(0x94, 0x67, 0xbd),
-                                   QColor(0xff, 0x7f, 0x0e), QColor(0x8c, 0x56, 0x4b)};
-
 QString esc(const QString& s)
 {
     return s.toHtmlEscaped();
@@ -365,7 +361,7 @@ ReportDocument comparisonReport(const QString& projectName, const QList<RunRepor
     const auto overlay = [&](const QString& split, const QString& name) {
         QList<ChartSeries> series;
         for (qsizetype i = 0; i < runs.size(); ++i)
-            series << ChartSeries{QStringLiteral("run %1").arg(runs[i].run.id), kRunColours[i],
+            series << ChartSeries{QStringLiteral("run %1").arg(runs[i].run.id), runColour(int(i)),
                                   curve(runs[i].metrics, split, name), false};
         return series;
     };

@@ -250,6 +250,17 @@ QString sweepPruneReason(const QList<SweepTrial>& earlier, int evaluation, doubl
         .arg(median, 0, 'f', 4);
 }
 
+int bestSweepTrial(const QList<SweepTrial>& trials, const QString& metric)
+{
+    const bool higher = higherIsBetter(metric);
+    int best = -1;
+    for (int i = 0; i < trials.size(); ++i)
+        if (trials[i].scored && (best < 0 || (higher ? trials[i].score > trials[best].score
+                                                     : trials[i].score < trials[best].score)))
+            best = i;
+    return best;
+}
+
 SweepJob::SweepJob(QString projectPath, SweepOptions options)
     : m_projectPath(std::move(projectPath)), m_options(std::move(options))
 {
@@ -304,14 +315,7 @@ void SweepJob::run(JobContext& ctx)
                     .arg(r.status == QLatin1String("pruned") ? QStringLiteral(" (pruned)")
                                                              : QString()));
         m_result.trials << trial;
-        if (trial.scored) {
-            const int b = m_result.best;
-            const bool better = b < 0 || (higherIsBetter(m_result.metric)
-                                              ? trial.score > m_result.trials[b].score
-                                              : trial.score < m_result.trials[b].score);
-            if (better)
-                m_result.best = int(m_result.trials.size() - 1);
-        }
+        m_result.best = bestSweepTrial(m_result.trials, m_result.metric);
         if (onTrialFinished)
             onTrialFinished(trial);
         if (r.status == QLatin1String("cancelled"))

@@ -80,6 +80,10 @@ QList<SweepPoint> sweepSettings(const SweepOptions& options);
 QString sweepPruneReason(const QList<SweepTrial>& earlier, int evaluation, double bestSoFar,
                          const QString& metric, int pruneAfterEvaluations);
 
+// The index of the best scored trial by `metric` (the first of equal scores); -1 when none has a
+// score.
+int bestSweepTrial(const QList<SweepTrial>& trials, const QString& metric);
+
 // Trains each setting as its own run; stops between runs (or within one) when cancelled.
 class SweepJob : public Job
 {

@@ -139,10 +139,7 @@ void EvaluatePage::setJobRunner(JobRunner* jobs)
         m_shownKey = QStringLiteral("%1/%2").arg(job->runId()).arg(m_evaluation.split);
         showEvaluation();
         if (job->stored() && m_project)
-            m_summary->setText(m_summary->text() +
-                               tr("<br><i>Kept with run %1 (evaluations kept: %2).</i>")
-                                   .arg(job->runId())
-                                   .arg(runEvaluations(*m_project, job->runId()).size()));
+            m_summary->setText(m_summary->text() + keptNote(job->runId()));
     });
 }
 
@@ -259,6 +256,13 @@ bool EvaluatePage::evaluate()
     return true;
 }
 
+QString EvaluatePage::keptNote(qint64 runId) const
+{
+    return tr("<br><i>Kept with run %1 (evaluations kept: %2).</i>")
+        .arg(runId)
+        .arg(runEvaluations(*m_project, runId).size());
+}
+
 // A classifier's errors (with its charts), or a generator's answers (no charts: they are about
 // labels).
 void EvaluatePage::setTableMode(bool answers)
@@ -276,15 +280,8 @@ void EvaluatePage::setTableMode(bool answers)
 
 void EvaluatePage::showGeneration(const GenerationEvaluation& g, bool stored)
 {
-    setTableMode(true);
+    setTableMode(true); // hides the charts; showEvaluation() draws them again
     m_evaluation = Evaluation(); // nothing to relabel or filter: the answers are not labels
-    m_confusion->setMatrix({}, {});
-    m_bars->clearPlottables();
-    m_bars->replot();
-    m_calibration->clearPlottables();
-    m_calibration->clearItems();
-    m_calibration->clearGraphs();
-    m_calibration->replot();
     QString text = tr("<b>Run %1 (%2) on %3 %4 records</b>: loss %5 per answer token (perplexity "
                       "%6); its greedy answers against the references: ROUGE-1 %7, ROUGE-2 %8, "
                       "ROUGE-L %9, exact match %10.")
@@ -298,10 +295,8 @@ void EvaluatePage::showGeneration(const GenerationEvaluation& g, bool stored)
                        .arg(g.rouge.rouge2.f1, 0, 'f', 3)
                        .arg(g.rouge.rougeL.f1, 0, 'f', 3)
                        .arg(g.exactMatch, 0, 'f', 3);
-    if (stored)
-        text += tr("<br><i>Kept with run %1 (evaluations kept: %2).</i>")
-                    .arg(g.runId)
-                    .arg(runEvaluations(*m_project, g.runId).size());
+    if (stored && m_project)
+        text += keptNote(g.runId);
     m_summary->setText(text);
     m_errors->setRowCount(int(g.answers.size()));
     for (int i = 0; i < g.answers.size(); ++i) {

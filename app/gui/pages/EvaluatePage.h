@@ -59,6 +59,7 @@ private:
     void showEvaluation();
     void showGeneration(const GenerationEvaluation& evaluation, bool stored);
     void setTableMode(bool answers);
+    QString keptNote(qint64 runId) const; // "Kept with run N…" after a stored evaluation
     QString choiceKey() const;
 
     Project* m_project = nullptr;

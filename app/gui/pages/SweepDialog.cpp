@@ -116,8 +116,9 @@ SweepDialog::SweepDialog(QString projectPath, JobRunner* jobs, QString modelDir,
     connect(m_start, &QPushButton::clicked, this, &SweepDialog::start);
     connect(m_stop, &QPushButton::clicked, this, &SweepDialog::stop);
     connect(m_useBest, &QPushButton::clicked, this, [this] {
-        if (m_best >= 0 && m_best < m_trialSettings.size())
-            Q_EMIT useSettings(m_trialSettings[m_best]);
+        const int best = bestTrial();
+        if (best >= 0 && best < m_trialSettings.size())
+            Q_EMIT useSettings(m_trialSettings[best]);
     });
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(add);
@@ -253,7 +254,6 @@ bool SweepDialog::start()
     }
     m_options = o;
     m_trials.clear();
-    m_best = -1;
     m_trialSettings.clear();
     for (const SweepPoint& p : settings)
         m_trialSettings << p.hp;
@@ -297,12 +297,6 @@ void SweepDialog::stop()
 void SweepDialog::onTrial(const SweepTrial& trial)
 {
     m_trials << trial;
-    if (trial.scored) {
-        const bool higher = higherIsBetter(m_options.base.earlyStoppingMetric);
-        if (m_best < 0 || (higher ? trial.score > m_trials[m_best].score
-                                  : trial.score < m_trials[m_best].score))
-            m_best = int(m_trials.size() - 1);
-    }
     refreshResults();
     Q_EMIT runRecorded(trial.runId);
 }
@@ -323,12 +317,18 @@ void SweepDialog::onJobFinished(int id, const JobOutcome& outcome)
     Q_EMIT finished();
 }
 
+int SweepDialog::bestTrial() const
+{
+    return bestSweepTrial(m_trials, m_options.base.earlyStoppingMetric);
+}
+
 QString SweepDialog::statusText() const
 {
-    if (m_best < 0)
+    const int best = bestTrial();
+    if (best < 0)
         return tr("%1 runs, none with a validation score (does the project have a validation "
                   "split?).").arg(m_trials.size());
-    const SweepTrial& b = m_trials[m_best];
+    const SweepTrial& b = m_trials[best];
     int pruned = 0;
     for (const SweepTrial& t : m_trials)
         pruned += t.status == QLatin1String("pruned");
@@ -342,6 +342,7 @@ QString SweepDialog::statusText() const
 
 void SweepDialog::refreshResults()
 {
+    const int best = bestTrial();
     QStringList keys;
     for (const SweepAxis& axis : std::as_const(m_options.grid))
         keys << axis.key;
@@ -353,13 +354,13 @@ void SweepDialog::refreshResults()
     m_results->setRowCount(int(m_trials.size()));
     for (int row = 0; row < m_trials.size(); ++row) {
         const SweepTrial& t = m_trials[row];
-        QStringList cells{row == m_best ? QStringLiteral("★ %1").arg(t.runId) : QString::number(t.runId)};
+        QStringList cells{row == best ? QStringLiteral("★ %1").arg(t.runId) : QString::number(t.runId)};
         for (const QString& k : keys)
             cells << t.values.value(k).toString();
         cells << t.status << (t.scored ? QString::number(t.score, 'f', 4) : QStringLiteral("–"));
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
-            if (row == m_best) {
+            if (row == best) {
                 QFont bold = item->font();
                 bold.setBold(true);
                 item->setFont(bold);
@@ -377,12 +378,13 @@ void SweepDialog::refreshResults()
         if (keys.contains(chosen))
             m_chartAxis->setCurrentText(chosen);
     }
-    m_useBest->setEnabled(!isRunning() && m_best >= 0);
+    m_useBest->setEnabled(!isRunning() && best >= 0);
     drawChart();
 }
 
 void SweepDialog::drawChart()
 {
+    const int best = bestTrial();
     m_chart->clearGraphs();
     const QString key = m_chartAxis->currentText();
     const auto axis = std::find_if(m_options.grid.cbegin(), m_options.grid.cend(),
@@ -416,7 +418,7 @@ void SweepDialog::drawChart()
         }
         xs << x;
         ys << t.score;
-        if (i == m_best) {
+        if (i == best) {
             bestX << x;
             bestY << t.score;
         }
@@ -426,12 +428,12 @@ void SweepDialog::drawChart()
     runs->setLineStyle(QCPGraph::lsNone);
     runs->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QColor(0x1f, 0x77, 0xb4), 8));
     runs->setData(xs, ys, false);
-    QCPGraph* best = m_chart->addGraph();
-    best->setName(tr("best"));
-    best->setLineStyle(QCPGraph::lsNone);
-    best->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(0xd6, 0x27, 0x28), 2),
+    QCPGraph* ring = m_chart->addGraph();
+    ring->setName(tr("best"));
+    ring->setLineStyle(QCPGraph::lsNone);
+    ring->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(0xd6, 0x27, 0x28), 2),
                                           Qt::NoBrush, 16));
-    best->setData(bestX, bestY, false);
+    ring->setData(bestX, bestY, false);
     m_chart->xAxis->setLabel(key);
     if (numeric) {
         m_chart->xAxis->setScaleType(logX ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
@@ -479,7 +481,7 @@ void SweepDialog::setRunning(bool running)
     m_budget->setEnabled(!running);
     m_seed->setEnabled(!running);
     m_prune->setEnabled(!running);
-    m_useBest->setEnabled(!running && m_best >= 0);
+    m_useBest->setEnabled(!running && bestTrial() >= 0);
 }
 
 void SweepDialog::showStatus(const QString& text, bool error)

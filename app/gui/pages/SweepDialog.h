@@ -40,7 +40,7 @@ public:
     void stop();
     bool isRunning() const { return m_jobId != 0; }
     const QList<SweepTrial>& trials() const { return m_trials; }
-    int bestTrial() const { return m_best; }
+    int bestTrial() const; // index into trials(), -1 before a scored run
     QString statusText() const;
     QTableWidget* resultsTable() const { return m_results; }
     QCustomPlot* metricChart() const { return m_chart; }
@@ -77,7 +77,6 @@ private:
     std::shared_ptr<SweepJob> m_job;
     int m_jobId = 0;
     QList<SweepTrial> m_trials;
-    int m_best = -1;
     QList<Hyperparameters> m_trialSettings; // each trial's full settings, for "Use best settings"
 
     QTableWidget* m_axes;
