@@ -1,8 +1,9 @@
-// ftstudio-cli predict / export / serve: files in and out, --json, exit codes, and a served model
-// answering over loopback.
+// ftstudio-cli predict / export / serve / fewshot: files in and out, --json, exit codes, a served
+// model answering over loopback, and a decoder prompted as a classifier kept as a run.
 #include "Suite.h"
 #include "CliRun.h"
 #include "DeployFixtures.h"
+#include "FewShotFixture.h"
 #include "deploy/TextClassifier.h"
 
 #include <QNetworkAccessManager>
@@ -38,6 +39,8 @@ private Q_SLOTS:
     void predictFromRun();
     void usageErrors();
     void serveAnswers();
+    void fewShot();
+    void fewShotUsageErrors();
 
 private:
     QTemporaryDir m_dir;
@@ -150,6 +153,105 @@ void TestCliDeploy::serveAnswers()
     QCOMPARE(body.value(QLatin1String("predictions")).toArray().size(), 1);
     server.terminate();
     QVERIFY(server.waitForFinished(10000));
+}
+
+void TestCliDeploy::fewShot()
+{
+    const QString model = test::longContextGpt2Folder(m_dir.filePath(QStringLiteral("gpt2-fewshot")));
+    QVERIFY(!model.isEmpty());
+    const CliRun r = cli({"fewshot", m_run.projectPath, "--model", model, "--k", "2", "--select",
+                          "similar", "--max-rows", "4", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject j = r.json();
+    const qint64 runId = j.value(QLatin1String("run_id")).toInteger();
+    QVERIFY(runId > m_run.runId);
+    QVERIFY(j.value(QLatin1String("kept")).toBool());
+    QCOMPARE(j.value(QLatin1String("split")).toString(), QStringLiteral("val"));
+    QCOMPARE(j.value(QLatin1String("rows")).toInt(), 4);
+    const QJsonObject options = j.value(QLatin1String("options")).toObject();
+    QCOMPARE(options.value(QLatin1String("k")).toInt(), 2);
+    QCOMPARE(options.value(QLatin1String("selection")).toString(), QStringLiteral("similar"));
+    const QJsonArray predictions = j.value(QLatin1String("predictions")).toArray();
+    QCOMPARE(predictions.size(), 4);
+    int correct = 0, unparsed = 0;
+    for (const QJsonValue& v : predictions) {
+        const QJsonObject p = v.toObject();
+        QVERIFY(p.contains(QLatin1String("answer")) && p.value(QLatin1String("row_id")).toInteger() > 0);
+        unparsed += p.value(QLatin1String("predicted")).isNull();
+        correct += p.value(QLatin1String("predicted")) == p.value(QLatin1String("truth"));
+    }
+    QCOMPARE(j.value(QLatin1String("unparsed")).toInt(), unparsed);
+    QCOMPARE(j.value(QLatin1String("accuracy")).toDouble(), correct / 4.0);
+    QCOMPARE(j.value(QLatin1String("report")).toObject().value(QLatin1String("macro_f1")).toDouble(),
+             j.value(QLatin1String("macro_f1")).toDouble());
+    QVERIFY(!j.contains(QLatin1String("prompt")));
+
+    // Listed with the project's runs, with its kept evaluation.
+    const CliRun info = cli({"info", m_run.projectPath, "--json"});
+    QCOMPARE(info.code, 0);
+    QJsonObject listed;
+    for (const QJsonValue& v : info.json().value(QLatin1String("runs")).toArray())
+        if (v.toObject().value(QLatin1String("id")).toInteger() == runId)
+            listed = v.toObject();
+    QCOMPARE(listed.value(QLatin1String("method")).toString(), QStringLiteral("few_shot"));
+    QCOMPARE(listed.value(QLatin1String("best_step")).toInt(), 0);
+    QCOMPARE(listed.value(QLatin1String("evaluations")).toArray().size(), 1);
+
+    // No weights: export and eval refuse it and say why; a report shows its kept evaluation.
+    const QString id = QString::number(runId);
+    const CliRun exported = cli({"export", m_run.projectPath, "--run", id, "--out",
+                                 m_dir.filePath(QStringLiteral("fewshot-export"))});
+    QCOMPARE(exported.code, 1);
+    QVERIFY2(exported.err.contains(
+                 QStringLiteral("Run %1 is a few-shot evaluation: it has no trained weights to export").arg(id).toUtf8()),
+             exported.err.constData());
+    const CliRun evaluated = cli({"eval", m_run.projectPath, "--run", id});
+    QCOMPARE(evaluated.code, 1);
+    QVERIFY2(evaluated.err.contains("few-shot evaluation"), evaluated.err.constData());
+    const QString html = m_dir.filePath(QStringLiteral("fewshot.html"));
+    const CliRun report = cli({"report", m_run.projectPath, "--run", QString::number(m_run.runId),
+                               "--run", id, "--out", html});
+    QVERIFY2(report.code == 0, report.err.constData());
+    QFile f(html);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray page = f.readAll();
+    QVERIFY(page.contains("few_shot"));
+    QVERIFY(page.contains(QStringLiteral("Run %1 in detail").arg(id).toUtf8()));
+
+    // Not kept, human output with the prompt: nothing added to the project.
+    const qsizetype runs = info.json().value(QLatin1String("runs")).toArray().size();
+    const CliRun human = cli({"fewshot", m_run.projectPath, "--model", model, "--k", "1", "--max-rows",
+                              "2", "--split", "test", "--no-keep", "--show-prompt"});
+    QVERIFY2(human.code == 0, human.err.constData());
+    QVERIFY2(human.out.startsWith("Few-shot (k=1, balanced): accuracy "), human.out.constData());
+    QVERIFY(human.out.contains("on 2 test rows"));
+    QVERIFY(human.out.contains("not kept"));
+    QVERIFY(human.out.contains("  food "));
+    QVERIFY(human.out.contains("Prompt of the first row:\nClassify each text as one of these labels: food, travel."));
+    QVERIFY(human.out.trimmed().endsWith("Label:"));
+    QCOMPARE(cli({"info", m_run.projectPath, "--json"}).json().value(QLatin1String("runs")).toArray().size(), runs);
+}
+
+void TestCliDeploy::fewShotUsageErrors()
+{
+    const QString model = m_dir.filePath(QStringLiteral("gpt2-fewshot"));
+    const auto usage = [&](const QStringList& extra, const QByteArray& says) {
+        const CliRun r = cli(QStringList{"fewshot", m_run.projectPath} + extra);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains(says), r.err.constData());
+    };
+    usage({"--model", model, "--k", "40"}, "k must be between 0 and 32 (got 40)");
+    usage({"--model", model, "--k", "four"}, "--k needs a whole number");
+    usage({"--model", model, "--select", "nearest"}, "random, balanced or similar");
+    usage({"--model", model, "--run", "1"}, "not both");
+    usage({}, "--model DIR or --run ID");
+    usage({"--model", model, "--split", "holdout"}, "--split is val, test or train");
+    usage({"--model", model, "--max-new-tokens", "100"}, "max_new_tokens must be between 1 and 64 (got 100)");
+    usage({"--model", model, "--max-rows", "0"}, "--max-rows");
+    // A run that is no decoder: a failure, not bad usage.
+    const CliRun notDecoder = cli({"fewshot", m_run.projectPath, "--run", QString::number(m_run.runId)});
+    QCOMPARE(notDecoder.code, 1);
+    QVERIFY2(notDecoder.err.contains("not a decoder run"), notDecoder.err.constData());
 }
 
 FTS_TEST_SUITE(TestCliDeploy)

@@ -50,6 +50,7 @@ int cmdTrain(const QStringList& args);
 int cmdEval(const QStringList& args);
 int cmdReport(const QStringList& args);
 int cmdSweep(const QStringList& args);
+int cmdFewShot(const QStringList& args);
 int cmdSft(const QStringList& args);
 int cmdReward(const QStringList& args);
 int cmdDpo(const QStringList& args);

@@ -2,6 +2,7 @@
 #include "CliCommon.h"
 
 #include "data/Importer.h"
+#include "deploy/FewShot.h"
 #include "jobs/JobRunner.h"
 #include "project/Project.h"
 #include "train/RunStore.h"
@@ -118,7 +119,11 @@ int cmdInfo(const QStringList& args)
         printLine(QStringLiteral("Runs:"));
     for (const RunRecord& r : runs) {
         QString line = QStringLiteral("  %1  %2  %3  %4").arg(r.id).arg(r.status, r.method, QFileInfo(r.modelDir).fileName());
-        if (r.bestStep >= 0)
+        if (isFewShotRunMethod(r.method))
+            line += QStringLiteral("  macro F1 %1 on %2 (prompted, not trained)")
+                        .arg(QString::number(r.bestMetric, 'f', 4),
+                             r.hyperparameters.value(QLatin1String("split")).toString());
+        else if (r.bestStep >= 0)
             line += QStringLiteral("  best %1 at step %2").arg(r.bestMetric, 0, 'f', 4).arg(r.bestStep);
         if (!r.error.isEmpty())
             line += QStringLiteral("  (%1)").arg(r.error);

@@ -3,6 +3,7 @@
 
 #include "io/AtomicWrite.h"
 #include "align/SftEvaluation.h"
+#include "deploy/FewShot.h"
 #include "report/RunReport.h"
 
 #include "project/Project.h"
@@ -56,6 +57,21 @@ void printReport(const ClassificationReport& r)
             out << QStringLiteral(" %1").arg(v, 6);
         out << "\n";
     }
+}
+
+// A few-shot run cannot be evaluated again without its decoder and prompts: its report shows the
+// evaluation it was kept with (on the split it prompted, whatever --split says).
+Evaluation keptFewShotEvaluation(Project& project, const RunRecord& run)
+{
+    Evaluation e;
+    const QList<StoredEvaluation> kept = runEvaluations(project, run.id);
+    if (kept.isEmpty())
+        return e;
+    e.task = kept.last().task;
+    e.split = kept.last().split;
+    e.predictor = QStringLiteral("run %1 (few-shot)").arg(run.id);
+    e.report = ClassificationReport::fromJson(kept.last().report);
+    return e;
 }
 
 } // namespace
@@ -215,6 +231,11 @@ int cmdEval(const QStringList& args)
         return e.report;
     };
     const RunRecord record = loadRun(*project, runId);
+    if (isFewShotRunMethod(record.method))
+        throw Error(QStringLiteral("Run %1 is a few-shot evaluation: it has no trained weights to "
+                                   "evaluate. Its scores are kept with it (ftstudio-cli info --json); "
+                                   "to score the prompting on %2, run ftstudio-cli fewshot with --split %2.")
+                        .arg(QString::number(runId), s));
     if (record.method.startsWith(QLatin1String("sft-"))) {
         const int maxNewTokens = parser.value(maxNew).toInt(&ok);
         if (!ok)
@@ -424,8 +445,10 @@ int cmdReport(const QStringList& args)
         in.projectName = project->name();
         in.run = loadRun(*project, id);
         in.metrics = runMetrics(*project, id);
-        if (s != QLatin1String("none") &&
-            (!in.run.bestCheckpoint.isEmpty() || !in.run.lastCheckpoint.isEmpty()))
+        if (isFewShotRunMethod(in.run.method))
+            in.evaluation = keptFewShotEvaluation(*project, in.run);
+        else if (s != QLatin1String("none") &&
+                 (!in.run.bestCheckpoint.isEmpty() || !in.run.lastCheckpoint.isEmpty()))
             in.evaluation = evaluateRunOnSplit(*project, id, s, parser.value(task));
         inputs << in;
     }

@@ -33,6 +33,8 @@ const char* kUsage =
     "  eval PROJECT --run ID       a run's metrics on the test or val split\n"
     "  report PROJECT --run ID     a run's report (HTML or PDF); several --run: a comparison\n"
     "  sweep PROJECT --model DIR --method M --grid lr=1e-5,3e-5   grid or random search, best marked\n"
+    "  fewshot PROJECT (--model DIR | --run ID) [--k 4] [--select random|balanced|similar]\n"
+    "                              a decoder prompted with k labeled examples, scored on val, kept as a run\n"
     "  sft PROJECT --model DIR --data FILE     chat / summarization fine-tuning of a decoder\n"
     "  reward PROJECT --model DIR --data FILE  a reward model from pairs, ratings or rankings\n"
     "  dpo PROJECT --model DIR --data FILE     direct preference optimisation of a decoder\n"
@@ -82,6 +84,7 @@ int main(int argc, char** argv)
         {QStringLiteral("eval"), fts::cli::cmdEval},
         {QStringLiteral("report"), fts::cli::cmdReport},
         {QStringLiteral("sweep"), fts::cli::cmdSweep},
+        {QStringLiteral("fewshot"), fts::cli::cmdFewShot},
         {QStringLiteral("sft"), fts::cli::cmdSft},
         {QStringLiteral("reward"), fts::cli::cmdReward},
         {QStringLiteral("dpo"), fts::cli::cmdDpo},

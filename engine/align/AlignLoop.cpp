@@ -3,6 +3,7 @@
 
 #include "Error.h"
 #include "align/SftData.h"
+#include "deploy/FewShot.h"
 #include "models/Lora.h"
 #include "models/Safetensors.h"
 #include "models/StateDict.h"
@@ -71,6 +72,7 @@ std::shared_ptr<DecoderModel> loadDecoderForMethod(const QString& modelDir,
 
 std::shared_ptr<DecoderModel> loadTrainedDecoder(Project& project, const RunRecord& record)
 {
+    requireTrainedWeights(record, QStringLiteral("generate with"));
     if (!isDecoderRunMethod(record.method))
         throw Error(QStringLiteral("Run %1 (%2) did not train a decoder's answers; choose an SFT, DPO "
                                    "or PPO run.")
@@ -220,6 +222,7 @@ qint64 startRun(Project& project, const LoopTask& task)
 RunRecord runToResume(Project& project, qint64 runId)
 {
     const RunRecord record = loadRun(project, runId);
+    requireTrainedWeights(record, QStringLiteral("resume"));
     if (record.status == QLatin1String("finished"))
         throw Error(QStringLiteral("Run %1 already finished; start a new run to train further.")
                         .arg(runId));

@@ -6,6 +6,7 @@
 #include "Error.h"
 #include "models/ModelConfig.h"
 #include "align/AlignTypes.h"
+#include "deploy/FewShot.h"
 #include "project/Project.h"
 #include "train/RunStore.h"
 
@@ -32,7 +33,9 @@ DeployModel loadDeployModel(const QString& source, qint64 runId, const QString& 
                                        "'ftstudio-cli info' lists them).")
                             .arg(QDir::toNativeSeparators(source)));
         auto project = Project::open(source, Project::Access::ReadOnly);
-        const QString method = loadRun(*project, runId).method;
+        const RunRecord record = loadRun(*project, runId);
+        requireTrainedWeights(record, QStringLiteral("predict with or serve"));
+        const QString method = record.method;
         // Decoder runs (SFT, DPO, PPO) write text; reward models only score it.
         if (isRewardRunMethod(method))
             throw Error(QStringLiteral("Run %1 is a reward model: it scores answers and cannot be served or "

@@ -4,6 +4,7 @@
 
 #include "Error.h"
 #include "align/AlignLoop.h"
+#include "deploy/FewShot.h"
 #include "deploy/RunModel.h"
 #include "deploy/TextClassifier.h"
 #include "io/AtomicWrite.h"
@@ -185,6 +186,7 @@ void exportInto(Project& project, qint64 runId, const ExportOptions& options)
 {
     {
         const RunRecord record = loadRun(project, runId);
+        requireTrainedWeights(record, QStringLiteral("export"));
         if (isRewardRunMethod(record.method))
             throw Error(QStringLiteral("Run %1 is a reward model: it scores answers and has nothing to export "
                                        "as a model to use; export SFT, DPO, PPO or classifier runs.")

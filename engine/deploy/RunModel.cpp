@@ -2,6 +2,7 @@
 #include "deploy/RunModel.h"
 
 #include "Error.h"
+#include "deploy/FewShot.h"
 #include "deploy/TextClassifier.h"
 #include "models/StateDict.h"
 #include "project/Project.h"
@@ -19,6 +20,7 @@ RunModel loadRunModel(Project& project, qint64 runId, const QString& task)
 {
     RunModel m;
     m.record = loadRun(project, runId);
+    requireTrainedWeights(m.record, QStringLiteral("use"));
     const QString rel =
         m.record.bestCheckpoint.isEmpty() ? m.record.lastCheckpoint : m.record.bestCheckpoint;
     if (rel.isEmpty())

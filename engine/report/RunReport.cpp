@@ -4,6 +4,7 @@
 #include "report/RunReport.h"
 
 #include "Error.h"
+#include "deploy/FewShot.h"
 #include "io/AtomicWrite.h"
 #include "report/ReportCharts.h"
 
@@ -110,6 +111,11 @@ void evaluationSections(Builder& b, const Evaluation& e, int topErrors)
     if (r.rocAuc >= 0)
         rows << std::pair{QStringLiteral("ROC-AUC"), num(r.rocAuc)};
     b.doc.body += keyValueTable(rows);
+    if (r.unanswered > 0)
+        b.doc.body += QStringLiteral("<p>%1 of %2 answers named no label: they count as wrong and "
+                                     "appear in no column of the confusion matrix.</p>")
+                          .arg(r.unanswered)
+                          .arg(r.total);
     b.doc.body += QStringLiteral("<h3>Per class</h3>") + gridTableStart() +
                   QStringLiteral("<tr><th>Label</th><th>Precision</th><th>Recall</th><th>F1</th>"
                                  "<th>Support</th></tr>");
@@ -179,7 +185,8 @@ void evaluationSections(Builder& b, const Evaluation& e, int topErrors)
         b.doc.body += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td></tr>")
                           .arg(row.rowId)
                           .arg(esc(text), esc(r.labels.value(row.truth)),
-                               esc(r.labels.value(row.predicted)), num(confidence(&row), 3));
+                               row.predicted >= 0 ? esc(r.labels.value(row.predicted)) : QStringLiteral("—"),
+                               row.probabilities.empty() ? QStringLiteral("–") : num(confidence(&row), 3));
     }
     b.doc.body += QStringLiteral("</table>");
 }
@@ -206,7 +213,11 @@ ReportDocument runReport(const RunReportInput& in)
     const RunRecord& r = in.run;
     Builder b;
     b.doc.title = QStringLiteral("Run %1 — %2").arg(r.id).arg(in.projectName);
-    b.doc.body = QStringLiteral("<h1>Training run %1</h1><p>Project <b>%2</b></p>").arg(r.id).arg(esc(in.projectName));
+    const bool fewShot = isFewShotRunMethod(r.method);
+    b.doc.body = QStringLiteral("<h1>%1 %2</h1><p>Project <b>%3</b></p>")
+                     .arg(fewShot ? QStringLiteral("Few-shot evaluation, run") : QStringLiteral("Training run"))
+                     .arg(r.id)
+                     .arg(esc(in.projectName));
     b.doc.body += QStringLiteral("<h2>Data</h2>");
     QList<std::pair<QString, QString>> data = {{QStringLiteral("Task (label column)"), esc(r.task)}};
     for (const QString& split : {QStringLiteral("train"), QStringLiteral("val"), QStringLiteral("test")})
@@ -224,9 +235,16 @@ ReportDocument runReport(const RunReportInput& in)
         {QStringLiteral("Method"), esc(r.method)},
         {QStringLiteral("Status"), esc(r.status)},
         {QStringLiteral("Started"), esc(r.createdAt)},
-        {QStringLiteral("Seed"), QString::number(r.seed)},
-        {QStringLiteral("Training time"), QStringLiteral("%1 s").arg(r.trainSeconds, 0, 'f', 1)}};
-    if (r.bestStep >= 0)
+        {QStringLiteral("Seed"), QString::number(r.seed)}};
+    if (fewShot)
+        facts << std::pair{QStringLiteral("Training"),
+                           QStringLiteral("none: the model was prompted with labeled examples")};
+    else
+        facts << std::pair{QStringLiteral("Training time"), QStringLiteral("%1 s").arg(r.trainSeconds, 0, 'f', 1)};
+    if (fewShot && r.bestStep >= 0)
+        facts << std::pair{QStringLiteral("Macro F1 on %1").arg(esc(r.hyperparameters.value(QLatin1String("split")).toString())),
+                           num(r.bestMetric)};
+    else if (r.bestStep >= 0)
         facts << std::pair{QStringLiteral("Best validation score"),
                            QStringLiteral("%1 at step %2").arg(num(r.bestMetric)).arg(r.bestStep)};
     b.doc.body += keyValueTable(facts);
@@ -239,21 +257,24 @@ ReportDocument runReport(const RunReportInput& in)
         hp << std::pair{it.key(), esc(hyperparameterText(it.value()))};
     b.doc.body += keyValueTable(hp);
 
-    b.doc.body += QStringLiteral("<h2>Curves</h2>");
-    b.image(QStringLiteral("loss"),
-            lineChartImage(QStringLiteral("Loss"), QStringLiteral("step"),
-                           {{QStringLiteral("train loss"), QColor(0x1f, 0x77, 0xb4),
-                             curve(in.metrics, QStringLiteral("train"), QStringLiteral("loss")), false},
-                            {QStringLiteral("validation loss"), QColor(0xd6, 0x27, 0x28),
-                             curve(in.metrics, QStringLiteral("val"), QStringLiteral("loss")), true}},
-                           0));
-    b.image(QStringLiteral("scores"),
-            lineChartImage(QStringLiteral("Validation scores"), QStringLiteral("step"),
-                           {{QStringLiteral("accuracy"), QColor(0x2c, 0xa0, 0x2c),
-                             curve(in.metrics, QStringLiteral("val"), QStringLiteral("accuracy")), false},
-                            {QStringLiteral("macro F1"), QColor(0x94, 0x67, 0xbd),
-                             curve(in.metrics, QStringLiteral("val"), QStringLiteral("macro_f1")), true}},
-                           0, 1));
+    // A few-shot run has one score at step 0 and no curve to draw.
+    if (!fewShot) {
+        b.doc.body += QStringLiteral("<h2>Curves</h2>");
+        b.image(QStringLiteral("loss"),
+                lineChartImage(QStringLiteral("Loss"), QStringLiteral("step"),
+                               {{QStringLiteral("train loss"), QColor(0x1f, 0x77, 0xb4),
+                                 curve(in.metrics, QStringLiteral("train"), QStringLiteral("loss")), false},
+                                {QStringLiteral("validation loss"), QColor(0xd6, 0x27, 0x28),
+                                 curve(in.metrics, QStringLiteral("val"), QStringLiteral("loss")), true}},
+                               0));
+        b.image(QStringLiteral("scores"),
+                lineChartImage(QStringLiteral("Validation scores"), QStringLiteral("step"),
+                               {{QStringLiteral("accuracy"), QColor(0x2c, 0xa0, 0x2c),
+                                 curve(in.metrics, QStringLiteral("val"), QStringLiteral("accuracy")), false},
+                                {QStringLiteral("macro F1"), QColor(0x94, 0x67, 0xbd),
+                                 curve(in.metrics, QStringLiteral("val"), QStringLiteral("macro_f1")), true}},
+                               0, 1));
+    }
     if (in.evaluation.report.total > 0)
         evaluationSections(b, in.evaluation, in.topErrors);
 

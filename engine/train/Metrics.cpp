@@ -92,6 +92,8 @@ QJsonObject ClassificationReport::toJson() const
     QJsonObject o{{"labels", QJsonArray::fromStringList(labels)}, {"total", total}, {"accuracy", accuracy},
                   {"macro_f1", macroF1}, {"weighted_f1", weightedF1}, {"per_class", classes},
                   {"confusion_matrix", matrix}};
+    if (unanswered > 0)
+        o.insert(QStringLiteral("unanswered"), unanswered);
     if (loss >= 0)
         o.insert(QStringLiteral("loss"), loss);
     if (rocAuc >= 0)
@@ -101,6 +103,45 @@ QJsonObject ClassificationReport::toJson() const
         o.insert(QStringLiteral("calibration"), bins);
     }
     return o;
+}
+
+ClassificationReport ClassificationReport::fromJson(const QJsonObject& json)
+{
+    ClassificationReport r;
+    for (const QJsonValue& v : json.value(QLatin1String("labels")).toArray())
+        r.labels << v.toString();
+    r.total = json.value(QLatin1String("total")).toInteger();
+    r.accuracy = json.value(QLatin1String("accuracy")).toDouble();
+    r.macroF1 = json.value(QLatin1String("macro_f1")).toDouble();
+    r.weightedF1 = json.value(QLatin1String("weighted_f1")).toDouble();
+    r.loss = json.value(QLatin1String("loss")).toDouble(-1);
+    r.rocAuc = json.value(QLatin1String("roc_auc")).toDouble(-1);
+    r.ece = json.value(QLatin1String("ece")).toDouble(-1);
+    r.unanswered = json.value(QLatin1String("unanswered")).toInteger();
+    for (const QJsonValue& v : json.value(QLatin1String("per_class")).toArray()) {
+        const QJsonObject c = v.toObject();
+        r.perClass << ClassMetrics{c.value(QLatin1String("label")).toString(),
+                                   c.value(QLatin1String("precision")).toDouble(),
+                                   c.value(QLatin1String("recall")).toDouble(),
+                                   c.value(QLatin1String("f1")).toDouble(),
+                                   c.value(QLatin1String("support")).toInteger(),
+                                   c.value(QLatin1String("predicted")).toInteger()};
+    }
+    for (const QJsonValue& row : json.value(QLatin1String("confusion_matrix")).toArray()) {
+        QList<qint64> counts;
+        for (const QJsonValue& v : row.toArray())
+            counts << v.toInteger();
+        r.confusion << counts;
+    }
+    for (const QJsonValue& v : json.value(QLatin1String("calibration")).toArray()) {
+        const QJsonObject b = v.toObject();
+        r.calibration << CalibrationBin{b.value(QLatin1String("lower")).toDouble(),
+                                        b.value(QLatin1String("upper")).toDouble(),
+                                        b.value(QLatin1String("count")).toInteger(),
+                                        b.value(QLatin1String("confidence")).toDouble(),
+                                        b.value(QLatin1String("accuracy")).toDouble()};
+    }
+    return r;
 }
 
 double rocAuc(const std::vector<int>& truth, const std::vector<double>& scores)
@@ -142,9 +183,15 @@ ClassificationReport classificationReport(const QStringList& labels, const std::
     r.total = qint64(truth.size());
     r.confusion = QList<QList<qint64>>(k, QList<qint64>(k, 0));
     qint64 correct = 0;
+    std::vector<qint64> support(size_t(k), 0);
     for (size_t i = 0; i < truth.size(); ++i) {
-        if (truth[i] < 0 || truth[i] >= k || predicted[i] < 0 || predicted[i] >= k)
+        if (truth[i] < 0 || truth[i] >= k || predicted[i] < -1 || predicted[i] >= k)
             throw Error(QStringLiteral("Internal error: a label index is outside the label set."));
+        ++support[size_t(truth[i])];
+        if (predicted[i] < 0) {
+            ++r.unanswered;
+            continue;
+        }
         ++r.confusion[truth[i]][predicted[i]];
         correct += truth[i] == predicted[i];
     }
@@ -152,10 +199,9 @@ ClassificationReport classificationReport(const QStringList& labels, const std::
     for (int c = 0; c < k; ++c) {
         ClassMetrics m;
         m.label = labels[c];
-        for (int j = 0; j < k; ++j) {
-            m.support += r.confusion[c][j];
+        m.support = support[size_t(c)];
+        for (int j = 0; j < k; ++j)
             m.predicted += r.confusion[j][c];
-        }
         m.precision = safeDiv(double(r.confusion[c][c]), double(m.predicted));
         m.recall = safeDiv(double(r.confusion[c][c]), double(m.support));
         m.f1 = f1Of(m.precision, m.recall);

@@ -42,10 +42,16 @@ struct ClassificationReport
     QList<ClassMetrics> perClass;
     QList<QList<qint64>> confusion; // [true][predicted]
     QList<CalibrationBin> calibration;
+    // Items predicted -1 (a few-shot answer naming no label): wrong, counted in their true class's
+    // support, in no confusion column, so such a row of the matrix sums to less than its support.
+    qint64 unanswered = 0;
     QJsonObject toJson() const;
+    // The report as toJson() wrote it (an evaluation kept with a run).
+    static ClassificationReport fromJson(const QJsonObject& json);
 };
 
-// `truth` and `predicted` are label indices into `labels`. `probabilities` (optional) holds one
+// `truth` and `predicted` are label indices into `labels`; a predicted -1 means no answer (see
+// ClassificationReport::unanswered). `probabilities` (optional) holds one
 // distribution per item; it enables loss, ROC-AUC (two labels) and calibration. A class never
 // predicted has precision 0 (scikit-learn's zero_division=0 convention). Throws fts::Error for an
 // empty split or mismatched sizes.

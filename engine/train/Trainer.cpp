@@ -2,6 +2,7 @@
 #include "train/Trainer.h"
 
 #include "Error.h"
+#include "deploy/FewShot.h"
 #include "models/Lora.h"
 #include "models/StateDict.h"
 #include "project/Project.h"
@@ -261,6 +262,7 @@ TrainResult Trainer::resume(qint64 runId)
 {
     TrainerState& s = *m_state;
     const RunRecord record = loadRun(m_project, runId);
+    requireTrainedWeights(record, QStringLiteral("resume"));
     if (isMultiTaskRun(record))
         return resumeMultiTask(m_project, m_options, runId);
     if (record.status == QLatin1String("finished"))
@@ -600,6 +602,7 @@ LoadedRun loadRunClassifier(Project& project, qint64 runId, const QString& task)
     LoadedRun run;
     run.record = loadRun(project, runId);
     const RunRecord& record = run.record;
+    requireTrainedWeights(record, QStringLiteral("evaluate or predict with"));
     const QString rel =
         record.bestCheckpoint.isEmpty() ? record.lastCheckpoint : record.bestCheckpoint;
     if (rel.isEmpty())
