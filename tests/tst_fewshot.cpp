@@ -500,6 +500,10 @@ void TestFewShot::endToEndKeptAsRun()
     QCOMPARE(kept.size(), 1);
     QCOMPARE(kept[0].split, QStringLiteral("val"));
     QCOMPARE(kept[0].report, e.report.toJson());
+    const Evaluation forReport = keptFewShotEvaluation(*project, run);
+    QCOMPARE(forReport.split, QStringLiteral("val"));
+    QCOMPARE(forReport.report.toJson(), e.report.toJson());
+    QVERIFY(forReport.rows.isEmpty());
 
     // It has no weights: every use of a trained model refuses it, saying so.
     const auto refuses = [&](const QString& message) {

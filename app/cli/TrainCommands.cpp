@@ -59,21 +59,6 @@ void printReport(const ClassificationReport& r)
     }
 }
 
-// A few-shot run cannot be evaluated again without its decoder and prompts: its report shows the
-// evaluation it was kept with (on the split it prompted, whatever --split says).
-Evaluation keptFewShotEvaluation(Project& project, const RunRecord& run)
-{
-    Evaluation e;
-    const QList<StoredEvaluation> kept = runEvaluations(project, run.id);
-    if (kept.isEmpty())
-        return e;
-    e.task = kept.last().task;
-    e.split = kept.last().split;
-    e.predictor = QStringLiteral("run %1 (few-shot)").arg(run.id);
-    e.report = ClassificationReport::fromJson(kept.last().report);
-    return e;
-}
-
 } // namespace
 
 int cmdTrain(const QStringList& args)

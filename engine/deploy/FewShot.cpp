@@ -631,6 +631,19 @@ bool isFewShotRunMethod(const QString& method)
     return method == QLatin1String("few_shot");
 }
 
+Evaluation keptFewShotEvaluation(Project& project, const RunRecord& run)
+{
+    Evaluation e;
+    const QList<StoredEvaluation> kept = runEvaluations(project, run.id);
+    if (kept.isEmpty())
+        return e;
+    e.task = kept.last().task;
+    e.split = kept.last().split;
+    e.predictor = QStringLiteral("run %1 (few-shot)").arg(run.id);
+    e.report = ClassificationReport::fromJson(kept.last().report);
+    return e;
+}
+
 void requireTrainedWeights(const RunRecord& run, const QString& use)
 {
     if (isFewShotRunMethod(run.method))

@@ -104,6 +104,10 @@ FewShotEvaluation evaluateFewShot(Project& project, const FewShotRequest& reques
 
 // Runs evaluateFewShot keeps: "few_shot". They have scores but no weights or checkpoint.
 bool isFewShotRunMethod(const QString& method);
+// What a report shows for a few-shot run, which cannot be evaluated again without its decoder and
+// prompts: the newest evaluation kept with it (its report; no per-row predictions), whatever split
+// a report asks for. report.total is 0 when none was kept.
+Evaluation keptFewShotEvaluation(Project& project, const RunRecord& run);
 // Throws fts::Error ("Run 5 is a few-shot evaluation: it has no trained weights to export …") when
 // `run` is one; `use` completes the sentence ("export", "predict with", "evaluate").
 void requireTrainedWeights(const RunRecord& run, const QString& use);
