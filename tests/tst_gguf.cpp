@@ -3,12 +3,16 @@
 #include "Suite.h"
 #include "Error.h"
 #include "deploy/Gguf.h"
+#include "tokenize/SentencePiece.h"
+#include "tokenize/SentencePieceModelFile.h"
 #include "models/Safetensors.h"
 
 #include "DeployFixtures.h"
 
 #include <ATen/ATen.h>
 
+#include <QProcess>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -23,6 +27,9 @@ private Q_SLOTS:
     void gpt2RoundTrip();
     void llamaInterleavesQueryAndKey();
     void refusesEncoders();
+    void readsSentencePieceModelFiles_data();
+    void readsSentencePieceModelFiles();
+    void unigramTokenizerKeepsItsScores();
 
 private:
     QTemporaryDir m_dir;
@@ -173,6 +180,69 @@ void TestGguf::refusesEncoders()
     QVERIFY(test::errorOf([&] {
                 exportGguf(bert, m_dir.filePath("x.gguf"), {});
             }).contains(QStringLiteral("encoder")));
+}
+
+void TestGguf::readsSentencePieceModelFiles_data()
+{
+    QTest::addColumn<QString>("type");
+    QTest::newRow("unigram") << QStringLiteral("unigram");
+    QTest::newRow("bpe") << QStringLiteral("bpe");
+}
+
+// Pieces, scores and types as spm_export_vocab prints them from the same file.
+void TestGguf::readsSentencePieceModelFiles()
+{
+    QFETCH(QString, type);
+    const QString prefix = m_dir.filePath("spm_" + type);
+    SentencePieceModel::train(QStringLiteral("--input=%1 --model_prefix=%2 --vocab_size=300 --model_type=%3 "
+                                             "--character_coverage=1.0 --num_threads=1 --minloglevel=2")
+                                  .arg(test::kLicenseCorpus, prefix, type));
+    const SentencePieceFile f = SentencePieceFile::read(prefix + ".model");
+    QCOMPARE(f.algorithm, type == QLatin1String("bpe") ? SentencePieceFile::Algorithm::Bpe
+                                                       : SentencePieceFile::Algorithm::Unigram);
+    QCOMPARE(f.normalizerName, QStringLiteral("nmt_nfkc"));
+    QVERIFY(!f.precompiledCharsmap.isEmpty());
+    QVERIFY(f.addDummyPrefix);
+    QProcess p;
+    p.start(QStandardPaths::findExecutable("spm_export_vocab"), {"--model=" + prefix + ".model"});
+    QVERIFY(p.waitForFinished(30000));
+    const QList<QByteArray> lines = p.readAllStandardOutput().trimmed().split('\n');
+    QCOMPARE(qsizetype(f.pieces.size()), lines.size());
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        const QList<QByteArray> cols = lines[i].split('\t');
+        QCOMPARE(f.pieces[size_t(i)].text, cols[0]);
+        QVERIFY2(std::abs(f.pieces[size_t(i)].score - cols[1].toFloat()) < 1e-4, cols[0].constData());
+    }
+    QCOMPARE(f.pieces[0].type, SentencePieceFile::PieceType::Unknown); // <unk>
+    QCOMPARE(f.pieces[1].type, SentencePieceFile::PieceType::Control); // <s>
+    QVERIFY_THROWS_EXCEPTION(Error, SentencePieceFile::parse(QByteArray("\x0a\xff\x01", 3), "broken.model"));
+}
+
+// The bundled decoder's tokenizer is a unigram model: its GGUF says "t5" (llama.cpp's Viterbi
+// search) and carries the real scores, normalizer and BOS/EOS behaviour; llama.cpp's "llama"
+// tokenizer with rank scores cut words differently (found by loading the file in llama.cpp).
+void TestGguf::unigramTokenizerKeepsItsScores()
+{
+    const QString starter = QStringLiteral(FTS_SOURCE_DIR "/resources/models/starter-decoder");
+    const QString out = m_dir.filePath("starter.gguf");
+    exportGguf(starter, out, {});
+    const GgufFile g = readGguf(out);
+    const SentencePieceFile spm = SentencePieceFile::read(starter + "/tokenizer.model");
+    QCOMPARE(g.metadata.at("tokenizer.ggml.model").toString(), QStringLiteral("t5"));
+    const QVariantList scores = g.metadata.at("tokenizer.ggml.scores").toList();
+    const QVariantList types = g.metadata.at("tokenizer.ggml.token_type").toList();
+    QCOMPARE(qsizetype(spm.pieces.size()), scores.size());
+    for (size_t i = 0; i < spm.pieces.size(); ++i) {
+        QCOMPARE(float(scores[qsizetype(i)].toDouble()), spm.pieces[i].score);
+        QCOMPARE(types[qsizetype(i)].toInt(), int(spm.pieces[i].type));
+    }
+    QCOMPARE(g.metadata.at("tokenizer.ggml.add_bos_token").toBool(), true);
+    QCOMPARE(g.metadata.at("tokenizer.ggml.add_eos_token").toBool(), false);
+    QCOMPARE(g.metadata.at("tokenizer.ggml.add_space_prefix").toBool(), spm.addDummyPrefix);
+    // The starter's tokenizer normalizes nothing ("identity": no compiled rules to carry).
+    QCOMPARE(spm.normalizerName, QStringLiteral("identity"));
+    QVERIFY(spm.precompiledCharsmap.isEmpty());
+    QVERIFY(!g.metadata.count("tokenizer.ggml.precompiled_charsmap"));
 }
 
 FTS_TEST_SUITE(TestGguf)

@@ -1,12 +1,22 @@
 // The Deploy page offscreen: a trained run is listed and loaded through the engine thread, typed
-// text shows label, bars and table, a file is predicted with progress, export and server work.
+// text shows label, bars and table, a file is predicted with progress, export and server work; a
+// chat run answers a conversation streamed, beside its base model, and summarizes a document.
 #include "Suite.h"
+#include "DecoderFixture.h"
 #include "DeployFixtures.h"
+#include "GuiTestUtil.h"
 #include "MainWindow.h"
 #include "ProjectWorkspace.h"
+#include "align/SftData.h"
+#include "align/SftTrainer.h"
 #include "deploy/TextClassifier.h"
+#include "deploy/TextGenerator.h"
 #include "jobs/JobRunner.h"
 #include "pages/DeployPage.h"
+#include "pages/FewShotDialog.h"
+#include "pages/GeneratePanel.h"
+#include "pages/TrainPage.h"
+#include "project/Project.h"
 
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -28,6 +38,8 @@ class TestGuiDeploy : public QObject
 private Q_SLOTS:
     void initTestCase();
     void deployPageEndToEnd();
+    void deployPageChatsWithADecoderRun();
+    void trainPageComparesFewShotWithTraining();
 
 private:
     QTemporaryDir m_dir;
@@ -110,6 +122,228 @@ void TestGuiDeploy::deployPageEndToEnd()
              want[0].label);
     page->stopServer();
     QVERIFY(!page->isServing());
+}
+
+void TestGuiDeploy::deployPageChatsWithADecoderRun()
+{
+    // A chat run of a few steps on the tiny GPT-2 folder: what it writes is noise, but it is the
+    // run's own noise, which is what the page must show.
+    const QString base = test::gpt2FixtureFolder(m_dir.filePath("gpt2"));
+    QVERIFY(!base.isEmpty());
+    // Whole words beside the letters, so prompts fit the fixture's 64 positions (ids stay < 100).
+    QByteArray vocab = test::smallWordPieceVocab();
+    for (const char* word : {"summarize", "the", "following", "text", "in", "one", "sentence", "order",
+                             "ships", "friday", "user", "assistant", "hi", "ok", "thanks", "where",
+                             "is", "my", "refund", "please"})
+        vocab += QByteArray(word) + '\n';
+    test::writeFile(base + "/vocab.txt", vocab);
+    const QString data = m_dir.filePath("chat.jsonl");
+    test::writeFile(data, "{\"instruction\": \"where is my order\", \"response\": \"the order ships friday.\"}\n"
+                          "{\"instruction\": \"hi\", \"response\": \"hi.\"}\n"
+                          "{\"instruction\": \"refund please\", \"response\": \"ok.\", \"split\": \"val\"}\n");
+    const QString projectPath = m_dir.filePath("chat.ftproj");
+    qint64 runId = 0;
+    {
+        auto project = Project::create(projectPath);
+        AlignOptions o;
+        o.modelDir = base;
+        o.dataFile = data;
+        o.task = QStringLiteral("chat");
+        o.hp.method = QStringLiteral("full");
+        o.hp.lr = 1e-2;
+        o.hp.batchSize = 2;
+        o.hp.maxSteps = 3;
+        o.hp.warmupRatio = 0;
+        o.hp.maxLength = 48;
+        const AlignResult r = SftTrainer(*project, o).run();
+        QCOMPARE(r.status, QStringLiteral("finished"));
+        runId = r.runId;
+    }
+    auto project = Project::open(projectPath, Project::Access::ReadOnly);
+    auto tuned = TextGenerator::loadRun(*project, runId);
+    auto original = TextGenerator::loadFolder(base);
+
+    MainWindow w;
+    w.resize(1300, 800);
+    w.show();
+    QVERIFY(w.openProject(projectPath));
+    QTRY_VERIFY(w.workspace()->project() != nullptr);
+    auto* page = qobject_cast<DeployPage*>(w.workspace()->page(ProjectWorkspace::Deploy));
+    w.workspace()->showPage(ProjectWorkspace::Deploy);
+    QTRY_VERIFY_WITH_TIMEOUT(page->isGeneratorLoaded(), 60000);
+    QVERIFY(page->taskChoices().isEmpty());
+    GeneratePanel* panel = page->generatePanel();
+    QVERIFY(panel->isVisible());
+
+    GenerateRequest settings;
+    settings.maxNewTokens = 5;
+    settings.temperature = 0.8;
+    settings.topK = 20;
+    settings.topP = 0.9;
+    settings.repetitionPenalty = 1.2;
+    settings.seed = 7;
+    panel->setSampling(settings);
+    QCOMPARE(panel->sampling().seed, quint64(7));
+    QVERIFY(!panel->send(QStringLiteral("   ")));
+    QVERIFY2(panel->statusText().contains("Write a message"), qPrintable(panel->statusText()));
+
+    // Two turns: the second is answered with the first exchange in the conversation, as the
+    // generator answers the same messages with the same settings.
+    QSignalSpy answered(panel, &GeneratePanel::answered);
+    QVERIFY(panel->send(QStringLiteral("hi")));
+    QVERIFY(!panel->send(QStringLiteral("again"))); // still writing
+    QVERIFY(answered.wait(60000));
+    GenerateRequest first = settings;
+    first.messages = {{"user", "hi"}};
+    const QString a1 = tuned->generate(first).text;
+    QCOMPARE(panel->lastAnswer(0), a1);
+    QVERIFY(!a1.isEmpty());
+    QVERIFY(panel->streamedPieces(0) >= 1);
+    QVERIFY2(panel->statusText().contains("tokens/s"), qPrintable(panel->statusText()));
+    QVERIFY(panel->send(QStringLiteral("ok")));
+    QVERIFY(answered.wait(60000));
+    QList<ChatMessage> history = {{"user", "hi"}, {"assistant", a1}, {"user", "ok"}};
+    GenerateRequest second = settings;
+    second.messages = history;
+    const QString a2 = tuned->generate(second).text;
+    QCOMPARE(panel->lastAnswer(0), a2);
+    QVERIFY(panel->transcript(0).contains("hi"));
+    QVERIFY(panel->transcript(0).contains("ok"));
+    // The conversation outgrows the 64 positions: the oldest exchanges are left out, as the
+    // status says, and the answer is the model's to what remains.
+    history << ChatMessage{"assistant", a2};
+    const QRegularExpression droppedNote(QStringLiteral("the (\\d+) oldest messages were left out"));
+    int dropped = 0;
+    for (int turn = 0; turn < 8 && dropped == 0; ++turn) {
+        history << ChatMessage{"user", "where is my order"};
+        QVERIFY(panel->send(QStringLiteral("where is my order")));
+        QVERIFY(answered.wait(60000));
+        const QRegularExpressionMatch match = droppedNote.match(panel->statusText());
+        dropped = match.hasMatch() ? match.captured(1).toInt() : 0;
+        GenerateRequest next = settings;
+        next.messages = history.mid(dropped);
+        QCOMPARE(panel->lastAnswer(0), tuned->generate(next).text);
+        history << ChatMessage{"assistant", panel->lastAnswer(0)};
+    }
+    QVERIFY2(dropped >= 2 && dropped % 2 == 0, qPrintable(panel->statusText()));
+
+    // Beside the base model: the same question, each answered by its own model.
+    QSignalSpy ready(panel, &GeneratePanel::comparisonReady);
+    QVERIFY(panel->chooseComparison(1));
+    QVERIFY(ready.wait(60000));
+    QVERIFY(panel->transcript(0).isEmpty()); // a new conversation for both
+    QVERIFY(panel->send(QStringLiteral("refund please")));
+    QVERIFY(answered.wait(60000));
+    GenerateRequest fourth = settings;
+    fourth.messages = {{"user", "refund please"}};
+    QCOMPARE(panel->lastAnswer(0), tuned->generate(fourth).text);
+    QCOMPARE(panel->lastAnswer(1), original->generate(fourth).text);
+    QVERIFY(panel->lastAnswer(0) != panel->lastAnswer(1)); // three steps at lr 1e-2 changed it
+    test::saveScreenshot(w, QStringLiteral("deploy-chat-side-by-side"));
+
+    // A document to summarize is sent as the summarization template's user turn.
+    panel->setMode(GeneratePanel::Mode::Summarize);
+    const QString document = QStringLiteral("the order ships friday.");
+    QVERIFY(panel->send(document));
+    QVERIFY(answered.wait(60000));
+    GenerateRequest summary = settings;
+    summary.messages = {{"user", summarizationPrompt(document)}};
+    QCOMPARE(panel->lastAnswer(0), tuned->generate(summary).text);
+    QVERIFY(panel->transcript(0).contains(document));
+    QVERIFY(!panel->transcript(0).contains("Summarize the following")); // the user wrote the document
+
+    // Stopping keeps what was written; a new message can follow.
+    settings.maxNewTokens = 40;
+    settings.stop.clear();
+    panel->setSampling(settings);
+    panel->setMode(GeneratePanel::Mode::Chat);
+    QVERIFY(panel->send(QStringLiteral("thanks")));
+    panel->stop();
+    QVERIFY(answered.wait(60000));
+    QVERIFY(!panel->isGenerating());
+    QVERIFY(panel->send(QStringLiteral("hello")));
+    QVERIFY(answered.wait(60000));
+}
+
+void TestGuiDeploy::trainPageComparesFewShotWithTraining()
+{
+    // The tiny GPT-2 folder stands in for the bundled decoders, so the dialog offers it.
+    const QString models = m_dir.filePath("fewshot-models");
+    QVERIFY(!test::gpt2FixtureFolder(models + "/gpt2").isEmpty());
+    // Whole words of the prompt and the toy texts (ids 77-97, below the end token), so k=2 fits
+    // the fixture's 64 positions.
+    QByteArray vocab = test::smallWordPieceVocab();
+    for (const char* word : {"classify", "each", "text", "as", "one", "of", "these", "labels", "label",
+                             "food", "travel", "apple", "banana", "cherry", "grape", "lemon", "mango",
+                             "car", "bus", "train", "boat"})
+        vocab += QByteArray(word) + '\n';
+    test::writeFile(models + "/gpt2/vocab.txt", vocab);
+    qputenv("FTS_MODELS_DIR", models.toUtf8());
+    MainWindow w;
+    w.resize(1300, 800);
+    w.show();
+    QVERIFY(w.openProject(m_run.projectPath));
+    QTRY_VERIFY(w.workspace()->project() != nullptr);
+    auto* train = qobject_cast<TrainPage*>(w.workspace()->page(ProjectWorkspace::Train));
+    w.workspace()->showPage(ProjectWorkspace::Train);
+    const int runsBefore = train->runTable()->rowCount();
+    FewShotDialog* dialog = train->openFewShot();
+    QVERIFY2(dialog, qPrintable(train->liveText()));
+    QCOMPARE(train->openFewShot(), dialog); // one at a time
+
+    FewShotOptions o;
+    o.k = 2;
+    o.selection = ShotSelection::Balanced;
+    o.seed = 3;
+    dialog->chooseModel(0);
+    dialog->setOptions(o, QStringLiteral("val"), 6);
+    QCOMPARE(dialog->request().modelDir, models + "/gpt2");
+    QCOMPARE(dialog->request().options.k, 2);
+    QSignalSpy finished(dialog, &FewShotDialog::finished);
+    QVERIFY(dialog->start());
+    QVERIFY(finished.wait(120000));
+    QVERIFY2(finished.first().at(0).toBool(), qPrintable(dialog->statusText()));
+    const FewShotEvaluation& result = dialog->result();
+    QCOMPARE(result.evaluation.rows.size(), 6);
+    QCOMPARE(dialog->answersTable()->rowCount(), 6);
+    QVERIFY(result.runId > 0);
+    QVERIFY2(dialog->statusText().contains(QStringLiteral("run %1").arg(result.runId)), qPrintable(dialog->statusText()));
+    QVERIFY(dialog->promptText().contains("Label:"));
+    QVERIFY(dialog->promptText().contains("food") && dialog->promptText().contains("travel"));
+    // Each row shows the raw answer and how it was read.
+    for (int i = 0; i < 6; ++i) {
+        const RowPrediction& row = result.evaluation.rows[i];
+        QCOMPARE(dialog->answersTable()->item(i, 0)->text(), row.text);
+        QCOMPARE(dialog->answersTable()->item(i, 3)->text(),
+                 row.predicted >= 0 ? result.evaluation.report.labels[row.predicted] : QStringLiteral("— (not a label)"));
+    }
+    test::saveScreenshot(*dialog, QStringLiteral("few-shot-dialog"));
+
+    // The score is a run in the table, compared with the trained run beside it.
+    QCOMPARE(train->runTable()->rowCount(), runsBefore + 1);
+    train->runTable()->selectAll();
+    const QString comparison = train->comparisonText();
+    QVERIFY2(comparison.contains("prompting gpt2 with k=2 balanced"), qPrintable(comparison));
+    QVERIFY2(comparison.contains(QStringLiteral("accuracy %1").arg(result.evaluation.report.accuracy, 0, 'f', 3)),
+             qPrintable(comparison));
+    QVERIFY2(comparison.contains(QStringLiteral("Run %1").arg(m_run.runId)), qPrintable(comparison));
+    // A comparison report takes the few-shot run's kept evaluation beside the trained run's.
+    QSignalSpy written(train, &TrainPage::reportWritten);
+    const QString report = m_dir.filePath("fewshot-vs-training.html");
+    QVERIFY(train->saveReport(QList<qint64>{m_run.runId, result.runId}, report));
+    QVERIFY(written.count() == 1 || written.wait(120000));
+    QFile html(report);
+    QVERIFY(html.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(html.readAll());
+    QVERIFY2(text.contains("<td>few_shot</td>"), qPrintable(train->liveText()));
+    // Its row in the metrics table: split, rows, accuracy as the report writes numbers.
+    QVERIFY(text.contains(QStringLiteral("<td>val</td><td>6</td><td>%1</td>").arg(QString::number(result.evaluation.report.accuracy, 'g', 4))));
+    // It has no weights: nothing on the Deploy page, and nothing to clone.
+    QVERIFY(!train->cloneSelected());
+    auto* deploy = qobject_cast<DeployPage*>(w.workspace()->page(ProjectWorkspace::Deploy));
+    deploy->reloadRuns();
+    QCOMPARE(deploy->runCount(), 1);
+    qunsetenv("FTS_MODELS_DIR");
 }
 
 FTS_TEST_SUITE(TestGuiDeploy)

@@ -73,6 +73,7 @@ private Q_SLOTS:
     void tokenRequired();
     void fiftyConcurrentClients();
     void generateAndChat();
+    void chatStreams();
     void generateLimits();
     void portInUse();
 
@@ -277,6 +278,112 @@ void TestServe::generateAndChat()
                  .toInt(),
              wantChat.promptTokens);
     QCOMPARE(call(m_net, port, QStringLiteral("/v1/classify"), json({{"text", "a"}})).status, 400);
+}
+
+namespace {
+
+struct Streamed
+{
+    int status = 0;
+    QByteArray contentType;
+    QList<QByteArray> events; // each "data: " payload, in order
+    int reads = 0;            // readyRead signals: a streamed answer arrives in pieces
+};
+
+Streamed callStreaming(QNetworkAccessManager& net, quint16 port, const QString& path, const QByteArray& body)
+{
+    QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(port).arg(path)));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    QNetworkReply* reply = net.post(request, body);
+    Streamed s;
+    QByteArray all;
+    QObject::connect(reply, &QNetworkReply::readyRead, reply, [&] {
+        ++s.reads;
+        all += reply->readAll();
+    });
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    if (!reply->isFinished())
+        done.wait(60000);
+    all += reply->readAll();
+    s.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    s.contentType = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
+    for (const QByteArray& block : all.split('\n'))
+        if (block.startsWith("data: "))
+            s.events << block.mid(6);
+    reply->deleteLater();
+    return s;
+}
+
+} // namespace
+
+void TestServe::chatStreams()
+{
+    ServerOptions o;
+    o.port = 0;
+    InferenceServer server(m_generator, o);
+    const quint16 port = server.start();
+
+    // The pieces, joined, are the answer the model gives without streaming.
+    GenerateRequest chat;
+    chat.messages = {{QStringLiteral("user"), QStringLiteral("name a fruit")}};
+    chat.maxNewTokens = 10;
+    const GenerateReply want = m_generator.generator->generate(chat);
+    const QJsonObject request{
+        {"model", "tiny"},
+        {"messages", QJsonArray{QJsonObject{{"role", "user"}, {"content", "name a fruit"}}}},
+        {"max_tokens", 10},
+        {"stream", true}};
+    const Streamed s = callStreaming(m_net, port, QStringLiteral("/v1/chat/completions"), json(request));
+    QCOMPARE(s.status, 200);
+    QCOMPARE(s.contentType, QByteArray("text/event-stream"));
+    QVERIFY2(s.events.size() >= 3, qPrintable(QString::number(s.events.size())));
+    QCOMPARE(s.events.last(), QByteArray("[DONE]"));
+    QString joined;
+    QString finish;
+    for (qsizetype i = 0; i + 1 < s.events.size(); ++i) {
+        const QJsonObject e = QJsonDocument::fromJson(s.events[i]).object();
+        QCOMPARE(e.value(QLatin1String("object")).toString(), QStringLiteral("chat.completion.chunk"));
+        QCOMPARE(e.value(QLatin1String("model")).toString(), QStringLiteral("tiny"));
+        const QJsonObject choice = e.value(QLatin1String("choices")).toArray()[0].toObject();
+        if (i == 0)
+            QCOMPARE(choice.value(QLatin1String("delta")).toObject().value(QLatin1String("role")).toString(),
+                     QStringLiteral("assistant"));
+        joined += choice.value(QLatin1String("delta")).toObject().value(QLatin1String("content")).toString();
+        if (!choice.value(QLatin1String("finish_reason")).isNull())
+            finish = choice.value(QLatin1String("finish_reason")).toString();
+    }
+    QCOMPARE(joined, want.text);
+    QCOMPARE(finish, want.finishReason);
+    QVERIFY(!want.text.isEmpty());
+    const QJsonObject usage = QJsonDocument::fromJson(s.events[s.events.size() - 2]).object()
+                                  .value(QLatin1String("usage")).toObject();
+    QCOMPARE(usage.value(QLatin1String("completion_tokens")).toInt(), int(want.tokens.size()));
+
+    // /v1/generate streams {"text": piece} events.
+    GenerateRequest plain;
+    plain.prompt = QStringLiteral("the car is");
+    plain.maxNewTokens = 8;
+    const Streamed g = callStreaming(m_net, port, QStringLiteral("/v1/generate"),
+                                     json({{"prompt", "the car is"}, {"max_new_tokens", 8}, {"stream", true}}));
+    QCOMPARE(g.status, 200);
+    QString text;
+    for (qsizetype i = 0; i + 1 < g.events.size(); ++i)
+        text += QJsonDocument::fromJson(g.events[i]).object().value(QLatin1String("text")).toString();
+    QCOMPARE(text, m_generator.generator->generate(plain).text);
+
+    // A bad streamed request is refused as an ordinary JSON error before anything streams.
+    const Answer bad = call(m_net, port, QStringLiteral("/v1/chat/completions"),
+                            json({{"messages", QJsonArray{}}, {"stream", true}}));
+    QCOMPARE(bad.status, 400);
+    QVERIFY(errorMessage(bad).contains(QStringLiteral("messages")));
+    const Answer badFlag = call(m_net, port, QStringLiteral("/v1/chat/completions"),
+                                json({{"messages", QJsonArray{QJsonObject{{"role", "user"}, {"content", "a"}}}},
+                                      {"stream", "yes"}}));
+    QCOMPARE(badFlag.status, 400);
+    QVERIFY(errorMessage(badFlag).contains(QStringLiteral("true or false")));
+
+    // The server keeps answering after streams (the connection is reusable).
+    QCOMPARE(call(m_net, port, QStringLiteral("/health"), {}, {}, true).status, 200);
 }
 
 void TestServe::generateLimits()

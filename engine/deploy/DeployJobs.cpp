@@ -5,25 +5,102 @@
 #include "project/Project.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
+
+#include <algorithm>
 
 namespace fts {
 
-LoadRunModelJob::LoadRunModelJob(QString projectPath, qint64 runId)
-    : m_projectPath(std::move(projectPath)), m_runId(runId)
+LoadRunModelJob::LoadRunModelJob(QString source, qint64 runId, QString task)
+    : m_source(std::move(source)), m_runId(runId), m_task(std::move(task))
 {
 }
 
 QString LoadRunModelJob::title() const
 {
-    return QStringLiteral("Loading run %1").arg(m_runId);
+    return m_runId > 0 ? QStringLiteral("Loading run %1").arg(m_runId)
+                       : QStringLiteral("Loading %1").arg(QFileInfo(m_source).fileName());
 }
 
 void LoadRunModelJob::run(JobContext& ctx)
 {
     ctx.progress(0, 1, title());
-    m_model = loadDeployModel(m_projectPath, m_runId);
+    m_model = loadDeployModel(m_source, m_runId, {}, m_task);
     ctx.progress(1, 1, title());
+}
+
+namespace {
+
+// A long chat outgrows the context: the oldest user/assistant exchanges go first (a system message
+// stays), as chat front ends do, so the newest question is still answered in full.
+int dropOldestTurnsToFit(const TextGenerator& generator, GenerateRequest& request)
+{
+    int dropped = 0;
+    // Room for the answer, but never more than a quarter of the context: a large max_new_tokens
+    // must not empty the conversation (the generator stops at the context's end anyway).
+    const int room = std::min(request.maxNewTokens, generator.contextLength() / 4);
+    const auto fits = [&] {
+        return qint64(generator.promptIds(request).size()) + room <= generator.contextLength();
+    };
+    while (request.messages.size() > 1 && !fits()) {
+        const int first = request.messages.first().role == QLatin1String("system") ? 1 : 0;
+        if (request.messages.size() - first <= 1)
+            break; // only the newest message is left: the generator's own message says it is too long
+        // A whole exchange goes, so the conversation still opens with a user's message.
+        const bool pair = request.messages.size() - first > 2 &&
+                          request.messages[first].role == QLatin1String("user") &&
+                          request.messages[first + 1].role == QLatin1String("assistant");
+        request.messages.remove(first, pair ? 2 : 1);
+        dropped += pair ? 2 : 1;
+    }
+    return dropped;
+}
+
+} // namespace
+
+GenerateJob::GenerateJob(QList<Side> sides, TextSink onText)
+    : m_sides(std::move(sides)), m_onText(std::move(onText))
+{
+}
+
+QString GenerateJob::title() const
+{
+    return m_sides.size() > 1 ? QStringLiteral("Writing %1 answers side by side").arg(m_sides.size())
+                              : QStringLiteral("Writing an answer");
+}
+
+void GenerateJob::run(JobContext& ctx)
+{
+    for (int i = 0; i < m_sides.size(); ++i) {
+        ctx.checkCancelled();
+        ctx.progress(i, m_sides.size(), title());
+        QElapsedTimer clock;
+        clock.start();
+        Answer a;
+        GenerateRequest request = m_sides[i].request;
+        a.droppedMessages = dropOldestTurnsToFit(*m_sides[i].generator, request);
+        a.reply = m_sides[i].generator->generate(
+            request,
+            [&](const QString& piece) {
+                if (m_onText)
+                    m_onText(i, piece);
+                return true;
+            },
+            ctx.cancelFlag());
+        a.seconds = clock.elapsed() / 1000.0;
+        m_answers << a;
+    }
+    ctx.progress(m_sides.size(), m_sides.size(), title());
+    ctx.checkCancelled(); // a stopped answer is kept in answers(), but the job reads as cancelled
+}
+
+QString GenerateJob::summary() const
+{
+    QStringList parts;
+    for (const Answer& a : m_answers)
+        parts << QStringLiteral("%1 tokens in %2 s").arg(a.reply.tokens.size()).arg(a.seconds, 0, 'f', 2);
+    return QStringLiteral("Wrote %1").arg(parts.join(QStringLiteral(", ")));
 }
 
 QString LoadRunModelJob::summary() const

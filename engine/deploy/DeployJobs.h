@@ -7,26 +7,65 @@
 #include "deploy/Export.h"
 #include "jobs/Job.h"
 
+#include <QList>
 #include <QStringList>
+
+#include <functional>
+#include <memory>
 
 #include <vector>
 
 namespace fts {
 
-// Opens its own read-only connection to the project (connections belong to their thread).
+// A run of a project (`source` the project file, `runId` > 0; `task` picks a multi-task run's
+// head) or a model folder (`runId` 0). Opens its own read-only connection to the project
+// (connections belong to their thread).
 class LoadRunModelJob : public Job
 {
 public:
-    LoadRunModelJob(QString projectPath, qint64 runId);
+    LoadRunModelJob(QString source, qint64 runId, QString task = {});
     QString title() const override;
     void run(JobContext& ctx) override;
     QString summary() const override;
     const DeployModel& model() const { return m_model; }
 
 private:
-    QString m_projectPath;
+    QString m_source;
     qint64 m_runId;
+    QString m_task;
     DeployModel m_model;
+};
+
+// One request per generator, answered one after the other (side by side: the run, then what it is
+// compared with). `onText(side, piece)` gets the text as it is written, on the engine thread.
+class GenerateJob : public Job
+{
+public:
+    struct Side
+    {
+        std::shared_ptr<TextGenerator> generator;
+        GenerateRequest request;
+    };
+    struct Answer
+    {
+        GenerateReply reply;
+        double seconds = 0;
+        // Earlier messages left out so the conversation and the answer fit the model's context.
+        int droppedMessages = 0;
+    };
+    using TextSink = std::function<void(int side, const QString& piece)>;
+
+    GenerateJob(QList<Side> sides, TextSink onText);
+    QString title() const override;
+    void run(JobContext& ctx) override;
+    QString summary() const override;
+    // One per side that finished (a cancel leaves the sides done so far, the last one partial).
+    const QList<Answer>& answers() const { return m_answers; }
+
+private:
+    QList<Side> m_sides;
+    TextSink m_onText;
+    QList<Answer> m_answers;
 };
 
 class ClassifyJob : public Job

@@ -7,6 +7,7 @@
 #include "Error.h"
 #include "io/AtomicWrite.h"
 #include "models/Decoder.h"
+#include "tokenize/SentencePieceModelFile.h"
 #include "tokenize/Tokenizer.h"
 #include "tokenize/TokenizerFiles.h"
 
@@ -22,6 +23,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <optional>
 
 namespace fts {
 namespace {
@@ -81,6 +83,10 @@ Kv kvString(const char* key, const QString& v)
 Kv kvU32(const char* key, uint32_t v)
 {
     return {key, U32, [v](Writer& w) { w.u32(v); }};
+}
+Kv kvBool(const char* key, bool v)
+{
+    return {key, BOOL, [v](Writer& w) { const char b = v ? 1 : 0; w.raw(&b, 1); }};
 }
 Kv kvF32(const char* key, float v)
 {
@@ -216,9 +222,18 @@ void tokenizerMetadata(const QString& modelDir, std::vector<Kv>& kv)
 {
     const std::unique_ptr<Tokenizer> tok = loadTokenizer(modelDir);
     const QString kind = tok->kind();
+    const TokenizerFiles files = TokenizerFiles::read(modelDir);
+    // A SentencePiece model's own scores and piece types. llama.cpp's "llama" tokenizer merges
+    // pieces by score like sentencepiece's BPE; a unigram model needs its Viterbi search ("t5"),
+    // with the real log-probabilities and normalizer, or llama.cpp cuts words differently.
+    std::optional<SentencePieceFile> spm;
+    const QString spmPath = QDir(modelDir).filePath(QStringLiteral("tokenizer.model"));
+    if (kind == QLatin1String("sentencepiece") && QFileInfo::exists(spmPath))
+        spm = SentencePieceFile::read(spmPath);
+    const bool unigram = spm && spm->algorithm == SentencePieceFile::Algorithm::Unigram;
     kv.push_back(kvString("tokenizer.ggml.model", kind == QLatin1String("bpe") ? "gpt2"
                                                   : kind == QLatin1String("sentencepiece")
-                                                      ? "llama"
+                                                      ? (unigram ? "t5" : "llama")
                                                       : "bert"));
     QStringList tokens;
     std::vector<int32_t> types;
@@ -228,19 +243,41 @@ void tokenizerMetadata(const QString& modelDir, std::vector<Kv>& kv)
     for (int i = 0; i < tok->vocabSize(); ++i) {
         const QString t = tok->idToToken(i);
         tokens << t;
-        // token_type: 1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte (llama.cpp's enum).
         bool control = false;
         for (const AddedToken& a : tok->addedTokens())
             control = control || (a.id == i && a.special);
+        if (spm && size_t(i) < spm->pieces.size()) {
+            // sentencepiece numbers piece types as llama.cpp numbers token types; a normal piece
+            // the tokenizer treats as special (a chat marker) is control.
+            const auto type = int32_t(spm->pieces[size_t(i)].type);
+            types.push_back(control && type == int32_t(SentencePieceFile::PieceType::Normal) ? 3 : type);
+            scores.push_back(spm->pieces[size_t(i)].score);
+            continue;
+        }
+        // token_type: 1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte (llama.cpp's enum).
         types.push_back(i == s.unk ? 2 : control ? 3 : byteToken.match(t).hasMatch() ? 6 : 1);
-        // The studio's tokenizer interface has no piece scores; by id is the order sentencepiece
-        // BPE models rank their pieces in.
+        // Without the model file: by id is the order sentencepiece BPE models rank pieces in.
         scores.push_back(-float(i));
     }
     kv.push_back(kvStrings("tokenizer.ggml.tokens", tokens));
     kv.push_back(kvNumbers("tokenizer.ggml.token_type", I32, types));
-    if (kind == QLatin1String("sentencepiece"))
+    if (kind == QLatin1String("sentencepiece")) {
         kv.push_back(kvNumbers("tokenizer.ggml.scores", F32V, scores));
+        // llama.cpp's defaults differ by tokenizer ("t5" adds no space prefix and appends EOS):
+        // say what this model does.
+        kv.push_back(kvBool("tokenizer.ggml.add_bos_token",
+                            files.configFlag(QStringLiteral("add_bos_token")).value_or(true)));
+        kv.push_back(kvBool("tokenizer.ggml.add_eos_token",
+                            files.configFlag(QStringLiteral("add_eos_token")).value_or(false)));
+        if (spm) {
+            kv.push_back(kvBool("tokenizer.ggml.add_space_prefix", spm->addDummyPrefix));
+            kv.push_back(kvBool("tokenizer.ggml.remove_extra_whitespaces", spm->removeExtraWhitespaces));
+            if (unigram && !spm->precompiledCharsmap.isEmpty()) {
+                const std::vector<uint8_t> charsmap(spm->precompiledCharsmap.begin(), spm->precompiledCharsmap.end());
+                kv.push_back(kvNumbers("tokenizer.ggml.precompiled_charsmap", U8, charsmap));
+            }
+        }
+    }
     if (kind == QLatin1String("bpe")) {
         QStringList merges;
         QFile f(QDir(modelDir).filePath(QStringLiteral("merges.txt")));
@@ -249,7 +286,6 @@ void tokenizerMetadata(const QString& modelDir, std::vector<Kv>& kv)
                 if (!line.isEmpty() && !line.startsWith("#version"))
                     merges << QString::fromUtf8(line.trimmed());
         } else {
-            const TokenizerFiles files = TokenizerFiles::read(modelDir);
             for (const QJsonValue& m : files.tokenizerJson.value(QLatin1String("model"))
                                            .toObject()
                                            .value(QLatin1String("merges"))
@@ -267,7 +303,7 @@ void tokenizerMetadata(const QString& modelDir, std::vector<Kv>& kv)
     for (const auto& [key, id] : ids)
         if (id >= 0)
             kv.push_back(kvU32(key, uint32_t(id)));
-    const QString chat = TokenizerFiles::read(modelDir).chatTemplate();
+    const QString chat = files.chatTemplate();
     if (!chat.isEmpty())
         kv.push_back(kvString("tokenizer.chat_template", chat));
 }

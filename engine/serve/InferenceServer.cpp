@@ -1,5 +1,7 @@
 // Routes of the local server. Parsing and limits run on the network thread; inference runs in a
 // small thread pool and answers through QFuture, so a slow generation never blocks /health.
+// "stream": true answers as server-sent events in HTTP/1.1 chunks: the worker hands each piece
+// of text to the network thread, which alone may write to the socket.
 #include "serve/InferenceServer.h"
 
 #include "Error.h"
@@ -11,6 +13,8 @@
 #include <QHttpServerResponse>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QPointer>
+#include <QTcpSocket>
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -67,10 +71,10 @@ bool numberField(const QJsonObject& o, const char* key, double min, double max, 
 QString parseGenerateRequest(const QJsonObject& request, bool chat, int maxNewTokens,
                              GenerateRequest& g)
 {
+    const QJsonValue stream = request.value(QLatin1String("stream"));
+    if (!stream.isUndefined() && !stream.isNull() && !stream.isBool())
+        return QStringLiteral("\"stream\" must be true or false.");
     if (chat) {
-        if (request.value(QLatin1String("stream")).toBool())
-            return QStringLiteral("\"stream\": true is not supported yet; leave it out to get "
-                                  "the whole reply at once.");
         for (const QJsonValue& v : request.value(QLatin1String("messages")).toArray()) {
             const QJsonObject m = v.toObject();
             if (!m.value(QLatin1String("role")).isString() ||
@@ -114,7 +118,130 @@ QString parseGenerateRequest(const QJsonObject& request, bool chat, int maxNewTo
     return {};
 }
 
+// One HTTP/1.1 chunk (RFC 9112 section 7.1).
+QByteArray httpChunk(const QByteArray& data)
+{
+    return QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n";
+}
+
+QByteArray sseEvent(const QJsonObject& o)
+{
+    return "data: " + QJsonDocument(o).toJson(QJsonDocument::Compact) + "\n\n";
+}
+
+bool wantsStream(const QByteArray& body)
+{
+    return QJsonDocument::fromJson(body).object().value(QLatin1String("stream")).toBool();
+}
+
 } // namespace
+
+// What a streamed answer's worker and the network thread share. Only the network thread touches
+// the responder; the worker learns through `gone` that the client has left.
+struct InferenceServer::Stream
+{
+    QHttpServerResponder responder;
+    QPointer<QTcpSocket> socket;
+    bool headersSent = false;
+    std::atomic<bool> gone{false};
+    explicit Stream(QHttpServerResponder&& r) : responder(std::move(r)), socket(responder.socket()) {}
+};
+
+void InferenceServer::writeStream(const std::shared_ptr<Stream>& stream, const QByteArray& events,
+                                  bool last) const
+{
+    if (!stream->socket || stream->socket->state() != QAbstractSocket::ConnectedState) {
+        stream->gone = true;
+        return;
+    }
+    if (!stream->headersSent) {
+        stream->responder.writeStatusLine(QHttpServerResponder::StatusCode::Ok);
+        stream->responder.writeHeader("Content-Type", "text/event-stream");
+        stream->responder.writeHeader("Cache-Control", "no-cache");
+        stream->responder.writeHeader("Transfer-Encoding", "chunked");
+        stream->headersSent = true;
+    }
+    QByteArray bytes;
+    if (!events.isEmpty())
+        bytes += httpChunk(events);
+    if (last)
+        bytes += "0\r\n\r\n";
+    stream->responder.writeBody(bytes);
+}
+
+void InferenceServer::streamGenerate(const std::shared_ptr<Stream>& stream, const QString& path,
+                                     const QByteArray& body)
+{
+    const bool chat = path == QLatin1String("/v1/chat/completions");
+    // Posts to the network thread; dropped there when the server is gone.
+    const auto post = [this, stream](const QByteArray& events, bool last) {
+        QMetaObject::invokeMethod(this, [this, stream, events, last] { writeStream(stream, events, last); },
+                                  Qt::QueuedConnection);
+    };
+    const QJsonObject request = QJsonDocument::fromJson(body).object();
+    GenerateRequest g;
+    ServerReply refusal;
+    if (!m_model.generator)
+        refusal = badRequest(QStringLiteral("This server runs a classifier; use /v1/classify."));
+    else if (const QString problem = parseGenerateRequest(request, chat, m_options.maxNewTokens, g);
+             !problem.isEmpty())
+        refusal = badRequest(problem);
+    if (refusal.status == 200) {
+        try {
+            const int promptTokens = int(m_model.generator->promptIds(g).size());
+            if (promptTokens >= m_model.generator->contextLength())
+                refusal = badRequest(QStringLiteral("The prompt has %1 tokens; this model reads at most "
+                                                    "%2 in all. Shorten it.")
+                                         .arg(promptTokens)
+                                         .arg(m_model.generator->contextLength()));
+        } catch (const Error& e) {
+            refusal = badRequest(e.message());
+        }
+    }
+    if (refusal.status != 200) {
+        // Nothing was sent yet: an ordinary JSON error, as without "stream".
+        QMetaObject::invokeMethod(this, [stream, refusal] {
+            if (stream->socket)
+                stream->responder.write(QJsonDocument(refusal.body),
+                                        QHttpServerResponder::StatusCode(refusal.status));
+        }, Qt::QueuedConnection);
+        return;
+    }
+    const QString id = QStringLiteral("chatcmpl-%1").arg(m_served.load());
+    const qint64 created = QDateTime::currentSecsSinceEpoch();
+    const QString model = request.value(QLatin1String("model")).toString(m_model.description());
+    // OpenAI's chunk shape: the first names the role, the last has the finish reason.
+    const auto chunk = [&](const QJsonObject& delta, const QJsonValue& finish) {
+        if (!chat)
+            return QJsonObject{{"text", delta.value(QLatin1String("content")).toString()},
+                               {"finish_reason", finish}};
+        return QJsonObject{{"id", id},
+                           {"object", "chat.completion.chunk"},
+                           {"created", created},
+                           {"model", model},
+                           {"choices", QJsonArray{QJsonObject{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}}}};
+    };
+    if (chat)
+        post(sseEvent(chunk(QJsonObject{{"role", "assistant"}, {"content", ""}}, QJsonValue::Null)), false);
+    try {
+        const GenerateReply r = m_model.generator->generate(
+            g,
+            [&](const QString& piece) {
+                post(sseEvent(chunk(QJsonObject{{"content", piece}}, QJsonValue::Null)), false);
+                return !stream->gone.load();
+            });
+        QJsonObject last = chunk(QJsonObject{}, r.finishReason);
+        last.insert(QStringLiteral("usage"), QJsonObject{{"prompt_tokens", r.promptTokens},
+                                                         {"completion_tokens", int(r.tokens.size())},
+                                                         {"total_tokens", r.promptTokens + int(r.tokens.size())}});
+        post(sseEvent(last) + "data: [DONE]\n\n", true);
+    } catch (const std::exception& e) {
+        // The status line is gone already: the error travels as an event, as OpenAI's does.
+        const QString message = dynamic_cast<const Error*>(&e) ? static_cast<const Error&>(e).message()
+                                                                : QString::fromUtf8(e.what());
+        post(sseEvent(error(500, message, QStringLiteral("server_error")).body) + "data: [DONE]\n\n", true);
+    }
+}
 
 InferenceServer::InferenceServer(DeployModel model, ServerOptions options, QObject* parent)
     : QObject(parent), m_model(std::move(model)), m_options(std::move(options))
@@ -169,9 +296,32 @@ quint16 InferenceServer::start()
             });
         };
     };
-    for (const QString path : {QStringLiteral("/v1/classify"), QStringLiteral("/v1/generate"),
-                               QStringLiteral("/v1/chat/completions")})
-        m_http->route(path, QHttpServerRequest::Method::Post, post(path));
+    m_http->route(QStringLiteral("/v1/classify"), QHttpServerRequest::Method::Post,
+                  post(QStringLiteral("/v1/classify")));
+    // The generation routes may stream, so they answer through the responder themselves; the
+    // checks before inference are the same as post()'s.
+    const auto generation = [this, post](const QString& path) {
+        return [this, path, plain = post(path)](const QHttpServerRequest& request,
+                                                QHttpServerResponder&& responder) {
+            const QByteArray body = request.body();
+            auto stream = std::make_shared<Stream>(std::move(responder));
+            if (!wantsStream(body) || body.size() > m_options.maxBodyBytes ||
+                !(m_options.token.isEmpty() ||
+                  header(request, "Authorization") == "Bearer " + m_options.token.toUtf8())) {
+                plain(request).then(this, [stream](const QHttpServerResponse& response) {
+                    if (stream->socket)
+                        stream->responder.write(response.data(), response.mimeType(), response.statusCode());
+                });
+                return;
+            }
+            m_pool->start([this, stream, path, body] {
+                ++m_served;
+                streamGenerate(stream, path, body);
+            });
+        };
+    };
+    for (const QString path : {QStringLiteral("/v1/generate"), QStringLiteral("/v1/chat/completions")})
+        m_http->route(path, QHttpServerRequest::Method::Post, generation(path));
     m_http->route(QStringLiteral("/health"), QHttpServerRequest::Method::Get,
                   [this] { return toResponse(health()); });
     m_http->setMissingHandler(

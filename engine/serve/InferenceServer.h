@@ -54,6 +54,10 @@ public:
     ServerReply handle(const QString& path, const QByteArray& body) const;
 
 private:
+    struct Stream;
+    // "stream": true: generates on a worker thread, each piece sent as a server-sent event.
+    void streamGenerate(const std::shared_ptr<Stream>& stream, const QString& path, const QByteArray& body);
+    void writeStream(const std::shared_ptr<Stream>& stream, const QByteArray& events, bool last) const;
     ServerReply classify(const QJsonObject& request) const;
     ServerReply generate(const QJsonObject& request, bool chat) const;
     ServerReply health() const;

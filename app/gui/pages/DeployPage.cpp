@@ -2,12 +2,15 @@
 // The HTTP server runs its own inference threads, so it is owned here and not a job.
 #include "DeployPage.h"
 #include "ChartExport.h"
+#include "GeneratePanel.h"
 
 #include "Error.h"
+#include "align/AlignTypes.h"
 #include "deploy/DeployJobs.h"
 #include "jobs/JobRunner.h"
 #include "project/Project.h"
 #include "serve/InferenceServer.h"
+#include "train/MultiTaskTrainer.h"
 #include "train/RunStore.h"
 
 #include <QCheckBox>
@@ -25,6 +28,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStackedWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
@@ -32,7 +36,9 @@
 namespace fts {
 
 DeployPage::DeployPage(QWidget* parent)
-    : QWidget(parent), m_runs(new QComboBox(this)), m_status(new QLabel(this)),
+    : QWidget(parent), m_runs(new QComboBox(this)), m_taskLabel(new QLabel(tr("Task:"), this)),
+      m_task(new QComboBox(this)), m_status(new QLabel(this)), m_try(new QStackedWidget(this)),
+      m_generate(new GeneratePanel(this)), m_batchBox(nullptr),
       m_input(new QPlainTextEdit(this)), m_result(new QLabel(this)), m_chart(new QCustomPlot(this)),
       m_table(new QTableWidget(this)), m_batchIn(new QLineEdit(this)),
       m_batchOut(new QLineEdit(this)), m_progress(new QProgressBar(this)),
@@ -46,11 +52,24 @@ DeployPage::DeployPage(QWidget* parent)
     m_status->setWordWrap(true);
     connect(m_runs, &QComboBox::activated, this,
             [this](int index) { selectRun(m_runs->itemData(index).toLongLong()); });
+    m_task->setObjectName(QStringLiteral("deployTask"));
+    m_task->setToolTip(tr("A multi-task run has one head per label column: choose the one to use."));
+    connect(m_task, &QComboBox::activated, this,
+            [this](int index) { selectRun(m_runId, m_task->itemText(index)); });
+    m_taskLabel->hide();
+    m_task->hide();
     auto* top = new QHBoxLayout;
     top->addWidget(new QLabel(tr("Run:"), this));
     top->addWidget(m_runs, 1);
+    top->addWidget(m_taskLabel);
+    top->addWidget(m_task);
+    m_try->addWidget(buildPlayground());
+    auto* generatorBox = new QGroupBox(tr("Try it"), this);
+    auto* generatorLayout = new QVBoxLayout(generatorBox);
+    generatorLayout->addWidget(m_generate);
+    m_try->addWidget(generatorBox);
     auto* body = new QHBoxLayout;
-    body->addWidget(buildPlayground(), 3);
+    body->addWidget(m_try, 3);
     body->addWidget(buildTools(), 2);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
@@ -100,6 +119,7 @@ QWidget* DeployPage::buildTools()
 {
     auto* panel = new QWidget(this);
     auto* batch = new QGroupBox(tr("Predict a file (CSV or JSON Lines)"), panel);
+    m_batchBox = batch;
     auto* browse = new QPushButton(tr("Choose…"), batch);
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString in = QFileDialog::getOpenFileName(this, tr("File to predict"), {},
@@ -164,6 +184,7 @@ void DeployPage::setContext(Project* project, JobRunner* jobs)
     stopServer();
     m_project = project;
     m_jobs = jobs;
+    m_generate->setJobRunner(jobs);
     m_model = {};
     m_runId = 0;
     reloadRuns();
@@ -196,7 +217,8 @@ void DeployPage::reloadRuns()
         return;
     try {
         for (const RunRecord& r : listRuns(*m_project)) {
-            if (r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty())
+            // Reward models score answers; they neither classify nor write, so nothing to try here.
+            if ((r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty()) || isRewardRunMethod(r.method))
                 continue;
             m_runs->insertItem(0,
                                tr("Run %1 — %2, %3 (%4)")
@@ -235,15 +257,36 @@ void DeployPage::submit(std::shared_ptr<Job> job, std::function<void(const JobOu
             });
 }
 
-bool DeployPage::selectRun(qint64 runId)
+bool DeployPage::selectRun(qint64 runId, const QString& task)
 {
     if (!m_project || !m_jobs || runId <= 0)
         return false;
+    RunRecord record;
+    try {
+        record = loadRun(*m_project, runId);
+    } catch (const Error& e) {
+        setStatus(e.message());
+        return false;
+    }
+    // The task list belongs to the run: refilled when another run is chosen.
+    const QStringList tasks = isMultiTaskRun(record) ? multiTaskRunTasks(record) : QStringList();
+    if (runId != m_runId || taskChoices() != tasks) {
+        m_task->clear();
+        m_task->addItems(tasks);
+    }
+    QString head = task;
+    if (!tasks.isEmpty()) {
+        if (head.isEmpty() || !tasks.contains(head))
+            head = m_task->currentIndex() >= 0 ? m_task->currentText() : tasks.first();
+        m_task->setCurrentText(head);
+    }
+    m_taskLabel->setVisible(!tasks.isEmpty());
+    m_task->setVisible(!tasks.isEmpty());
     m_runId = runId;
     m_model = {};
     setStatus(tr("Loading run %1…").arg(runId));
-    auto job = std::make_shared<LoadRunModelJob>(m_project->path(), runId);
-    submit(job, [this, job, runId](const JobOutcome& outcome) {
+    auto job = std::make_shared<LoadRunModelJob>(m_project->path(), runId, head);
+    submit(job, [this, job, runId, record](const JobOutcome& outcome) {
         if (runId != m_runId)
             return; // another run was chosen meanwhile
         if (outcome.status != JobStatus::Succeeded) {
@@ -251,13 +294,45 @@ bool DeployPage::selectRun(qint64 runId)
             return;
         }
         m_model = job->model();
-        setStatus(tr("Ready: %1. Labels: %2.")
-                      .arg(m_model.description(), m_model.classifier
-                                                      ? m_model.classifier->labels().join(", ")
-                                                      : QString()));
+        if (m_model.generator) {
+            m_try->setCurrentIndex(1);
+            // The base model shows what fine-tuning changed; other decoder runs what their
+            // settings changed.
+            QList<CompareChoice> choices;
+            choices << CompareChoice{tr("Base model %1 (before fine-tuning)").arg(QFileInfo(record.modelDir).fileName()),
+                                     record.modelDir, 0};
+            try {
+                for (const RunRecord& r : listRuns(*m_project))
+                    if (r.id != runId && isDecoderRunMethod(r.method) &&
+                        !(r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty()))
+                        choices << CompareChoice{tr("Run %1 (%2)").arg(r.id).arg(r.method), m_project->path(), r.id};
+            } catch (const Error&) {
+                // The list only offers comparisons; the run itself is loaded and usable.
+            }
+            m_generate->setGenerator(m_model.generator, tr("Run %1").arg(runId), choices);
+            m_batchBox->setEnabled(false);
+            m_batchBox->setToolTip(tr("Files are answered by chat runs from the command line: "
+                                      "ftstudio-cli predict PROJECT --run %1 FILE --chat").arg(runId));
+            setStatus(tr("Ready: %1 writes text. Chat with it below, or summarize a document.")
+                          .arg(m_model.description()));
+        } else {
+            m_try->setCurrentIndex(0);
+            m_batchBox->setEnabled(true);
+            m_batchBox->setToolTip({});
+            setStatus(tr("Ready: %1. Labels: %2.")
+                          .arg(m_model.description(), m_model.classifier->labels().join(", ")));
+        }
         Q_EMIT modelLoaded();
     });
     return true;
+}
+
+QStringList DeployPage::taskChoices() const
+{
+    QStringList tasks;
+    for (int i = 0; i < m_task->count(); ++i)
+        tasks << m_task->itemText(i);
+    return tasks;
 }
 
 void DeployPage::predictText(const QString& text)
@@ -389,8 +464,11 @@ bool DeployPage::startServer(quint16 port, const QString& token)
     }
     m_server = std::move(server);
     m_serve->setText(tr("Stop server"));
-    setStatus(tr("Serving %1 at %2 — POST /v1/classify {\"text\": \"...\"}%3")
-                  .arg(m_model.description(), m_server->url(),
+    const QString endpoint = m_model.generator
+                                 ? QStringLiteral("POST /v1/chat/completions {\"messages\": [...]}")
+                                 : QStringLiteral("POST /v1/classify {\"text\": \"...\"}");
+    setStatus(tr("Serving %1 at %2 — %3%4")
+                  .arg(m_model.description(), m_server->url(), endpoint,
                        token.isEmpty() ? QString() : tr(" (token required)")));
     return true;
 }

@@ -1,5 +1,6 @@
-// The Deploy page: pick a finished run, try it (text in, label and probability bars out; many
-// lines make a table), predict a whole file, export it, and serve it over local HTTP.
+// The Deploy page: pick a finished run, try it (a classifier: text in, label and probability bars
+// out, many lines make a table; a decoder: a chat or a summary, streamed, beside the base model on
+// request), predict a whole file, export it, and serve it over local HTTP.
 #pragma once
 
 #include "deploy/DeployModel.h"
@@ -18,10 +19,12 @@ class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QStackedWidget;
 class QTableWidget;
 
 namespace fts {
 
+class GeneratePanel;
 class InferenceServer;
 class Job;
 class JobRunner;
@@ -40,8 +43,13 @@ public:
     // Lists the runs that have a checkpoint; the newest is chosen and loaded.
     void reloadRuns();
     int runCount() const;
-    bool selectRun(qint64 runId); // loads it on the engine thread (modelLoaded when done)
-    bool isModelLoaded() const { return m_model.classifier != nullptr; }
+    // Loads it on the engine thread (modelLoaded when done); a multi-task run's head is `task`
+    // (empty: the one chosen in the task list, else its first task).
+    bool selectRun(qint64 runId, const QString& task = {});
+    bool isModelLoaded() const { return m_model.classifier != nullptr || m_model.generator != nullptr; }
+    bool isGeneratorLoaded() const { return m_model.generator != nullptr; }
+    GeneratePanel* generatePanel() const { return m_generate; }
+    QStringList taskChoices() const; // a multi-task run's tasks (empty for other runs)
 
     // The playground: one line -> label and bar chart; several lines -> the table as well.
     void predictText(const QString& text);
@@ -81,7 +89,12 @@ private:
     int m_batchJob = 0;
 
     QComboBox* m_runs;
+    QLabel* m_taskLabel;
+    QComboBox* m_task; // a multi-task run's head
     QLabel* m_status;
+    QStackedWidget* m_try; // the classifier's playground, or the generator's
+    GeneratePanel* m_generate;
+    QWidget* m_batchBox;
     QPlainTextEdit* m_input;
     QLabel* m_result;
     QCustomPlot* m_chart;

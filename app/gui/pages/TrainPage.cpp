@@ -13,6 +13,7 @@
 #include "RateChart.h"
 #include "TrainingChart.h"
 #include "jobs/JobRunner.h"
+#include "hub/BundledModels.h"
 #include "models/ModelConfig.h"
 #include "project/Project.h"
 #include "io/AtomicWrite.h"
@@ -20,6 +21,7 @@
 #include "train/MultiTaskTrainer.h"
 #include "train/ParameterCountJob.h"
 #include "report/RunReport.h"
+#include "FewShotDialog.h"
 #include "SweepDialog.h"
 #include "train/TrainJob.h"
 
@@ -59,9 +61,11 @@ bool isSftRunMethod(const QString& method)
     return method.startsWith(QLatin1String("sft-"));
 }
 
-// What a run's best checkpoint was chosen by.
+// What a run's best checkpoint was chosen by (a few-shot run: what its score is).
 QString selectionMetricOf(const RunRecord& r, const Hyperparameters& hp)
 {
+    if (isFewShotRunMethod(r.method))
+        return QStringLiteral("macro_f1");
     if (isRewardRunMethod(r.method))
         return QStringLiteral("pairwise_accuracy");
     if (isDecoderRunMethod(r.method))
@@ -214,9 +218,15 @@ TrainPage::TrainPage(QWidget* parent)
     sweepButton->setToolTip(tr("Try several values of some settings (grid or random search), one "
                                "run each, and find the best"));
     connect(sweepButton, &QPushButton::clicked, this, &TrainPage::openSweep);
+    auto* fewShotButton = new QPushButton(tr("Few-shot…"), this);
+    fewShotButton->setObjectName(QStringLiteral("openFewShot"));
+    fewShotButton->setToolTip(tr("Prompt a text-writing model with a few labeled examples instead of "
+                                 "training, and compare its score with the trained runs"));
+    connect(fewShotButton, &QPushButton::clicked, this, &TrainPage::openFewShot);
     buttons->addWidget(checkButton);
     buttons->addWidget(saveButton);
     buttons->addWidget(sweepButton);
+    buttons->addWidget(fewShotButton);
     buttons->addStretch(1);
     auto* settings = new QWidget(this);
     auto* left = new QVBoxLayout(settings);
@@ -729,6 +739,11 @@ bool TrainPage::cloneSelected()
     for (const RunRecord& r : m_records) {
         if (r.id != ids.first())
             continue;
+        if (isFewShotRunMethod(r.method)) {
+            m_check->setText(tr("Run %1 is a few-shot evaluation, not training: open Few-shot… to "
+                                "prompt again with other settings.").arg(r.id));
+            return false;
+        }
         try {
             m_editor->setValues(Hyperparameters::fromJson(r.hyperparameters));
             if (isSftRunMethod(r.method)) {
@@ -838,13 +853,8 @@ void TrainPage::onJobFinished(int id, const JobOutcome& outcome)
         // A run without test rows (or without a checkpoint) still gets its report, without scores.
         if (outcome.status == JobStatus::Succeeded)
             m_reportEvaluations.insert(m_reportRuns[m_reportEvaluated], job->result());
-        if (++m_reportEvaluated < m_reportRuns.size()) {
-            submitReportEvaluation();
-            return;
-        }
-        writeReport();
-        setTrainingState(isTraining());
-        Q_EMIT reportWritten(m_reportFile);
+        ++m_reportEvaluated;
+        submitReportEvaluation(); // the next run, or the report when it was the last
         return;
     }
     if (id != m_trainJobId)
@@ -913,6 +923,56 @@ SweepDialog* TrainPage::openSweep()
     return m_sweep;
 }
 
+FewShotDialog* TrainPage::openFewShot()
+{
+    if (!m_project || !m_jobs)
+        return nullptr;
+    if (m_fewShot) {
+        m_fewShot->show();
+        m_fewShot->raise();
+        return m_fewShot;
+    }
+    const auto refuse = [this](const QString& why) {
+        m_live->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(why.toHtmlEscaped()));
+        return nullptr;
+    };
+    if (m_project->isReadOnly())
+        return refuse(tr("This project is open read-only, so a few-shot score cannot be kept."));
+    if (decoderTask())
+        return refuse(tr("Few-shot prompting asks for labels; choose the text classification task."));
+    const QStringList tasks = trainTasks();
+    if (tasks.isEmpty())
+        return refuse(tr("Label some rows first: few-shot prompting needs labeled examples."));
+    // Every model that writes text: the bundled ones, the project's model when it is a decoder,
+    // and the project's decoder runs.
+    QList<FewShotModelChoice> models;
+    QStringList folders = bundledModels();
+    const QString projectModel = m_project->metaValue(QStringLiteral("model_dir"));
+    if (!projectModel.isEmpty() && !folders.contains(projectModel))
+        folders.prepend(projectModel);
+    for (const QString& dir : std::as_const(folders)) {
+        try {
+            if (ModelConfig::load(dir).isDecoder())
+                models << FewShotModelChoice{QFileInfo(dir).fileName(), dir, 0};
+        } catch (const Error&) {
+            // Not a model this can read: not offered.
+        }
+    }
+    for (const RunRecord& r : std::as_const(m_records))
+        if (isDecoderRunMethod(r.method) && !(r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty()))
+            models << FewShotModelChoice{tr("Run %1 (%2 of %3)").arg(r.id).arg(r.method, QFileInfo(r.modelDir).fileName()),
+                                         r.modelDir, r.id};
+    m_fewShot = new FewShotDialog(m_project->path(), m_jobs, tasks.first(), models, this);
+    m_fewShot->setAttribute(Qt::WA_DeleteOnClose, false);
+    connect(m_fewShot, &FewShotDialog::runRecorded, this, [this](qint64 runId) {
+        reloadRuns();
+        Q_EMIT runsChanged();
+        m_live->setText(tr("The few-shot score is kept as run %1: select it with trained runs to compare.").arg(runId));
+    });
+    m_fewShot->show();
+    return m_fewShot;
+}
+
 bool TrainPage::isSweeping() const
 {
     return m_sweep && m_sweep->isRunning();
@@ -932,7 +992,8 @@ void TrainPage::setTrainingState(bool training)
     bool classifier = true, sft = false, multiTask = false;
     for (const RunRecord& r : std::as_const(m_records))
         if (ids.size() == 1 && r.id == ids.first()) {
-            classifier = !isFeedbackRunMethod(r.method);
+            // A few-shot run has a score but no weights: nothing to resume, evaluate or clone.
+            classifier = !isFeedbackRunMethod(r.method) && !isFewShotRunMethod(r.method);
             sft = isSftRunMethod(r.method);
             multiTask = isMultiTaskRun(r);
         }
@@ -982,9 +1043,29 @@ bool TrainPage::saveReport(const QList<qint64>& runIds, const QString& file)
 // The runs are evaluated one job after another; the report is written when the last is done.
 void TrainPage::submitReportEvaluation()
 {
-    m_reportJob = std::make_shared<EvaluateRunJob>(m_project->path(), m_reportRuns[m_reportEvaluated],
-                                                   QStringLiteral("test"));
-    m_reportJobId = m_jobs->submit(m_reportJob);
+    while (m_reportEvaluated < m_reportRuns.size()) {
+        const qint64 runId = m_reportRuns[m_reportEvaluated];
+        RunRecord run;
+        try {
+            run = loadRun(*m_project, runId);
+        } catch (const Error&) {
+            ++m_reportEvaluated; // writeReport names what cannot be read
+            continue;
+        }
+        if (!isFewShotRunMethod(run.method)) {
+            m_reportJob = std::make_shared<EvaluateRunJob>(m_project->path(), runId, QStringLiteral("test"));
+            m_reportJobId = m_jobs->submit(m_reportJob);
+            return;
+        }
+        // A few-shot run has no weights to evaluate again: the evaluation kept with it goes in.
+        const Evaluation kept = keptFewShotEvaluation(*m_project, run);
+        if (kept.report.total > 0)
+            m_reportEvaluations.insert(runId, kept);
+        ++m_reportEvaluated;
+    }
+    writeReport();
+    setTrainingState(isTraining());
+    Q_EMIT reportWritten(m_reportFile);
 }
 
 void TrainPage::writeReport()
@@ -1075,7 +1156,21 @@ void TrainPage::onSelectionChanged()
     QStringList lines;
     for (const RunRecord* r : chosen) {
         QString line = tr("<b>Run %1</b> (%2, %3, seed %4)").arg(r->id).arg(r->method, statusText(r->status)).arg(r->seed);
-        if (r->bestStep >= 0)
+        if (isFewShotRunMethod(r->method)) {
+            // No training: the score of prompting, next to what training reached.
+            QMap<QString, double> score;
+            for (const MetricPoint& p : runMetrics(*m_project, r->id))
+                score[p.name] = p.value;
+            const QJsonObject& h = r->hyperparameters;
+            line += tr(": prompting %1 with k=%2 %3 examples, no training — %4 accuracy %5, macro F1 %6, %7% answers not a label")
+                        .arg(QFileInfo(r->modelDir).fileName().toHtmlEscaped())
+                        .arg(h.value(QLatin1String("k")).toInt())
+                        .arg(h.value(QLatin1String("selection")).toString(),
+                             h.value(QLatin1String("split")).toString(QStringLiteral("val")))
+                        .arg(score.value(QStringLiteral("accuracy")), 0, 'f', 3)
+                        .arg(score.value(QStringLiteral("macro_f1")), 0, 'f', 3)
+                        .arg(100 * score.value(QStringLiteral("unparsed_share")), 0, 'f', 1);
+        } else if (r->bestStep >= 0)
             line += tr(": best %1 at step %2").arg(r->bestMetric, 0, 'f', 3).arg(r->bestStep);
         if (isMultiTaskRun(*r)) {
             // The last validation of each task, beside the means the chart draws.

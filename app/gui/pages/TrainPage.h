@@ -28,6 +28,7 @@ class EvaluateRunJob;
 class ParameterCountJob;
 class TrainJob;
 class RateChart;
+class FewShotDialog;
 class SweepDialog;
 class SftTaskPanel;
 class TrainingChart;
@@ -75,6 +76,8 @@ public:
     // Opens the sweep dialog on the editor's settings (refused, with the reason in the live line,
     // for decoder tasks, several label tasks, no model, or invalid settings); one at a time.
     SweepDialog* openSweep();
+    // Few-shot prompting of a decoder on the task's labels, kept as a run beside the trained ones.
+    FewShotDialog* openFewShot();
     bool isSweeping() const;
     void reloadRuns();
     QTableWidget* runTable() const { return m_runs; }
@@ -149,6 +152,7 @@ private:
     std::shared_ptr<EvaluateRunJob> m_reportJob;
     QLabel* m_params;
     QPointer<SweepDialog> m_sweep;
+    QPointer<FewShotDialog> m_fewShot;
     QTimer* m_countTimer;
     int m_countJobId = 0;
     std::shared_ptr<ParameterCountJob> m_countJob;
