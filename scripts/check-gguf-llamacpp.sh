@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Loads the bundled starter decoder, exported as GGUF (F16 and Q8_0), in llama.cpp — the prebuilt
 # build in npm's node-llama-cpp — and checks that llama.cpp tokenizes the prompts as the model's
-# tokenizer.model does (spm_encode) and continues them greedily with the studio's own text.
+# tokenizer.model does (spm_encode) and continues them greedily with the studio's own text. The
+# prompts go in without BOS, as the studio continues a plain prompt (llama-cli would add one, as
+# the file's add_bos_token says; chat prompts spell their markers out either way).
 # Usage: scripts/check-gguf-llamacpp.sh [BUILD_DIR]   (exit 77: node, npm or the registry missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +14,8 @@ NODE_PKG=node-llama-cpp@2.8.16 # llama.cpp b3658, prebuilt for linux-x64; runs o
 WORK="$BUILD_DIR/llamacpp-check"
 
 skip() { echo "SKIPPED: $*"; exit 77; }
+command -v python3 >/dev/null || skip "python3 is not installed"
+command -v spm_encode >/dev/null || skip "spm_encode is not installed (apt install sentencepiece)"
 command -v node >/dev/null || skip "node is not installed (apt install nodejs npm)"
 command -v npm >/dev/null || skip "npm is not installed (apt install npm)"
 (( $(node -p 'process.versions.node.split(".")[0]') >= 18 )) || skip "node $(node -v) is older than 18"
@@ -43,6 +47,10 @@ work, quant = sys.argv[1], sys.argv[2]
 llama = json.load(open(f"{work}/llama-{quant}.json"))
 studio = [json.loads(line) for line in open(f"{work}/studio.jsonl")]
 spm = [[int(t) for t in line.split()] for line in open(f"{work}/spm_ids.txt")]
+n = 6
+if not (len(llama) == len(studio) == len(spm) == n):
+    print(f"FAIL {quant}: {len(llama)} llama.cpp results, {len(studio)} studio rows, {len(spm)} tokenizations for {n} prompts")
+    sys.exit(1)
 bad = 0
 for l, s, ids in zip(llama, studio, spm):
     if l["prompt_ids"] != ids:

@@ -236,6 +236,10 @@ void TestGguf::unigramTokenizerKeepsItsScores()
         QCOMPARE(float(scores[qsizetype(i)].toDouble()), spm.pieces[i].score);
         QCOMPARE(types[qsizetype(i)].toInt(), int(spm.pieces[i].type));
     }
+    for (const char* key : {"tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_eos_token",
+                            "tokenizer.ggml.add_space_prefix", "tokenizer.ggml.remove_extra_whitespaces"})
+        QVERIFY2(g.metadataTypes.at(key) == 7, key); // BOOL: llama.cpp reads these keys as bools only
+    QCOMPARE(g.metadata.at("tokenizer.ggml.remove_extra_whitespaces").toBool(), spm.removeExtraWhitespaces);
     QCOMPARE(g.metadata.at("tokenizer.ggml.add_bos_token").toBool(), true);
     QCOMPARE(g.metadata.at("tokenizer.ggml.add_eos_token").toBool(), false);
     QCOMPARE(g.metadata.at("tokenizer.ggml.add_space_prefix").toBool(), spm.addDummyPrefix);

@@ -18,6 +18,8 @@
 #include "pages/LabelTablePanel.h"
 #include "pages/ModelPage.h"
 #include "pages/EvaluatePage.h"
+#include "pages/DeployPage.h"
+#include "deploy/TextClassifier.h"
 #include "pages/TrainPage.h"
 #include "pages/SweepDialog.h"
 #include "HyperparameterEditor.h"
@@ -980,6 +982,24 @@ void TestGui::trainPageTrainsSeveralTasksAtOnce()
     QTRY_VERIFY_WITH_TIMEOUT(!evaluate->isEvaluating(), 60000);
     QVERIFY2(evaluate->summaryText().contains("task tone") && evaluate->summaryText().contains("16 rows"),
              qPrintable(evaluate->summaryText()));
+
+    // The Deploy page offers the run's tasks and loads the chosen head (its labels show).
+    DeployPage* deploy = qobject_cast<DeployPage*>(w.workspace()->page(ProjectWorkspace::Deploy));
+    w.workspace()->showPage(ProjectWorkspace::Deploy);
+    QTRY_VERIFY_WITH_TIMEOUT(deploy->isModelLoaded(), 60000);
+    QCOMPARE(deploy->taskChoices(), (QStringList{"topic", "tone"}));
+    QVERIFY2(deploy->statusText().contains("food, travel"), qPrintable(deploy->statusText()));
+    QSignalSpy loaded(deploy, &DeployPage::modelLoaded);
+    QVERIFY(deploy->selectRun(runs.first().id, "tone"));
+    QVERIFY(loaded.wait(60000));
+    QVERIFY2(deploy->statusText().contains("happy, sad"), qPrintable(deploy->statusText()));
+    QCOMPARE(deploy->findChild<QComboBox*>("deployTask")->currentText(), QString("tone"));
+    QSignalSpy shown(deploy, &DeployPage::predictionShown);
+    deploy->predictText("my apple is love");
+    QVERIFY(shown.wait(30000));
+    const auto toneHead = TextClassifier::loadRun(*w.workspace()->project(), runs.first().id, "tone");
+    QVERIFY2(deploy->resultText().startsWith(toneHead->classify({"my apple is love"}).front().label + "  ("),
+             qPrintable(deploy->resultText()));
 }
 
 // The sweep dialog: a bad range is refused with its row named; a grid over the learning rate

@@ -252,15 +252,43 @@ void TestGuiDeploy::deployPageChatsWithADecoderRun()
     QVERIFY(panel->transcript(0).contains(document));
     QVERIFY(!panel->transcript(0).contains("Summarize the following")); // the user wrote the document
 
+    // A file of messages, each answered as the panel would answer it alone.
+    const QString questions = m_dir.filePath("questions.csv");
+    test::writeFile(questions, "id,text\n1,hi\n2,refund please\n3,\"where is my order\"\n");
+    QSignalSpy batch(page, &DeployPage::batchFinished);
+    page->setBatchChat(true);
+    page->predictFile(questions, m_dir.filePath("answers.jsonl"));
+    QVERIFY(batch.wait(120000));
+    QVERIFY2(batch.first().at(0).toBool(), qPrintable(page->statusText()));
+    QCOMPARE(page->batchProgress(), 100);
+    const QStringList lines = test::readLines(m_dir.filePath("answers.jsonl"));
+    int row = 0;
+    for (const char* q : {"hi", "refund please", "where is my order"}) {
+        const QJsonObject o = QJsonDocument::fromJson(lines.value(row++).toUtf8()).object();
+        QCOMPARE(o.value("text").toString(), QString::fromUtf8(q));
+        GenerateRequest one = settings;
+        one.messages = {{"user", q}};
+        QCOMPARE(o.value("generated_text").toString(), tuned->generate(one).text);
+    }
+
     // Stopping keeps what was written; a new message can follow.
     settings.maxNewTokens = 40;
     settings.stop.clear();
     panel->setSampling(settings);
     panel->setMode(GeneratePanel::Mode::Chat);
     QVERIFY(panel->send(QStringLiteral("thanks")));
+    QTRY_VERIFY_WITH_TIMEOUT(panel->streamedPieces(0) > 0 || !panel->isGenerating(), 60000);
     panel->stop();
-    QVERIFY(answered.wait(60000));
+    if (panel->isGenerating())
+        QVERIFY(answered.wait(60000));
     QVERIFY(!panel->isGenerating());
+    // Whether Stop came in time or not, what is kept is the start of the answer the same seed
+    // writes in full.
+    GenerateRequest full = settings;
+    full.messages = {{"user", "thanks"}};
+    const QString whole = tuned->generate(full).text;
+    QVERIFY2(!panel->lastAnswer(0).isEmpty() && whole.startsWith(panel->lastAnswer(0)),
+             qPrintable(panel->lastAnswer(0) + " | " + whole));
     QVERIFY(panel->send(QStringLiteral("hello")));
     QVERIFY(answered.wait(60000));
 }
@@ -289,7 +317,6 @@ void TestGuiDeploy::trainPageComparesFewShotWithTraining()
     const int runsBefore = train->runTable()->rowCount();
     FewShotDialog* dialog = train->openFewShot();
     QVERIFY2(dialog, qPrintable(train->liveText()));
-    QCOMPARE(train->openFewShot(), dialog); // one at a time
 
     FewShotOptions o;
     o.k = 2;
@@ -301,6 +328,7 @@ void TestGuiDeploy::trainPageComparesFewShotWithTraining()
     QCOMPARE(dialog->request().options.k, 2);
     QSignalSpy finished(dialog, &FewShotDialog::finished);
     QVERIFY(dialog->start());
+    QCOMPARE(train->openFewShot(), dialog); // while it runs, the same dialog shows again
     QVERIFY(finished.wait(120000));
     QVERIFY2(finished.first().at(0).toBool(), qPrintable(dialog->statusText()));
     const FewShotEvaluation& result = dialog->result();
@@ -339,7 +367,10 @@ void TestGuiDeploy::trainPageComparesFewShotWithTraining()
     // Its row in the metrics table: split, rows, accuracy as the report writes numbers.
     QVERIFY(text.contains(QStringLiteral("<td>val</td><td>6</td><td>%1</td>").arg(QString::number(result.evaluation.report.accuracy, 'g', 4))));
     // It has no weights: nothing on the Deploy page, and nothing to clone.
+    train->runTable()->clearSelection();
+    train->runTable()->selectRow(0); // newest first: the few-shot run
     QVERIFY(!train->cloneSelected());
+    QVERIFY2(train->checkText().contains("few-shot evaluation, not training"), qPrintable(train->checkText()));
     auto* deploy = qobject_cast<DeployPage*>(w.workspace()->page(ProjectWorkspace::Deploy));
     deploy->reloadRuns();
     QCOMPARE(deploy->runCount(), 1);

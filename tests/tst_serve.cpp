@@ -9,6 +9,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -358,6 +359,54 @@ void TestServe::chatStreams()
     const QJsonObject usage = QJsonDocument::fromJson(s.events[s.events.size() - 2]).object()
                                   .value(QLatin1String("usage")).toObject();
     QCOMPARE(usage.value(QLatin1String("completion_tokens")).toInt(), int(want.tokens.size()));
+
+    // A stop string: the streamed pieces hold back what could start it, so they join to exactly
+    // the reply that ends before it (nothing of the stop string is ever sent).
+    QVERIFY(want.text.size() >= 6);
+    const QString stopAt = want.text.mid(3, 2);
+    GenerateRequest stopped = chat;
+    stopped.stop = {stopAt};
+    const QString wantStopped = m_generator.generator->generate(stopped).text;
+    QCOMPARE(wantStopped, want.text.left(want.text.indexOf(stopAt)));
+    QJsonObject withStop = request;
+    withStop.insert("stop", stopAt);
+    const Streamed st = callStreaming(m_net, port, QStringLiteral("/v1/chat/completions"), json(withStop));
+    QString joinedStopped;
+    for (qsizetype i = 0; i + 1 < st.events.size(); ++i)
+        joinedStopped += QJsonDocument::fromJson(st.events[i]).object().value(QLatin1String("choices")).toArray()[0]
+                             .toObject().value(QLatin1String("delta")).toObject().value(QLatin1String("content")).toString();
+    QCOMPARE(joinedStopped, wantStopped);
+
+    // On the wire: HTTP/1.1 chunks, one or more per event, the last of length 0.
+    // The server answers on this thread: wait with the event loop running, not blocking it.
+    QTcpSocket raw;
+    raw.connectToHost(QHostAddress::LocalHost, port);
+    QTRY_VERIFY_WITH_TIMEOUT(raw.state() == QAbstractSocket::ConnectedState, 10000);
+    const QByteArray body = json(request);
+    raw.write("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+              "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    QByteArray wire;
+    QTRY_VERIFY_WITH_TIMEOUT((wire += raw.readAll()).endsWith("\r\n0\r\n\r\n"), 30000);
+    const qsizetype headerEnd = wire.indexOf("\r\n\r\n");
+    QVERIFY(headerEnd > 0);
+    QVERIFY(wire.left(headerEnd).toLower().contains("transfer-encoding: chunked"));
+    QByteArray rest = wire.mid(headerEnd + 4), dechunked;
+    int chunks = 0;
+    for (;;) {
+        const qsizetype eol = rest.indexOf("\r\n");
+        QVERIFY(eol > 0);
+        bool ok = false;
+        const qsizetype size = rest.left(eol).toLongLong(&ok, 16);
+        QVERIFY(ok);
+        if (size == 0)
+            break;
+        dechunked += rest.mid(eol + 2, size);
+        QCOMPARE(rest.mid(eol + 2 + size, 2), QByteArray("\r\n"));
+        rest = rest.mid(eol + 4 + size);
+        ++chunks;
+    }
+    QVERIFY2(chunks >= 3, qPrintable(QString::number(chunks))); // the role, each piece, the end: one chunk each
+    QVERIFY(dechunked.startsWith("data: {") && dechunked.endsWith("data: [DONE]\n\n"));
 
     // /v1/generate streams {"text": piece} events.
     GenerateRequest plain;

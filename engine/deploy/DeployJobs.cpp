@@ -130,17 +130,26 @@ BatchPredictJob::BatchPredictJob(std::shared_ptr<TextClassifier> classifier,
 {
 }
 
+BatchPredictJob::BatchPredictJob(std::shared_ptr<TextGenerator> generator, GenerateRequest request,
+                                 BatchPredictOptions options)
+    : m_generator(std::move(generator)), m_request(std::move(request)), m_options(std::move(options))
+{
+}
+
 QString BatchPredictJob::title() const
 {
-    return QStringLiteral("Predicting %1").arg(QFileInfo(m_options.input).fileName());
+    return QStringLiteral("%1 %2").arg(m_generator ? QStringLiteral("Answering") : QStringLiteral("Predicting"),
+                                       QFileInfo(m_options.input).fileName());
 }
 
 void BatchPredictJob::run(JobContext& ctx)
 {
-    m_stats = predictFile(*m_classifier, m_options, [&](qint64, qint64 done, qint64 total) {
+    const BatchProgress progress = [&](qint64, qint64 done, qint64 total) {
         ctx.progress(done, total, title());
         return !ctx.isCancelled();
-    });
+    };
+    m_stats = m_generator ? generateFile(*m_generator, m_request, m_options, progress)
+                          : predictFile(*m_classifier, m_options, progress);
 }
 
 QString BatchPredictJob::summary() const

@@ -88,6 +88,10 @@ class BatchPredictJob : public Job
 {
 public:
     BatchPredictJob(std::shared_ptr<TextClassifier> classifier, BatchPredictOptions options);
+    // Generation: each row's text is the prompt (with options.chat, a user's message), answered
+    // with `request`'s settings into a generated_text column.
+    BatchPredictJob(std::shared_ptr<TextGenerator> generator, GenerateRequest request,
+                    BatchPredictOptions options);
     QString title() const override;
     void run(JobContext& ctx) override;
     QString summary() const override;
@@ -95,6 +99,8 @@ public:
 
 private:
     std::shared_ptr<TextClassifier> m_classifier;
+    std::shared_ptr<TextGenerator> m_generator;
+    GenerateRequest m_request;
     BatchPredictOptions m_options;
     BatchPredictStats m_stats;
 };

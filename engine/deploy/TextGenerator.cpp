@@ -116,6 +116,24 @@ qsizetype firstStop(const QString& text, const QStringList& stops)
     return best;
 }
 
+// How many characters at the end of `text` to hold back from a stream: the longest tail that
+// could still grow into a stop string, and replacement characters of a character whose bytes
+// have not all been generated yet. Streamed text then never contains what the reply cuts.
+qsizetype unsettledTail(const QString& text, const QStringList& stops)
+{
+    qsizetype tail = 0;
+    for (const QString& s : stops)
+        for (qsizetype k = std::min(s.size() - 1, text.size()); k > tail; --k)
+            if (text.endsWith(QStringView(s).left(k))) {
+                tail = k;
+                break;
+            }
+    qsizetype replacement = 0;
+    while (replacement < text.size() && text[text.size() - 1 - replacement] == QChar(QChar::ReplacementCharacter))
+        ++replacement;
+    return std::max(tail, replacement);
+}
+
 } // namespace
 
 GenerateReply TextGenerator::generate(const GenerateRequest& request,
@@ -143,16 +161,19 @@ GenerateReply TextGenerator::generate(const GenerateRequest& request,
     std::vector<int64_t> sofar;
     qsizetype emitted = 0;
     bool stoppedByText = false;
+    bool consumerStopped = false;
     o.onToken = [&](size_t, int64_t token) {
         sofar.push_back(token);
         const QString text = d->tokenizer->decode(sofar, /*skipSpecialTokens=*/true);
         const qsizetype stop = firstStop(text, request.stop);
-        const QString visible = stop >= 0 ? text.left(stop) : text;
+        const QString visible = stop >= 0 ? text.left(stop) : text.left(text.size() - unsettledTail(text, request.stop));
         if (visible.size() > emitted) {
             const bool keep = !onText || onText(visible.mid(emitted));
             emitted = visible.size();
-            if (!keep)
+            if (!keep) {
+                consumerStopped = true;
                 return false;
+            }
         }
         if (stop >= 0) {
             stoppedByText = true;
@@ -166,6 +187,9 @@ GenerateReply TextGenerator::generate(const GenerateRequest& request,
     const QString text = d->tokenizer->decode(result.tokens, /*skipSpecialTokens=*/true);
     const qsizetype stop = firstStop(text, request.stop);
     reply.text = stop >= 0 ? text.left(stop) : text;
+    // What was held back as possibly the start of a stop string turned out not to be one.
+    if (onText && !consumerStopped && reply.text.size() > emitted)
+        onText(reply.text.mid(emitted));
     switch (result.reason) {
     case StopReason::MaxNewTokens:
     case StopReason::ContextFull:

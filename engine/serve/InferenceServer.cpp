@@ -169,6 +169,39 @@ void InferenceServer::writeStream(const std::shared_ptr<Stream>& stream, const Q
     stream->responder.writeBody(bytes);
 }
 
+ServerReply InferenceServer::prepareGenerate(const QJsonObject& request, bool chat, GenerateRequest& g) const
+{
+    if (!m_model.generator)
+        return badRequest(QStringLiteral("This server runs a classifier; use /v1/classify."));
+    const QString problem = parseGenerateRequest(request, chat, m_options.maxNewTokens, g);
+    if (!problem.isEmpty())
+        return badRequest(problem);
+    const int promptTokens = int(m_model.generator->promptIds(g).size());
+    if (promptTokens >= m_model.generator->contextLength())
+        return badRequest(QStringLiteral("The prompt has %1 tokens; this model reads at most %2 "
+                                         "in all. Shorten it.")
+                              .arg(promptTokens)
+                              .arg(m_model.generator->contextLength()));
+    return {};
+}
+
+namespace {
+
+QJsonObject usageJson(const GenerateReply& r)
+{
+    return {{"prompt_tokens", r.promptTokens},
+            {"completion_tokens", int(r.tokens.size())},
+            {"total_tokens", r.promptTokens + int(r.tokens.size())}};
+}
+
+QString exceptionText(const std::exception& e)
+{
+    const auto* error = dynamic_cast<const Error*>(&e);
+    return error ? error->message() : QString::fromUtf8(e.what());
+}
+
+} // namespace
+
 void InferenceServer::streamGenerate(const std::shared_ptr<Stream>& stream, const QString& path,
                                      const QByteArray& body)
 {
@@ -181,22 +214,13 @@ void InferenceServer::streamGenerate(const std::shared_ptr<Stream>& stream, cons
     const QJsonObject request = QJsonDocument::fromJson(body).object();
     GenerateRequest g;
     ServerReply refusal;
-    if (!m_model.generator)
-        refusal = badRequest(QStringLiteral("This server runs a classifier; use /v1/classify."));
-    else if (const QString problem = parseGenerateRequest(request, chat, m_options.maxNewTokens, g);
-             !problem.isEmpty())
-        refusal = badRequest(problem);
-    if (refusal.status == 200) {
-        try {
-            const int promptTokens = int(m_model.generator->promptIds(g).size());
-            if (promptTokens >= m_model.generator->contextLength())
-                refusal = badRequest(QStringLiteral("The prompt has %1 tokens; this model reads at most "
-                                                    "%2 in all. Shorten it.")
-                                         .arg(promptTokens)
-                                         .arg(m_model.generator->contextLength()));
-        } catch (const Error& e) {
-            refusal = badRequest(e.message());
-        }
+    try {
+        refusal = prepareGenerate(request, chat, g);
+    } catch (const Error& e) {
+        refusal = badRequest(e.message());
+    } catch (const std::exception& e) {
+        refusal = error(500, QStringLiteral("Internal error: %1").arg(exceptionText(e)),
+                        QStringLiteral("server_error"));
     }
     if (refusal.status != 200) {
         // Nothing was sent yet: an ordinary JSON error, as without "stream".
@@ -221,25 +245,20 @@ void InferenceServer::streamGenerate(const std::shared_ptr<Stream>& stream, cons
                            {"model", model},
                            {"choices", QJsonArray{QJsonObject{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}}}};
     };
-    if (chat)
-        post(sseEvent(chunk(QJsonObject{{"role", "assistant"}, {"content", ""}}, QJsonValue::Null)), false);
     try {
-        const GenerateReply r = m_model.generator->generate(
-            g,
-            [&](const QString& piece) {
-                post(sseEvent(chunk(QJsonObject{{"content", piece}}, QJsonValue::Null)), false);
-                return !stream->gone.load();
-            });
+        if (chat)
+            post(sseEvent(chunk(QJsonObject{{"role", "assistant"}, {"content", ""}}, QJsonValue::Null)), false);
+        // A client that left, or a server stopping, ends the answer at the next token.
+        const GenerateReply r = m_model.generator->generate(g, [&](const QString& piece) {
+            post(sseEvent(chunk(QJsonObject{{"content", piece}}, QJsonValue::Null)), false);
+            return !stream->gone.load() && !m_stopping.load();
+        });
         QJsonObject last = chunk(QJsonObject{}, r.finishReason);
-        last.insert(QStringLiteral("usage"), QJsonObject{{"prompt_tokens", r.promptTokens},
-                                                         {"completion_tokens", int(r.tokens.size())},
-                                                         {"total_tokens", r.promptTokens + int(r.tokens.size())}});
+        last.insert(QStringLiteral("usage"), usageJson(r));
         post(sseEvent(last) + "data: [DONE]\n\n", true);
     } catch (const std::exception& e) {
         // The status line is gone already: the error travels as an event, as OpenAI's does.
-        const QString message = dynamic_cast<const Error*>(&e) ? static_cast<const Error&>(e).message()
-                                                                : QString::fromUtf8(e.what());
-        post(sseEvent(error(500, message, QStringLiteral("server_error")).body) + "data: [DONE]\n\n", true);
+        post(sseEvent(error(500, exceptionText(e), QStringLiteral("server_error")).body) + "data: [DONE]\n\n", true);
     }
 }
 
@@ -265,6 +284,7 @@ quint16 InferenceServer::start()
 {
     if (m_http)
         return m_port;
+    m_stopping = false;
     m_pool = std::make_unique<QThreadPool>();
     m_pool->setMaxThreadCount(std::max(1, m_options.workers));
     m_http = std::make_unique<QHttpServer>();
@@ -300,21 +320,20 @@ quint16 InferenceServer::start()
                   post(QStringLiteral("/v1/classify")));
     // The generation routes may stream, so they answer through the responder themselves; the
     // checks before inference are the same as post()'s.
-    const auto generation = [this, post](const QString& path) {
-        return [this, path, plain = post(path)](const QHttpServerRequest& request,
+    const auto generation = [this, post, authorised](const QString& path) {
+        return [this, path, authorised, plain = post(path)](const QHttpServerRequest& request,
                                                 QHttpServerResponder&& responder) {
-            const QByteArray body = request.body();
             auto stream = std::make_shared<Stream>(std::move(responder));
-            if (!wantsStream(body) || body.size() > m_options.maxBodyBytes ||
-                !(m_options.token.isEmpty() ||
-                  header(request, "Authorization") == "Bearer " + m_options.token.toUtf8())) {
+            // Refusals (token, size) and plain answers go the way of every other endpoint.
+            if (!authorised(request) || request.body().size() > m_options.maxBodyBytes ||
+                !wantsStream(request.body())) {
                 plain(request).then(this, [stream](const QHttpServerResponse& response) {
                     if (stream->socket)
                         stream->responder.write(response.data(), response.mimeType(), response.statusCode());
                 });
                 return;
             }
-            m_pool->start([this, stream, path, body] {
+            m_pool->start([this, stream, path, body = request.body()] {
                 ++m_served;
                 streamGenerate(stream, path, body);
             });
@@ -347,6 +366,8 @@ quint16 InferenceServer::start()
 
 void InferenceServer::stop()
 {
+    // Answers being written end at their next token, so stopping does not wait for them in full.
+    m_stopping = true;
     if (m_pool)
         m_pool->waitForDone(); // answers in flight still reach their sockets
     m_http.reset();
@@ -423,22 +444,12 @@ ServerReply InferenceServer::classify(const QJsonObject& request) const
 
 ServerReply InferenceServer::generate(const QJsonObject& request, bool chat) const
 {
-    if (!m_model.generator)
-        return badRequest(QStringLiteral("This server runs a classifier; use /v1/classify."));
     GenerateRequest g;
-    const QString problem = parseGenerateRequest(request, chat, m_options.maxNewTokens, g);
-    if (!problem.isEmpty())
-        return badRequest(problem);
-    const int promptTokens = int(m_model.generator->promptIds(g).size());
-    if (promptTokens >= m_model.generator->contextLength())
-        return badRequest(QStringLiteral("The prompt has %1 tokens; this model reads at most %2 "
-                                         "in all. Shorten it.")
-                              .arg(promptTokens)
-                              .arg(m_model.generator->contextLength()));
-    const GenerateReply r = m_model.generator->generate(g);
-    const QJsonObject usage{{"prompt_tokens", r.promptTokens},
-                            {"completion_tokens", int(r.tokens.size())},
-                            {"total_tokens", r.promptTokens + int(r.tokens.size())}};
+    const ServerReply refusal = prepareGenerate(request, chat, g);
+    if (refusal.status != 200)
+        return refusal;
+    const GenerateReply r = m_model.generator->generate(g, [this](const QString&) { return !m_stopping.load(); });
+    const QJsonObject usage = usageJson(r);
     if (!chat)
         return {200, {{"text", r.text}, {"finish_reason", r.finishReason}, {"usage", usage}}};
     const QJsonObject choice{{"index", 0},

@@ -55,6 +55,8 @@ public:
 
 private:
     struct Stream;
+    // Checks a generation request and fills `g`; a reply with status 200 means it may run.
+    ServerReply prepareGenerate(const QJsonObject& request, bool chat, GenerateRequest& g) const;
     // "stream": true: generates on a worker thread, each piece sent as a server-sent event.
     void streamGenerate(const std::shared_ptr<Stream>& stream, const QString& path, const QByteArray& body);
     void writeStream(const std::shared_ptr<Stream>& stream, const QByteArray& events, bool last) const;
@@ -68,6 +70,7 @@ private:
     std::unique_ptr<QThreadPool> m_pool;
     quint16 m_port = 0;
     std::atomic<qint64> m_served{0};
+    std::atomic<bool> m_stopping{false};
 };
 
 } // namespace fts

@@ -38,10 +38,11 @@ namespace fts {
 DeployPage::DeployPage(QWidget* parent)
     : QWidget(parent), m_runs(new QComboBox(this)), m_taskLabel(new QLabel(tr("Task:"), this)),
       m_task(new QComboBox(this)), m_status(new QLabel(this)), m_try(new QStackedWidget(this)),
-      m_generate(new GeneratePanel(this)), m_batchBox(nullptr),
+      m_generate(new GeneratePanel(this)),
       m_input(new QPlainTextEdit(this)), m_result(new QLabel(this)), m_chart(new QCustomPlot(this)),
       m_table(new QTableWidget(this)), m_batchIn(new QLineEdit(this)),
       m_batchOut(new QLineEdit(this)), m_progress(new QProgressBar(this)),
+      m_batchChat(new QCheckBox(tr("Each row is a chat message"), this)),
       m_exportDir(new QLineEdit(this)),
       m_adapterOnly(new QCheckBox(tr("Adapter only (LoRA)"), this)), m_port(new QSpinBox(this)),
       m_token(new QLineEdit(this)), m_serve(new QPushButton(this))
@@ -119,7 +120,6 @@ QWidget* DeployPage::buildTools()
 {
     auto* panel = new QWidget(this);
     auto* batch = new QGroupBox(tr("Predict a file (CSV or JSON Lines)"), panel);
-    m_batchBox = batch;
     auto* browse = new QPushButton(tr("Choose…"), batch);
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString in = QFileDialog::getOpenFileName(this, tr("File to predict"), {},
@@ -142,6 +142,12 @@ QWidget* DeployPage::buildTools()
     inRow->addWidget(browse);
     bform->addRow(tr("Input"), inRow);
     bform->addRow(tr("Output"), m_batchOut);
+    m_batchChat->setToolTip(tr("Checked: each row is answered as a user's message in the model's chat "
+                               "format. Unchecked: each row is a prompt the model continues. The chat "
+                               "panel's sampling settings apply."));
+    m_batchChat->setChecked(true);
+    m_batchChat->hide();
+    bform->addRow(m_batchChat);
     bform->addRow(run, m_progress);
 
     auto* exp = new QGroupBox(tr("Export as a Hugging Face folder"), panel);
@@ -185,6 +191,8 @@ void DeployPage::setContext(Project* project, JobRunner* jobs)
     m_project = project;
     m_jobs = jobs;
     m_generate->setJobRunner(jobs);
+    m_generate->setGenerator(nullptr, {}, {});
+    m_try->setCurrentIndex(0);
     m_model = {};
     m_runId = 0;
     reloadRuns();
@@ -284,6 +292,8 @@ bool DeployPage::selectRun(qint64 runId, const QString& task)
     m_task->setVisible(!tasks.isEmpty());
     m_runId = runId;
     m_model = {};
+    // Nothing answers for the previous run while this one loads (or if it fails to).
+    m_generate->setGenerator(nullptr, {}, {});
     setStatus(tr("Loading run %1…").arg(runId));
     auto job = std::make_shared<LoadRunModelJob>(m_project->path(), runId, head);
     submit(job, [this, job, runId, record](const JobOutcome& outcome) {
@@ -310,15 +320,12 @@ bool DeployPage::selectRun(qint64 runId, const QString& task)
                 // The list only offers comparisons; the run itself is loaded and usable.
             }
             m_generate->setGenerator(m_model.generator, tr("Run %1").arg(runId), choices);
-            m_batchBox->setEnabled(false);
-            m_batchBox->setToolTip(tr("Files are answered by chat runs from the command line: "
-                                      "ftstudio-cli predict PROJECT --run %1 FILE --chat").arg(runId));
+            m_batchChat->show();
             setStatus(tr("Ready: %1 writes text. Chat with it below, or summarize a document.")
                           .arg(m_model.description()));
         } else {
             m_try->setCurrentIndex(0);
-            m_batchBox->setEnabled(true);
-            m_batchBox->setToolTip({});
+            m_batchChat->hide();
             setStatus(tr("Ready: %1. Labels: %2.")
                           .arg(m_model.description(), m_model.classifier->labels().join(", ")));
         }
@@ -401,7 +408,7 @@ void DeployPage::drawBars(const ClassPrediction& prediction)
 
 void DeployPage::predictFile(const QString& input, const QString& output)
 {
-    if (!m_model.classifier || input.isEmpty() || output.isEmpty()) {
+    if (!isModelLoaded() || input.isEmpty() || output.isEmpty()) {
         setStatus(tr("Choose a run, an input file and an output file first."));
         return;
     }
@@ -409,7 +416,15 @@ void DeployPage::predictFile(const QString& input, const QString& output)
     o.input = input;
     o.output = output;
     m_progress->setValue(0);
-    auto job = std::make_shared<BatchPredictJob>(m_model.classifier, o);
+    std::shared_ptr<BatchPredictJob> job;
+    if (m_model.generator) {
+        // A handful of rows per batch: answers are slow, and progress and Cancel come per batch.
+        o.batchSize = 4;
+        o.chat = m_batchChat->isChecked();
+        job = std::make_shared<BatchPredictJob>(m_model.generator, m_generate->sampling(), o);
+    } else {
+        job = std::make_shared<BatchPredictJob>(m_model.classifier, o);
+    }
     const int id = m_jobs->submit(job);
     m_batchJob = id;
     auto* context = new QObject(this); // both connections end with the job
@@ -428,6 +443,11 @@ void DeployPage::predictFile(const QString& input, const QString& output)
                 Q_EMIT batchFinished(ok);
                 context->deleteLater();
             });
+}
+
+void DeployPage::setBatchChat(bool chat)
+{
+    m_batchChat->setChecked(chat);
 }
 
 void DeployPage::exportTo(const QString& dir, bool adapterOnly)

@@ -57,7 +57,10 @@ public:
     QTableWidget* predictionTable() const { return m_table; }
     QCustomPlot* chart() const { return m_chart; }
 
+    // A classifier adds the label and probabilities; a decoder answers each row (as a chat message
+    // when setBatchChat(true), the default for a chat run) with the chat panel's sampling settings.
     void predictFile(const QString& input, const QString& output);
+    void setBatchChat(bool chat);
     void exportTo(const QString& dir, bool adapterOnly);
     bool startServer(quint16 port, const QString& token); // false with the reason in statusText()
     void stopServer();
@@ -94,7 +97,6 @@ private:
     QLabel* m_status;
     QStackedWidget* m_try; // the classifier's playground, or the generator's
     GeneratePanel* m_generate;
-    QWidget* m_batchBox;
     QPlainTextEdit* m_input;
     QLabel* m_result;
     QCustomPlot* m_chart;
@@ -102,6 +104,7 @@ private:
     QLineEdit* m_batchIn;
     QLineEdit* m_batchOut;
     QProgressBar* m_progress;
+    QCheckBox* m_batchChat;
     QLineEdit* m_exportDir;
     QCheckBox* m_adapterOnly;
     QSpinBox* m_port;

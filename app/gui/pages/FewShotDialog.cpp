@@ -119,6 +119,11 @@ void FewShotDialog::chooseModel(int index)
     m_model->setCurrentIndex(index);
 }
 
+QString FewShotDialog::modelName() const
+{
+    return m_model->currentText();
+}
+
 void FewShotDialog::setOptions(const FewShotOptions& options, const QString& split, int maxRows)
 {
     m_k->setValue(options.k);
@@ -159,6 +164,10 @@ bool FewShotDialog::start()
         setStatus(e.message(), true);
         return false;
     }
+    // A rerun's results replace the last ones; none may stay beside a new status.
+    m_result = {};
+    m_prompt->clear();
+    m_answers->setRowCount(0);
     auto job = std::make_shared<FewShotJob>(m_projectPath, r);
     const int id = m_jobs->submit(job);
     m_jobId = id;

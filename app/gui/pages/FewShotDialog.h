@@ -39,6 +39,7 @@ public:
                   QList<FewShotModelChoice> models, QWidget* parent = nullptr);
 
     void chooseModel(int index);
+    QString modelName() const;
     void setOptions(const FewShotOptions& options, const QString& split, int maxRows);
     FewShotRequest request() const;
     // Checks the settings (the message shown when refused) and submits the job.

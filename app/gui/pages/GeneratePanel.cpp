@@ -22,6 +22,7 @@
 #include <QShortcut>
 #include <QSpinBox>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace fts {
@@ -366,6 +367,7 @@ bool GeneratePanel::send(const QString& text)
     });
     const int id = m_jobs->submit(job);
     m_jobId = id;
+    m_runningTicket = ticket;
     m_send->setEnabled(false);
     m_stop->setEnabled(true);
     for (int i = 0; i < int(m_sides.size()); ++i)
@@ -390,48 +392,75 @@ void GeneratePanel::appendPiece(qint64 ticket, int side, const QString& piece)
     Side& s = m_sides[size_t(side)];
     s.pending += piece;
     ++s.pieces;
-    render(side);
+    queueRender();
+}
+
+void GeneratePanel::queueRender()
+{
+    if (m_renderQueued)
+        return;
+    m_renderQueued = true;
+    QTimer::singleShot(40, this, [this] {
+        m_renderQueued = false;
+        for (int i = 0; i < int(m_sides.size()); ++i)
+            render(i);
+    });
 }
 
 void GeneratePanel::finish(qint64 ticket, const std::shared_ptr<GenerateJob>& job, const JobOutcome& outcome)
 {
     m_jobId = 0;
+    m_runningTicket = 0;
     m_send->setEnabled(true);
     m_stop->setEnabled(false);
-    if (ticket != m_answerTicket)
-        return; // the conversation was started anew while this answer was written
+    if (ticket != m_answerTicket) {
+        // The conversation was started anew while this answer was written: show the new one.
+        for (int i = 0; i < int(m_sides.size()); ++i)
+            render(i);
+        setStatus(tr("Ready for a new conversation."));
+        return;
+    }
     QStringList notes;
     int answerIndex = 0;
-    for (size_t i = 0; i < m_sides.size(); ++i) {
+    // A refused message (too long, say) never entered the conversation.
+    const bool keep = !job->answers().isEmpty() || outcome.status == JobStatus::Cancelled;
+    for (size_t i = 0; i < m_sides.size() && keep; ++i) {
         Side& s = m_sides[i];
         if (!s.generator)
             continue;
-        if (answerIndex < job->answers().size()) {
-            const GenerateJob::Answer& a = job->answers()[answerIndex];
-            // The reply's text is the authority: streaming may have shown a piece a stop string
-            // later cut.
-            s.history << ChatMessage{QStringLiteral("user"), m_userTurn}
-                      << ChatMessage{QStringLiteral("assistant"), a.reply.text};
-            s.lastAnswer = a.reply.text;
-            const double rate = a.seconds > 0 ? a.reply.tokens.size() / a.seconds : 0;
+        // Every side takes the exchange, answered or not (a Stop before its turn leaves it
+        // empty), so both go on reading the same conversation.
+        const GenerateJob::Answer* a = answerIndex < job->answers().size() ? &job->answers()[answerIndex] : nullptr;
+        // The reply's text is the authority: streaming may have shown a piece a stop string
+        // later cut.
+        const QString text = a ? a->reply.text : s.pending;
+        s.history << ChatMessage{QStringLiteral("user"), m_userTurn}
+                  << ChatMessage{QStringLiteral("assistant"), text};
+        s.lastAnswer = text;
+        if (a) {
+            const double rate = a->seconds > 0 ? a->reply.tokens.size() / a->seconds : 0;
             QString note = tr("%1: %2 tokens, %3 tokens/s, %4")
                                .arg(s.name)
-                               .arg(a.reply.tokens.size())
+                               .arg(a->reply.tokens.size())
                                .arg(rate, 0, 'f', 1)
-                               .arg(a.reply.finishReason == QLatin1String("length")
+                               .arg(a->reply.finishReason == QLatin1String("length")
                                         ? tr("stopped at the length limit")
-                                        : a.reply.finishReason == QLatin1String("cancelled")
+                                        : a->reply.finishReason == QLatin1String("cancelled")
                                               ? tr("stopped")
                                               : tr("finished"));
-            if (a.droppedMessages > 0)
+            if (a->droppedMessages > 0)
                 note += tr(" (the %1 oldest messages were left out to fit the model's context)")
-                            .arg(a.droppedMessages);
+                            .arg(a->droppedMessages);
             notes << note;
         }
         s.pending.clear();
         ++answerIndex;
         render(int(i));
     }
+    for (Side& s : m_sides)
+        s.pending.clear();
+    for (int i = 0; i < int(m_sides.size()) && !keep; ++i)
+        render(i);
     if (outcome.status == JobStatus::Failed)
         notes << tr("Could not answer: %1").arg(outcome.message);
     else if (outcome.status == JobStatus::Cancelled)
@@ -461,7 +490,7 @@ void GeneratePanel::render(int side)
         else if (m.role == QLatin1String("assistant"))
             html += turnHtml(summarize ? tr("%1 — summary").arg(name) : name, m.content, QStringLiteral("#2e7d32"));
     }
-    if (isGenerating() && s.generator) {
+    if (isGenerating() && m_runningTicket == m_answerTicket && s.generator) {
         html += turnHtml(tr("You"), m_shownTurn, QStringLiteral("#1f5f9f"));
         html += turnHtml(name, s.pending + QStringLiteral(" ▍"), QStringLiteral("#2e7d32"));
     }

@@ -5,6 +5,7 @@
 
 #include "deploy/TextGenerator.h"
 
+#include <QPointer>
 #include <QWidget>
 
 #include <array>
@@ -84,16 +85,22 @@ private:
     };
     QWidget* buildSettings();
     void render(int side);
+    // Streamed pieces redraw at most every 40 ms: a whole-transcript redraw per token would
+    // grow with the conversation on the GUI thread.
+    void queueRender();
     void appendPiece(qint64 ticket, int side, const QString& piece);
     void finish(qint64 ticket, const std::shared_ptr<GenerateJob>& job, const JobOutcome& outcome);
     void setStatus(const QString& text);
 
-    JobRunner* m_jobs = nullptr;
+    // The runner may go first when the window closes (it is the window's first child).
+    QPointer<JobRunner> m_jobs;
     std::array<Side, 2> m_sides;
     QList<CompareChoice> m_choices;
     int m_jobId = 0;
     qint64 m_loadTicket = 0;
-    qint64 m_answerTicket = 0; // a new conversation makes a late answer's pieces stale
+    qint64 m_answerTicket = 0;  // a new conversation makes a late answer's pieces stale
+    qint64 m_runningTicket = 0; // the ticket of the answer being written (0: none)
+    bool m_renderQueued = false;
     QString m_userTurn;        // the message being answered, as the model reads it
     QString m_shownTurn;       // ... and as the transcript shows it (the document, not the prompt)
 

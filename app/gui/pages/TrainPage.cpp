@@ -45,6 +45,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <optional>
 
 namespace fts {
 namespace {
@@ -64,8 +65,8 @@ bool isSftRunMethod(const QString& method)
 // What a run's best checkpoint was chosen by (a few-shot run: what its score is).
 QString selectionMetricOf(const RunRecord& r, const Hyperparameters& hp)
 {
-    if (isFewShotRunMethod(r.method))
-        return QStringLiteral("macro_f1");
+    if (isFewShotRunMethod(r.method)) // scored once, on the split it was asked about
+        return QStringLiteral("%1 macro_f1").arg(r.hyperparameters.value(QLatin1String("split")).toString());
     if (isRewardRunMethod(r.method))
         return QStringLiteral("pairwise_accuracy");
     if (isDecoderRunMethod(r.method))
@@ -344,6 +345,12 @@ TrainPage::TrainPage(QWidget* parent)
 
 void TrainPage::setProject(Project* project, JobRunner* jobs)
 {
+    // The few-shot dialog belongs to the project it was opened on (its path, task and models).
+    if (m_fewShot) {
+        m_fewShot->stop();
+        m_fewShot->deleteLater();
+        m_fewShot = nullptr;
+    }
     m_project = project;
     if (jobs && jobs != m_jobs) {
         if (m_jobs)
@@ -927,7 +934,7 @@ FewShotDialog* TrainPage::openFewShot()
 {
     if (!m_project || !m_jobs)
         return nullptr;
-    if (m_fewShot) {
+    if (m_fewShot && m_fewShot->isRunning()) {
         m_fewShot->show();
         m_fewShot->raise();
         return m_fewShot;
@@ -962,7 +969,21 @@ FewShotDialog* TrainPage::openFewShot()
         if (isDecoderRunMethod(r.method) && !(r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty()))
             models << FewShotModelChoice{tr("Run %1 (%2 of %3)").arg(r.id).arg(r.method, QFileInfo(r.modelDir).fileName()),
                                          r.modelDir, r.id};
+    // Built anew each time (runs and models may have come and gone), with the last settings.
+    std::optional<FewShotRequest> last;
+    QString lastModel;
+    if (m_fewShot) {
+        last = m_fewShot->request();
+        lastModel = m_fewShot->modelName();
+        m_fewShot->deleteLater();
+    }
     m_fewShot = new FewShotDialog(m_project->path(), m_jobs, tasks.first(), models, this);
+    if (last) {
+        m_fewShot->setOptions(last->options, last->split, last->maxRows);
+        for (int i = 0; i < models.size(); ++i)
+            if (models[i].name == lastModel)
+                m_fewShot->chooseModel(i);
+    }
     m_fewShot->setAttribute(Qt::WA_DeleteOnClose, false);
     connect(m_fewShot, &FewShotDialog::runRecorded, this, [this](qint64 runId) {
         reloadRuns();
@@ -1058,9 +1079,13 @@ void TrainPage::submitReportEvaluation()
             return;
         }
         // A few-shot run has no weights to evaluate again: the evaluation kept with it goes in.
-        const Evaluation kept = keptFewShotEvaluation(*m_project, run);
-        if (kept.report.total > 0)
-            m_reportEvaluations.insert(runId, kept);
+        try {
+            const Evaluation kept = keptFewShotEvaluation(*m_project, run);
+            if (kept.report.total > 0)
+                m_reportEvaluations.insert(runId, kept);
+        } catch (const Error&) {
+            // Reported without scores, as a run whose evaluation failed.
+        }
         ++m_reportEvaluated;
     }
     writeReport();
