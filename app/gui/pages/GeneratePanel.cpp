@@ -92,13 +92,14 @@ GeneratePanel::GeneratePanel(QWidget* parent)
         s.view->setObjectName(QStringLiteral("generateView%1").arg(i));
         s.view->setOpenLinks(false);
         s.view->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Expanding);
-        auto* column = new QVBoxLayout;
+        s.column = new QWidget(this);
+        auto* column = new QVBoxLayout(s.column);
+        column->setContentsMargins(0, 0, 0, 0);
         column->addWidget(s.title);
         column->addWidget(s.view, 1);
-        views->addLayout(column, 1);
+        views->addWidget(s.column, 1);
     }
-    m_sides[1].title->hide();
-    m_sides[1].view->hide();
+    m_sides[1].column->hide();
 
     m_input->setObjectName(QStringLiteral("generateInput"));
     m_input->setMaximumHeight(90);
@@ -232,14 +233,12 @@ bool GeneratePanel::chooseComparison(int index)
     const qint64 ticket = ++m_loadTicket;
     newConversation(); // both sides must have read the same conversation
     if (index == 0) {
-        right.title->hide();
-        right.view->hide();
+        right.column->hide();
         return true;
     }
     const CompareChoice choice = m_choices[index - 1];
     right.title->setText(tr("<b>%1</b> (loading…)").arg(choice.name.toHtmlEscaped()));
-    right.title->show();
-    right.view->show();
+    right.column->show();
     if (!m_jobs)
         return false;
     auto job = std::make_shared<LoadRunModelJob>(choice.source, choice.runId);

@@ -80,6 +80,7 @@ private:
         QString pending; // the answer being written
         QString lastAnswer;
         int pieces = 0;
+        QWidget* column = nullptr; // title and view; hidden as one, so the other side takes the width
         QLabel* title = nullptr;
         QTextBrowser* view = nullptr;
     };
