@@ -404,6 +404,16 @@ void TestCli::trainSeveralTasks()
     r = cli({"eval", project, "--run", "1", "--task", "colour"});
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.contains("no task 'colour'"), r.err.constData());
+    // The report: each head's sections, headed by its task, and a chart of each task's F1.
+    r = cli({"report", project, "--run", "1", "--split", "val", "--out", m_dir.filePath("two-report.html")});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QFile report(m_dir.filePath("two-report.html"));
+    QVERIFY(report.open(QIODevice::ReadOnly));
+    const QString html = QString::fromUtf8(report.readAll());
+    for (const char* heading : {"Task mood: Metrics on the val split (13 rows)", "Task topic: Metrics on the val split (13 rows)",
+                                "Task mood: Confusion matrix", "Task topic: Top errors"})
+        QVERIFY2(html.contains(heading), heading);
+    QCOMPARE(html.count("<img"), 5); // loss, scores, per-task F1, and each task's calibration
     // Exported per task as an ordinary classifier folder; without --task the export says so.
     r = cli({"export", project, "--run", "1", "--out", m_dir.filePath("two-export")});
     QCOMPARE(r.code, 1);

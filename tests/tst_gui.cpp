@@ -966,6 +966,15 @@ void TestGui::trainPageTrainsSeveralTasksAtOnce()
     QTRY_VERIFY2(page->comparisonText().contains("multi-task: topic accuracy"), qPrintable(page->comparisonText()));
     QVERIFY(page->comparisonText().contains("tone accuracy"));
     test::saveScreenshot(w, "train-multitask");
+    // It has a report (each head evaluated on the test split, which this data lacks).
+    QSignalSpy written(page, &TrainPage::reportWritten);
+    QVERIFY(page->saveReport(runs.first().id, m_dir.filePath("two-tasks.html")));
+    QVERIFY(written.count() == 1 || written.wait(120000));
+    QFile html(m_dir.filePath("two-tasks.html"));
+    QVERIFY(html.open(QIODevice::ReadOnly));
+    const QString report = QString::fromUtf8(html.readAll());
+    QVERIFY2(report.contains("alt='tasks'"), qPrintable(page->liveText())); // each task's F1 curve
+    QVERIFY(!report.contains("Task topic: Metrics")); // no test rows to score here
     // The Evaluate page lists the run once per task and evaluates the chosen task's head.
     QVERIFY(page->findChild<QPushButton*>("evaluateRun")->isEnabled());
     EvaluatePage* evaluate = w.workspace()->evaluatePage();

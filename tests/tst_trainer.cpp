@@ -21,6 +21,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <numeric>
 #include <random>
 #include <set>
 #include <thread>
@@ -157,6 +158,7 @@ private Q_SLOTS:
     void multiTaskLearnsEveryTask();
     void multiTaskWeightsAndResume();
     void multiTaskRefusals();
+    void multiTaskFrozenCachesFeatures();
 
 private:
     std::unique_ptr<Project> project(const QString& name);
@@ -787,6 +789,43 @@ void TestTrainer::multiTaskLearnsEveryTask()
     } catch (const Error& e) {
         QVERIFY2(e.message().contains("no task 'colour'") && e.message().contains("topic, tone"), qPrintable(e.message()));
     }
+}
+
+// Feature extraction with several heads: the frozen encoder's features are computed once (the
+// trainer says so), the encoder stays bit-identical, the heads learn from the cached features
+// (the training loss falls), and both tasks are scored on their val rows.
+void TestTrainer::multiTaskFrozenCachesFeatures()
+{
+    auto p = twoTaskProject(m_dir.filePath("multitask-frozen.ftproj"), m_dir.filePath("multitask-frozen.csv"));
+    QStringList texts;
+    for (const QByteArray& line : twoTaskCsv(120, 40).split('\n').mid(1))
+        texts << QString::fromUtf8(line.left(line.indexOf(',')));
+    TrainerOptions o = options(quick(QStringLiteral("frozen")));
+    o.tokenizer = std::make_shared<WordVocabulary>(WordVocabulary::build(texts));
+    o.tasks = {QStringLiteral("topic"), QStringLiteral("tone")};
+    QStringList log;
+    o.onLog = [&log](const QString& line) { log << line; };
+    const TrainResult r = Trainer(*p, o).run();
+    QCOMPARE(r.status, QStringLiteral("finished"));
+    QVERIFY2(log.join('\n').contains("features of 120 training and 40 validation rows are computed once"),
+             qPrintable(log.join('\n')));
+    QCOMPARE(r.taskEvals["topic"].total, qint64(40));
+    QCOMPARE(r.taskEvals["tone"].total, qint64(32));
+    const QList<double> loss = metricValues(*p, r.runId, "train", "loss");
+    QVERIFY(loss.size() > 20);
+    const auto mean = [](const QList<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / v.size(); };
+    QVERIFY2(mean(loss.mid(loss.size() - 10)) < mean(loss.mid(0, 10)) - 0.05,
+             qPrintable(QStringLiteral("%1 -> %2").arg(mean(loss.mid(0, 10))).arg(mean(loss.mid(loss.size() - 10)))));
+    const TensorMap base = loadSafetensors(o.modelDir + "/model.safetensors");
+    const TensorMap after = loadSafetensors(p->artifactPath(loadRun(*p, r.runId).lastCheckpoint) + "/model.safetensors");
+    int encoderTensors = 0;
+    for (const auto& [name, tensor] : after) {
+        if (name.rfind("tasks.", 0) == 0)
+            continue; // the heads, which learned (the falling loss above)
+        QVERIFY2(base.count(name) && at::equal(base.at(name), tensor), name.c_str());
+        ++encoderTensors;
+    }
+    QVERIFY(encoderTensors > 10);
 }
 
 // A task weighted 0 does not move its head (with no weight decay, AdamW leaves a zero gradient's

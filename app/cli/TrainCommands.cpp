@@ -394,8 +394,8 @@ int cmdReport(const QStringList& args)
                                    QStringLiteral("Evaluate on test (default), val, or none."),
                                    QStringLiteral("SPLIT"), QStringLiteral("test"));
     const QCommandLineOption task(QStringLiteral("task"),
-                                  QStringLiteral("A multi-task run: the task to evaluate (default: "
-                                                 "its first)."),
+                                  QStringLiteral("A multi-task run: only this task (default: "
+                                                 "every task, each with its own sections)."),
                                   QStringLiteral("NAME"));
     const QCommandLineOption out(QStringLiteral("out"),
                                  QStringLiteral("The file to write: .pdf for a PDF, anything else "
@@ -430,11 +430,19 @@ int cmdReport(const QStringList& args)
         in.projectName = project->name();
         in.run = loadRun(*project, id);
         in.metrics = runMetrics(*project, id);
-        if (isFewShotRunMethod(in.run.method))
+        const bool trained = !in.run.bestCheckpoint.isEmpty() || !in.run.lastCheckpoint.isEmpty();
+        if (isFewShotRunMethod(in.run.method)) {
             in.evaluation = keptFewShotEvaluation(*project, in.run);
-        else if (s != QLatin1String("none") &&
-                 (!in.run.bestCheckpoint.isEmpty() || !in.run.lastCheckpoint.isEmpty()))
+        } else if (s != QLatin1String("none") && trained && isMultiTaskRun(in.run) && !parser.isSet(task)) {
+            // Every head, each on its own task's rows.
+            for (const QString& t : multiTaskRunTasks(in.run)) {
+                Evaluation e = evaluateRunOnSplit(*project, id, s, t);
+                e.task = t;
+                in.taskEvaluations << e;
+            }
+        } else if (s != QLatin1String("none") && trained) {
             in.evaluation = evaluateRunOnSplit(*project, id, s, parser.value(task));
+        }
         inputs << in;
     }
     const QString file = parser.isSet(out)

@@ -3,6 +3,8 @@
 // both browsers and QTextDocument (the PDF) render: tables with border attributes, <img>, headings.
 #include "report/RunReport.h"
 
+#include "train/MultiTaskTrainer.h"
+
 #include "Error.h"
 #include "deploy/FewShot.h"
 #include "io/AtomicWrite.h"
@@ -98,10 +100,12 @@ QString cellColour(qint64 count, qint64 rowTotal)
     return QColor(fade, 255 - int(std::lround(share * 40)), fade).name();
 }
 
-void evaluationSections(Builder& b, const Evaluation& e, int topErrors)
+// `task` non-empty: one of a multi-task run's tasks, named in the headings.
+void evaluationSections(Builder& b, const Evaluation& e, int topErrors, const QString& task = {})
 {
     const ClassificationReport& r = e.report;
-    b.doc.body += QStringLiteral("<h2>Metrics on the %1 split (%2 rows)</h2>").arg(esc(e.split)).arg(r.total);
+    const QString of = task.isEmpty() ? QString() : QStringLiteral("Task %1: ").arg(esc(task));
+    b.doc.body += QStringLiteral("<h2>%1Metrics on the %2 split (%3 rows)</h2>").arg(of, esc(e.split)).arg(r.total);
     QList<std::pair<QString, QString>> rows = {
         {QStringLiteral("Accuracy"), num(r.accuracy)},
         {QStringLiteral("Macro F1"), num(r.macroF1)},
@@ -123,8 +127,8 @@ void evaluationSections(Builder& b, const Evaluation& e, int topErrors)
         b.doc.body += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td></tr>")
                           .arg(esc(c.label), num(c.precision, 3), num(c.recall, 3), num(c.f1, 3))
                           .arg(c.support);
-    b.doc.body += QStringLiteral("</table><h2>Confusion matrix</h2><p>Rows: true label; columns: "
-                                 "predicted label.</p>") +
+    b.doc.body += QStringLiteral("</table><h2>%1Confusion matrix</h2><p>Rows: true label; columns: "
+                                 "predicted label.</p>").arg(of) +
                   gridTableStart() + QStringLiteral("<tr><th></th>");
     for (const QString& l : r.labels)
         b.doc.body += QStringLiteral("<th>%1</th>").arg(esc(l));
@@ -143,9 +147,9 @@ void evaluationSections(Builder& b, const Evaluation& e, int topErrors)
     }
     b.doc.body += QStringLiteral("</table>");
     if (!r.calibration.isEmpty()) {
-        b.doc.body += QStringLiteral("<h2>Calibration</h2><p>How often the model is right when it "
+        b.doc.body += QStringLiteral("<h2>%1Calibration</h2><p>How often the model is right when it "
                                      "is this sure: bars on the diagonal mean its confidence can "
-                                     "be taken at face value.</p>");
+                                     "be taken at face value.</p>").arg(of);
         b.image(QStringLiteral("calibration"), reliabilityChartImage(r.calibration, r.ece));
     }
     QList<const RowPrediction*> errors;
@@ -160,7 +164,7 @@ void evaluationSections(Builder& b, const Evaluation& e, int topErrors)
     std::stable_sort(errors.begin(), errors.end(), [&](const RowPrediction* a, const RowPrediction* b) {
         return confidence(a) > confidence(b);
     });
-    b.doc.body += QStringLiteral("<h2>Top errors</h2>");
+    b.doc.body += QStringLiteral("<h2>%1Top errors</h2>").arg(of);
     if (e.rows.isEmpty()) {
         b.doc.body += QStringLiteral("<p>No per-row predictions were kept for this report.</p>");
         return;
@@ -275,8 +279,22 @@ ReportDocument runReport(const RunReportInput& in)
                                  curve(in.metrics, QStringLiteral("val"), QStringLiteral("macro_f1")), true}},
                                0, 1));
     }
-    if (in.evaluation.report.total > 0)
+    if (!fewShot && isMultiTaskRun(r)) {
+        // Each task's validation macro F1 over the run, beside the means drawn above.
+        QList<ChartSeries> perTask;
+        for (const QString& t : multiTaskRunTasks(r))
+            perTask << ChartSeries{QStringLiteral("%1 macro F1").arg(t), runColour(int(perTask.size())),
+                                   curve(in.metrics, QStringLiteral("val"), t + QStringLiteral("/macro_f1")), false};
+        b.image(QStringLiteral("tasks"), lineChartImage(QStringLiteral("Validation macro F1 per task"),
+                                                        QStringLiteral("step"), perTask, 0, 1));
+    }
+    if (!in.taskEvaluations.isEmpty()) {
+        for (const Evaluation& e : in.taskEvaluations)
+            if (e.report.total > 0)
+                evaluationSections(b, e, in.topErrors, e.task);
+    } else if (in.evaluation.report.total > 0) {
         evaluationSections(b, in.evaluation, in.topErrors);
+    }
 
     if (!r.software.isEmpty())
         b.doc.body += QStringLiteral("<h2>Software</h2><pre>%1</pre>")
@@ -318,7 +336,7 @@ ReportDocument comparisonReport(const QString& projectName, const QList<RunRepor
     b.doc.body += QStringLiteral("</table>");
 
     const bool evaluated = std::any_of(runs.begin(), runs.end(), [](const RunReportInput& in) {
-        return in.evaluation.report.total > 0;
+        return in.evaluation.report.total > 0 || !in.taskEvaluations.isEmpty();
     });
     if (evaluated) {
         b.doc.body += QStringLiteral("<h2>Metrics</h2>") + gridTableStart() +
@@ -326,19 +344,26 @@ ReportDocument comparisonReport(const QString& projectName, const QList<RunRepor
                                      "<th>Macro F1</th><th>Weighted F1</th><th>Loss</th>"
                                      "<th>ECE</th></tr>");
         for (const RunReportInput& in : runs) {
-            const ClassificationReport& e = in.evaluation.report;
-            if (e.total == 0) {
-                b.doc.body += QStringLiteral("<tr><td>%1</td><td colspan='7'>not evaluated</td></tr>").arg(in.run.id);
-                continue;
+            // A multi-task run has a row per task.
+            const QList<Evaluation> evaluations = in.taskEvaluations.isEmpty() ? QList<Evaluation>{in.evaluation}
+                                                                               : in.taskEvaluations;
+            for (const Evaluation& ev : evaluations) {
+                const ClassificationReport& e = ev.report;
+                const QString run = in.taskEvaluations.isEmpty()
+                                        ? QString::number(in.run.id)
+                                        : QStringLiteral("%1 (%2)").arg(in.run.id).arg(esc(ev.task));
+                if (e.total == 0) {
+                    b.doc.body += QStringLiteral("<tr><td>%1</td><td colspan='7'>not evaluated</td></tr>").arg(run);
+                    continue;
+                }
+                b.doc.body += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td>"
+                                             "<td>%6</td><td>%7</td><td>%8</td></tr>")
+                                  .arg(run, esc(ev.split))
+                                  .arg(e.total)
+                                  .arg(num(e.accuracy), num(e.macroF1), num(e.weightedF1),
+                                       e.loss >= 0 ? num(e.loss) : QStringLiteral("–"),
+                                       e.ece >= 0 ? num(e.ece) : QStringLiteral("–"));
             }
-            b.doc.body += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td>"
-                                         "<td>%6</td><td>%7</td><td>%8</td></tr>")
-                              .arg(in.run.id)
-                              .arg(esc(in.evaluation.split))
-                              .arg(e.total)
-                              .arg(num(e.accuracy), num(e.macroF1), num(e.weightedF1),
-                                   e.loss >= 0 ? num(e.loss) : QStringLiteral("–"),
-                                   e.ece >= 0 ? num(e.ece) : QStringLiteral("–"));
         }
         b.doc.body += QStringLiteral("</table>");
     }

@@ -27,6 +27,9 @@ struct RunReportInput
     // Optional: the run evaluated on a split, with every row's prediction (for the top errors);
     // skipped when evaluation.report.total is 0.
     Evaluation evaluation;
+    // A multi-task run: one evaluation per task (Evaluation::task names it), each with its own
+    // sections; `evaluation` is then not used.
+    QList<Evaluation> taskEvaluations;
     int topErrors = 10; // misclassified rows listed, most confident first
 };
 

@@ -171,9 +171,48 @@ struct MultiTaskState : RunProgress, OptimizerSetup
     std::shared_ptr<TextTokenizer> tokenizer;
     MultiTaskModel model;
     QMap<QString, ClassificationReport> lastEval;
+    // Feature extraction: the frozen encoder's pooled output per head, computed once, so every
+    // step after costs only the heads.
+    std::vector<at::Tensor> trainFeatures, valFeatures; // [rows, hidden] per task
 
     const std::vector<Example>& train() const { return data.split(QStringLiteral("train")); }
+    bool frozen() const { return hp.method == QLatin1String("frozen"); }
 };
+
+// Each head's features of `examples` from one pass of the (frozen) encoder, in eval mode.
+std::vector<at::Tensor> cacheTaskFeatures(MultiTaskState& s, const std::vector<Example>& examples)
+{
+    torch::NoGradGuard noGrad;
+    const AutocastScope autocast(s.hp.precision);
+    s.model.train(false);
+    std::vector<std::vector<at::Tensor>> parts(s.model.heads.size());
+    for (size_t start = 0; start < examples.size(); start += size_t(s.hp.batchSize)) {
+        std::vector<int> idx;
+        for (size_t i = start; i < std::min(examples.size(), start + size_t(s.hp.batchSize)); ++i)
+            idx.push_back(int(i));
+        const Batch batch = makeBatch(examples, idx, s.tokenizer->padId());
+        const at::Tensor hidden = s.model.heads.front()->encoder()->forward(batch.ids, batch.mask);
+        for (size_t k = 0; k < s.model.heads.size(); ++k)
+            parts[k].push_back(s.model.heads[k]->headFeatures(hidden, batch.mask).to(at::kFloat));
+    }
+    std::vector<at::Tensor> out;
+    for (const std::vector<at::Tensor>& p : parts)
+        out.push_back(p.empty() ? at::Tensor() : at::cat(p, 0));
+    return out;
+}
+
+// The heads' logits for rows `idx`: from cached features, or through the encoder.
+std::vector<at::Tensor> taskLogits(MultiTaskState& s, const std::vector<at::Tensor>& cached,
+                                   const std::vector<int>& idx, const Batch& batch)
+{
+    if (cached.empty())
+        return s.model.forward(batch.ids, batch.mask);
+    const at::Tensor rows = at::tensor(std::vector<int64_t>(idx.begin(), idx.end()));
+    std::vector<at::Tensor> logits;
+    for (size_t k = 0; k < s.model.heads.size(); ++k)
+        logits.push_back(s.model.heads[k]->headOnFeatures(cached[k].index_select(0, rows)).to(at::kFloat));
+    return logits;
+}
 
 at::Tensor taskTargets(const std::vector<std::vector<int>>& targets, const std::vector<int>& idx,
                        size_t task)
@@ -203,7 +242,7 @@ QMap<QString, ClassificationReport> evaluateTasks(MultiTaskState& s)
             for (size_t i = start; i < std::min(val.size(), start + size_t(s.hp.batchSize)); ++i)
                 idx.push_back(int(i));
             const Batch batch = makeBatch(val, idx, s.tokenizer->padId());
-            const std::vector<at::Tensor> logits = s.model.forward(batch.ids, batch.mask);
+            const std::vector<at::Tensor> logits = taskLogits(s, s.valFeatures, idx, batch);
             for (int k = 0; k < n; ++k) {
                 const at::Tensor probs =
                     at::softmax(logits[size_t(k)], -1).to(at::kDouble).contiguous();
@@ -281,6 +320,19 @@ public:
         s.warmupSteps = qint64(std::ceil(s.hp.warmupRatio * double(s.totalSteps)));
         if (!resuming)
             s.batches = epochBatches(s.train(), s.hp.batchSize, s.hp.seed, s.epoch);
+        if (s.frozen()) {
+            s.trainFeatures = cacheTaskFeatures(s, s.train());
+            const std::vector<Example>& val = s.data.split(QStringLiteral("val"));
+            if (!val.empty())
+                s.valFeatures = cacheTaskFeatures(s, val);
+            if (m_options.onLog)
+                m_options.onLog(QStringLiteral("Feature extraction: the frozen model's features of %1 training and "
+                                               "%2 validation rows are computed once; each step trains only the "
+                                               "%3 heads.")
+                                    .arg(s.train().size())
+                                    .arg(val.size())
+                                    .arg(s.model.heads.size()));
+        }
 
         TrainResult result;
         result.runId = s.runId;
@@ -394,7 +446,7 @@ private:
             at::Tensor loss;
             {
                 const AutocastScope autocast(s.hp.precision);
-                const std::vector<at::Tensor> logits = s.model.forward(batch.ids, batch.mask);
+                const std::vector<at::Tensor> logits = taskLogits(s, s.trainFeatures, idx, batch);
                 loss = logits.front().sum() * 0.0; // keeps the graph when no task is labeled here
                 for (size_t k = 0; k < logits.size(); ++k) {
                     const double w = s.hp.taskWeight(s.data.tasks[int(k)]);

@@ -858,8 +858,16 @@ void TrainPage::onJobFinished(int id, const JobOutcome& outcome)
         m_reportJobId = 0;
         const std::shared_ptr<EvaluateRunJob> job = std::move(m_reportJob);
         // A run without test rows (or without a checkpoint) still gets its report, without scores.
-        if (outcome.status == JobStatus::Succeeded)
-            m_reportEvaluations.insert(m_reportRuns[m_reportEvaluated], job->result());
+        if (outcome.status == JobStatus::Succeeded) {
+            const auto& [runId, task] = m_reportQueue[m_reportEvaluated];
+            if (task.isEmpty()) {
+                m_reportEvaluations.insert(runId, job->result());
+            } else {
+                Evaluation e = job->result();
+                e.task = task;
+                m_reportTaskEvaluations[runId] << e;
+            }
+        }
         ++m_reportEvaluated;
         submitReportEvaluation(); // the next run, or the report when it was the last
         return;
@@ -1010,27 +1018,23 @@ void TrainPage::setTrainingState(bool training)
     const QList<qint64> ids = selectedRunIds();
     // Decoder runs (SFT, reward model, DPO, PPO) are not classifiers: the Feedback page (or the
     // CLI) resumes and compares them; these buttons would start the classification trainer.
-    bool classifier = true, sft = false, multiTask = false;
+    bool classifier = true, sft = false;
     for (const RunRecord& r : std::as_const(m_records))
         if (ids.size() == 1 && r.id == ids.first()) {
             // A few-shot run has a score but no weights: nothing to resume, evaluate or clone.
             classifier = !isFeedbackRunMethod(r.method) && !isFewShotRunMethod(r.method);
             sft = isSftRunMethod(r.method);
-            multiTask = isMultiTaskRun(r);
         }
     const bool one = ids.size() == 1 && classifier;
     m_resume->setEnabled(!training && (one || (ids.size() == 1 && sft)));
     m_clone->setEnabled(one || (ids.size() == 1 && sft));
-    // A multi-task run is evaluated one task at a time (the Evaluate page lists each); its report
-    // would show only one of them, so it has none yet.
     m_evaluate->setEnabled(!training && one);
     bool reportable = !ids.isEmpty() && ids.size() <= 6;
     for (const RunRecord& r : std::as_const(m_records))
-        if (ids.contains(r.id) && (isFeedbackRunMethod(r.method) || isMultiTaskRun(r)))
+        if (ids.contains(r.id) && isFeedbackRunMethod(r.method))
             reportable = false;
     m_report->setEnabled(!training && reportable && m_reportJobId == 0);
-    m_report->setToolTip(multiTask ? tr("A multi-task run has no report yet: evaluate each task on the Evaluate page.")
-                         : ids.size() > 1
+    m_report->setToolTip(ids.size() > 1
                              ? tr("Write a comparison of the selected runs (2 to 6: scores, the settings "
                                   "that differ, overlaid curves, each run's test-split evaluation) as "
                                   "one HTML or PDF file")
@@ -1054,7 +1058,24 @@ bool TrainPage::saveReport(const QList<qint64>& runIds, const QString& file)
         return false;
     m_reportFile = file;
     m_reportRuns = runIds;
+    m_reportQueue.clear();
+    for (qint64 id : runIds) {
+        // A multi-task run is evaluated head by head, each on its own task's rows.
+        QStringList tasks;
+        try {
+            const RunRecord r = loadRun(*m_project, id);
+            if (isMultiTaskRun(r))
+                tasks = multiTaskRunTasks(r);
+        } catch (const Error&) {
+            // writeReport says which run cannot be read.
+        }
+        if (tasks.isEmpty())
+            m_reportQueue << qMakePair(id, QString());
+        for (const QString& t : std::as_const(tasks))
+            m_reportQueue << qMakePair(id, t);
+    }
     m_reportEvaluations.clear();
+    m_reportTaskEvaluations.clear();
     m_reportEvaluated = 0;
     submitReportEvaluation();
     setTrainingState(false);
@@ -1064,8 +1085,8 @@ bool TrainPage::saveReport(const QList<qint64>& runIds, const QString& file)
 // The runs are evaluated one job after another; the report is written when the last is done.
 void TrainPage::submitReportEvaluation()
 {
-    while (m_reportEvaluated < m_reportRuns.size()) {
-        const qint64 runId = m_reportRuns[m_reportEvaluated];
+    while (m_reportEvaluated < m_reportQueue.size()) {
+        const auto [runId, task] = m_reportQueue[m_reportEvaluated];
         RunRecord run;
         try {
             run = loadRun(*m_project, runId);
@@ -1074,7 +1095,7 @@ void TrainPage::submitReportEvaluation()
             continue;
         }
         if (!isFewShotRunMethod(run.method)) {
-            m_reportJob = std::make_shared<EvaluateRunJob>(m_project->path(), runId, QStringLiteral("test"));
+            m_reportJob = std::make_shared<EvaluateRunJob>(m_project->path(), runId, QStringLiteral("test"), task);
             m_reportJobId = m_jobs->submit(m_reportJob);
             return;
         }
@@ -1103,6 +1124,7 @@ void TrainPage::writeReport()
             in.run = loadRun(*m_project, runId);
             in.metrics = runMetrics(*m_project, runId);
             in.evaluation = m_reportEvaluations.value(runId);
+            in.taskEvaluations = m_reportTaskEvaluations.value(runId);
             inputs << in;
         }
         fts::writeReport(inputs.size() == 1 ? runReport(inputs.first())
@@ -1117,6 +1139,7 @@ void TrainPage::writeReport()
         m_live->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(e.message().toHtmlEscaped()));
     }
     m_reportEvaluations.clear();
+    m_reportTaskEvaluations.clear();
 }
 
 void TrainPage::reloadRuns()

@@ -146,8 +146,12 @@ private:
     SftTaskPanel* m_sft;
     int m_reportJobId = 0;
     QList<qint64> m_reportRuns;
-    int m_reportEvaluated = 0; // how many of m_reportRuns have been evaluated
+    // What the report evaluates, in order: (run, task); the task is set for a multi-task run's
+    // heads, one entry each.
+    QList<QPair<qint64, QString>> m_reportQueue;
+    int m_reportEvaluated = 0; // how many of m_reportQueue have been evaluated
     QMap<qint64, Evaluation> m_reportEvaluations;
+    QMap<qint64, QList<Evaluation>> m_reportTaskEvaluations;
     QString m_reportFile;
     std::shared_ptr<EvaluateRunJob> m_reportJob;
     QLabel* m_params;
