@@ -19,10 +19,13 @@
 
 #include <ATen/ATen.h>
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QProcess>
 #include <QTemporaryDir>
 
 #include <optional>
@@ -38,6 +41,7 @@ struct Throughput
     double samplesPerSecond = 0;
     double realTokensPerSecond = 0;
     double computedTokensPerSecond = 0;
+    double peakRssMb = 0; // the PyTorch loop's whole process
 };
 
 struct Case
@@ -180,7 +184,55 @@ std::optional<Throughput> python(const TaskData& data, const Case& c, const QStr
         return std::nullopt;
     return Throughput{r->value(QLatin1String("samples_per_s")).toDouble(),
                       r->value(QLatin1String("real_tokens_per_s")).toDouble(),
-                      r->value(QLatin1String("computed_tokens_per_s")).toDouble()};
+                      r->value(QLatin1String("computed_tokens_per_s")).toDouble(),
+                      r->value(QLatin1String("peak_rss_mb")).toDouble()};
+}
+
+// 9. Memory: the peak resident set of `ftstudio-cli train` — a whole fine-tune as a user runs it:
+// project, tokenization, training, evaluation, checkpoint — read from /proc while it runs (the
+// high-water mark only grows, so the last reading is the peak up to ~50 ms before exit).
+double studioPeakRssMb(const Case& c, const QString& workDir, QString* why)
+{
+    const QString cli = QCoreApplication::applicationDirPath() + QStringLiteral("/ftstudio-cli");
+    const QString project = workDir + QStringLiteral("/memory.ftproj");
+    const auto run = [&](const QStringList& args) {
+        QProcess p;
+        p.start(cli, args);
+        p.waitForFinished(-1);
+        return p.exitCode() == 0;
+    };
+    if (!run({QStringLiteral("new"), project}) ||
+        !run({QStringLiteral("import"), project, QStringLiteral(FTS_SOURCE_DIR "/datasets/sentiment/sentiment.csv")})) {
+        *why = QStringLiteral("ftstudio-cli could not make the project");
+        return -1;
+    }
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("FTS_THREADS"), QString::number(at::get_num_threads())); // as the loops compared
+    p.setProcessEnvironment(env);
+    p.start(cli, {QStringLiteral("train"), project, QStringLiteral("--model"), c.modelDir, QStringLiteral("--method"),
+                  QStringLiteral("full"), QStringLiteral("--set"), QStringLiteral("max_steps=%1").arg(c.steps),
+                  QStringLiteral("--set"), QStringLiteral("batch_size=%1").arg(kBatch), QStringLiteral("--set"),
+                  QStringLiteral("max_length=%1").arg(kMaxLength)});
+    if (!p.waitForStarted(10000)) {
+        *why = QStringLiteral("ftstudio-cli did not start");
+        return -1;
+    }
+    double peakKb = 0;
+    const QString status = QStringLiteral("/proc/%1/status").arg(p.processId());
+    while (!p.waitForFinished(50)) {
+        QFile f(status);
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        for (const QByteArray& line : f.readAll().split('\n'))
+            if (line.startsWith("VmHWM:"))
+                peakKb = std::max(peakKb, line.mid(6).trimmed().split(' ').value(0).toDouble());
+    }
+    if (p.exitCode() != 0) {
+        *why = QStringLiteral("ftstudio-cli train failed: %1").arg(QString::fromUtf8(p.readAllStandardError()).trimmed().left(160));
+        return -1;
+    }
+    return peakKb / 1024;
 }
 
 // 4. Feature extraction: an epoch of the head on cached frozen features (epochs 2 and 3 of a
@@ -292,9 +344,12 @@ void trainBench(bool smoke)
                 QStringLiteral("not measured"),
                 QStringLiteral("this processor has no native bf16 (AVX-512 BF16 or AMX)"));
         }
+        double pythonPeakMb = 0;
         for (const QString& padding : {QStringLiteral("max_length"), QStringLiteral("longest")}) {
             QString why;
             const auto py = python(data, c, padding, tokenizer->padId(), dir.path(), &why);
+            if (py && padding == QLatin1String("longest"))
+                pythonPeakMb = py->peakRssMb;
             const QString label =
                 padding == QLatin1String("max_length")
                     ? QStringLiteral("PyTorch loop padding to max_length %1").arg(kMaxLength)
@@ -310,6 +365,21 @@ void trainBench(bool smoke)
                     .arg(engine.samplesPerSecond / py->samplesPerSecond, 0, 'f', 2)
                     .arg(100 * flops * py->realTokensPerSecond / peak32, 0, 'f', 1));
         }
+        if (smoke || &c != &cases.back())
+            continue; // memory: the larger model only
+        QString why;
+        const double ours = studioPeakRssMb(c, dir.path(), &why);
+        const QString label = QStringLiteral("peak memory (RSS), fine-tuning %1, %2 steps, batch %3").arg(c.name).arg(c.steps).arg(kBatch);
+        if (ours < 0)
+            row(label, QStringLiteral("not measured"), why);
+        else if (pythonPeakMb <= 0)
+            row(label, QStringLiteral("%1 MB, ftstudio-cli train (project, tokenizer, training, evaluation, checkpoint)").arg(ours, 0, 'f', 0),
+                QStringLiteral("PyTorch loop not measured (python3-torch missing)"));
+        else
+            row(label, QStringLiteral("%1 MB, ftstudio-cli train (project, tokenizer, training, evaluation, checkpoint)").arg(ours, 0, 'f', 0),
+                QStringLiteral("PyTorch loop padding each batch to its longest row %1 MB (training only, ids given); studio / PyTorch %2x")
+                    .arg(pythonPeakMb, 0, 'f', 0)
+                    .arg(ours / pythonPeakMb, 0, 'f', 2));
     }
 }
 

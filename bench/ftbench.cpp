@@ -7,6 +7,7 @@
 #include "data/NearDuplicates.h"
 #include "project/Project.h"
 #include "tokenize/SentencePiece.h"
+#include "tokenize/Tokenizer.h"
 
 #include <ATen/Parallel.h>
 
@@ -14,6 +15,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -21,6 +23,7 @@
 
 #include <cstdio>
 #include <random>
+#include <tuple>
 
 using namespace fts;
 using namespace fts::bench;
@@ -181,6 +184,68 @@ void spmBench(int lines)
         QStringLiteral("spm_encode %1 tokens/s (ratio %2)").arg(qint64(tokens / ref)).arg(ref / ours, 0, 'f', 2));
 }
 
+// 5b. Tokenization: GPT-2's byte-level BPE and BERT's WordPiece against the npm packages the
+// tests check them with (gpt-3-encoder, bert-tokenizer), on the same lines. bench/run installs
+// the packages and says where with FTS_BENCH_NODE_PATH; without node they are not measured.
+void jsTokenizerBench(int lines)
+{
+    QFile gpl(QStringLiteral("/usr/share/common-licenses/GPL-3"));
+    gpl.open(QIODevice::ReadOnly);
+    const QStringList source = QString::fromUtf8(gpl.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QStringList text;
+    for (int i = 0; i < lines; ++i)
+        text << source[i % source.size()];
+    QTemporaryDir dir;
+    QFile in(dir.filePath(QStringLiteral("in.txt")));
+    in.open(QIODevice::WriteOnly);
+    in.write(text.join(QLatin1Char('\n')).toUtf8() + "\n");
+    in.close();
+    const QString nodePath = qEnvironmentVariable("FTS_BENCH_NODE_PATH");
+    const QString node = QStandardPaths::findExecutable(QStringLiteral("node"));
+    for (const auto& [kind, name, package] : {std::tuple{"gpt2", "GPT-2 byte-level BPE", "gpt-3-encoder"},
+                                              std::tuple{"bert", "BERT WordPiece (uncased)", "bert-tokenizer"}}) {
+        const auto tokenizer = loadTokenizer(QStringLiteral(FTS_SOURCE_DIR "/tests/fixtures/tokenizers/") + QLatin1String(kind));
+        EncodeOptions o;
+        o.addSpecialTokens = false;
+        o.maxLength = 1 << 30;
+        for (qsizetype i = 0; i < std::min<qsizetype>(2000, text.size()); ++i) // as the JS side warms up
+            tokenizer->encode(text[i], {}, o);
+        QElapsedTimer t;
+        t.start();
+        qint64 tokens = 0;
+        for (const QString& l : text)
+            tokens += qint64(tokenizer->encode(l, {}, o).ids.size());
+        const double ours = t.elapsed() / 1000.0;
+        const QString label = QStringLiteral("%1, %2 lines").arg(QLatin1String(name)).arg(lines);
+        const QString figure = QStringLiteral("%1 tokens/s").arg(qint64(tokens / ours));
+        if (nodePath.isEmpty() || node.isEmpty()) {
+            row(label, figure, QStringLiteral("%1 not measured (node or the npm package missing; bench/run installs it)")
+                                   .arg(QLatin1String(package)));
+            continue;
+        }
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("NODE_PATH"), nodePath);
+        p.setProcessEnvironment(env);
+        p.start(node, {QStringLiteral(FTS_SOURCE_DIR "/bench/js_tokenize.js"), QLatin1String(kind), in.fileName()});
+        p.waitForFinished(-1);
+        const QJsonObject js = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+        const double jsSeconds = js.value(QStringLiteral("seconds")).toDouble();
+        if (p.exitCode() != 0 || jsSeconds <= 0) {
+            row(label, figure, QStringLiteral("%1 failed: %2").arg(QLatin1String(package), QString::fromUtf8(p.readAllStandardError()).simplified().left(120)));
+            continue;
+        }
+        const qint64 jsTokens = js.value(QStringLiteral("tokens")).toInteger();
+        row(label, figure,
+            QStringLiteral("npm %1 %2 tokens/s (ratio %3; it counted %4 tokens, the studio %5)")
+                .arg(QLatin1String(package))
+                .arg(qint64(jsTokens / jsSeconds))
+                .arg((tokens / ours) / (jsTokens / jsSeconds), 0, 'f', 2)
+                .arg(jsTokens)
+                .arg(tokens));
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -202,8 +267,10 @@ int main(int argc, char** argv)
                 importBench(smoke ? 10000 : 1000000);
             else if (b == QLatin1String("neardup"))
                 nearDupBench(smoke ? 2000 : 100000);
-            else if (b == QLatin1String("tokenize"))
+            else if (b == QLatin1String("tokenize")) {
                 spmBench(smoke ? 2000 : 100000);
+                jsTokenizerBench(smoke ? 2000 : 100000);
+            }
             else if (b == QLatin1String("train"))
                 trainBench(smoke);
             else if (b == QLatin1String("infer"))
