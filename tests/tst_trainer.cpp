@@ -115,6 +115,15 @@ QByteArray twoTaskCsv(int train, int val)
     return csv;
 }
 
+// The word vocabulary of twoTaskCsv(120, 40)'s texts.
+std::shared_ptr<WordVocabulary> twoTaskVocabulary()
+{
+    QStringList texts;
+    for (const QByteArray& line : twoTaskCsv(120, 40).split('\n').mid(1))
+        texts << QString::fromUtf8(line.left(line.indexOf(',')));
+    return std::make_shared<WordVocabulary>(WordVocabulary::build(texts));
+}
+
 std::unique_ptr<Project> twoTaskProject(const QString& path, const QString& csvPath)
 {
     if (QFile::exists(path))
@@ -733,11 +742,8 @@ void TestTrainer::bf16AutocastTrains()
 void TestTrainer::multiTaskLearnsEveryTask()
 {
     auto p = twoTaskProject(m_dir.filePath("multitask.ftproj"), m_dir.filePath("multitask.csv"));
-    QStringList texts;
-    for (const QByteArray& line : twoTaskCsv(120, 40).split('\n').mid(1))
-        texts << QString::fromUtf8(line.left(line.indexOf(',')));
     TrainerOptions o = options(quick(QStringLiteral("full")));
-    o.tokenizer = std::make_shared<WordVocabulary>(WordVocabulary::build(texts));
+    o.tokenizer = twoTaskVocabulary();
     o.tasks = {QStringLiteral("topic"), QStringLiteral("tone")};
     // The fixture with mean pooling: through its randomly initialised 32-wide [CLS] pooler one
     // task wins the shared features and the other stays at chance (measured: 0.50-0.59 accuracy,
@@ -797,11 +803,8 @@ void TestTrainer::multiTaskLearnsEveryTask()
 void TestTrainer::multiTaskFrozenCachesFeatures()
 {
     auto p = twoTaskProject(m_dir.filePath("multitask-frozen.ftproj"), m_dir.filePath("multitask-frozen.csv"));
-    QStringList texts;
-    for (const QByteArray& line : twoTaskCsv(120, 40).split('\n').mid(1))
-        texts << QString::fromUtf8(line.left(line.indexOf(',')));
     TrainerOptions o = options(quick(QStringLiteral("frozen")));
-    o.tokenizer = std::make_shared<WordVocabulary>(WordVocabulary::build(texts));
+    o.tokenizer = twoTaskVocabulary();
     o.tasks = {QStringLiteral("topic"), QStringLiteral("tone")};
     QStringList log;
     o.onLog = [&log](const QString& line) { log << line; };
@@ -833,10 +836,7 @@ void TestTrainer::multiTaskFrozenCachesFeatures()
 void TestTrainer::multiTaskWeightsAndResume()
 {
     auto p = twoTaskProject(m_dir.filePath("multitask.ftproj"), m_dir.filePath("multitask.csv"));
-    QStringList texts;
-    for (const QByteArray& line : twoTaskCsv(120, 40).split('\n').mid(1))
-        texts << QString::fromUtf8(line.left(line.indexOf(',')));
-    const auto vocab = std::make_shared<WordVocabulary>(WordVocabulary::build(texts));
+    const auto vocab = twoTaskVocabulary();
     Hyperparameters hp = quick(QStringLiteral("full"));
     hp.maxSteps = 6;
     hp.weightDecay = 0;

@@ -559,6 +559,11 @@ QString TrainPage::liveText() const
     return m_live->text();
 }
 
+void TrainPage::showProblem(const QString& text)
+{
+    m_live->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(text.toHtmlEscaped()));
+}
+
 QString TrainPage::comparisonText() const
 {
     return m_compare->text();
@@ -886,7 +891,7 @@ void TrainPage::onJobFinished(int id, const JobOutcome& outcome)
     else if (outcome.status == JobStatus::Cancelled)
         m_live->setText(tr("Stopped with a checkpoint. Select the run and press Resume run to continue it."));
     else
-        m_live->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(outcome.message.toHtmlEscaped()));
+        showProblem(outcome.message);
     reloadRuns();
     // Show the stored curves of the run that just ended, selected, instead of the live series.
     for (int row = 0; row < m_runs->rowCount(); ++row)
@@ -907,7 +912,7 @@ SweepDialog* TrainPage::openSweep()
         return m_sweep;
     }
     const auto refuse = [this](const QString& why) {
-        m_live->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(why.toHtmlEscaped()));
+        showProblem(why);
         return nullptr;
     };
     if (m_project->isReadOnly())
@@ -948,7 +953,7 @@ FewShotDialog* TrainPage::openFewShot()
         return m_fewShot;
     }
     const auto refuse = [this](const QString& why) {
-        m_live->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(why.toHtmlEscaped()));
+        showProblem(why);
         return nullptr;
     };
     if (m_project->isReadOnly())
@@ -1136,7 +1141,7 @@ void TrainPage::writeReport()
         m_live->setText(tr("Saved the report of run %1 to %2.", nullptr, int(ids.size()))
                             .arg(ids.join(QStringLiteral(", ")), QDir::toNativeSeparators(m_reportFile)));
     } catch (const Error& e) {
-        m_live->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(e.message().toHtmlEscaped()));
+        showProblem(e.message());
     }
     m_reportEvaluations.clear();
     m_reportTaskEvaluations.clear();

@@ -108,6 +108,7 @@ private:
     void submitReportEvaluation();
     void writeReport();
     QList<qint64> selectedRunIds() const;
+    void showProblem(const QString& text); // in the live line, in red
     void submit(TrainerOptions options, qint64 resumeRunId, const QString& chartName);
     void submitSft(AlignOptions options, qint64 resumeRunId, const QString& chartName);
     // Live chart, rate chart, progress line and trainer notes, fed from the engine thread.
