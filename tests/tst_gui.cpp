@@ -991,6 +991,13 @@ void TestGui::trainPageTrainsSeveralTasksAtOnce()
     QTRY_VERIFY_WITH_TIMEOUT(!evaluate->isEvaluating(), 60000);
     QVERIFY2(evaluate->summaryText().contains("task tone") && evaluate->summaryText().contains("16 rows"),
              qPrintable(evaluate->summaryText()));
+    // Showing the page again does not evaluate again what is on screen; another task does.
+    QVERIFY(!evaluate->evaluateIfStale());
+    QVERIFY(!evaluate->isEvaluating());
+    predictors->setCurrentIndex(predictors->findText("task topic", Qt::MatchContains));
+    QVERIFY(evaluate->evaluateIfStale());
+    QTRY_VERIFY_WITH_TIMEOUT(!evaluate->isEvaluating(), 60000);
+    QVERIFY(!evaluate->evaluateIfStale());
 
     // The Deploy page offers the run's tasks and loads the chosen head (its labels show).
     DeployPage* deploy = qobject_cast<DeployPage*>(w.workspace()->page(ProjectWorkspace::Deploy));

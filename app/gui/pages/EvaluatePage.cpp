@@ -131,12 +131,12 @@ void EvaluatePage::setJobRunner(JobRunner* jobs)
             return;
         }
         if (sftJob) {
-            m_shownKey = QStringLiteral("%1/%2/").arg(sftJob->result().runId).arg(sftJob->result().split);
+            m_shownKey = m_pendingKey;
             showGeneration(sftJob->result(), sftJob->stored());
             return;
         }
         m_evaluation = job->result();
-        m_shownKey = QStringLiteral("%1/%2").arg(job->runId()).arg(m_evaluation.split);
+        m_shownKey = m_pendingKey; // what was asked for, even if the choice changed meanwhile
         showEvaluation();
         if (job->stored() && m_project)
             m_summary->setText(m_summary->text() + keptNote(job->runId()));
@@ -224,6 +224,7 @@ bool EvaluatePage::evaluate()
                                .arg(m_split->currentData().toString()));
         m_sftJob = std::make_shared<EvaluateSftRunJob>(m_project->path(), runId,
                                                        m_split->currentData().toString());
+        m_pendingKey = choiceKey();
         m_jobId = m_jobs->submit(m_sftJob);
         return true;
     }
@@ -240,6 +241,7 @@ bool EvaluatePage::evaluate()
         m_job = std::make_shared<EvaluateRunJob>(m_project->path(), runId,
                                                  m_split->currentData().toString(),
                                                  m_predictor->currentData(kTaskRole).toString());
+        m_pendingKey = choiceKey();
         m_jobId = m_jobs->submit(m_job);
         return true;
     }

@@ -37,7 +37,8 @@ public:
     // Chooses run `runId` (false when it has no checkpoint); showRun also evaluates it.
     bool chooseRun(qint64 runId);
     bool showRun(qint64 runId);
-    // Evaluates unless the shown result is already for the chosen predictor and split.
+    // Evaluates unless the shown result is already for the chosen predictor, split and task;
+    // true when it started (or made) an evaluation.
     bool evaluateIfStale();
     bool isEvaluating() const;
     // Shows only the rows with this (true, predicted) pair; (-1, -1) shows every error.
@@ -66,7 +67,8 @@ private:
     Evaluation m_evaluation;
     JobRunner* m_jobs = nullptr;
     int m_jobId = 0;
-    QString m_shownKey; // "runId/split" of the result on screen
+    QString m_shownKey;   // choiceKey() of the result on screen
+    QString m_pendingKey; // choiceKey() of the evaluation being made
     std::shared_ptr<EvaluateRunJob> m_job;
     std::shared_ptr<EvaluateSftRunJob> m_sftJob; // a chat or summarization run
     QComboBox* m_predictor;
