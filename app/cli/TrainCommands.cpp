@@ -430,7 +430,7 @@ int cmdReport(const QStringList& args)
         in.projectName = project->name();
         in.run = loadRun(*project, id);
         in.metrics = runMetrics(*project, id);
-        const bool trained = !in.run.bestCheckpoint.isEmpty() || !in.run.lastCheckpoint.isEmpty();
+        const bool trained = hasCheckpoint(in.run);
         if (isFewShotRunMethod(in.run.method)) {
             in.evaluation = keptFewShotEvaluation(*project, in.run);
         } else if (s != QLatin1String("none") && trained && isMultiTaskRun(in.run) && !parser.isSet(task)) {

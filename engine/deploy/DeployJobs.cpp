@@ -37,13 +37,7 @@ namespace {
 int dropOldestTurnsToFit(const TextGenerator& generator, GenerateRequest& request)
 {
     int dropped = 0;
-    // Room for the answer, but never more than a quarter of the context: a large max_new_tokens
-    // must not empty the conversation (the generator stops at the context's end anyway).
-    const int room = std::min(request.maxNewTokens, generator.contextLength() / 4);
-    const auto fits = [&] {
-        return qint64(generator.promptIds(request).size()) + room <= generator.contextLength();
-    };
-    while (request.messages.size() > 1 && !fits()) {
+    while (request.messages.size() > 1 && !generator.leavesRoomForAnswer(request)) {
         const int first = request.messages.first().role == QLatin1String("system") ? 1 : 0;
         if (request.messages.size() - first <= 1)
             break; // only the newest message is left: the generator's own message says it is too long

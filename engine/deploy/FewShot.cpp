@@ -260,13 +260,11 @@ struct FewShotFitted
 FewShotFitted fitFewShotPrompt(const TextGenerator& generator, const QStringList& labels,
                                std::vector<Shot> shots, const QString& query, int maxNewTokens)
 {
-    const int context = generator.contextLength();
-    // Room for the answer, but never more than a quarter of the context (as the chat view does).
-    const int room = std::min(maxNewTokens, context / 4);
     const auto fits = [&](const QString& prompt) {
         GenerateRequest r;
         r.prompt = prompt;
-        return qint64(generator.promptIds(r).size()) + room <= context;
+        r.maxNewTokens = maxNewTokens;
+        return generator.leavesRoomForAnswer(r);
     };
     FewShotFitted f;
     f.prompt = fewShotPrompt(labels, shots, query);
@@ -285,7 +283,7 @@ FewShotFitted fitFewShotPrompt(const TextGenerator& generator, const QStringList
         throw Error(QStringLiteral("The model reads at most %1 tokens: too few for the instruction "
                                    "naming the labels and room for an answer. Choose a decoder "
                                    "with a longer context.")
-                        .arg(context));
+                        .arg(generator.contextLength()));
     qsizetype lo = 0, hi = text.size(); // the longest prefix that fits lies in [lo, hi)
     while (hi - lo > 1) {
         const qsizetype mid = (lo + hi) / 2;

@@ -86,6 +86,13 @@ int TextGenerator::contextLength() const
     return int(d->model->config().maxPositions);
 }
 
+bool TextGenerator::leavesRoomForAnswer(const GenerateRequest& request) const
+{
+    const int context = contextLength();
+    const int room = std::min(request.maxNewTokens, context / 4);
+    return qint64(promptIds(request).size()) + room <= context;
+}
+
 std::vector<int64_t> TextGenerator::promptIds(const GenerateRequest& request) const
 {
     EncodeOptions options;

@@ -61,6 +61,10 @@ public:
     // reply tokens it averaged over (0: the replies start after maxLength; the loss is then 0).
     double replyLoss(const QList<ChatMessage>& messages, int maxLength, int64_t* tokens) const;
     int contextLength() const;
+    // Whether the request's prompt leaves room in the context for its answer: max_new_tokens, but
+    // never more than a quarter of the context, so a large max_new_tokens does not crowd out the
+    // prompt (generation stops at the context's end anyway).
+    bool leavesRoomForAnswer(const GenerateRequest& request) const;
     QString description() const { return m_description; }
 
 private:

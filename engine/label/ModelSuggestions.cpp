@@ -16,7 +16,7 @@ qint64 newestUsableRun(Project& project, const QString& task)
     for (auto it = runs.crbegin(); it != runs.crend(); ++it)
         if (it->task == task && it->status != QLatin1String("failed") &&
             it->status != QLatin1String("running") &&
-            (!it->bestCheckpoint.isEmpty() || !it->lastCheckpoint.isEmpty()))
+            hasCheckpoint(*it))
             return it->id;
     return 0;
 }

@@ -129,11 +129,6 @@ QByteArray sseEvent(const QJsonObject& o)
     return "data: " + QJsonDocument(o).toJson(QJsonDocument::Compact) + "\n\n";
 }
 
-bool wantsStream(const QByteArray& body)
-{
-    return QJsonDocument::fromJson(body).object().value(QLatin1String("stream")).toBool();
-}
-
 } // namespace
 
 // What a streamed answer's worker and the network thread share. Only the network thread touches
@@ -203,7 +198,7 @@ QString exceptionText(const std::exception& e)
 } // namespace
 
 void InferenceServer::streamGenerate(const std::shared_ptr<Stream>& stream, const QString& path,
-                                     const QByteArray& body)
+                                     const QJsonObject& request)
 {
     const bool chat = path == QLatin1String("/v1/chat/completions");
     // Posts to the network thread; dropped there when the server is gone.
@@ -211,7 +206,6 @@ void InferenceServer::streamGenerate(const std::shared_ptr<Stream>& stream, cons
         QMetaObject::invokeMethod(this, [this, stream, events, last] { writeStream(stream, events, last); },
                                   Qt::QueuedConnection);
     };
-    const QJsonObject request = QJsonDocument::fromJson(body).object();
     GenerateRequest g;
     ServerReply refusal;
     try {
@@ -324,16 +318,28 @@ quint16 InferenceServer::start()
         return [this, path, authorised, plain = post(path)](const QHttpServerRequest& request,
                                                 QHttpServerResponder&& responder) {
             auto stream = std::make_shared<Stream>(std::move(responder));
-            // Refusals (token, size) and plain answers go the way of every other endpoint.
-            if (!authorised(request) || request.body().size() > m_options.maxBodyBytes ||
-                !wantsStream(request.body())) {
-                plain(request).then(this, [stream](const QHttpServerResponse& response) {
-                    if (stream->socket)
-                        stream->responder.write(response.data(), response.mimeType(), response.statusCode());
-                });
+            const auto reply = [stream](const QHttpServerResponse& response) {
+                if (stream->socket)
+                    stream->responder.write(response.data(), response.mimeType(), response.statusCode());
+            };
+            // Refusals (token, size, not JSON) are worded as on every other endpoint.
+            QJsonParseError parsed{};
+            const QJsonDocument doc = !authorised(request) || request.body().size() > m_options.maxBodyBytes
+                                          ? QJsonDocument()
+                                          : QJsonDocument::fromJson(request.body(), &parsed);
+            if (!doc.isObject() || parsed.error != QJsonParseError::NoError) {
+                plain(request).then(this, reply);
                 return;
             }
-            m_pool->start([this, stream, path, body = request.body()] {
+            const QJsonObject body = doc.object();
+            if (!body.value(QLatin1String("stream")).toBool()) {
+                QtConcurrent::run(m_pool.get(), [this, path, body] {
+                    ++m_served;
+                    return toResponse(answer(path, body));
+                }).then(this, reply);
+                return;
+            }
+            m_pool->start([this, stream, path, body] {
                 ++m_served;
                 streamGenerate(stream, path, body);
             });
@@ -384,10 +390,15 @@ ServerReply InferenceServer::handle(const QString& path, const QByteArray& body)
                               .arg(err.offset));
     if (!doc.isObject())
         return badRequest(QStringLiteral("The body must be a JSON object {...}."));
+    return answer(path, doc.object());
+}
+
+ServerReply InferenceServer::answer(const QString& path, const QJsonObject& request) const
+{
     try {
         if (path == QLatin1String("/v1/classify"))
-            return classify(doc.object());
-        return generate(doc.object(), path == QLatin1String("/v1/chat/completions"));
+            return classify(request);
+        return generate(request, path == QLatin1String("/v1/chat/completions"));
     } catch (const Error& e) {
         return badRequest(e.message());
     } catch (const std::exception& e) {

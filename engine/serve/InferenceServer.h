@@ -58,7 +58,9 @@ private:
     // Checks a generation request and fills `g`; a reply with status 200 means it may run.
     ServerReply prepareGenerate(const QJsonObject& request, bool chat, GenerateRequest& g) const;
     // "stream": true: generates on a worker thread, each piece sent as a server-sent event.
-    void streamGenerate(const std::shared_ptr<Stream>& stream, const QString& path, const QByteArray& body);
+    void streamGenerate(const std::shared_ptr<Stream>& stream, const QString& path, const QJsonObject& request);
+    // handle() after the body was read as a JSON object.
+    ServerReply answer(const QString& path, const QJsonObject& request) const;
     void writeStream(const std::shared_ptr<Stream>& stream, const QByteArray& events, bool last) const;
     ServerReply classify(const QJsonObject& request) const;
     ServerReply generate(const QJsonObject& request, bool chat) const;

@@ -48,6 +48,11 @@ RunRecord readRun(SqlQuery& q)
 
 } // namespace
 
+bool hasCheckpoint(const RunRecord& run)
+{
+    return !run.bestCheckpoint.isEmpty() || !run.lastCheckpoint.isEmpty();
+}
+
 qint64 createRun(Project& project, const RunRecord& run)
 {
     SqlQuery q(project.db(),

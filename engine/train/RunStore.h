@@ -52,6 +52,9 @@ struct MetricPoint
     double value = 0;
 };
 
+// Whether the run saved any weights (a best or a last checkpoint) to load, evaluate or deploy.
+bool hasCheckpoint(const RunRecord& run);
+
 // Each call commits at once, so a killed run leaves every point it reported.
 qint64 createRun(Project& project, const RunRecord& run);
 RunRecord loadRun(Project& project, qint64 id); // throws fts::Error for an unknown id

@@ -226,7 +226,7 @@ void DeployPage::reloadRuns()
     try {
         for (const RunRecord& r : listRuns(*m_project)) {
             // Reward models score answers; they neither classify nor write, so nothing to try here.
-            if ((r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty()) || isRewardRunMethod(r.method))
+            if (!hasCheckpoint(r) || isRewardRunMethod(r.method))
                 continue;
             m_runs->insertItem(0,
                                tr("Run %1 — %2, %3 (%4)")
@@ -313,8 +313,7 @@ bool DeployPage::selectRun(qint64 runId, const QString& task)
                                      record.modelDir, 0};
             try {
                 for (const RunRecord& r : listRuns(*m_project))
-                    if (r.id != runId && isDecoderRunMethod(r.method) &&
-                        !(r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty()))
+                    if (r.id != runId && isDecoderRunMethod(r.method) && hasCheckpoint(r))
                         choices << CompareChoice{tr("Run %1 (%2)").arg(r.id).arg(r.method), m_project->path(), r.id};
             } catch (const Error&) {
                 // The list only offers comparisons; the run itself is loaded and usable.

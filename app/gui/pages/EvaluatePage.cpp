@@ -153,7 +153,7 @@ void EvaluatePage::reloadPredictors()
         QList<RunRecord> runs = listRuns(*m_project);
         std::reverse(runs.begin(), runs.end()); // newest first: usually the one to look at
         for (const RunRecord& r : runs) {
-            if ((r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty()) || !isEvaluatedHere(r.method))
+            if (!hasCheckpoint(r) || !isEvaluatedHere(r.method))
                 continue;
             if (!isMultiTaskRun(r)) {
                 m_predictor->addItem(tr("Run %1 (%2, %3)").arg(r.id).arg(r.method, r.status), r.id);

@@ -979,7 +979,7 @@ FewShotDialog* TrainPage::openFewShot()
         }
     }
     for (const RunRecord& r : std::as_const(m_records))
-        if (isDecoderRunMethod(r.method) && !(r.bestCheckpoint.isEmpty() && r.lastCheckpoint.isEmpty()))
+        if (isDecoderRunMethod(r.method) && hasCheckpoint(r))
             models << FewShotModelChoice{tr("Run %1 (%2 of %3)").arg(r.id).arg(r.method, QFileInfo(r.modelDir).fileName()),
                                          r.modelDir, r.id};
     // Built anew each time (runs and models may have come and gone), with the last settings.
